@@ -1,1 +1,5 @@
+//! The Scoreline engine: names resolved, types checked, a compiled plan, evaluation of
+//! contacts and explanations. It does no I/O and keeps no global state.
 #![forbid(unsafe_code)]
+
+pub mod resolve;

@@ -1,0 +1,300 @@
+//! Names of a rule file's items (lets, scores, segments, plugins), the references between
+//! them, and the order in which they can be evaluated.
+//!
+//! Items may refer to each other in any order; a cycle of references is an error that names
+//! the cycle. Both the checker and the plan compiler start from the [`Symbols`] built here.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use scoreline_syntax::ast::{Clause, Expr, ExprKind, Ident, Item, RuleFile, ScoreBody};
+use scoreline_syntax::{Diagnostic, SourceFile};
+
+/// What kind of item a name refers to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Let,
+    Score,
+    Segment,
+    Plugin,
+}
+
+impl ItemKind {
+    /// The word an author uses for this kind of item.
+    pub fn word(self) -> &'static str {
+        match self {
+            ItemKind::Let => "let",
+            ItemKind::Score => "score",
+            ItemKind::Segment => "segment",
+            ItemKind::Plugin => "plugin",
+        }
+    }
+}
+
+/// A named item: its kind and its index in `RuleFile::items`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ItemRef {
+    pub kind: ItemKind,
+    pub index: usize,
+}
+
+/// The item names of a rule file and an evaluation order.
+#[derive(Debug, Clone, Default)]
+pub struct Symbols {
+    /// Every named item (the first declaration wins when a name is declared twice).
+    pub items: HashMap<String, ItemRef>,
+    /// For each item index (lets, scores, segments only), the item indices it refers to
+    /// directly, in the order the references appear.
+    pub depends_on: HashMap<usize, Vec<usize>>,
+    /// Indices of every let, score and segment such that each comes after everything it
+    /// refers to. Items caught in a cycle are left out.
+    pub order: Vec<usize>,
+}
+
+impl Symbols {
+    /// The item a name refers to, if any.
+    pub fn get(&self, name: &str) -> Option<ItemRef> {
+        self.items.get(name).copied()
+    }
+}
+
+/// The name an item declares, if it declares one.
+pub fn item_name(item: &Item) -> Option<&Ident> {
+    match item {
+        Item::Schema(_) => None,
+        Item::Plugin(p) => Some(&p.name),
+        Item::Let(l) => Some(&l.name),
+        Item::Score(s) => Some(&s.name),
+        Item::Segment(s) => Some(&s.name),
+    }
+}
+
+/// Builds the symbol table and evaluation order; reports duplicate names and cycles.
+pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnostic>) {
+    let mut diagnostics = Vec::new();
+    let mut symbols = Symbols::default();
+    for (index, item) in ast.items.iter().enumerate() {
+        let kind = match item {
+            Item::Schema(_) => continue,
+            Item::Plugin(_) => ItemKind::Plugin,
+            Item::Let(_) => ItemKind::Let,
+            Item::Score(_) => ItemKind::Score,
+            Item::Segment(_) => ItemKind::Segment,
+        };
+        let name = item_name(item).expect("named item");
+        if let Some(first) = symbols.items.get(&name.name) {
+            let first_ident = item_name(&ast.items[first.index]).expect("named item");
+            let at = file.line_col(first_ident.span.start as usize);
+            diagnostics.push(
+                Diagnostic::error(
+                    file,
+                    "E0201",
+                    name.span,
+                    format!("`{}` is already defined", name.name),
+                )
+                .with_label("defined again here")
+                .with_help(format!(
+                    "the first `{}` is the {} on line {}; give this one another name",
+                    name.name,
+                    first.kind.word(),
+                    at.line
+                )),
+            );
+            continue;
+        }
+        symbols
+            .items
+            .insert(name.name.clone(), ItemRef { kind, index });
+    }
+
+    for (index, item) in ast.items.iter().enumerate() {
+        let mut names = Vec::new();
+        match item {
+            Item::Let(l) => collect_names(&l.value, &mut names),
+            Item::Score(s) => match &s.body {
+                ScoreBody::Expr { value, .. } => collect_names(value, &mut names),
+                ScoreBody::Block { clauses } => {
+                    for clause in clauses {
+                        match clause {
+                            Clause::Rule(r) => {
+                                if let Some(c) = &r.condition {
+                                    collect_names(c, &mut names);
+                                }
+                                collect_names(&r.points.expr, &mut names);
+                            }
+                            Clause::Each(e) => {
+                                if let Some(c) = &e.filter.condition {
+                                    collect_names(c, &mut names);
+                                }
+                                collect_names(&e.points.expr, &mut names);
+                            }
+                            Clause::Clamp(_) => {}
+                        }
+                    }
+                }
+            },
+            Item::Segment(s) => {
+                for arm in &s.arms {
+                    if let Some(c) = &arm.condition {
+                        collect_names(c, &mut names);
+                    }
+                }
+            }
+            Item::Schema(_) | Item::Plugin(_) => continue,
+        }
+        // Only the first declaration of a name is an item others can refer to.
+        if item_name(item).and_then(|n| symbols.get(&n.name)).map(|r| r.index) != Some(index) {
+            continue;
+        }
+        let mut deps = Vec::new();
+        for name in names {
+            if let Some(target) = symbols.get(&name.name) {
+                if target.kind != ItemKind::Plugin && !deps.contains(&target.index) {
+                    deps.push(target.index);
+                }
+            }
+        }
+        symbols.depends_on.insert(index, deps);
+    }
+
+    order_items(file, ast, &mut symbols, &mut diagnostics);
+    (symbols, diagnostics)
+}
+
+/// Depth-first topological sort; a back edge is a cycle, reported once at its first item.
+fn order_items(
+    file: &Arc<SourceFile>,
+    ast: &RuleFile,
+    symbols: &mut Symbols,
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+        InCycle,
+    }
+    let mut marks = vec![Mark::New; ast.items.len()];
+    let mut roots: Vec<usize> = symbols.depends_on.keys().copied().collect();
+    roots.sort_unstable();
+    let mut order = Vec::new();
+    for root in roots {
+        if marks[root] != Mark::New {
+            continue;
+        }
+        // Explicit stack of (item, next dependency to visit) so deep chains cannot overflow.
+        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
+        marks[root] = Mark::Active;
+        while let Some(&mut (item, ref mut next)) = stack.last_mut() {
+            let deps = &symbols.depends_on[&item];
+            if *next < deps.len() {
+                let dep = deps[*next];
+                *next += 1;
+                match marks[dep] {
+                    Mark::New => {
+                        marks[dep] = Mark::Active;
+                        stack.push((dep, 0));
+                    }
+                    Mark::Active => {
+                        let start = stack.iter().position(|&(i, _)| i == dep).unwrap_or(0);
+                        let cycle: Vec<usize> = stack[start..].iter().map(|&(i, _)| i).collect();
+                        for &i in &cycle {
+                            marks[i] = Mark::InCycle;
+                        }
+                        report_cycle(file, ast, &cycle, diagnostics);
+                    }
+                    Mark::Done | Mark::InCycle => {}
+                }
+            } else {
+                stack.pop();
+                if marks[item] == Mark::Active {
+                    marks[item] = Mark::Done;
+                    let deps_ok = symbols.depends_on[&item]
+                        .iter()
+                        .all(|&d| marks[d] == Mark::Done);
+                    if deps_ok {
+                        order.push(item);
+                    } else {
+                        marks[item] = Mark::InCycle;
+                    }
+                }
+            }
+        }
+    }
+    symbols.order = order;
+}
+
+fn report_cycle(
+    file: &Arc<SourceFile>,
+    ast: &RuleFile,
+    cycle: &[usize],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
+    let names: Vec<&str> = cycle
+        .iter()
+        .filter_map(|&i| item_name(&ast.items[i]).map(|n| n.name.as_str()))
+        .collect();
+    let mut path = names.join(" → ");
+    if let Some(first) = names.first() {
+        path.push_str(" → ");
+        path.push_str(first);
+    }
+    let ident = item_name(&ast.items[cycle[0]]).expect("named item");
+    diagnostics.push(
+        Diagnostic::error(
+            file,
+            "E0202",
+            ident.span,
+            format!("`{}` refers to itself through a cycle: {path}", ident.name),
+        )
+        .with_label("this item is part of the cycle")
+        .with_help("each of these needs the others to be computed first; break the cycle by removing one of the references"),
+    );
+}
+
+/// Every bare name used in an expression (including inside event filters).
+pub fn collect_names<'a>(expr: &'a Expr, out: &mut Vec<&'a Ident>) {
+    let mut stack = vec![expr];
+    while let Some(e) = stack.pop() {
+        match &e.kind {
+            ExprKind::Name(id) => out.push(id),
+            ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Date(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Missing
+            | ExprKind::ContactField(_) => {}
+            ExprKind::List(items) => stack.extend(items.iter().rev()),
+            ExprKind::Field { base, .. } => stack.push(base),
+            ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => {
+                stack.extend(args.iter().rev())
+            }
+            ExprKind::Aggregate { filter, .. } => {
+                if let Some(c) = &filter.condition {
+                    stack.push(c);
+                }
+            }
+            ExprKind::Unary { operand, .. } => stack.push(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                stack.push(rhs);
+                stack.push(lhs);
+            }
+            ExprKind::In { value, list, .. } => {
+                stack.push(list);
+                stack.push(value);
+            }
+            ExprKind::Between { value, low, high } => {
+                stack.push(high);
+                stack.push(low);
+                stack.push(value);
+            }
+            ExprKind::Is { value, .. } => stack.push(value),
+            ExprKind::Paren(inner) => stack.push(inner),
+        }
+    }
+    // The stack visits in an order close to, but not exactly, source order; sort by span so
+    // that callers (and cycle reports) see references in the order they were written.
+    out.sort_by_key(|id| id.span.start);
+}
