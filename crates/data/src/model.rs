@@ -133,3 +133,29 @@ impl Events {
         self.at.is_empty()
     }
 }
+
+impl Schema {
+    /// The index of a contact field, by name.
+    pub fn contact_field(&self, name: &str) -> Option<usize> {
+        self.contact.iter().position(|f| f.name == name)
+    }
+
+    /// The index of an event type, by name.
+    pub fn event(&self, name: &str) -> Option<usize> {
+        self.events.iter().position(|e| e.name == name)
+    }
+}
+
+impl Events {
+    /// The properties of event `e`, one per field of its type's spec.
+    pub fn props(&self, e: usize) -> &[Value] {
+        let Some(&start) = self.prop_start.get(e) else {
+            return &[];
+        };
+        let end = self
+            .prop_start
+            .get(e + 1)
+            .map_or(self.props.len(), |&x| x as usize);
+        self.props.get(start as usize..end).unwrap_or(&[])
+    }
+}

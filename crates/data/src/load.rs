@@ -1,0 +1,546 @@
+//! Loading contacts and events: files by extension, type inference or validation against the
+//! schema, every problem collected with its position, bad rows optionally set aside.
+
+mod contacts;
+mod events;
+mod files;
+mod par;
+mod plan;
+mod sink;
+
+use std::collections::hash_map::Entry;
+use std::path::{Path, PathBuf};
+
+use crate::model::{Dataset, Schema, Value};
+use crate::problem::{sort_problems, DataProblem, LoadError, SkippedRow};
+
+use self::contacts::RawRef;
+use self::events::{EventOut, Ids};
+use self::files::{Body, File};
+use self::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
+
+/// A data file format, chosen by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `.csv`: a header row, then one row per record.
+    Csv,
+    /// `.ndjson`, `.jsonl`: one JSON object per line.
+    Ndjson,
+    /// `.json`: one array of objects.
+    Json,
+    /// `.yaml`, `.yml`: a list of maps.
+    Yaml,
+}
+
+impl Format {
+    /// The format of a file, by its extension (any case); `None` if it is not a data file.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "ndjson" | "jsonl" => Some(Format::Ndjson),
+            "json" => Some(Format::Json),
+            "yaml" | "yml" => Some(Format::Yaml),
+            _ => None,
+        }
+    }
+}
+
+/// A data file's name (as shown in messages), format and bytes.
+#[derive(Debug, Clone)]
+pub struct Source {
+    /// The name shown in problems, usually the path as the user wrote it.
+    pub name: String,
+    pub format: Format,
+    pub bytes: Vec<u8>,
+}
+
+impl Source {
+    /// Reads a file; its format comes from its extension.
+    pub fn read(path: &Path) -> Result<Source, DataProblem> {
+        let name = path.display().to_string();
+        let problem = |message: String, help: Option<String>| DataProblem {
+            file: name.clone(),
+            line: None,
+            column: None,
+            message,
+            help,
+        };
+        let Some(format) = Format::from_path(path) else {
+            let ext = path
+                .extension()
+                .map(|e| format!("`.{}`", e.to_string_lossy()))
+                .unwrap_or_else(|| "no extension".into());
+            return Err(problem(
+                format!("cannot tell the data format of this file ({ext})"),
+                Some(
+                    "name data files `.csv`, `.ndjson`, `.jsonl`, `.json`, `.yaml` or `.yml`"
+                        .into(),
+                ),
+            ));
+        };
+        match std::fs::read(path) {
+            Ok(bytes) => Ok(Source {
+                name: name.clone(),
+                format,
+                bytes,
+            }),
+            Err(e) => Err(problem(
+                format!("cannot read the file: {}", io_reason(&e)),
+                None,
+            )),
+        }
+    }
+}
+
+/// A short lowercase reason for an I/O error.
+pub(crate) fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "it does not exist".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "it is a folder".into(),
+        _ => {
+            let s = e.to_string();
+            let s = s.split(" (os error").next().unwrap_or(&s).to_string();
+            let mut c = s.chars();
+            match c.next() {
+                Some(f) => f.to_lowercase().chain(c).collect(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// How to load: schema, id column, what to do with bad rows, parallelism.
+#[derive(Debug, Clone)]
+pub struct LoadOptions<'a> {
+    /// The schema to validate against; `None` infers the types from the data.
+    pub schema: Option<&'a Schema>,
+    /// The contacts' id column (default `id`). Events always name their contact `contact_id`.
+    pub id_column: String,
+    /// Set bad rows aside (in [`Loaded::skipped`]) instead of failing.
+    pub skip_bad_rows: bool,
+    /// Threads to use (0: every core). The result does not depend on it.
+    pub threads: usize,
+    /// About how many bytes each parallel job reads (the result does not depend on it).
+    pub chunk_bytes: usize,
+}
+
+impl Default for LoadOptions<'_> {
+    fn default() -> Self {
+        LoadOptions {
+            schema: None,
+            id_column: "id".into(),
+            skip_bad_rows: false,
+            threads: 0,
+            chunk_bytes: 8 << 20,
+        }
+    }
+}
+
+/// Which files to load, and how.
+#[derive(Debug, Clone)]
+pub struct LoadRequest<'a> {
+    /// The contacts file.
+    pub contacts: PathBuf,
+    /// Events files (0 or more), read in this order.
+    pub events: Vec<PathBuf>,
+    pub options: LoadOptions<'a>,
+}
+
+impl LoadRequest<'_> {
+    /// A request for a contacts file alone, with default options.
+    pub fn new(contacts: impl Into<PathBuf>) -> Self {
+        LoadRequest {
+            contacts: contacts.into(),
+            events: Vec::new(),
+            options: LoadOptions::default(),
+        }
+    }
+}
+
+/// What loading gives: the data, the rows set aside, and warnings (ignored columns).
+#[derive(Debug, Clone, Default)]
+pub struct Loaded {
+    pub dataset: Dataset,
+    /// Rows set aside with skip-bad-rows, in file and line order.
+    pub skipped: Vec<SkippedRow>,
+    /// Things worth knowing that are not errors, such as columns that are not in the schema.
+    pub warnings: Vec<DataProblem>,
+}
+
+/// Loads the contacts file and the events files of a request.
+///
+/// Every problem is collected (not only the first) and reported with its `file:line:column`;
+/// with `skip_bad_rows`, bad rows are set aside instead and only problems that concern a whole
+/// file (unreadable, broken JSON array, missing column) fail the load.
+pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
+    let mut problems = Vec::new();
+    let contacts = Source::read(&request.contacts)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let events: Vec<Source> = request
+        .events
+        .iter()
+        .filter_map(|p| Source::read(p).map_err(|p| problems.push(p)).ok())
+        .collect();
+    match contacts {
+        Some(c) if problems.is_empty() => load_sources(&c, &events, &request.options),
+        _ => {
+            let order: Vec<String> = std::iter::once(&request.contacts)
+                .chain(&request.events)
+                .map(|p| p.display().to_string())
+                .collect();
+            Err(LoadError::from_problems(problems, &order))
+        }
+    }
+}
+
+/// Loads contacts and events from bytes already in memory (what [`load`] does after reading
+/// the files). Never panics, whatever the bytes.
+pub fn load_sources(
+    contacts: &Source,
+    events: &[Source],
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let threads = par::thread_count(options.threads);
+    let chunk = options.chunk_bytes.max(1);
+    let skip = options.skip_bad_rows;
+    let id_column = options.id_column.as_str();
+    let order: Vec<String> = std::iter::once(&contacts.name)
+        .chain(events.iter().map(|s| &s.name))
+        .cloned()
+        .collect();
+    let fail = |problems: Vec<DataProblem>| Err(LoadError::from_problems(problems, &order));
+
+    // 1. The structure of each file.
+    let mut fatal = Vec::new();
+    let cfile = files::open(contacts, chunk).map_err(|p| fatal.push(p)).ok();
+    let efiles: Vec<Option<File>> = events
+        .iter()
+        .map(|s| files::open(s, chunk).map_err(|p| fatal.push(p)).ok())
+        .collect();
+    let mut warnings = Vec::new();
+    if let Some(File {
+        body: Body::Csv { header, .. },
+        name,
+        ..
+    }) = &cfile
+    {
+        if !header.is_empty() && !header.iter().any(|h| h == id_column) {
+            fatal.push(file_problem(
+                name,
+                format!("the header has no `{id_column}` column"),
+                Some(format!(
+                    "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
+                )),
+            ));
+        }
+    }
+    for f in efiles.iter().flatten() {
+        if let Body::Csv { header, .. } = &f.body {
+            for col in ["contact_id", "type", "at"] {
+                if !header.is_empty() && !header.iter().any(|h| h == col) {
+                    fatal.push(file_problem(
+                        f.name,
+                        format!("the header has no `{col}` column"),
+                        Some("an events file has the columns `contact_id`, `type` and `at`, then the event fields".into()),
+                    ));
+                }
+            }
+        }
+    }
+    for f in cfile.iter().chain(efiles.iter().flatten()) {
+        if let Body::Csv { header, .. } = &f.body {
+            for (c, h) in header.iter().enumerate() {
+                if h.is_empty() {
+                    warnings.push(at_header(
+                        f.name,
+                        c,
+                        format!("column {} has no name and is ignored", c + 1),
+                        None,
+                    ));
+                }
+            }
+        }
+    }
+    if !fatal.is_empty() {
+        return fail(fatal);
+    }
+    let (Some(cfile), efiles) = (cfile, efiles.into_iter().flatten().collect::<Vec<File>>()) else {
+        return fail(fatal);
+    };
+
+    // 2. The schema in force: declared, or inferred from every file.
+    let schema =
+        match options.schema {
+            Some(s) => Schema {
+                contact: plan::contact_fields(s),
+                events: s.events.clone(),
+            },
+            None => {
+                let jobs: Vec<(Option<usize>, usize)> =
+                    (0..cfile.chunk_count())
+                        .map(|k| (None, k))
+                        .chain(efiles.iter().enumerate().flat_map(|(f, file)| {
+                            (0..file.chunk_count()).map(move |k| (Some(f), k))
+                        }))
+                        .collect();
+                let parts = par::par_map(&jobs, threads, |&(f, k)| match f {
+                    None => contacts::infer_chunk(&cfile, k, id_column),
+                    Some(f) => (InferTable::default(), events::infer_chunk(&efiles[f], k)),
+                });
+                let mut table = InferTable::default();
+                let mut evs = InferEvents::default();
+                if let Body::Csv { header, .. } = &cfile.body {
+                    for h in header.iter().filter(|h| !h.is_empty() && *h != id_column) {
+                        table.col(h);
+                    }
+                }
+                for (t, e) in &parts {
+                    table.merge(t);
+                    evs.merge(e);
+                }
+                plan::inferred_schema(&table, &evs)
+            }
+        };
+    let cplan = ContactPlan::new(schema.contact.clone(), id_column);
+    let eplan = EventPlan::new(schema.events.clone(), options.schema.is_some());
+    if options.schema.is_some() {
+        check_columns(&cfile, &efiles, &cplan, &eplan, &mut fatal, &mut warnings);
+        if !fatal.is_empty() {
+            return fail(fatal);
+        }
+    }
+
+    // 3. Contacts, in parallel chunks, then in order: ids and duplicates.
+    let jobs: Vec<usize> = (0..cfile.chunk_count()).collect();
+    let outs = par::par_map(&jobs, threads, |&k| {
+        contacts::read_chunk(&cfile, k, &cplan, &eplan, skip)
+    });
+    let total: usize = outs.iter().map(|o| o.contacts.len()).sum();
+    let mut all_contacts = Vec::with_capacity(total);
+    let mut first_line: Vec<u32> = Vec::with_capacity(total);
+    let mut ids = Ids::default();
+    ids.index.reserve(total);
+    let mut inline = EventOut::default();
+    let mut problems = Vec::new();
+    let mut skipped = Vec::new();
+    let mut base = cfile.first_base();
+    for mut out in outs {
+        let shift = if cfile.relative_lines() { base } else { 0 };
+        base += out.newlines;
+        out.sink.shift(shift);
+        let mut local = Vec::with_capacity(out.contacts.len());
+        let mut inline_counts: Option<Vec<u32>> = None;
+        for (k, contact) in out.contacts.into_iter().enumerate() {
+            let (line, column) = out.id_pos[k];
+            let line = if line > 0 { line + shift } else { 0 };
+            if let Some(Value::Text(id)) = contact.fields.first() {
+                match ids.index.entry(id.clone()) {
+                    Entry::Occupied(e) => {
+                        let first = first_line[*e.get() as usize];
+                        let help = if first > 0 {
+                            format!("the id is first used at line {first}; each contact needs its own id")
+                        } else {
+                            "each contact needs its own id".into()
+                        };
+                        let message =
+                            format!("duplicate contact id `{}`", crate::cell::shorten(id));
+                        if skip {
+                            let counts = inline_counts.get_or_insert_with(|| {
+                                let mut c = vec![0u32; local.capacity()];
+                                for &i in &out.inline.contact {
+                                    if let Some(x) = c.get_mut(i as usize) {
+                                        *x += 1;
+                                    }
+                                }
+                                c
+                            });
+                            let n = counts.get(k).copied().unwrap_or(0);
+                            let mut reason = message;
+                            if n > 0 {
+                                let s = if n == 1 { "" } else { "s" };
+                                reason.push_str(&format!(
+                                    " (its {n} inline event{s} are set aside with it)"
+                                ));
+                            }
+                            let raw = match &out.raws[k] {
+                                RawRef::Bytes(r) => contacts::row_text(
+                                    cfile.bytes.get(r.clone()).unwrap_or_default(),
+                                ),
+                                RawRef::Text(t) => t.to_string(),
+                            };
+                            skipped.push(SkippedRow {
+                                file: cfile.name.to_string(),
+                                line,
+                                reason,
+                                raw,
+                            });
+                        } else {
+                            problems.push(DataProblem {
+                                file: cfile.name.to_string(),
+                                line: (line > 0).then_some(line),
+                                column: (column > 0).then_some(column),
+                                message,
+                                help: Some(help),
+                            });
+                        }
+                        local.push(None);
+                        continue;
+                    }
+                    Entry::Vacant(v) => {
+                        v.insert(all_contacts.len() as u32);
+                    }
+                }
+            }
+            local.push(Some(all_contacts.len() as u32));
+            all_contacts.push(contact);
+            first_line.push(line);
+        }
+        for (id, reason) in out.skipped_ids {
+            ids.skipped.entry(id).or_insert(reason);
+        }
+        inline.append_mapped(out.inline, |c| local.get(c as usize).copied().flatten());
+        problems.append(&mut out.sink.problems);
+        skipped.append(&mut out.sink.skipped);
+        warnings.append(&mut out.sink.warnings);
+    }
+    drop(first_line);
+
+    // 4. Events files, in parallel chunks, then grouped by contact.
+    let jobs: Vec<(usize, usize)> = efiles
+        .iter()
+        .enumerate()
+        .flat_map(|(f, file)| (0..file.chunk_count()).map(move |k| (f, k)))
+        .collect();
+    let outs = par::par_map(&jobs, threads, |&(f, k)| {
+        events::read_chunk(&efiles[f], k, &eplan, &ids, skip)
+    });
+    let mut all_events = inline;
+    let mut base = 0;
+    for (&(f, k), mut out) in jobs.iter().zip(outs) {
+        if k == 0 {
+            base = efiles[f].first_base();
+        }
+        let shift = if efiles[f].relative_lines() { base } else { 0 };
+        base += out.newlines;
+        out.sink.shift(shift);
+        all_events.append(out.events);
+        problems.append(&mut out.sink.problems);
+        skipped.append(&mut out.sink.skipped);
+        warnings.append(&mut out.sink.warnings);
+    }
+    drop(ids);
+
+    sort_problems(&mut warnings, &order);
+    warnings.dedup_by(|a, b| a.file == b.file && a.message == b.message);
+    if !problems.is_empty() {
+        return fail(problems);
+    }
+    let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
+    skipped.sort_by_key(|s| (rank(&s.file), s.line));
+    let events = events::group(all_contacts.len(), all_events);
+    Ok(Loaded {
+        dataset: Dataset {
+            schema,
+            contacts: all_contacts,
+            events,
+        },
+        skipped,
+        warnings,
+    })
+}
+
+fn file_problem(file: &str, message: String, help: Option<String>) -> DataProblem {
+    DataProblem {
+        file: file.to_string(),
+        line: Some(1),
+        column: None,
+        message,
+        help,
+    }
+}
+
+fn at_header(file: &str, column: usize, message: String, help: Option<String>) -> DataProblem {
+    DataProblem {
+        file: file.to_string(),
+        line: Some(1),
+        column: Some(column as u32 + 1),
+        message,
+        help,
+    }
+}
+
+/// With a schema: CSV columns of required fields must be there; other columns are ignored
+/// with a warning.
+fn check_columns(
+    cfile: &File,
+    efiles: &[File],
+    cplan: &ContactPlan,
+    eplan: &EventPlan,
+    fatal: &mut Vec<DataProblem>,
+    warnings: &mut Vec<DataProblem>,
+) {
+    if let Body::Csv { header, .. } = &cfile.body {
+        if !header.is_empty() {
+            let cols = contacts::field_columns(cplan, header);
+            for (f, spec) in cplan.fields.iter().enumerate().skip(1) {
+                if cols[f].is_none() && !spec.optional {
+                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                    let help = match plan::suggest(&spec.name, &names) {
+                        Some(s) => format!("did you mean `{s}`? (the schema declares `{}: {}`)", spec.name, spec.ty.name()),
+                        None => format!(
+                            "add the column, or declare the field `{}: {}?` to allow missing values",
+                            spec.name,
+                            spec.ty.name()
+                        ),
+                    };
+                    fatal.push(file_problem(
+                        cfile.name,
+                        format!("the header has no `{}` column", spec.name),
+                        Some(help),
+                    ));
+                }
+            }
+            for (c, h) in header.iter().enumerate() {
+                if !h.is_empty() && !cols.contains(&Some(c)) {
+                    warnings.push(at_header(
+                        cfile.name,
+                        c,
+                        format!("column `{h}` is not in the schema and is ignored"),
+                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                    ));
+                }
+            }
+        }
+    }
+    for f in efiles {
+        if let Body::Csv { header, .. } = &f.body {
+            let Some(layout) = events::CsvLayout::new(header) else {
+                continue;
+            };
+            for &c in &layout.props {
+                let used = eplan
+                    .specs
+                    .iter()
+                    .any(|s| s.fields.iter().any(|x| x.name == header[c]));
+                if !used {
+                    warnings.push(at_header(
+                        f.name,
+                        c,
+                        format!(
+                            "column `{}` is not a field of any event in the schema and is ignored",
+                            header[c]
+                        ),
+                        Some(
+                            "declare it in an `event` of the ruleset's `schema` block to use it"
+                                .into(),
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! The structure of each input file: a CSV header and chunks of rows, NDJSON chunks of lines,
+//! the elements of a JSON array, or the records of a YAML list; and where a record is.
+
+use std::ops::Range;
+
+use crate::problem::DataProblem;
+use crate::raw::{self, Raw};
+
+use super::{Format, Source};
+
+/// A file, split into chunks that can be read independently.
+pub(crate) struct File<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) bytes: &'a [u8],
+    pub(crate) body: Body,
+}
+
+/// The file's structure.
+pub(crate) enum Body {
+    /// CSV: the header's names, the number of lines it takes, and chunks of whole rows.
+    Csv {
+        header: Vec<String>,
+        header_lines: u32,
+        chunks: Vec<Range<usize>>,
+    },
+    /// NDJSON: chunks of whole lines.
+    Ndjson { chunks: Vec<Range<usize>> },
+    /// A JSON array: its elements, in chunks of element indices.
+    JsonArray {
+        elems: Vec<Elem>,
+        chunks: Vec<Range<usize>>,
+    },
+    /// A YAML list, parsed: each record with the lines it spans when known.
+    Yaml {
+        records: Vec<(Option<(u32, u32)>, Raw)>,
+    },
+}
+
+/// One element of a JSON array: its bytes and where it starts.
+pub(crate) struct Elem {
+    pub(crate) range: Range<usize>,
+    pub(crate) line: u32,
+    pub(crate) column: u32,
+}
+
+impl File<'_> {
+    /// The number of chunks.
+    pub(crate) fn chunk_count(&self) -> usize {
+        match &self.body {
+            Body::Csv { chunks, .. } | Body::Ndjson { chunks } | Body::JsonArray { chunks, .. } => {
+                chunks.len()
+            }
+            Body::Yaml { .. } => 1,
+        }
+    }
+
+    /// The line that precedes chunk 0 (CSV: the header's lines; others: none).
+    pub(crate) fn first_base(&self) -> u32 {
+        match &self.body {
+            Body::Csv { header_lines, .. } => *header_lines,
+            _ => 0,
+        }
+    }
+
+    /// Whether the lines reported for a chunk are relative to the chunk (then the caller adds
+    /// the lines of the chunks before it).
+    pub(crate) fn relative_lines(&self) -> bool {
+        matches!(self.body, Body::Csv { .. } | Body::Ndjson { .. })
+    }
+}
+
+fn problem(file: &str, line: u32, column: u32, message: String, help: Option<&str>) -> DataProblem {
+    DataProblem {
+        file: file.to_string(),
+        line: Some(line),
+        column: Some(column),
+        message,
+        help: help.map(str::to_string),
+    }
+}
+
+/// Splits `bytes[start..]` into chunks of about `size` bytes ending just after a newline.
+fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
+    let mut chunks = Vec::new();
+    let mut from = start;
+    while from < bytes.len() {
+        let mut to = (from + size.max(1)).min(bytes.len());
+        if to < bytes.len() {
+            to = match bytes[to..].iter().position(|&c| c == b'\n') {
+                Some(p) => to + p + 1,
+                None => bytes.len(),
+            };
+        }
+        chunks.push(from..to);
+        from = to;
+    }
+    chunks
+}
+
+/// A CSV reader over a slice, rows of any length (ragged rows are reported by the caller).
+pub(crate) fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes)
+}
+
+/// Reads a file's structure. A problem here concerns the whole file (the rows cannot be read).
+pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a>, DataProblem> {
+    let name = source.name.as_str();
+    let mut bytes = source.bytes.as_slice();
+    if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()) {
+        bytes = rest;
+    }
+    let body = match source.format {
+        Format::Csv => {
+            let mut rdr = csv_reader(bytes);
+            let mut record = csv::ByteRecord::new();
+            let has_header = rdr.read_byte_record(&mut record).unwrap_or(false);
+            if !has_header {
+                Body::Csv {
+                    header: Vec::new(),
+                    header_lines: 1,
+                    chunks: Vec::new(),
+                }
+            } else {
+                let end = (rdr.position().byte() as usize).min(bytes.len());
+                let header_lines = (rdr.position().line() as u32).saturating_sub(1).max(1);
+                let header: Vec<String> = record
+                    .iter()
+                    .map(|h| String::from_utf8_lossy(h).trim().to_string())
+                    .collect();
+                for (i, h) in header.iter().enumerate() {
+                    if !h.is_empty() && header[..i].contains(h) {
+                        return Err(problem(
+                            name,
+                            1,
+                            i as u32 + 1,
+                            format!("column `{h}` appears twice in the header"),
+                            Some("rename or remove one of the two columns"),
+                        ));
+                    }
+                }
+                // Without quotes every newline ends a row, so the rows can be cut anywhere
+                // at a newline and read in parallel.
+                let chunks = if bytes[end..].contains(&b'"') {
+                    if end < bytes.len() {
+                        std::iter::once(end..bytes.len()).collect()
+                    } else {
+                        Vec::new()
+                    }
+                } else {
+                    line_chunks(bytes, end, chunk_bytes)
+                };
+                Body::Csv {
+                    header,
+                    header_lines,
+                    chunks,
+                }
+            }
+        }
+        Format::Ndjson => Body::Ndjson {
+            chunks: line_chunks(bytes, 0, chunk_bytes),
+        },
+        Format::Json => {
+            let start = bytes
+                .iter()
+                .position(|c| !c.is_ascii_whitespace())
+                .unwrap_or(bytes.len());
+            if start == bytes.len() {
+                Body::JsonArray {
+                    elems: Vec::new(),
+                    chunks: Vec::new(),
+                }
+            } else if bytes[start] != b'[' {
+                let (line, column) = raw::line_col(bytes, start, 1, 1);
+                return Err(problem(
+                    name,
+                    line,
+                    column,
+                    "expected a list of records `[{…}, {…}]`".into(),
+                    Some("a JSON data file holds one array of objects; for one object per line use `.ndjson`"),
+                ));
+            } else {
+                match raw::split_array(bytes, start) {
+                    Some((ranges, end)) if bytes[end..].iter().all(|c| c.is_ascii_whitespace()) => {
+                        let mut elems = Vec::with_capacity(ranges.len());
+                        let (mut line, mut at, mut line_start) = (1u32, 0usize, 0usize);
+                        for r in ranges {
+                            for (i, &c) in bytes[at..r.start].iter().enumerate() {
+                                if c == b'\n' {
+                                    line += 1;
+                                    line_start = at + i + 1;
+                                }
+                            }
+                            at = r.start;
+                            let column = String::from_utf8_lossy(&bytes[line_start..r.start])
+                                .chars()
+                                .count() as u32
+                                + 1;
+                            elems.push(Elem {
+                                range: r,
+                                line,
+                                column,
+                            });
+                        }
+                        let mut chunks = Vec::new();
+                        let mut from = 0;
+                        while from < elems.len() {
+                            let begin = elems[from].range.start;
+                            let mut to = from + 1;
+                            while to < elems.len() && elems[to].range.end - begin < chunk_bytes {
+                                to += 1;
+                            }
+                            chunks.push(from..to);
+                            from = to;
+                        }
+                        Body::JsonArray { elems, chunks }
+                    }
+                    _ => {
+                        // The structure is broken: the JSON parser says where and why.
+                        let (message, line, column) = match raw::parse_json(bytes) {
+                            Err(e) => e,
+                            Ok(_) => ("invalid JSON: the list is not closed".into(), 1, 1),
+                        };
+                        return Err(problem(name, line, column, message, None));
+                    }
+                }
+            }
+        }
+        Format::Yaml => match crate::yaml::parse(bytes) {
+            Err((message, line, column)) => return Err(problem(name, line, column, message, None)),
+            Ok(Raw::Arr(items)) => {
+                let lines = crate::yaml::item_lines(bytes);
+                let known = lines.len() == items.len();
+                let total = bytes.split(|&c| c == b'\n').count() as u32 + 1;
+                let records = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| {
+                        let span =
+                            known.then(|| (lines[i], lines.get(i + 1).copied().unwrap_or(total)));
+                        (span, r)
+                    })
+                    .collect();
+                Body::Yaml { records }
+            }
+            Ok(Raw::Null) => Body::Yaml {
+                records: Vec::new(),
+            },
+            Ok(other) => {
+                return Err(problem(
+                    name,
+                    1,
+                    1,
+                    format!("expected a list of records, found {}", other.kind()),
+                    Some("a YAML data file is a list: each record starts with `- `"),
+                ))
+            }
+        },
+    };
+    Ok(File { name, bytes, body })
+}
+
+/// Where a JSON/YAML record (or an event inside one) is, to point problems at its keys.
+#[derive(Clone, Copy)]
+pub(crate) enum Loc<'a> {
+    /// JSON text of the record, with the line and column where it starts.
+    Json {
+        text: &'a [u8],
+        line: u32,
+        column: u32,
+    },
+    /// A YAML record spanning lines `from..to` of the file.
+    Yaml { file: &'a [u8], from: u32, to: u32 },
+    /// Only the line is known (0: not even that).
+    Line(u32),
+}
+
+impl<'a> Loc<'a> {
+    /// The line and column where the record starts.
+    pub(crate) fn start(&self) -> (Option<u32>, Option<u32>) {
+        match *self {
+            Loc::Json { line, column, .. } => (Some(line), Some(column)),
+            Loc::Yaml { from, file, .. } => {
+                let col = file
+                    .split(|&c| c == b'\n')
+                    .nth(from as usize - 1)
+                    .map_or(1, |l| {
+                        l.iter()
+                            .position(|&c| c != b' ' && c != b'-')
+                            .map_or(1, |p| p as u32 + 1)
+                    });
+                (Some(from), Some(col))
+            }
+            Loc::Line(0) => (None, None),
+            Loc::Line(l) => (Some(l), None),
+        }
+    }
+
+    /// The line and column of key `key` (falls back to the record's start).
+    pub(crate) fn key(&self, key: &str) -> (Option<u32>, Option<u32>) {
+        let found = match *self {
+            Loc::Json { text, line, column } => {
+                raw::locate_key(text, key).map(|(k, _)| raw::line_col(text, k, line, column))
+            }
+            Loc::Yaml { file, from, to } => crate::yaml::key_position(file, from, to, key),
+            Loc::Line(_) => None,
+        };
+        match found {
+            Some((l, c)) => (Some(l), Some(c)),
+            None => self.start(),
+        }
+    }
+
+    /// Where event `n` of the record's `events` list is.
+    pub(crate) fn event(&self, n: usize) -> Loc<'a> {
+        match *self {
+            Loc::Json { text, line, column } => {
+                let found = raw::locate_key(text, "events").and_then(|(_, v)| {
+                    let (elems, _) = raw::split_array(text, v)?;
+                    let r = elems.get(n)?.clone();
+                    let (l, c) = raw::line_col(text, r.start, line, column);
+                    Some(Loc::Json {
+                        text: &text[r],
+                        line: l,
+                        column: c,
+                    })
+                });
+                found.unwrap_or(*self)
+            }
+            Loc::Yaml { file, from, to } => {
+                let Some((events_line, _)) = crate::yaml::key_position(file, from, to, "events")
+                else {
+                    return *self;
+                };
+                let mut starts = Vec::new();
+                let mut indent = None;
+                for (i, l) in file.split(|&c| c == b'\n').enumerate() {
+                    let n = i as u32 + 1;
+                    if n <= events_line || n >= to {
+                        continue;
+                    }
+                    let ind = l.iter().position(|&c| c != b' ');
+                    if let Some(p) = ind {
+                        if l[p] == b'-' && indent.is_none_or(|x| x == p) {
+                            indent = Some(p);
+                            starts.push(n);
+                        }
+                    }
+                }
+                match starts.get(n) {
+                    Some(&s) => Loc::Yaml {
+                        file,
+                        from: s,
+                        to: starts.get(n + 1).copied().unwrap_or(to),
+                    },
+                    None => *self,
+                }
+            }
+            Loc::Line(_) => *self,
+        }
+    }
+
+    /// The record's text as written, when it is known.
+    pub(crate) fn text(&self) -> Option<String> {
+        match *self {
+            Loc::Json { text, .. } => Some(String::from_utf8_lossy(text).trim().to_string()),
+            Loc::Yaml { .. } | Loc::Line(_) => None,
+        }
+    }
+}
+
+/// Calls `f` for every record of a JSON-like chunk: its location and its parsed value (or the
+/// syntax error's message, line and column). Lines are relative to the chunk for NDJSON.
+pub(crate) fn for_each_record<'f>(
+    file: &'f File<'f>,
+    chunk: usize,
+    mut f: impl FnMut(Loc<'f>, Result<&Raw, (String, u32, u32)>),
+) -> u32 {
+    match &file.body {
+        Body::Ndjson { chunks } => {
+            let bytes = &file.bytes[chunks[chunk].clone()];
+            let mut line = 0u32;
+            for text in bytes.split(|&c| c == b'\n') {
+                line += 1;
+                let text = text.strip_suffix(b"\r").unwrap_or(text);
+                if text.iter().all(|c| c.is_ascii_whitespace()) {
+                    continue;
+                }
+                let loc = Loc::Json {
+                    text,
+                    line,
+                    column: 1,
+                };
+                match raw::parse_json(text) {
+                    Ok(r) => f(loc, Ok(&r)),
+                    Err((m, _, c)) => f(loc, Err((m, line, c))),
+                }
+            }
+            // The number of newlines in the chunk.
+            bytes.iter().filter(|&&c| c == b'\n').count() as u32
+        }
+        Body::JsonArray { elems, chunks } => {
+            for e in &elems[chunks[chunk].clone()] {
+                let text = &file.bytes[e.range.clone()];
+                let loc = Loc::Json {
+                    text,
+                    line: e.line,
+                    column: e.column,
+                };
+                match raw::parse_json(text) {
+                    Ok(r) => f(loc, Ok(&r)),
+                    Err((m, l, c)) => {
+                        let (line, column) = if l <= 1 {
+                            (e.line, e.column + c - 1)
+                        } else {
+                            (e.line + l - 1, c)
+                        };
+                        f(loc, Err((m, line, column)))
+                    }
+                }
+            }
+            0
+        }
+        Body::Yaml { records } => {
+            for (span, r) in records {
+                let loc = match span {
+                    Some((from, to)) => Loc::Yaml {
+                        file: file.bytes,
+                        from: *from,
+                        to: *to,
+                    },
+                    None => Loc::Line(0),
+                };
+                f(loc, Ok(r));
+            }
+            0
+        }
+        Body::Csv { .. } => 0,
+    }
+}

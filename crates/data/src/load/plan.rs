@@ -1,0 +1,214 @@
+//! The schema in force (declared or inferred) and the lookups that loading needs from it.
+
+use crate::cell::Infer;
+use crate::fxhash::FxHashMap;
+use crate::model::{EventSpec, FieldSpec, FieldType, Schema};
+
+/// The contact fields in force, `id` first, and how columns map to them.
+pub(crate) struct ContactPlan {
+    pub(crate) fields: Vec<FieldSpec>,
+    /// Field index by name, for every field but the id (fed by the id column).
+    pub(crate) by_name: FxHashMap<String, usize>,
+    pub(crate) id_column: String,
+}
+
+impl ContactPlan {
+    pub(crate) fn new(fields: Vec<FieldSpec>, id_column: &str) -> Self {
+        let by_name = fields
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        ContactPlan {
+            fields,
+            by_name,
+            id_column: id_column.to_string(),
+        }
+    }
+
+    /// The fields a column (or JSON key) feeds: the id when it is the id column, and the field
+    /// of the same name.
+    pub(crate) fn fields_of(&self, column: &str) -> (bool, Option<usize>) {
+        (column == self.id_column, self.by_name.get(column).copied())
+    }
+}
+
+/// The event types in force and their properties.
+pub(crate) struct EventPlan {
+    pub(crate) specs: Vec<EventSpec>,
+    by_name: FxHashMap<Vec<u8>, u32>,
+    /// Per type, property index by name.
+    pub(crate) props: Vec<FxHashMap<String, usize>>,
+    /// Whether the types come from a schema (then unknown types are errors).
+    pub(crate) declared: bool,
+}
+
+impl EventPlan {
+    pub(crate) fn new(specs: Vec<EventSpec>, declared: bool) -> Self {
+        let by_name = specs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.name.as_bytes().to_vec(), i as u32))
+            .collect();
+        let props = specs
+            .iter()
+            .map(|s| {
+                s.fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| (f.name.clone(), i))
+                    .collect()
+            })
+            .collect();
+        EventPlan {
+            specs,
+            by_name,
+            props,
+            declared,
+        }
+    }
+
+    /// The index of an event type, by name.
+    #[inline]
+    pub(crate) fn lookup(&self, name: &[u8]) -> Option<u32> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The message and help for an event type that is not in the schema.
+    pub(crate) fn unknown(&self, name: &str) -> (String, Option<String>) {
+        let names: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
+        let help = match suggest(name, &names) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None if names.is_empty() => "the schema declares no event types".to_string(),
+            None => format!("the schema declares {}", list_names(&names)),
+        };
+        (format!("unknown event type `{name}`"), Some(help))
+    }
+}
+
+fn list_names(names: &[&str]) -> String {
+    let shown: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
+    let more = if names.len() > 8 { ", …" } else { "" };
+    format!("{}{more}", shown.join(", "))
+}
+
+/// The known name nearest to `name`, when it is close enough to be a likely typo.
+pub(crate) fn suggest<'n>(name: &str, known: &[&'n str]) -> Option<&'n str> {
+    let lower = name.to_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// The contact fields of a declared schema, with `id: text` first (added if absent).
+pub(crate) fn contact_fields(schema: &Schema) -> Vec<FieldSpec> {
+    let mut fields = vec![FieldSpec {
+        name: "id".into(),
+        ty: FieldType::Text,
+        optional: false,
+    }];
+    fields.extend(schema.contact.iter().filter(|f| f.name != "id").cloned());
+    fields
+}
+
+/// Type inference state of one table: column names in first-seen order.
+#[derive(Default, Clone)]
+pub(crate) struct InferTable {
+    pub(crate) names: Vec<String>,
+    index: FxHashMap<String, usize>,
+    pub(crate) cols: Vec<Infer>,
+    /// The number of records seen.
+    pub(crate) rows: u64,
+}
+
+impl InferTable {
+    /// The index of column `name`, added if new.
+    pub(crate) fn col(&mut self, name: &str) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.names.push(name.to_string());
+        self.cols.push(Infer::default());
+        self.index.insert(name.to_string(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    pub(crate) fn merge(&mut self, other: &InferTable) {
+        self.rows += other.rows;
+        for (name, inf) in other.names.iter().zip(&other.cols) {
+            let i = self.col(name);
+            self.cols[i].merge(inf);
+        }
+    }
+
+    /// The inferred fields; with `all`, also the columns that never hold a value.
+    fn fields(&self, all: bool) -> Vec<FieldSpec> {
+        self.names
+            .iter()
+            .zip(&self.cols)
+            .filter(|(_, inf)| all || inf.seen > 0)
+            .map(|(name, inf)| FieldSpec {
+                name: name.clone(),
+                ty: inf.ty(),
+                optional: inf.seen < self.rows,
+            })
+            .collect()
+    }
+}
+
+/// Type inference state of the events: types in first-seen order, a table for each.
+#[derive(Default, Clone)]
+pub(crate) struct InferEvents {
+    pub(crate) types: Vec<String>,
+    index: FxHashMap<String, usize>,
+    pub(crate) props: Vec<InferTable>,
+}
+
+impl InferEvents {
+    /// The index of event type `name`, added if new (with the given property columns).
+    pub(crate) fn ty(&mut self, name: &str, columns: &[String]) -> usize {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        self.types.push(name.to_string());
+        let mut table = InferTable::default();
+        for c in columns {
+            table.col(c);
+        }
+        self.props.push(table);
+        self.index.insert(name.to_string(), self.types.len() - 1);
+        self.types.len() - 1
+    }
+
+    pub(crate) fn merge(&mut self, other: &InferEvents) {
+        for (name, table) in other.types.iter().zip(&other.props) {
+            let i = self.ty(name, &[]);
+            self.props[i].merge(table);
+        }
+    }
+}
+
+/// The schema inferred from the data: `id` first, then the contact columns in first-seen
+/// order; each event type with the properties that hold a value at least once.
+pub(crate) fn inferred_schema(contacts: &InferTable, events: &InferEvents) -> Schema {
+    let mut contact = vec![FieldSpec {
+        name: "id".into(),
+        ty: FieldType::Text,
+        optional: false,
+    }];
+    contact.extend(contacts.fields(true));
+    let events = events
+        .types
+        .iter()
+        .zip(&events.props)
+        .map(|(name, table)| EventSpec {
+            name: name.clone(),
+            fields: table.fields(false),
+        })
+        .collect();
+    Schema { contact, events }
+}

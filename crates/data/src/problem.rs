@@ -1,0 +1,126 @@
+//! Problems found in the data, the error that lists them, and rows set aside.
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::Path;
+
+/// One problem in a data file, at a line (and column) when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataProblem {
+    /// The file, as given by the user.
+    pub file: String,
+    /// The 1-based physical line (the header is line 1 in CSV), when known.
+    pub line: Option<u32>,
+    /// The 1-based column: the CSV field number, or the character column in JSON/YAML.
+    pub column: Option<u32>,
+    /// One short lowercase sentence, the user's words in backticks.
+    pub message: String,
+    /// What to do about it, when there is something useful to say.
+    pub help: Option<String>,
+}
+
+impl DataProblem {
+    /// The position as `file:line:column` (as much of it as is known).
+    pub fn location(&self) -> String {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None) => format!("{}:{l}", self.file),
+            _ => self.file.clone(),
+        }
+    }
+}
+
+impl fmt::Display for DataProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\n  help: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Loading failed: every problem found (the first [`LoadError::MAX_SHOWN`]) and how many more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    /// The problems, in file order, then line and column order.
+    pub problems: Vec<DataProblem>,
+    /// How many further problems were found and not kept.
+    pub more: usize,
+}
+
+impl LoadError {
+    /// The most problems kept and shown.
+    pub const MAX_SHOWN: usize = 100;
+
+    /// An error with the given problems, sorted and capped.
+    pub(crate) fn from_problems(mut problems: Vec<DataProblem>, file_order: &[String]) -> Self {
+        sort_problems(&mut problems, file_order);
+        let more = problems.len().saturating_sub(Self::MAX_SHOWN);
+        problems.truncate(Self::MAX_SHOWN);
+        LoadError { problems, more }
+    }
+
+    /// The total number of problems found.
+    pub fn count(&self) -> usize {
+        self.problems.len() + self.more
+    }
+}
+
+/// Sorts problems by file (in the order the files were given), line and column; stable.
+pub(crate) fn sort_problems(problems: &mut [DataProblem], file_order: &[String]) {
+    let rank = |f: &str| file_order.iter().position(|x| x == f).unwrap_or(usize::MAX);
+    problems.sort_by(|a, b| {
+        (rank(&a.file), a.line.unwrap_or(0), a.column.unwrap_or(0)).cmp(&(
+            rank(&b.file),
+            b.line.unwrap_or(0),
+            b.column.unwrap_or(0),
+        ))
+    });
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{p}")?;
+        }
+        if self.more > 0 {
+            let s = if self.more == 1 { "" } else { "s" };
+            write!(f, "\n… and {} more problem{s}", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A row left out by `--skip-bad-rows`, with why and its text as found in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRow {
+    /// The file, as given by the user.
+    pub file: String,
+    /// The 1-based line where the row starts (0 when not known).
+    pub line: u32,
+    /// Why it was left out.
+    pub reason: String,
+    /// The row as written in the file (JSON for records inside a YAML file or a contact).
+    pub raw: String,
+}
+
+/// Writes skipped rows as CSV (`file,line,reason,raw`), atomically.
+pub fn write_skipped(path: &Path, rows: &[SkippedRow]) -> io::Result<()> {
+    crate::write::write_atomic(path, |w| write_skipped_to(w, rows))
+}
+
+/// Writes skipped rows as CSV (`file,line,reason,raw`) to a writer.
+pub fn write_skipped_to(w: &mut dyn Write, rows: &[SkippedRow]) -> io::Result<()> {
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(["file", "line", "reason", "raw"])?;
+    for r in rows {
+        out.write_record([r.file.as_str(), &r.line.to_string(), &r.reason, &r.raw])?;
+    }
+    out.flush()
+}

@@ -1,0 +1,1278 @@
+//! The data crate: loading every format, inference, validation, bad data with positions,
+//! skip-bad-rows, determinism, and the output writers.
+
+use std::path::{Path, PathBuf};
+
+use scoreline_data::{
+    format_date, format_number, load, load_sources, parse_date, write_atomic, write_skipped_to,
+    Dataset, EventSpec, FieldSpec, FieldType, Format, LoadError, LoadOptions, LoadRequest, Loaded,
+    OutputMeta, OutputTable, Schema, Source, Value,
+};
+
+fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
+    FieldSpec {
+        name: name.into(),
+        ty,
+        optional,
+    }
+}
+
+fn event(name: &str, fields: Vec<FieldSpec>) -> EventSpec {
+    EventSpec {
+        name: name.into(),
+        fields,
+    }
+}
+
+/// The B2B schema of the language reference.
+fn b2b() -> Schema {
+    use FieldType::*;
+    Schema {
+        contact: vec![
+            field("id", Text, false),
+            field("email", Text, false),
+            field("industry", Text, false),
+            field("role", Text, false),
+            field("employees", Number, true),
+            field("country", Text, false),
+            field("tags", List, false),
+            field("created_at", Date, false),
+        ],
+        events: vec![
+            event("page_view", vec![field("url", Text, false)]),
+            event("email_open", vec![]),
+            event("email_click", vec![]),
+            event("form_submit", vec![field("form", Text, false)]),
+            event("demo_request", vec![]),
+            event("unsubscribe", vec![]),
+            event("order", vec![field("amount", Number, false)]),
+        ],
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn src(name: &str, text: &str) -> Source {
+    Source {
+        name: name.into(),
+        format: Format::from_path(Path::new(name)).expect("a data file name"),
+        bytes: text.as_bytes().to_vec(),
+    }
+}
+
+fn options(schema: Option<&Schema>) -> LoadOptions<'_> {
+    LoadOptions {
+        schema,
+        ..LoadOptions::default()
+    }
+}
+
+fn ok(contacts: Source, events: &[Source], schema: Option<&Schema>) -> Loaded {
+    match load_sources(&contacts, events, &options(schema)) {
+        Ok(l) => l,
+        Err(e) => panic!("expected the data to load, got:\n{e}"),
+    }
+}
+
+fn err(contacts: Source, events: &[Source], schema: Option<&Schema>) -> LoadError {
+    match load_sources(&contacts, events, &options(schema)) {
+        Ok(_) => panic!("expected the data to fail to load"),
+        Err(e) => e,
+    }
+}
+
+/// `file:line:column: message` of each problem.
+fn lines(e: &LoadError) -> Vec<String> {
+    e.problems
+        .iter()
+        .map(|p| format!("{}: {}", p.location(), p.message))
+        .collect()
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Missing => "-".into(),
+        Value::Number(n) => format_number(*n),
+        Value::Text(t) => format!("{t:?}"),
+        Value::Bool(b) => b.to_string(),
+        Value::Date(d) => format_date(*d),
+        Value::List(items) => format!(
+            "{:?}",
+            items.iter().map(|i| i.to_string()).collect::<Vec<_>>()
+        ),
+    }
+}
+
+/// A readable dump of a dataset: contacts with their fields, each with its events.
+fn dump(ds: &Dataset) -> String {
+    let mut s = String::new();
+    for (i, c) in ds.contacts.iter().enumerate() {
+        let fields: Vec<String> = ds
+            .schema
+            .contact
+            .iter()
+            .zip(&c.fields)
+            .map(|(f, v)| format!("{}={}", f.name, show(v)))
+            .collect();
+        s += &format!("{}\n", fields.join(" "));
+        for e in ds.events.of_contact(i) {
+            let spec = &ds.schema.events[ds.events.type_id[e] as usize];
+            let props: Vec<String> = spec
+                .fields
+                .iter()
+                .zip(ds.events.props(e))
+                .map(|(f, v)| format!(" {}={}", f.name, show(v)))
+                .collect();
+            s += &format!(
+                "  {} {}{}\n",
+                spec.name,
+                format_date(ds.events.at[e]),
+                props.concat()
+            );
+        }
+    }
+    s
+}
+
+fn schema_text(schema: &Schema) -> String {
+    let fields = |fs: &[FieldSpec]| {
+        fs.iter()
+            .map(|f| {
+                format!(
+                    "{}: {}{}",
+                    f.name,
+                    f.ty.name(),
+                    if f.optional { "?" } else { "" }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut s = format!("contact {{ {} }}\n", fields(&schema.contact));
+    for e in &schema.events {
+        s += &format!("event {} {{ {} }}\n", e.name, fields(&e.fields));
+    }
+    s
+}
+
+const EXPECTED_B2B: &str = r#"id="c1" email="ana@acme.io" industry="SaaS" role="CMO" employees=250 country="FR" tags=["vip", "newsletter"] created_at=2025-01-15T00:00:00Z
+  email_open 2026-09-01T00:00:00Z
+  demo_request 2026-09-15T00:00:00Z
+  page_view 2026-10-01T10:00:00Z url="/pricing"
+  page_view 2026-10-01T10:00:00Z url="/blog/scoring"
+id="c2" email="bob@gmail.com" industry="Retail" role="Intern" employees=- country="US" tags=[] created_at=2025-06-01T07:30:00Z
+  form_submit 2026-10-02T08:00:00Z form="whitepaper"
+id="c3" email="carla@big.co" industry="Fintech" role="Head of Growth, EMEA" employees=5000 country="DE" tags=["webinar"] created_at=2024-12-31T23:59:59Z
+  order 2026-10-03T11:00:00Z amount=1250.5
+"#;
+
+fn load_files(contacts: &str, events: &[&str], schema: Option<&Schema>) -> Loaded {
+    let request = LoadRequest {
+        contacts: fixture(contacts),
+        events: events.iter().map(|e| fixture(e)).collect(),
+        options: options(schema),
+    };
+    match load(&request) {
+        Ok(l) => l,
+        Err(e) => panic!("{contacts}: {e}"),
+    }
+}
+
+#[test]
+fn every_format_loads_the_same_data() {
+    let schema = b2b();
+    let csv = load_files("contacts.csv", &["events.csv"], Some(&schema));
+    assert_eq!(dump(&csv.dataset), EXPECTED_B2B);
+    let ndjson = load_files("contacts.ndjson", &["events.ndjson"], Some(&schema));
+    assert_eq!(dump(&ndjson.dataset), EXPECTED_B2B);
+    let json = load_files("contacts.json", &[], Some(&schema));
+    assert_eq!(dump(&json.dataset), EXPECTED_B2B);
+    let yaml = load_files("contacts.yaml", &[], Some(&schema));
+    assert_eq!(dump(&yaml.dataset), EXPECTED_B2B);
+    // Mixed: CSV contacts with NDJSON events.
+    let mixed = load_files("contacts.csv", &["events.ndjson"], Some(&schema));
+    assert_eq!(dump(&mixed.dataset), EXPECTED_B2B);
+    for l in [&csv, &ndjson, &json, &yaml] {
+        assert!(l.skipped.is_empty());
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert_eq!(l.dataset.schema.contact[0].name, "id");
+        assert_eq!(l.dataset.events.contact_start, vec![0, 4, 5, 6]);
+    }
+}
+
+#[test]
+fn dataset_layout_follows_the_model() {
+    let schema = b2b();
+    let l = load_files("contacts.csv", &["events.csv"], Some(&schema));
+    let ds = &l.dataset;
+    assert_eq!(ds.contacts[1].id(), "c2");
+    assert_eq!(ds.contacts[0].fields.len(), schema.contact.len());
+    // Properties are flat, one per field of the event's type.
+    let order = ds.schema.event("order").unwrap() as u32;
+    let e = (0..ds.events.len())
+        .find(|&e| ds.events.type_id[e] == order)
+        .unwrap();
+    assert_eq!(ds.events.props(e), &[Value::Number(1250.5)]);
+    assert_eq!(ds.events.at[e], parse_date("2026-10-03T11:00:00Z").unwrap());
+    let open = ds.schema.event("email_open").unwrap() as u32;
+    let e = (0..ds.events.len())
+        .find(|&e| ds.events.type_id[e] == open)
+        .unwrap();
+    assert!(ds.events.props(e).is_empty());
+}
+
+#[test]
+fn inference_without_a_schema() {
+    let csv = load_files("contacts.csv", &["events.csv"], None);
+    assert_eq!(
+        schema_text(&csv.dataset.schema),
+        "contact { id: text, email: text, industry: text, role: text, employees: number?, country: text, tags: text?, created_at: date }\n\
+         event page_view { url: text }\n\
+         event email_open {  }\n\
+         event form_submit { form: text }\n\
+         event order { amount: number }\n\
+         event demo_request {  }\n"
+    );
+    // JSON arrays are lists; an absent key makes a field optional.
+    let json = load_files("contacts.json", &[], None);
+    assert_eq!(
+        schema_text(&json.dataset.schema),
+        "contact { id: text, email: text, industry: text, role: text, employees: number?, country: text, tags: list, created_at: date }\n\
+         event page_view { url: text }\n\
+         event email_open {  }\n\
+         event demo_request {  }\n\
+         event form_submit { form: text }\n\
+         event order { amount: number }\n"
+    );
+    let yaml = load_files("contacts.yaml", &[], None);
+    assert_eq!(dump(&yaml.dataset), dump(&json.dataset));
+}
+
+#[test]
+fn inference_order_number_date_bool_text() {
+    let l = ok(
+        src(
+            "c.csv",
+            "id,n,d,b,t,z,mixed\n\
+             a,1,2026-01-01,true,x,,1\n\
+             b,2.5,2026-01-02T10:00:00Z,FALSE,y,,2026-01-01\n\
+             c,-3,2026-01-03,True,1,,\n",
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        schema_text(&l.dataset.schema),
+        "contact { id: text, n: number, d: date, b: bool, t: text, z: text?, mixed: text? }\n"
+    );
+    assert_eq!(l.dataset.contacts[1].fields[3], Value::Bool(false));
+    assert_eq!(l.dataset.contacts[2].fields[4], Value::Text("1".into()));
+    // Event property types are inferred per event type.
+    let l = ok(
+        src("c.csv", "id\na\n"),
+        &[src(
+            "e.csv",
+            "contact_id,type,at,value\n\
+             a,order,2026-01-01,12.5\n\
+             a,page_view,2026-01-01,/pricing\n\
+             a,email_open,2026-01-01,\n",
+        )],
+        None,
+    );
+    assert_eq!(
+        schema_text(&l.dataset.schema),
+        "contact { id: text }\nevent order { value: number }\nevent page_view { value: text }\nevent email_open {  }\n"
+    );
+}
+
+#[test]
+fn values_lists_bools_and_missing() {
+    let schema = Schema {
+        contact: vec![
+            field("id", FieldType::Text, false),
+            field("tags", FieldType::List, false),
+            field("active", FieldType::Bool, true),
+            field("score", FieldType::Number, true),
+            field("name", FieldType::Text, true),
+        ],
+        events: vec![],
+    };
+    let l = ok(
+        src(
+            "c.csv",
+            "id,tags,active,score,name\n\
+             a, vip ; b2b ;;,TRUE,1e3,  Ana  \n\
+             b,,no,,\n\
+             c,x,1,-0.5,\"Smith, J\"\n",
+        ),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"a\" tags=[\"vip\", \"b2b\"] active=true score=1000 name=\"Ana\"\n\
+         id=\"b\" tags=[] active=false score=- name=-\n\
+         id=\"c\" tags=[\"x\"] active=true score=-0.5 name=\"Smith, J\"\n"
+    );
+    let l = ok(
+        src(
+            "c.ndjson",
+            r#"{"id": 7, "tags": ["a", 2, null], "active": false, "score": null}
+{"id": "b", "tags": "x;y", "name": 12.5}
+"#,
+        ),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"7\" tags=[\"a\", \"2\"] active=false score=- name=-\n\
+         id=\"b\" tags=[\"x\", \"y\"] active=- score=- name=\"12.5\"\n"
+    );
+}
+
+#[test]
+fn dates_both_forms_and_offsets() {
+    assert_eq!(parse_date("1970-01-01"), Some(0));
+    assert_eq!(parse_date("2026-11-01"), Some(1_793_491_200_000));
+    assert_eq!(parse_date("2026-11-01T00:00:00Z"), Some(1_793_491_200_000));
+    assert_eq!(
+        parse_date("2026-11-01T02:00:00+02:00"),
+        Some(1_793_491_200_000)
+    );
+    assert_eq!(
+        parse_date("2026-10-31T19:00:00-05:00"),
+        Some(1_793_491_200_000)
+    );
+    assert_eq!(
+        parse_date("2026-11-01T00:00:00.250Z"),
+        Some(1_793_491_200_250)
+    );
+    assert_eq!(parse_date("2024-02-29"), Some(1_709_164_800_000));
+    assert_eq!(parse_date("1969-12-31T23:59:59Z"), Some(-1000));
+    for bad in [
+        "2023-02-29",
+        "2026-13-01",
+        "2026-11-31",
+        "2026-11-01T24:00:00Z",
+        "2026-11-01T10:00:00",
+        "01/11/2026",
+        "2026-1-1",
+        "",
+    ] {
+        assert_eq!(parse_date(bad), None, "{bad}");
+    }
+    assert_eq!(format_date(1_793_491_200_000), "2026-11-01T00:00:00Z");
+    assert_eq!(format_date(1_793_491_200_250), "2026-11-01T00:00:00.250Z");
+    assert_eq!(format_date(-1000), "1969-12-31T23:59:59Z");
+    // Every day of several years round-trips.
+    for day in -800..800i64 {
+        let ms = day * 86_400_000 * 7 + 3_723_000;
+        assert_eq!(parse_date(&format_date(ms)), Some(ms));
+    }
+}
+
+#[test]
+fn events_sorted_by_time_ties_in_input_order_across_files() {
+    let l = ok(
+        src("c.csv", "id\na\nb\n"),
+        &[
+            src("e1.csv", "contact_id,type,at,n\nb,x,2026-01-02,1\na,x,2026-01-03,2\na,x,2026-01-01,3\n"),
+            src("e2.ndjson", "{\"contact_id\":\"a\",\"type\":\"x\",\"at\":\"2026-01-03\",\"n\":4}\n{\"contact_id\":\"a\",\"type\":\"x\",\"at\":\"2026-01-01T00:00:00+00:00\",\"n\":5}\n"),
+        ],
+        None,
+    );
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"a\"\n  x 2026-01-01T00:00:00Z n=3\n  x 2026-01-01T00:00:00Z n=5\n  x 2026-01-03T00:00:00Z n=2\n  x 2026-01-03T00:00:00Z n=4\nid=\"b\"\n  x 2026-01-02T00:00:00Z n=1\n"
+    );
+}
+
+#[test]
+fn custom_id_column() {
+    let schema = Schema {
+        contact: vec![
+            field("id", FieldType::Text, false),
+            field("email", FieldType::Text, false),
+        ],
+        events: vec![],
+    };
+    let l = load_sources(
+        &src("c.csv", "email,customer_no\nana@x.io,C-1\n"),
+        &[],
+        &LoadOptions {
+            schema: Some(&schema),
+            id_column: "customer_no".into(),
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(dump(&l.dataset), "id=\"C-1\" email=\"ana@x.io\"\n");
+    let e = load_sources(
+        &src("c.csv", "email,id\nana@x.io,C-1\n"),
+        &[],
+        &LoadOptions {
+            id_column: "customer_no".into(),
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap_err();
+    assert_eq!(
+        lines(&e),
+        ["c.csv:1: the header has no `customer_no` column"]
+    );
+}
+
+#[test]
+fn unknown_columns_are_ignored_with_a_warning() {
+    let schema = b2b();
+    let l = ok(
+        src(
+            "c.csv",
+            "id,email,industry,role,country,tags,created_at,shoe_size\nc1,a@b.c,SaaS,CMO,FR,,2025-01-01,42\n",
+        ),
+        &[src("e.csv", "contact_id,type,at,url,colour\nc1,page_view,2025-01-01,/,red\nc1,email_open,2025-01-01,/x,\n")],
+        Some(&schema),
+    );
+    let w: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|p| format!("{}: {}", p.location(), p.message))
+        .collect();
+    assert_eq!(
+        w,
+        [
+            "c.csv:1:8: column `shoe_size` is not in the schema and is ignored",
+            "e.csv:1:5: column `colour` is not a field of any event in the schema and is ignored",
+            "e.csv:3:4: column `url` is not a field of event `email_open`; its values are ignored",
+        ]
+    );
+    assert_eq!(l.dataset.contacts.len(), 1);
+    assert_eq!(l.dataset.events.len(), 2);
+}
+
+// ---------------------------------------------------------------- bad data, with positions
+
+const HEADER: &str = "id,email,industry,role,employees,country,tags,created_at\n";
+
+fn contacts_csv(rows: &str) -> Source {
+    src("contacts.csv", &format!("{HEADER}{rows}"))
+}
+
+#[test]
+fn wrong_type_in_csv() {
+    let e = err(
+        contacts_csv("c1,a@b.c,SaaS,CMO,lots,FR,,2025-01-01\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        ["contacts.csv:2:5: field `employees`: `lots` is not a number"]
+    );
+    assert!(e.problems[0]
+        .help
+        .as_deref()
+        .unwrap()
+        .contains("dot for decimals"));
+}
+
+#[test]
+fn unparseable_date() {
+    let e = err(
+        contacts_csv("c1,a@b.c,SaaS,CMO,,FR,,01/02/2025\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        ["contacts.csv:2:8: field `created_at`: `01/02/2025` is not a date"]
+    );
+    let e = err(
+        src("c.ndjson", "{\"id\": \"c1\"}\n"),
+        &[src(
+            "e.ndjson",
+            "{\"contact_id\": \"c1\", \"type\": \"x\",   \"at\": \"yesterday\"}\n",
+        )],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        ["e.ndjson:1:37: field `at`: `yesterday` is not a date"]
+    );
+}
+
+#[test]
+fn duplicate_contact_id() {
+    let e = err(
+        contacts_csv("c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\nc2,a@b.c,SaaS,CMO,,FR,,2025-01-01\nc1,x@b.c,SaaS,CMO,,FR,,2025-01-01\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(lines(&e), ["contacts.csv:4:1: duplicate contact id `c1`"]);
+    assert_eq!(
+        e.problems[0].help.as_deref(),
+        Some("the id is first used at line 2; each contact needs its own id")
+    );
+    let e = err(
+        src(
+            "c.json",
+            "[\n  {\"id\": \"a\"},\n  {\"n\": 1, \"id\": \"a\"}\n]",
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(lines(&e), ["c.json:3:12: duplicate contact id `a`"]);
+}
+
+#[test]
+fn event_for_unknown_contact() {
+    let e = err(
+        src("c.csv", "id\nc1\n"),
+        &[src(
+            "e.csv",
+            "contact_id,type,at\nc1,x,2026-01-01\nc9,x,2026-01-01\n",
+        )],
+        None,
+    );
+    assert_eq!(lines(&e), ["e.csv:3:1: event for unknown contact `c9`"]);
+}
+
+#[test]
+fn event_without_type_or_at() {
+    let e = err(
+        src("c.csv", "id\nc1\n"),
+        &[
+            src("e.csv", "contact_id,type,at\nc1,,2026-01-01\nc1,x,\n"),
+            src("e.ndjson", "{\"contact_id\": \"c1\", \"at\": \"2026-01-01\"}\n{\"contact_id\": \"c1\", \"type\": \"x\"}\n"),
+        ],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "e.csv:2:2: event without a `type`",
+            "e.csv:3:3: event without an `at` time stamp",
+            "e.ndjson:1:1: event without a `type`",
+            "e.ndjson:2:1: event without an `at` time stamp",
+        ]
+    );
+}
+
+#[test]
+fn ragged_csv_rows() {
+    let e = err(
+        contacts_csv("c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\nc2,a@b.c,SaaS,CMO,FR,,2025-01-01\nc3,a@b.c,SaaS,CMO,,FR,,2025-01-01,extra\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "contacts.csv:3:8: this row has 7 fields, the header has 8",
+            "contacts.csv:4:9: this row has 9 fields, the header has 8",
+        ]
+    );
+}
+
+#[test]
+fn required_field_missing() {
+    let e = err(
+        contacts_csv("c1,,SaaS,CMO,,FR,,2025-01-01\n,a@b.c,SaaS,CMO,,FR,,2025-01-01\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "contacts.csv:2:2: field `email` is missing",
+            "contacts.csv:3:1: contact without an id (`id` is empty)",
+        ]
+    );
+    assert_eq!(
+        e.problems[0].help.as_deref(),
+        Some("the schema requires it; declare it `email: text?` to allow missing values")
+    );
+    // In JSON the record's start is shown when the key is absent, the key when it is null.
+    let schema = Schema {
+        contact: vec![
+            field("id", FieldType::Text, false),
+            field("email", FieldType::Text, false),
+        ],
+        events: vec![event(
+            "order",
+            vec![field("amount", FieldType::Number, false)],
+        )],
+    };
+    let e = err(
+        src("c.json", "[{\"id\": \"a\"},\n {\"id\": \"b\",\n  \"email\": null,\n  \"events\": [{\"type\": \"order\", \"at\": \"2026-01-01\"}]}]"),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "c.json:1:2: field `email` is missing",
+            "c.json:3:3: field `email` is missing",
+            "c.json:4:14: field `amount` of event `order` is missing",
+        ]
+    );
+    // A required column that is not in the header at all: one problem for the file.
+    let e = err(src("c.csv", "id,industry\na,x\n"), &[], Some(&schema));
+    assert_eq!(lines(&e), ["c.csv:1: the header has no `email` column"]);
+}
+
+#[test]
+fn json_syntax_errors() {
+    // NDJSON: each line on its own; every bad line is reported.
+    let e = err(
+        src(
+            "c.ndjson",
+            "{\"id\": \"a\"}\n{\"id\": \"b\",}\n{\"id\": \"c\"\n",
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "c.ndjson:2:12: invalid JSON: trailing comma",
+            "c.ndjson:3:10: invalid JSON: the text ends before the closing `}`",
+        ]
+    );
+    // A JSON array whose structure holds: the bad element only.
+    let e = err(
+        src(
+            "c.json",
+            "[\n {\"id\": \"a\"},\n {\"id\" \"b\"},\n {\"id\": tru}\n]",
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "c.json:3:8: invalid JSON: expected `:`",
+            "c.json:4:12: invalid JSON: unknown word (texts need double quotes)",
+        ]
+    );
+    // A broken structure: the whole file.
+    let e = err(
+        src("c.json", "[\n {\"id\": \"a\"},\n {\"id\": \"b\"\n"),
+        &[],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        ["c.json:4:1: invalid JSON: the text ends before the closing `}`"]
+    );
+    let e = err(src("c.json", "  {\"id\": 1}"), &[], None);
+    assert_eq!(
+        lines(&e),
+        ["c.json:1:3: expected a list of records `[{…}, {…}]`"]
+    );
+    let e = err(src("c.json", "[1, {\"id\": \"x\"}]"), &[], None);
+    assert_eq!(
+        lines(&e),
+        ["c.json:1:2: expected an object with the contact's fields, found a number"]
+    );
+}
+
+#[test]
+fn yaml_errors() {
+    let e = err(
+        src("c.yaml", "- id: a\n  tags: [x, y\n- id: b\n"),
+        &[],
+        None,
+    );
+    assert_eq!(e.problems.len(), 1);
+    assert_eq!(e.problems[0].line, Some(3));
+    assert!(
+        e.problems[0].message.starts_with("invalid YAML: "),
+        "{}",
+        e.problems[0].message
+    );
+    let e = err(src("c.yaml", "id: a\n"), &[], None);
+    assert_eq!(
+        lines(&e),
+        ["c.yaml:1:1: expected a list of records, found an object"]
+    );
+    let schema = b2b();
+    let e = err(
+        src("c.yaml", "- id: a\n  email: a@b.c\n  industry: SaaS\n  role: CMO\n  country: FR\n  tags: []\n  created_at: 2025-01-01\n  employees: many\n"),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        lines(&e),
+        ["c.yaml:8:3: field `employees`: `many` is not a number"]
+    );
+}
+
+#[test]
+fn unknown_event_type_suggests_the_nearest() {
+    let e = err(
+        src(
+            "c.csv",
+            &format!("{HEADER}c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\n"),
+        ),
+        &[src(
+            "e.csv",
+            "contact_id,type,at,url\nc1,pageview,2026-01-01,/\nc1,click,2026-01-01,\n",
+        )],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "e.csv:2:2: unknown event type `pageview`",
+            "e.csv:3:2: unknown event type `click`"
+        ]
+    );
+    assert_eq!(
+        e.problems[0].help.as_deref(),
+        Some("did you mean `page_view`?")
+    );
+    assert!(e.problems[1]
+        .help
+        .as_deref()
+        .unwrap()
+        .starts_with("the schema declares `page_view`"));
+}
+
+#[test]
+fn whole_file_problems() {
+    let e = err(
+        src("c.csv", "name\nx\n"),
+        &[src("e.csv", "contact,type\n")],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "c.csv:1: the header has no `id` column",
+            "e.csv:1: the header has no `contact_id` column",
+            "e.csv:1: the header has no `at` column",
+        ]
+    );
+    let e = err(src("c.csv", "id,id\n"), &[], None);
+    assert_eq!(
+        lines(&e),
+        ["c.csv:1:2: column `id` appears twice in the header"]
+    );
+    let e = load(&LoadRequest::new(fixture("nope.csv"))).unwrap_err();
+    assert!(
+        lines(&e)[0].ends_with("nope.csv: cannot read the file: it does not exist"),
+        "{:?}",
+        lines(&e)
+    );
+    let e = load(&LoadRequest::new(fixture("contacts.txt"))).unwrap_err();
+    assert!(
+        lines(&e)[0].ends_with("contacts.txt: cannot tell the data format of this file (`.txt`)")
+    );
+}
+
+#[test]
+fn every_problem_is_collected_and_the_list_is_capped() {
+    let mut rows = String::new();
+    for i in 0..150 {
+        rows += &format!("c{i},a@b.c,SaaS,CMO,x{i},FR,,2025-01-01\n");
+    }
+    let e = err(contacts_csv(&rows), &[], Some(&b2b()));
+    assert_eq!(e.count(), 150);
+    assert_eq!(e.problems.len(), LoadError::MAX_SHOWN);
+    assert_eq!(e.more, 50);
+    assert_eq!(
+        lines(&e)[99],
+        "contacts.csv:101:5: field `employees`: `x99` is not a number"
+    );
+    let text = e.to_string();
+    assert!(text.ends_with("… and 50 more problems"), "{text}");
+    assert!(text.starts_with("contacts.csv:2:5: field `employees`: `x0` is not a number\n  help: "));
+}
+
+#[test]
+fn several_problems_in_one_row_are_all_reported() {
+    let e = err(
+        contacts_csv("c1,a@b.c,SaaS,CMO,lots,FR,,someday\n"),
+        &[],
+        Some(&b2b()),
+    );
+    assert_eq!(
+        lines(&e),
+        [
+            "contacts.csv:2:5: field `employees`: `lots` is not a number",
+            "contacts.csv:2:8: field `created_at`: `someday` is not a date",
+        ]
+    );
+}
+
+#[test]
+fn invalid_utf8_is_reported() {
+    let mut bytes = b"id,name\na,caf".to_vec();
+    bytes.extend_from_slice(&[0xE9, b'\n']);
+    let c = Source {
+        name: "c.csv".into(),
+        format: Format::Csv,
+        bytes,
+    };
+    let e = load_sources(&c, &[], &LoadOptions::default()).unwrap_err();
+    assert_eq!(
+        lines(&e),
+        ["c.csv:2:2: field `name` is not valid UTF-8 text"]
+    );
+}
+
+// ---------------------------------------------------------------- skip bad rows
+
+#[test]
+fn skip_bad_rows_sets_them_aside() {
+    let schema = b2b();
+    let contacts = contacts_csv(
+        "c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\n\
+         c2,a@b.c,SaaS,CMO,lots,FR,,2025-01-01\n\
+         c3,a@b.c,SaaS,CMO,,FR\n\
+         c1,dup@b.c,SaaS,CMO,,FR,,2025-01-01\n",
+    );
+    let events = src(
+        "events.csv",
+        "contact_id,type,at,url\n\
+         c1,page_view,2026-01-01,/pricing\n\
+         c2,page_view,2026-01-01,/pricing\n\
+         c9,page_view,2026-01-01,/\n\
+         c1,pageview,2026-01-01,/\n\
+         c1,email_open,2026-01-02,\n",
+    );
+    let opts = LoadOptions {
+        schema: Some(&schema),
+        skip_bad_rows: true,
+        ..LoadOptions::default()
+    };
+    let l = load_sources(&contacts, &[events], &opts).unwrap();
+    assert_eq!(l.dataset.contacts.len(), 1);
+    assert_eq!(l.dataset.events.len(), 2);
+    let skipped: Vec<String> = l
+        .skipped
+        .iter()
+        .map(|s| format!("{}:{}: {} | {}", s.file, s.line, s.reason, s.raw))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "contacts.csv:3: field `employees`: `lots` is not a number | c2,a@b.c,SaaS,CMO,lots,FR,,2025-01-01",
+            "contacts.csv:4: this row has 6 fields, the header has 8 | c3,a@b.c,SaaS,CMO,,FR",
+            "contacts.csv:5: duplicate contact id `c1` | c1,dup@b.c,SaaS,CMO,,FR,,2025-01-01",
+            "events.csv:3: its contact `c2` was set aside: field `employees`: `lots` is not a number | c2,page_view,2026-01-01,/pricing",
+            "events.csv:4: event for unknown contact `c9` | c9,page_view,2026-01-01,/",
+            "events.csv:5: unknown event type `pageview` | c1,pageview,2026-01-01,/",
+        ]
+    );
+    let mut out = Vec::new();
+    write_skipped_to(&mut out, &l.skipped[..2]).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "file,line,reason,raw\n\
+         contacts.csv,3,field `employees`: `lots` is not a number,\"c2,a@b.c,SaaS,CMO,lots,FR,,2025-01-01\"\n\
+         contacts.csv,4,\"this row has 6 fields, the header has 8\",\"c3,a@b.c,SaaS,CMO,,FR\"\n"
+    );
+}
+
+#[test]
+fn skip_bad_rows_with_inline_events() {
+    let schema = b2b();
+    let text = r#"[
+ {"id": "a", "email": "a@b.c", "industry": "x", "role": "y", "country": "FR", "tags": [], "created_at": "2025-01-01",
+  "events": [{"type": "page_view", "at": "2026-01-01", "url": "/"}, {"type": "page_view", "at": "never", "url": "/"}]},
+ {"id": "b", "email": "a@b.c", "industry": "x", "role": "y", "country": "FR", "tags": [], "created_at": "bad",
+  "events": [{"type": "email_open", "at": "2026-01-01"}]}
+]"#;
+    let opts = LoadOptions {
+        schema: Some(&schema),
+        skip_bad_rows: true,
+        ..LoadOptions::default()
+    };
+    let l = load_sources(&src("c.json", text), &[], &opts).unwrap();
+    assert_eq!(l.dataset.contacts.len(), 1);
+    assert_eq!(l.dataset.events.len(), 1);
+    let skipped: Vec<String> = l
+        .skipped
+        .iter()
+        .map(|s| format!("{}:{}: {}", s.file, s.line, s.reason))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            "c.json:3: field `at`: `never` is not a date",
+            "c.json:4: field `created_at`: `bad` is not a date (its 1 inline event are set aside with it)",
+        ]
+    );
+    assert_eq!(
+        l.skipped[0].raw,
+        r#"{"type": "page_view", "at": "never", "url": "/"}"#
+    );
+    assert!(l.skipped[1].raw.starts_with("{\"id\": \"b\""));
+}
+
+#[test]
+fn skip_bad_rows_keeps_whole_file_problems_fatal() {
+    let opts = LoadOptions {
+        skip_bad_rows: true,
+        ..LoadOptions::default()
+    };
+    let e = load_sources(&src("c.csv", "name\nx\n"), &[], &opts).unwrap_err();
+    assert_eq!(lines(&e), ["c.csv:1: the header has no `id` column"]);
+}
+
+// ---------------------------------------------------------------- determinism and chunks
+
+/// A deterministic pseudo-random sequence (splitmix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+fn generated(contacts: usize, bad: bool) -> (String, String) {
+    let mut rng = Rng(7);
+    let mut c = HEADER.to_string();
+    let mut e = "contact_id,type,at,url,form,amount\n".to_string();
+    for i in 0..contacts {
+        let emp = if rng.below(4) == 0 {
+            String::new()
+        } else {
+            rng.below(5000).to_string()
+        };
+        let emp = if bad && i % 97 == 5 {
+            "n/a".to_string()
+        } else {
+            emp
+        };
+        c += &format!(
+            "c{i},u{i}@x.io,SaaS,CMO,{emp},FR,a;b,2025-0{}-1{}\n",
+            1 + rng.below(9),
+            rng.below(10)
+        );
+        for _ in 0..rng.below(6) {
+            let day = 1 + rng.below(28);
+            match rng.below(3) {
+                0 => {
+                    e += &format!(
+                        "c{i},page_view,2026-03-{day:02}T10:00:00Z,/p{},,\n",
+                        rng.below(5)
+                    )
+                }
+                1 => e += &format!("c{i},order,2026-02-{day:02},,,{}\n", rng.below(1000)),
+                _ => {
+                    e += &format!(
+                        "c{},email_open,2026-01-{day:02},,,\n",
+                        if bad && i % 89 == 3 { 999_999 } else { i }
+                    )
+                }
+            }
+        }
+    }
+    (c, e)
+}
+
+#[test]
+fn result_does_not_depend_on_threads_or_chunks() {
+    let (c, e) = generated(600, false);
+    let schema = b2b();
+    let run = |schema: Option<&Schema>, threads: usize, chunk_bytes: usize| {
+        let l = load_sources(
+            &src("contacts.csv", &c),
+            &[src("events.csv", &e)],
+            &LoadOptions {
+                schema,
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        (dump(&l.dataset), schema_text(&l.dataset.schema))
+    };
+    let reference = run(Some(&schema), 1, 1 << 30);
+    assert_eq!(run(Some(&schema), 4, 700), reference);
+    assert_eq!(run(Some(&schema), 2, 97), reference);
+    let inferred = run(None, 1, 1 << 30);
+    assert_eq!(run(None, 3, 500), inferred);
+    assert_eq!(
+        inferred.0,
+        reference.0.replace("tags=[\"a\", \"b\"]", "tags=\"a;b\"")
+    );
+}
+
+#[test]
+fn problem_lines_do_not_depend_on_chunks() {
+    let (c, e) = generated(400, true);
+    let schema = b2b();
+    let run = |threads: usize, chunk_bytes: usize| {
+        let e = load_sources(
+            &src("contacts.csv", &c),
+            &[src("events.csv", &e)],
+            &LoadOptions {
+                schema: Some(&schema),
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap_err();
+        (lines(&e), e.more)
+    };
+    let reference = run(1, 1 << 30);
+    assert!(reference.0.len() > 4);
+    assert_eq!(
+        reference.0[0],
+        "contacts.csv:7:5: field `employees`: `n/a` is not a number"
+    );
+    assert_eq!(run(3, 333), reference);
+    // Rows in quotes can hold newlines: lines are still physical lines.
+    let l = err(
+        contacts_csv("c1,\"a\nb\",SaaS,CMO,,FR,,2025-01-01\nc2,a@b.c,SaaS,CMO,x,FR,,2025-01-01\n"),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        lines(&l),
+        ["contacts.csv:4:5: field `employees`: `x` is not a number"]
+    );
+}
+
+// ---------------------------------------------------------------- junk never panics
+
+#[test]
+fn loaders_never_panic_on_junk() {
+    let alphabet: &[u8] = b"{}[]\",:;\n\r -#'!&*|>ab01.eT:Z\\\t\xff\xc3";
+    let schema = b2b();
+    let mut rng = Rng(42);
+    let seeds: Vec<Vec<u8>> = [
+        "contacts.csv",
+        "events.csv",
+        "contacts.ndjson",
+        "contacts.json",
+        "contacts.yaml",
+    ]
+    .iter()
+    .map(|f| std::fs::read(fixture(f)).unwrap())
+    .collect();
+    for round in 0..300 {
+        let bytes: Vec<u8> = if round % 2 == 0 {
+            let len = rng.below(200) as usize;
+            (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                .collect()
+        } else {
+            // A valid file with a few bytes changed, cut or repeated.
+            let mut b = seeds[rng.below(seeds.len() as u64) as usize].clone();
+            for _ in 0..1 + rng.below(4) {
+                let i = rng.below(b.len() as u64) as usize;
+                match rng.below(3) {
+                    0 => b[i] = alphabet[rng.below(alphabet.len() as u64) as usize],
+                    1 => b.truncate(i),
+                    _ => {
+                        let tail = b[i..].to_vec();
+                        b.extend_from_slice(&tail);
+                    }
+                }
+                if b.is_empty() {
+                    break;
+                }
+            }
+            b
+        };
+        for format in [Format::Csv, Format::Ndjson, Format::Json, Format::Yaml] {
+            let s = Source {
+                name: "junk".into(),
+                format,
+                bytes: bytes.clone(),
+            };
+            for schema in [None, Some(&schema)] {
+                for skip in [false, true] {
+                    let opts = LoadOptions {
+                        schema,
+                        skip_bad_rows: skip,
+                        threads: 1,
+                        chunk_bytes: 64,
+                        ..LoadOptions::default()
+                    };
+                    let _ = load_sources(&s, std::slice::from_ref(&s), &opts);
+                }
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------- writing
+
+#[test]
+fn number_formatting() {
+    let cases: &[(f64, &str)] = &[
+        (0.0, "0"),
+        (-0.0, "0"),
+        (12.0, "12"),
+        (12.5, "12.5"),
+        (12.25, "12.25"),
+        (-3.0, "-3"),
+        (0.1 + 0.2, "0.3"),
+        (-0.001, "0"),
+        (-0.004, "0"),
+        (1.005, "1"),
+        (12.345, "12.35"),
+        (99.999, "100"),
+        (-12.5, "-12.5"),
+        (0.05, "0.05"),
+        (1e12, "1000000000000"),
+        (123_456_789.12, "123456789.12"),
+        (1e20, "100000000000000000000"),
+        (-1e20, "-100000000000000000000"),
+    ];
+    for &(v, expected) in cases {
+        assert_eq!(format_number(v), expected, "{v}");
+    }
+    assert_eq!(format_number(f64::NAN), "");
+    assert_eq!(format_number(f64::INFINITY), "");
+}
+
+fn table() -> OutputTable {
+    OutputTable {
+        columns: vec![
+            "id".into(),
+            "total".into(),
+            "tier".into(),
+            "tier_action".into(),
+            "seen".into(),
+            "tags".into(),
+        ],
+        rows: vec![
+            vec![
+                Value::Text("c1".into()),
+                Value::Number(72.5),
+                Value::Text("hot".into()),
+                Value::Text("Call, within 24h".into()),
+                Value::Date(1_793_491_200_000),
+                Value::List(vec!["a".into(), "b".into()].into()),
+            ],
+            vec![
+                Value::Text("c\"2".into()),
+                Value::Missing,
+                Value::Missing,
+                Value::Text("Mass\ncampaigns".into()),
+            ],
+        ],
+    }
+}
+
+#[test]
+fn table_as_csv() {
+    let meta = OutputMeta {
+        ruleset: "b2b_leads".into(),
+        version: "3f2a9c0d1e2b".into(),
+    };
+    let mut out = Vec::new();
+    table().write_csv(&mut out, Some(&meta)).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "# ruleset b2b_leads version 3f2a9c0d1e2b\n\
+         id,total,tier,tier_action,seen,tags\n\
+         c1,72.5,hot,\"Call, within 24h\",2026-11-01T00:00:00Z,a;b\n\
+         \"c\"\"2\",,,\"Mass\ncampaigns\",,\n"
+    );
+    let mut out = Vec::new();
+    table().write_csv(&mut out, None).unwrap();
+    assert!(String::from_utf8(out).unwrap().starts_with("id,total"));
+}
+
+#[test]
+fn table_as_json_and_ndjson() {
+    let meta = OutputMeta {
+        ruleset: "b2b_leads".into(),
+        version: "3f2a".into(),
+    };
+    let mut out = Vec::new();
+    table().write_json(&mut out, Some(&meta)).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(
+        text,
+        "[\n\
+         {\"id\":\"c1\",\"total\":72.5,\"tier\":\"hot\",\"tier_action\":\"Call, within 24h\",\"seen\":\"2026-11-01T00:00:00Z\",\"tags\":[\"a\",\"b\"],\"ruleset\":{\"name\":\"b2b_leads\",\"version\":\"3f2a\"}},\n\
+         {\"id\":\"c\\\"2\",\"total\":null,\"tier\":null,\"tier_action\":\"Mass\\ncampaigns\",\"seen\":null,\"tags\":null,\"ruleset\":{\"name\":\"b2b_leads\",\"version\":\"3f2a\"}}\n\
+         ]\n"
+    );
+    let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(parsed[1]["id"], "c\"2");
+    let mut out = Vec::new();
+    table().write_ndjson(&mut out, None).unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    for line in text.lines() {
+        let _: serde_json::Value = serde_json::from_str(line).unwrap();
+    }
+    assert!(text.starts_with("{\"id\":\"c1\",\"total\":72.5,"));
+    let mut out = Vec::new();
+    OutputTable::default().write_json(&mut out, None).unwrap();
+    assert_eq!(String::from_utf8(out).unwrap(), "[]\n");
+}
+
+#[test]
+fn atomic_write_replaces_or_leaves_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scores.csv");
+    write_atomic(&path, |w| w.write_all(b"first\n")).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "first\n");
+    write_atomic(&path, |w| w.write_all(b"second\n")).unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "second\n");
+    // A failure half-way: the old content stays, no temporary file is left behind.
+    let e = write_atomic(&path, |w| {
+        w.write_all(b"half of a fi")?;
+        Err(std::io::Error::other("disk full"))
+    })
+    .unwrap_err();
+    assert_eq!(e.to_string(), "disk full");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "second\n");
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["scores.csv"]);
+    // A folder that does not exist: an error, nothing created.
+    assert!(write_atomic(dir.path().join("missing/out.csv"), |w| w.write_all(b"x")).is_err());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_ne!(mode & 0o044, 0, "outputs are readable by others: {mode:o}");
+    }
+}
+
+#[test]
+fn skipped_rows_file_is_written_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.csv");
+    let rows = vec![scoreline_data::SkippedRow {
+        file: "c.csv".into(),
+        line: 3,
+        reason: "duplicate contact id `c1`".into(),
+        raw: "c1,x".into(),
+    }];
+    scoreline_data::write_skipped(&path, &rows).unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        "file,line,reason,raw\nc.csv,3,duplicate contact id `c1`,\"c1,x\"\n"
+    );
+}
