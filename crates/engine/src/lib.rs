@@ -2,4 +2,5 @@
 //! contacts and explanations. It does no I/O and keeps no global state.
 #![forbid(unsafe_code)]
 
+pub mod check;
 pub mod resolve;

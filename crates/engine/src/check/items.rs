@@ -1,0 +1,251 @@
+//! Items: lets, scores with their clauses and options, segments.
+
+use std::collections::HashSet;
+
+use scoreline_syntax::ast::{
+    Clamp, Clause, DecayKind, EachClause, EachOption, Item, Points, ScoreBody, Span,
+};
+
+use super::expr::format_number;
+use super::types::Type;
+use super::{Checker, Scope};
+use crate::resolve::{item_name, ItemKind};
+
+impl Checker<'_> {
+    /// Checks every item: lets first in evaluation order, so that their types are known
+    /// wherever they are used.
+    pub(super) fn items(&mut self) {
+        let mut done = vec![false; self.ast.items.len()];
+        for &index in &self.symbols.order {
+            self.item(index);
+            done[index] = true;
+        }
+        for (index, done) in done.into_iter().enumerate() {
+            if !done {
+                self.item(index);
+            }
+        }
+        self.unused_lets();
+        self.hidden_fields();
+    }
+
+    fn item(&mut self, index: usize) {
+        let top = Scope::default();
+        match &self.ast.items[index] {
+            Item::Schema(_) | Item::Plugin(_) => {}
+            Item::Let(l) => {
+                let ty = self.expr(&l.value, top);
+                self.item_types[index] = Some(ty);
+            }
+            Item::Score(s) => match &s.body {
+                ScoreBody::Expr { value, clamp } => {
+                    let ty = self.value(value, top);
+                    if ty.is_known() && ty != Type::Number {
+                        let q = self.quote(value.span);
+                        let d = self
+                            .error(
+                                "E0309",
+                                value.span,
+                                format!("a score must be a number, but {q} is {}", ty.describe()),
+                            )
+                            .with_label(ty.describe())
+                            .with_help("compute a number, such as `fit + engagement`; to label contacts, use a `segment`");
+                        self.push(d);
+                    }
+                    if let Some(c) = clamp {
+                        self.clamp(c);
+                    }
+                }
+                ScoreBody::Block { clauses } => {
+                    let mut first_clamp: Option<Span> = None;
+                    for clause in clauses {
+                        match clause {
+                            Clause::Rule(r) => {
+                                if let Some(c) = &r.condition {
+                                    self.condition(c, top);
+                                    self.constant_condition(c, "when");
+                                }
+                                self.points(&r.points, top);
+                            }
+                            Clause::Each(e) => self.each(e),
+                            Clause::Clamp(c) => {
+                                if let Some(first) = first_clamp {
+                                    let line = self.line(first);
+                                    let d = self
+                                        .error("E0208", c.span, format!("the score `{}` has two clamps", s.name.name))
+                                        .with_label("second clamp")
+                                        .with_help(format!("a score has at most one clamp; keep the one on line {line} or this one"));
+                                    self.push(d);
+                                } else {
+                                    first_clamp = Some(c.span);
+                                }
+                                self.clamp(c);
+                            }
+                        }
+                    }
+                }
+            },
+            Item::Segment(s) => {
+                for arm in &s.arms {
+                    if let Some(c) = &arm.condition {
+                        self.condition(c, top);
+                        self.constant_condition(c, "when");
+                    }
+                }
+                self.segment_warnings(s);
+            }
+        }
+    }
+
+    fn points(&mut self, points: &Points, scope: Scope) {
+        let ty = self.value(&points.expr, scope);
+        if ty.is_known() && ty != Type::Number {
+            let q = self.quote(points.expr.span);
+            let d = self
+                .error(
+                    "E0309",
+                    points.expr.span,
+                    format!("points must be a number, but {q} is {}", ty.describe()),
+                )
+                .with_label(ty.describe())
+                .with_help("write a number such as `+10`, or a computation in parentheses such as `(amount / 100)`");
+            self.push(d);
+        }
+    }
+
+    fn each(&mut self, e: &EachClause) {
+        let event = self.filter(&e.filter, Scope::default());
+        let inner = Scope {
+            event: Some(event),
+            population: None,
+        };
+        self.points(&e.points, inner);
+        let mut max: Option<Span> = None;
+        let mut decay: Option<Span> = None;
+        let mut within: Option<Span> = e.filter.within.map(|d| d.span);
+        for option in &e.options {
+            let (slot, word, help) = match option {
+                EachOption::Max { .. } => (&mut max, "max", "keep one `max`"),
+                EachOption::Decay { .. } => (&mut decay, "decay", "keep one `decay`"),
+                EachOption::Within { .. } => (
+                    &mut within,
+                    "within",
+                    "`within` in the filter and after the points mean the same; keep one",
+                ),
+            };
+            if slot.is_some() {
+                let d = self
+                    .error(
+                        "E0207",
+                        option.span(),
+                        format!("`{word}` is given twice in this clause"),
+                    )
+                    .with_label(format!("second `{word}`"))
+                    .with_help(help);
+                self.push(d);
+            } else {
+                *slot = Some(option.span());
+            }
+            match option {
+                EachOption::Max { value, .. } => {
+                    if value.value <= 0.0 || value.value.is_nan() {
+                        let text = self.file.slice(value.span).to_string();
+                        let d = self
+                            .error("E0210", value.span, format!("the cap after `max` must be more than zero, not `{text}`"))
+                            .with_label("not positive")
+                            .with_help("the cap bounds the clause's total whatever its sign: write `max 30` even for negative points");
+                        self.push(d);
+                    }
+                }
+                EachOption::Decay { kind, duration, .. } => {
+                    let word = match kind {
+                        DecayKind::HalfLife => "half_life",
+                        DecayKind::Linear => "linear",
+                    };
+                    self.positive_duration(duration, word);
+                }
+                EachOption::Within { duration, .. } => self.positive_duration(duration, "within"),
+            }
+        }
+    }
+
+    fn clamp(&mut self, c: &Clamp) {
+        if c.lo.value > c.hi.value {
+            let lo = format_number(c.lo.value);
+            let hi = format_number(c.hi.value);
+            let d = self
+                .error(
+                    "E0209",
+                    c.span,
+                    format!(
+                        "the clamp `{lo}..{hi}` is empty: its low bound is above its high bound"
+                    ),
+                )
+                .with_label("low bound above high bound")
+                .with_help(format!("write the smaller bound first: `clamp {hi}..{lo}`"));
+            self.push(d);
+        }
+    }
+
+    /// Warns about lets that nothing refers to.
+    fn unused_lets(&mut self) {
+        let used: HashSet<usize> = self
+            .symbols
+            .depends_on
+            .values()
+            .flatten()
+            .copied()
+            .collect();
+        for (index, item) in self.ast.items.iter().enumerate() {
+            let Item::Let(l) = item else { continue };
+            if used.contains(&index)
+                || self.symbols.get(&l.name.name).map(|r| r.index) != Some(index)
+            {
+                continue;
+            }
+            let d = self
+                .warning(
+                    "W0106",
+                    l.name.span,
+                    format!("the let `{}` is never used", l.name.name),
+                )
+                .with_label("not used by any score or segment")
+                .with_help("use it in a score or a segment, or remove it");
+            self.push(d);
+        }
+    }
+
+    /// Warns about lets, scores and segments named like a contact field.
+    fn hidden_fields(&mut self) {
+        if !self.schema.declared {
+            return;
+        }
+        for (index, item) in self.ast.items.iter().enumerate() {
+            let Some(name) = item_name(item) else {
+                continue;
+            };
+            let Some(r) = self.symbols.get(&name.name) else {
+                continue;
+            };
+            if r.index != index
+                || r.kind == ItemKind::Plugin
+                || !self.schema.contact.contains_key(&name.name)
+            {
+                continue;
+            }
+            let d = self
+                .warning(
+                    "W0107",
+                    name.span,
+                    format!("the {} `{}` hides the contact field `{}`", r.kind.word(), name.name, name.name),
+                )
+                .with_label("same name as a field")
+                .with_help(format!(
+                    "a bare `{0}` now means this {1}; rename it, or write `contact.{0}` where you mean the field",
+                    name.name,
+                    r.kind.word()
+                ));
+            self.push(d);
+        }
+    }
+}
