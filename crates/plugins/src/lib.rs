@@ -1,1 +1,18 @@
+//! Scoreline's plugin host: rule files call functions of sandboxed Rhai scripts.
+//!
+//! A [`Plugin`] is compiled and loaded once, then called concurrently from every worker:
+//! values cross as described in [`value`], each call runs under [`Limits`], and failures are
+//! [`Diagnostic`](scoreline_syntax::Diagnostic)s (at load) or [`PluginError`]s (per call).
 #![forbid(unsafe_code)]
+
+pub mod cache;
+pub mod error;
+pub mod limits;
+pub mod plugin;
+pub mod value;
+
+pub use cache::PluginCache;
+pub use error::PluginError;
+pub use limits::Limits;
+pub use plugin::{FunctionInfo, Plugin};
+pub use value::{EventArg, PluginArg};
