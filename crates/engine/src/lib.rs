@@ -4,3 +4,12 @@
 
 pub mod check;
 pub mod resolve;
+pub mod eval;
+pub mod explain;
+pub mod plan;
+pub mod version;
+
+pub use eval::{Evaluation, PluginErrorTally, SegmentCounts};
+pub use explain::Explanation;
+pub use plan::{compile, Plan};
+pub use version::ruleset_version;

@@ -1,0 +1,507 @@
+//! Evaluation of a plan over a data set: per contact, in parallel or not, with the same
+//! output either way. Population functions take a first pass over every contact.
+
+mod interp;
+mod population;
+pub(crate) mod round;
+pub(crate) mod value;
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use scoreline_data::{Dataset, Value};
+use serde::Serialize;
+
+use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};
+use crate::plan::node::{PopKind, Step};
+use crate::plan::Plan;
+use interp::{events_until, Ctx, PluginErrors, NO_EVENT};
+use population::Population;
+use value::Val;
+
+/// How many contacts a worker takes at a time.
+const CHUNK: usize = 2048;
+/// How many contact ids a plugin error tally keeps.
+pub(crate) const ERROR_IDS: usize = 5;
+
+/// The result of scoring a data set.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// The output columns (see [`Plan::columns`]).
+    pub columns: Vec<String>,
+    /// Every row's values, row after row, in input order (`columns.len()` values per row).
+    pub values: Vec<Value>,
+    /// Runtime errors of plugin functions, one tally per function that failed.
+    pub plugin_errors: Vec<PluginErrorTally>,
+    /// How many contacts got each label, per segment.
+    pub segment_counts: Vec<SegmentCounts>,
+}
+
+impl Evaluation {
+    /// The number of rows (contacts).
+    pub fn len(&self) -> usize {
+        self.values
+            .len()
+            .checked_div(self.columns.len())
+            .unwrap_or(0)
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `i`'s values, in column order.
+    pub fn row(&self, i: usize) -> &[Value] {
+        let w = self.columns.len();
+        &self.values[i * w..(i + 1) * w]
+    }
+
+    /// Every row, in input order.
+    pub fn rows(&self) -> impl ExactSizeIterator<Item = &[Value]> + '_ {
+        self.values.chunks_exact(self.columns.len().max(1))
+    }
+}
+
+/// The runtime errors of one plugin function during a run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginErrorTally {
+    pub plugin: String,
+    pub function: String,
+    /// How many contacts got an error (and so a missing value).
+    pub count: usize,
+    /// The first few contacts' ids, in input order.
+    pub contact_ids: Vec<String>,
+    /// The first error's message, with its script file, line and column.
+    pub message: String,
+    /// The first error, for rendering as a diagnostic pointing into the script.
+    #[serde(skip)]
+    pub error: scoreline_plugins::PluginError,
+}
+
+impl PartialEq for PluginErrorTally {
+    fn eq(&self, other: &Self) -> bool {
+        (
+            &self.plugin,
+            &self.function,
+            self.count,
+            &self.contact_ids,
+            &self.message,
+        ) == (
+            &other.plugin,
+            &other.function,
+            other.count,
+            &other.contact_ids,
+            &other.message,
+        )
+    }
+}
+
+/// How many contacts got each label of a segment.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentCounts {
+    pub segment: String,
+    /// Each arm's label and count, in arm order (a label used by two arms appears twice).
+    pub labels: Vec<(String, usize)>,
+    /// Contacts that no arm matched.
+    pub missing: usize,
+}
+
+/// Per-worker reusable state.
+struct Scratch<'a> {
+    slots: Vec<Val<'a>>,
+    /// The arm each segment chose for the current contact.
+    arms: Vec<Option<usize>>,
+    plugin_errors: RefCell<PluginErrors>,
+    /// Each segment's arm labels and actions, copied per worker: output rows share them, and
+    /// workers bumping one shared reference count would contend on it.
+    labels: Vec<Vec<(Value, Value)>>,
+}
+
+impl<'a> Scratch<'a> {
+    fn new(plan: &Plan) -> Scratch<'a> {
+        let text = |t: &str| Value::Text(Arc::from(t));
+        Scratch {
+            slots: vec![Val::Missing; plan.slot_count],
+            arms: vec![None; plan.segments.len()],
+            plugin_errors: RefCell::default(),
+            labels: plan
+                .segments
+                .iter()
+                .map(|s| {
+                    s.arms
+                        .iter()
+                        .map(|a| {
+                            let action = a.action.as_deref().map_or(Value::Missing, text);
+                            (text(&a.label), action)
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What one chunk of contacts produced besides its rows.
+#[derive(Default)]
+struct ChunkStats {
+    /// Per segment, per arm counts followed by the "no label" count.
+    arm_counts: Vec<Vec<usize>>,
+    plugin_errors: Vec<PluginErrorTally>,
+    explanations: Vec<Explanation>,
+}
+
+impl Plan {
+    /// Scores every contact of `data` at `as_of_millis`; rows come back in input order, the
+    /// same whether `parallel` or not.
+    pub fn evaluate(&self, data: &Dataset, as_of_millis: i64, parallel: bool) -> Evaluation {
+        self.run(data, as_of_millis, parallel, false).0
+    }
+
+    /// Scores every contact and explains each one in the same pass.
+    pub fn evaluate_with_explanations(
+        &self,
+        data: &Dataset,
+        as_of_millis: i64,
+        parallel: bool,
+    ) -> (Evaluation, Vec<Explanation>) {
+        self.run(data, as_of_millis, parallel, true)
+    }
+
+    /// Explains contact number `contact` (its index in `data.contacts`).
+    pub fn explain(&self, data: &Dataset, contact: usize, as_of_millis: i64) -> Explanation {
+        let population = self.population_pass(data, as_of_millis, true);
+        let mut scratch = Scratch::new(self);
+        let mut out = vec![Value::Missing; self.columns().len()];
+        let mut explanation = self.new_explanation(data, contact);
+        self.contact(
+            data,
+            as_of_millis,
+            population.as_ref(),
+            contact,
+            &mut scratch,
+            &mut out,
+            Some(&mut explanation),
+        );
+        explanation
+    }
+
+    fn new_explanation(&self, data: &Dataset, contact: usize) -> Explanation {
+        Explanation {
+            id: data.contacts[contact].id().to_string(),
+            ruleset: self.ruleset.clone(),
+            scores: Vec::new(),
+            segments: Vec::new(),
+        }
+    }
+
+    fn run<'a>(
+        &'a self,
+        data: &'a Dataset,
+        as_of: i64,
+        parallel: bool,
+        explain: bool,
+    ) -> (Evaluation, Vec<Explanation>) {
+        let columns = self.columns();
+        let width = columns.len();
+        let n = data.contacts.len();
+        let population = self.population_pass(data, as_of, parallel);
+        let mut values = vec![Value::Missing; n * width];
+        let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [Value])| {
+            let first = chunk * CHUNK;
+            let mut stats = ChunkStats {
+                arm_counts: self
+                    .segments
+                    .iter()
+                    .map(|s| vec![0; s.arms.len() + 1])
+                    .collect(),
+                ..ChunkStats::default()
+            };
+            for (i, row) in out.chunks_exact_mut(width).enumerate() {
+                let contact = first + i;
+                let mut explanation = explain.then(|| self.new_explanation(data, contact));
+                self.contact(
+                    data,
+                    as_of,
+                    population.as_ref(),
+                    contact,
+                    scratch,
+                    row,
+                    explanation.as_mut(),
+                );
+                for (counts, arm) in stats.arm_counts.iter_mut().zip(&scratch.arms) {
+                    let last = counts.len() - 1;
+                    counts[arm.unwrap_or(last)] += 1;
+                }
+                stats.explanations.extend(explanation);
+            }
+            stats.plugin_errors = std::mem::take(&mut scratch.plugin_errors.borrow_mut().tallies)
+                .into_iter()
+                .map(|(_, t)| t)
+                .collect();
+            stats
+        };
+        let new_scratch = || Scratch::<'a>::new(self);
+        let stats: Vec<ChunkStats> = if width == 0 || n == 0 {
+            Vec::new()
+        } else if parallel {
+            values
+                .par_chunks_mut(CHUNK * width)
+                .enumerate()
+                .map_init(new_scratch, work)
+                .collect()
+        } else {
+            let mut scratch = new_scratch();
+            values
+                .chunks_mut(CHUNK * width)
+                .enumerate()
+                .map(|c| work(&mut scratch, c))
+                .collect()
+        };
+        self.merge(columns, values, stats)
+    }
+
+    fn merge(
+        &self,
+        columns: Vec<String>,
+        values: Vec<Value>,
+        stats: Vec<ChunkStats>,
+    ) -> (Evaluation, Vec<Explanation>) {
+        let mut totals: Vec<Vec<usize>> = self
+            .segments
+            .iter()
+            .map(|s| vec![0; s.arms.len() + 1])
+            .collect();
+        let mut plugin_errors: Vec<PluginErrorTally> = Vec::new();
+        let mut explanations = Vec::new();
+        for chunk in stats {
+            for (total, counts) in totals.iter_mut().zip(&chunk.arm_counts) {
+                for (t, c) in total.iter_mut().zip(counts) {
+                    *t += c;
+                }
+            }
+            for tally in chunk.plugin_errors {
+                match plugin_errors
+                    .iter_mut()
+                    .find(|t| t.plugin == tally.plugin && t.function == tally.function)
+                {
+                    Some(t) => {
+                        t.count += tally.count;
+                        let room = ERROR_IDS.saturating_sub(t.contact_ids.len());
+                        t.contact_ids
+                            .extend(tally.contact_ids.into_iter().take(room));
+                    }
+                    None => plugin_errors.push(tally),
+                }
+            }
+            explanations.extend(chunk.explanations);
+        }
+        let segment_counts = self
+            .segments
+            .iter()
+            .zip(totals)
+            .map(|(segment, counts)| SegmentCounts {
+                segment: segment.name.clone(),
+                labels: segment
+                    .arms
+                    .iter()
+                    .zip(&counts)
+                    .map(|(arm, c)| (arm.label.to_string(), *c))
+                    .collect(),
+                missing: counts.last().copied().unwrap_or(0),
+            })
+            .collect();
+        (
+            Evaluation {
+                columns,
+                values,
+                plugin_errors,
+                segment_counts,
+            },
+            explanations,
+        )
+    }
+
+    /// The first pass for population functions: every contact's argument values.
+    fn population_pass<'a>(
+        &'a self,
+        data: &'a Dataset,
+        as_of: i64,
+        parallel: bool,
+    ) -> Option<Population> {
+        if self.population.is_empty() {
+            return None;
+        }
+        let sites = self.population.len();
+        let n = data.contacts.len();
+        let mut keys = vec![f64::NAN; n * sites];
+        let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [f64])| {
+            for (i, row) in out.chunks_exact_mut(sites).enumerate() {
+                let contact = chunk * CHUNK + i;
+                let (events_start, events_end) = events_until(data, contact, as_of);
+                let fields = &data.contacts[contact].fields[..];
+                self.run_steps(
+                    &self.population_steps,
+                    data,
+                    as_of,
+                    None,
+                    contact,
+                    (events_start, events_end),
+                    scratch,
+                    None,
+                );
+                let ctx = Ctx {
+                    plan: self,
+                    data,
+                    contact,
+                    fields,
+                    events_start,
+                    events_end,
+                    as_of,
+                    slots: &scratch.slots,
+                    population: None,
+                    plugin_errors: &scratch.plugin_errors,
+                };
+                for (key, site) in row.iter_mut().zip(&self.population) {
+                    *key = match ctx.eval(&site.arg, NO_EVENT) {
+                        Val::Num(x) => x,
+                        Val::Date(d) => d as f64,
+                        _ => f64::NAN,
+                    };
+                }
+            }
+        };
+        let new_scratch = || Scratch::<'a>::new(self);
+        if n > 0 {
+            if parallel {
+                keys.par_chunks_mut(CHUNK * sites)
+                    .enumerate()
+                    .for_each_init(new_scratch, work);
+            } else {
+                let mut scratch = new_scratch();
+                keys.chunks_mut(CHUNK * sites)
+                    .enumerate()
+                    .for_each(|c| work(&mut scratch, c));
+            }
+        }
+        let kinds: Vec<PopKind> = self.population.iter().map(|s| s.kind).collect();
+        Some(Population::new(kinds, keys))
+    }
+
+    /// Evaluates `steps` for one contact into `scratch.slots`.
+    #[allow(clippy::too_many_arguments)]
+    fn run_steps<'a>(
+        &'a self,
+        steps: &[Step],
+        data: &'a Dataset,
+        as_of: i64,
+        population: Option<&Population>,
+        contact: usize,
+        (events_start, events_end): (usize, usize),
+        scratch: &mut Scratch<'a>,
+        mut explanation: Option<&mut Explanation>,
+    ) {
+        let fields = &data.contacts[contact].fields[..];
+        for step in steps {
+            let ctx = Ctx {
+                plan: self,
+                data,
+                contact,
+                fields,
+                events_start,
+                events_end,
+                as_of,
+                slots: &scratch.slots,
+                population,
+                plugin_errors: &scratch.plugin_errors,
+            };
+            let (slot, value) = match *step {
+                Step::Let { index } => {
+                    let l = &self.lets[index as usize];
+                    (l.slot, ctx.eval(&l.value, NO_EVENT))
+                }
+                Step::Score { index } => {
+                    let s = &self.scores[index as usize];
+                    let value = match explanation.as_deref_mut() {
+                        Some(e) => {
+                            let mut trace = ScoreExplanation::new(&s.name, s.label.as_deref());
+                            let v = ctx.score(s, Some(&mut trace));
+                            e.scores.push(trace);
+                            v
+                        }
+                        None => ctx.score(s, None),
+                    };
+                    (s.slot, value)
+                }
+                Step::Segment { index } => {
+                    let s = &self.segments[index as usize];
+                    let arm = match explanation.as_deref_mut() {
+                        Some(e) => {
+                            let mut trace = SegmentExplanation::new(&s.name);
+                            let arm = ctx.segment(s, Some(&mut trace));
+                            e.segments.push(trace);
+                            arm
+                        }
+                        None => ctx.segment(s, None),
+                    };
+                    scratch.arms[index as usize] = arm;
+                    let value = arm.map_or(Val::Missing, |a| Val::Str(&s.arms[a].label));
+                    (s.slot, value)
+                }
+            };
+            scratch.slots[slot as usize] = value;
+        }
+    }
+
+    /// Scores one contact into `row`; `scratch.arms` holds the arm each segment chose.
+    #[allow(clippy::too_many_arguments)]
+    fn contact<'a>(
+        &'a self,
+        data: &'a Dataset,
+        as_of: i64,
+        population: Option<&Population>,
+        contact: usize,
+        scratch: &mut Scratch<'a>,
+        row: &mut [Value],
+        mut explanation: Option<&mut Explanation>,
+    ) {
+        let events = events_until(data, contact, as_of);
+        self.run_steps(
+            &self.steps,
+            data,
+            as_of,
+            population,
+            contact,
+            events,
+            scratch,
+            explanation.as_deref_mut(),
+        );
+        if let Some(e) = explanation {
+            e.order_like(self);
+        }
+        row[0] = data.contacts[contact]
+            .fields
+            .first()
+            .cloned()
+            .unwrap_or_default();
+        let mut col = 1;
+        for score in &self.scores {
+            row[col] = match scratch.slots[score.slot as usize] {
+                Val::Num(n) => Value::Number(n),
+                _ => Value::Missing,
+            };
+            col += 1;
+        }
+        for ((segment, arm), labels) in self.segments.iter().zip(&scratch.arms).zip(&scratch.labels)
+        {
+            let arm = arm.map(|a| &labels[a]);
+            row[col] = arm.map_or(Value::Missing, |a| a.0.clone());
+            col += 1;
+            if segment.has_action {
+                row[col] = arm.map_or(Value::Missing, |a| a.1.clone());
+                col += 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,804 @@
+//! The per-contact interpreter: expressions, aggregates, clauses, scores and segments.
+
+use std::cell::RefCell;
+use std::cmp::Ordering;
+use std::rc::Rc;
+
+use scoreline_data::{Dataset, Value};
+
+use super::population::Population;
+use super::round::round_half_away;
+use super::value::{compare, equals, Val, DAY_MS};
+use crate::explain::{
+    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, ScoreExplanation,
+    SegmentExplanation,
+};
+use crate::plan::node::*;
+use crate::plan::Plan;
+
+/// No current event (outside `where` and `each` points).
+pub(crate) const NO_EVENT: u32 = u32::MAX;
+
+/// Everything an expression of one contact can read.
+pub(crate) struct Ctx<'a, 's> {
+    pub plan: &'a Plan,
+    pub data: &'a Dataset,
+    pub contact: usize,
+    pub fields: &'a [Value],
+    /// The contact's events up to as-of: `events_start..events_end`.
+    pub events_start: usize,
+    pub events_end: usize,
+    pub as_of: i64,
+    pub slots: &'s [Val<'a>],
+    pub population: Option<&'s Population>,
+    /// Plugin call failures of the current chunk of contacts.
+    pub plugin_errors: &'s RefCell<PluginErrors>,
+}
+
+/// Plugin failures being tallied: per plugin function index, the tally so far.
+#[derive(Default)]
+pub(crate) struct PluginErrors {
+    pub tallies: Vec<(usize, crate::eval::PluginErrorTally)>,
+}
+
+impl PluginErrors {
+    fn record(
+        &mut self,
+        function: usize,
+        contact_id: &str,
+        error: &scoreline_plugins::PluginError,
+    ) {
+        let tally = match self.tallies.iter_mut().find(|(f, _)| *f == function) {
+            Some((_, t)) => t,
+            None => {
+                let message = match error.position {
+                    Some(at) => format!(
+                        "{}:{}:{}: {}",
+                        error.file.name, at.line, at.column, error.message
+                    ),
+                    None => format!("{}: {}", error.file.name, error.message),
+                };
+                self.tallies.push((
+                    function,
+                    crate::eval::PluginErrorTally {
+                        plugin: error.plugin.to_string(),
+                        function: error.function.clone(),
+                        count: 0,
+                        contact_ids: Vec::new(),
+                        message,
+                        error: error.clone(),
+                    },
+                ));
+                &mut self.tallies.last_mut().expect("just pushed").1
+            }
+        };
+        tally.count += 1;
+        if tally.contact_ids.len() < crate::eval::ERROR_IDS
+            && tally.contact_ids.last().map(String::as_str) != Some(contact_id)
+        {
+            tally.contact_ids.push(contact_id.to_string());
+        }
+    }
+}
+
+/// The range of a contact's events that exist at `as_of` (events are sorted by `at`).
+#[inline]
+pub(crate) fn events_until(data: &Dataset, contact: usize, as_of: i64) -> (usize, usize) {
+    let range = data.events.of_contact(contact);
+    let at = &data.events.at[range.clone()];
+    let cut = at.partition_point(|&t| t <= as_of);
+    (range.start, range.start + cut)
+}
+
+impl<'a> Ctx<'a, '_> {
+    #[inline]
+    fn prop(&self, sel: &'a PropSel, e: usize) -> Val<'a> {
+        let events = &self.data.events;
+        match sel {
+            PropSel::At => Val::Date(events.at[e]),
+            PropSel::Type => match self.plan.event_types.get(events.type_id[e] as usize) {
+                Some(name) => Val::Str(name),
+                None => Val::Missing,
+            },
+            PropSel::ByType(table) => {
+                let index = table
+                    .get(events.type_id[e] as usize)
+                    .copied()
+                    .unwrap_or(NO_PROP);
+                if index == NO_PROP {
+                    return Val::Missing;
+                }
+                match events
+                    .props
+                    .get(events.prop_start[e] as usize + index as usize)
+                {
+                    Some(v) => Val::from_value(v),
+                    None => Val::Missing,
+                }
+            }
+        }
+    }
+
+    /// The first event index a filter can match (events older than `within` are skipped).
+    #[inline]
+    fn filter_start(&self, filter: &Filter) -> usize {
+        match filter.within_ms {
+            None => self.events_start,
+            Some(w) => {
+                let at = &self.data.events.at[self.events_start..self.events_end];
+                let as_of = self.as_of;
+                self.events_start + at.partition_point(|&t| (as_of - t) as f64 > w)
+            }
+        }
+    }
+
+    #[inline]
+    fn type_matches(&self, types: TypeSel, e: usize) -> bool {
+        match types {
+            TypeSel::Any => true,
+            TypeSel::One(t) => self.data.events.type_id[e] == t,
+            TypeSel::Nothing => false,
+        }
+    }
+
+    #[inline]
+    fn event_matches(&self, filter: &'a Filter, e: usize) -> bool {
+        self.type_matches(filter.types, e)
+            && filter
+                .condition
+                .as_ref()
+                .is_none_or(|c| self.eval(c, e as u32).holds())
+    }
+
+    fn aggregate(&self, agg: &'a Agg) -> Val<'a> {
+        let filter = &agg.filter;
+        if filter.types == TypeSel::Nothing {
+            return match agg.kind {
+                AggKind::Count | AggKind::Sum => Val::Num(0.0),
+                _ => Val::Missing,
+            };
+        }
+        let start = self.filter_start(filter);
+        let end = self.events_end;
+        let read = |e: usize| match &agg.prop {
+            Some(p) => self.prop(p, e),
+            None => Val::Event(e as u32),
+        };
+        match agg.kind {
+            AggKind::Count => {
+                let n = (start..end)
+                    .filter(|&e| self.event_matches(filter, e))
+                    .count();
+                Val::Num(n as f64)
+            }
+            AggKind::First => (start..end)
+                .find(|&e| self.event_matches(filter, e))
+                .map_or(Val::Missing, read),
+            AggKind::Last => (start..end)
+                .rev()
+                .find(|&e| self.event_matches(filter, e))
+                .map_or(Val::Missing, read),
+            AggKind::Sum | AggKind::Avg => {
+                let (mut sum, mut n) = (0.0, 0usize);
+                for e in start..end {
+                    if self.event_matches(filter, e) {
+                        if let Val::Num(x) = read(e) {
+                            sum += x;
+                            n += 1;
+                        }
+                    }
+                }
+                match agg.kind {
+                    AggKind::Sum => Val::num(sum),
+                    _ if n == 0 => Val::Missing,
+                    _ => Val::num(sum / n as f64),
+                }
+            }
+            AggKind::Min | AggKind::Max => {
+                let want = if agg.kind == AggKind::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                let mut best = Val::Missing;
+                for e in start..end {
+                    if self.event_matches(filter, e) {
+                        let v = read(e);
+                        if !matches!(v, Val::Num(_) | Val::Date(_)) {
+                            continue;
+                        }
+                        if best.is_missing() || compare(&v, &best) == Some(want) {
+                            best = v;
+                        }
+                    }
+                }
+                best
+            }
+        }
+    }
+
+    /// Evaluates a node; `ev` is the current event inside `where` and `each` points.
+    pub fn eval(&self, node: &'a Node, ev: u32) -> Val<'a> {
+        match node {
+            Node::Const(c) => Val::from_const(c),
+            Node::Field(i) => self
+                .fields
+                .get(*i as usize)
+                .map_or(Val::Missing, Val::from_value),
+            Node::Slot(s) => self.slots[*s as usize].clone(),
+            Node::Prop(sel) => {
+                if ev == NO_EVENT {
+                    Val::Missing
+                } else {
+                    self.prop(sel, ev as usize)
+                }
+            }
+            Node::EventField(base, sel) => match self.eval(base, ev) {
+                Val::Event(e) => self.prop(sel, e as usize),
+                _ => Val::Missing,
+            },
+            Node::Neg(x) => match self.eval(x, ev) {
+                Val::Num(n) => Val::Num(-n),
+                _ => Val::Missing,
+            },
+            Node::Not(x) => match self.eval(x, ev).truth() {
+                Some(b) => Val::Bool(!b),
+                None => Val::Missing,
+            },
+            Node::And(a, b) => {
+                let l = self.eval(a, ev).truth();
+                if l == Some(false) {
+                    return Val::Bool(false);
+                }
+                match (l, self.eval(b, ev).truth()) {
+                    (_, Some(false)) => Val::Bool(false),
+                    (Some(true), Some(true)) => Val::Bool(true),
+                    _ => Val::Missing,
+                }
+            }
+            Node::Or(a, b) => {
+                let l = self.eval(a, ev).truth();
+                if l == Some(true) {
+                    return Val::Bool(true);
+                }
+                match (l, self.eval(b, ev).truth()) {
+                    (_, Some(true)) => Val::Bool(true),
+                    (Some(false), Some(false)) => Val::Bool(false),
+                    _ => Val::Missing,
+                }
+            }
+            Node::Coalesce(items) => {
+                for item in items {
+                    let v = self.eval(item, ev);
+                    if !v.is_missing() {
+                        return v;
+                    }
+                }
+                Val::Missing
+            }
+            Node::Bin(op, a, b) => {
+                let l = self.eval(a, ev);
+                let r = self.eval(b, ev);
+                binary(*op, &l, &r)
+            }
+            Node::InItems {
+                value,
+                items,
+                negated,
+            } => {
+                let v = self.eval(value, ev);
+                if v.is_missing() {
+                    return Val::Missing;
+                }
+                let mut saw_missing = false;
+                for item in items {
+                    match equals(&v, &self.eval(item, ev)) {
+                        Some(true) => return Val::Bool(!negated),
+                        Some(false) => {}
+                        None => saw_missing = true,
+                    }
+                }
+                if saw_missing {
+                    Val::Missing
+                } else {
+                    Val::Bool(*negated)
+                }
+            }
+            Node::InList {
+                value,
+                list,
+                negated,
+            } => {
+                let v = self.eval(value, ev);
+                let l = self.eval(list, ev);
+                match (v.as_str(), &l) {
+                    (Some(s), Val::List(items)) => {
+                        Val::Bool(items.iter().any(|i| &**i == s) != *negated)
+                    }
+                    _ => Val::Missing,
+                }
+            }
+            Node::Between(v, lo, hi) => {
+                let v = self.eval(v, ev);
+                let lo = self.eval(lo, ev);
+                let hi = self.eval(hi, ev);
+                match (compare(&v, &lo), compare(&v, &hi)) {
+                    (Some(a), Some(b)) => Val::Bool(a != Ordering::Less && b != Ordering::Greater),
+                    _ => Val::Missing,
+                }
+            }
+            Node::Is(x, present) => Val::Bool(self.eval(x, ev).is_missing() != *present),
+            Node::Matches(x, re) => match self.eval(x, ev).as_str() {
+                Some(s) => Val::Bool(re.is_match(s)),
+                None => Val::Missing,
+            },
+            Node::If(c, a, b) => {
+                if self.eval(c, ev).holds() {
+                    self.eval(a, ev)
+                } else {
+                    self.eval(b, ev)
+                }
+            }
+            Node::Call(func, args) => self.call(*func, args, ev),
+            Node::Agg(agg) => self.aggregate(agg),
+            Node::Population(site) => self.population(*site as usize),
+            Node::Plugin(function, args) => self.plugin(*function as usize, args, ev),
+        }
+    }
+
+    fn plugin(&self, function: usize, args: &'a [PluginArgNode], ev: u32) -> Val<'a> {
+        use scoreline_plugins::{EventArg, PluginArg};
+        enum Prepared<'v> {
+            Borrowed(&'v Value),
+            Owned(Value),
+            Contact,
+            Events,
+        }
+        let prepared: Vec<Prepared> = args
+            .iter()
+            .map(|a| match a {
+                PluginArgNode::Value(Node::Field(i)) => match self.fields.get(*i as usize) {
+                    Some(v) => Prepared::Borrowed(v),
+                    None => Prepared::Owned(Value::Missing),
+                },
+                PluginArgNode::Value(node) => {
+                    Prepared::Owned(self.eval(node, ev).to_value(&self.data.events.at))
+                }
+                PluginArgNode::Contact => Prepared::Contact,
+                PluginArgNode::Events => Prepared::Events,
+            })
+            .collect();
+        let schema = &self.data.schema;
+        let contact: Vec<(&str, &Value)> =
+            if prepared.iter().any(|p| matches!(p, Prepared::Contact)) {
+                schema
+                    .contact
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .zip(self.fields.iter())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        let wants_events = prepared.iter().any(|p| matches!(p, Prepared::Events));
+        let events = &self.data.events;
+        let props: Vec<Vec<(&str, &Value)>> = if wants_events {
+            (self.events_start..self.events_end)
+                .map(|e| {
+                    let t = events.type_id[e] as usize;
+                    let start = events.prop_start[e] as usize;
+                    schema
+                        .events
+                        .get(t)
+                        .map(|spec| {
+                            spec.fields
+                                .iter()
+                                .enumerate()
+                                .filter_map(|(i, f)| {
+                                    Some((f.name.as_str(), events.props.get(start + i)?))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let event_args: Vec<EventArg> = props
+            .iter()
+            .zip(self.events_start..self.events_end)
+            .map(|(props, e)| EventArg {
+                event_type: self
+                    .plan
+                    .event_types
+                    .get(events.type_id[e] as usize)
+                    .map_or("", |t| t),
+                at_millis: events.at[e],
+                props,
+            })
+            .collect();
+        let call_args: Vec<PluginArg> = prepared
+            .iter()
+            .map(|p| match p {
+                Prepared::Borrowed(v) => PluginArg::Value(v),
+                Prepared::Owned(v) => PluginArg::Value(v),
+                Prepared::Contact => PluginArg::Contact(&contact),
+                Prepared::Events => PluginArg::Events(&event_args),
+            })
+            .collect();
+        let f = &self.plan.plugin_functions[function];
+        match f.plugin.call(f.index, &call_args) {
+            Ok(Value::Number(n)) => Val::num(n),
+            Ok(Value::Text(t)) => Val::Owned(Rc::from(&*t)),
+            Ok(Value::Bool(b)) => Val::Bool(b),
+            Ok(Value::Date(d)) => Val::Date(d),
+            Ok(Value::Missing | Value::List(_)) => Val::Missing,
+            Err(error) => {
+                let id = self.data.contacts[self.contact].id();
+                self.plugin_errors.borrow_mut().record(function, id, &error);
+                Val::Missing
+            }
+        }
+    }
+
+    fn population(&self, site: usize) -> Val<'a> {
+        let Some(population) = self.population else {
+            return Val::Missing;
+        };
+        let plan_site = &self.plan.population[site];
+        let buckets = match &plan_site.buckets {
+            Some(b) => match self.eval(b, NO_EVENT) {
+                Val::Num(n) if n >= 1.0 => Some(n),
+                _ => return Val::Missing,
+            },
+            None => None,
+        };
+        population.answer(site, self.contact, buckets)
+    }
+
+    fn call(&self, func: Func, args: &'a [Node], ev: u32) -> Val<'a> {
+        let arg = |i: usize| self.eval(&args[i], ev);
+        let num = |i: usize| self.eval(&args[i], ev).as_num();
+        match func {
+            Func::Lower | Func::Upper => {
+                let v = arg(0);
+                let Some(s) = v.as_str() else {
+                    return Val::Missing;
+                };
+                let lower = func == Func::Lower;
+                let unchanged = s.is_ascii()
+                    && !s.bytes().any(|b| {
+                        if lower {
+                            b.is_ascii_uppercase()
+                        } else {
+                            b.is_ascii_lowercase()
+                        }
+                    });
+                if unchanged {
+                    return v;
+                }
+                let changed = if lower {
+                    s.to_lowercase()
+                } else {
+                    s.to_uppercase()
+                };
+                Val::Owned(Rc::from(changed))
+            }
+            Func::Len => match arg(0) {
+                Val::List(l) => Val::Num(l.len() as f64),
+                v => match v.as_str() {
+                    Some(s) => Val::Num(s.chars().count() as f64),
+                    None => Val::Missing,
+                },
+            },
+            Func::Abs => num(0).map_or(Val::Missing, |n| Val::Num(n.abs())),
+            Func::Floor => num(0).map_or(Val::Missing, |n| Val::Num(n.floor())),
+            Func::Ceil => num(0).map_or(Val::Missing, |n| Val::Num(n.ceil())),
+            Func::Ln => match num(0) {
+                Some(n) if n > 0.0 => Val::num(n.ln()),
+                _ => Val::Missing,
+            },
+            Func::Round => {
+                let Some(n) = num(0) else {
+                    return Val::Missing;
+                };
+                let digits = if args.len() > 1 {
+                    match num(1) {
+                        Some(d) => d.trunc(),
+                        None => return Val::Missing,
+                    }
+                } else {
+                    0.0
+                };
+                if digits >= 0.0 {
+                    Val::num(round_half_away(n, digits.min(15.0) as u32))
+                } else {
+                    let scale = 10f64.powi((-digits).min(300.0) as i32);
+                    Val::num(round_half_away(n / scale, 0) * scale)
+                }
+            }
+            Func::Min | Func::Max => {
+                let want = if func == Func::Min {
+                    Ordering::Less
+                } else {
+                    Ordering::Greater
+                };
+                let mut best = Val::Missing;
+                for a in args {
+                    let v = self.eval(a, ev);
+                    if v.is_missing() {
+                        continue;
+                    }
+                    if best.is_missing() {
+                        if !matches!(v, Val::Num(_) | Val::Date(_)) {
+                            return Val::Missing;
+                        }
+                        best = v;
+                        continue;
+                    }
+                    match compare(&v, &best) {
+                        Some(o) if o == want => best = v,
+                        Some(_) => {}
+                        None => return Val::Missing,
+                    }
+                }
+                best
+            }
+            Func::DaysSince => match self.instant(&arg(0)) {
+                Some(t) => Val::num((self.as_of - t) as f64 / DAY_MS),
+                None => Val::Missing,
+            },
+            Func::DaysBetween => match (self.instant(&arg(0)), self.instant(&arg(1))) {
+                (Some(a), Some(b)) => Val::num((b - a) as f64 / DAY_MS),
+                _ => Val::Missing,
+            },
+        }
+    }
+
+    /// The instant of a date or of an event.
+    #[inline]
+    fn instant(&self, v: &Val) -> Option<i64> {
+        match v {
+            Val::Date(d) => Some(*d),
+            Val::Event(e) => self.data.events.at.get(*e as usize).copied(),
+            _ => None,
+        }
+    }
+
+    /// One `each` clause: events matched, the sum before the cap, and the contribution.
+    fn each(
+        &self,
+        filter: &'a Filter,
+        points: &'a Node,
+        cap: Option<f64>,
+        decay: Decay,
+    ) -> (usize, f64, f64) {
+        if filter.types == TypeSel::Nothing {
+            return (0, 0.0, 0.0);
+        }
+        let constant = match points {
+            Node::Const(Const::Num(n)) => Some(*n),
+            _ => None,
+        };
+        let start = self.filter_start(filter);
+        let (mut matched, mut sum) = (0usize, 0.0);
+        let at = &self.data.events.at[start..self.events_end];
+        for (e, &when) in (start..).zip(at) {
+            if !self.event_matches(filter, e) {
+                continue;
+            }
+            matched += 1;
+            let p = match constant {
+                Some(n) => n,
+                None => match self.eval(points, e as u32) {
+                    Val::Num(n) => n,
+                    _ => continue,
+                },
+            };
+            let age = (self.as_of - when) as f64;
+            let factor = match decay {
+                Decay::None => 1.0,
+                Decay::HalfLife(h) => (-(age / h)).exp2(),
+                Decay::Linear(l) => (1.0 - age / l).max(0.0),
+            };
+            sum += p * factor;
+        }
+        let contribution = match cap {
+            Some(m) if sum.abs() > m => m.copysign(sum),
+            _ => sum,
+        };
+        (matched, sum, contribution)
+    }
+
+    /// A score's value (rounded), filling `trace` when asked.
+    pub fn score(&self, score: &'a ScorePlan, mut trace: Option<&mut ScoreExplanation>) -> Val<'a> {
+        let total = match &score.body {
+            ScoreBodyPlan::Block(clauses) => {
+                let mut total = 0.0;
+                for clause in clauses {
+                    let (fired, contribution, each) = match &clause.kind {
+                        ClauseKind::Rule { condition, points } => {
+                            let fired = condition
+                                .as_ref()
+                                .is_none_or(|c| self.eval(c, NO_EVENT).holds());
+                            let points = if fired {
+                                self.eval(points, NO_EVENT).as_num().unwrap_or(0.0)
+                            } else {
+                                0.0
+                            };
+                            (fired, points, None)
+                        }
+                        ClauseKind::Each {
+                            filter,
+                            points,
+                            cap,
+                            decay,
+                        } => {
+                            let (matched, before, contribution) =
+                                self.each(filter, points, *cap, *decay);
+                            (
+                                matched > 0,
+                                contribution,
+                                Some((matched, before, contribution != before)),
+                            )
+                        }
+                    };
+                    total += contribution;
+                    if let Some(t) = trace.as_deref_mut() {
+                        t.clauses.push(ClauseExplanation {
+                            label: clause.label.clone(),
+                            kind: if each.is_some() {
+                                ClauseKindName::Each
+                            } else {
+                                ClauseKindName::Rule
+                            },
+                            fired,
+                            contribution: Some(contribution),
+                            events_matched: each.map(|e| e.0),
+                            points_before_cap: each.map(|e| e.1),
+                            capped: each.map(|e| e.2),
+                        });
+                    }
+                }
+                Some(total)
+            }
+            ScoreBodyPlan::Expr { value, text } => {
+                let v = self.eval(value, NO_EVENT).as_num();
+                if let Some(t) = trace.as_deref_mut() {
+                    t.clauses.push(ClauseExplanation {
+                        label: text.clone(),
+                        kind: ClauseKindName::Expr,
+                        fired: v.is_some(),
+                        contribution: v,
+                        events_matched: None,
+                        points_before_cap: None,
+                        capped: None,
+                    });
+                }
+                v
+            }
+        };
+        let Some(total) = total.filter(|t| t.is_finite()) else {
+            return Val::Missing;
+        };
+        let clamped = match score.clamp {
+            Some((lo, hi)) => total.max(lo).min(hi),
+            None => total,
+        };
+        let value = round_half_away(clamped, 2);
+        if let Some(t) = trace {
+            t.total = Some(total);
+            if let Some((lo, hi)) = score.clamp {
+                t.clamp = Some(ClampExplanation {
+                    low: lo,
+                    high: hi,
+                    before: total,
+                    after: clamped,
+                    applied: clamped != total,
+                });
+            }
+            t.value = Some(value);
+        }
+        Val::Num(value)
+    }
+
+    /// The index of the first arm whose condition holds, filling `trace` when asked.
+    pub fn segment(
+        &self,
+        segment: &'a SegmentPlan,
+        mut trace: Option<&mut SegmentExplanation>,
+    ) -> Option<usize> {
+        for (i, arm) in segment.arms.iter().enumerate() {
+            let result = match &arm.condition {
+                None => Some(true),
+                Some(c) => self.eval(c, NO_EVENT).truth(),
+            };
+            if let Some(t) = trace.as_deref_mut() {
+                t.arms.push(ArmTried {
+                    label: arm.label.to_string(),
+                    result: match result {
+                        Some(true) => ArmResult::True,
+                        Some(false) => ArmResult::False,
+                        None => ArmResult::Missing,
+                    },
+                });
+            }
+            if result == Some(true) {
+                if let Some(t) = trace {
+                    t.label = Some(arm.label.to_string());
+                    t.action = arm.action.as_ref().map(|a| a.to_string());
+                }
+                return Some(i);
+            }
+        }
+        None
+    }
+}
+
+/// Arithmetic, comparisons and text operators; any missing operand gives missing.
+#[inline]
+fn binary<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Val<'a> {
+    use BinOp::*;
+    match op {
+        Add | Sub | Mul | Div | Rem => arithmetic(op, l, r),
+        Eq => equals(l, r).map_or(Val::Missing, Val::Bool),
+        Ne => equals(l, r).map_or(Val::Missing, |b| Val::Bool(!b)),
+        Lt | Le | Gt | Ge => match compare(l, r) {
+            Some(o) => Val::Bool(match op {
+                Lt => o == Ordering::Less,
+                Le => o != Ordering::Greater,
+                Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }),
+            None => Val::Missing,
+        },
+        StartsWith | EndsWith => match (l.as_str(), r.as_str()) {
+            (Some(a), Some(b)) => Val::Bool(if op == StartsWith {
+                a.starts_with(b)
+            } else {
+                a.ends_with(b)
+            }),
+            _ => Val::Missing,
+        },
+        Contains => match (l, r.as_str()) {
+            (Val::List(items), Some(s)) => Val::Bool(items.iter().any(|i| &**i == s)),
+            (_, Some(s)) => match l.as_str() {
+                Some(t) => Val::Bool(t.contains(s)),
+                None => Val::Missing,
+            },
+            _ => Val::Missing,
+        },
+    }
+}
+
+#[inline]
+fn arithmetic<'a>(op: BinOp, l: &Val<'a>, r: &Val<'a>) -> Val<'a> {
+    let shift = |d: i64, days: f64, sign: f64| {
+        let ms = (sign * days * DAY_MS).round();
+        if ms.is_finite() && ms.abs() < 1e17 {
+            Val::Date(d + ms as i64)
+        } else {
+            Val::Missing
+        }
+    };
+    match (l, r) {
+        (Val::Num(a), Val::Num(b)) => match op {
+            BinOp::Add => Val::num(a + b),
+            BinOp::Sub => Val::num(a - b),
+            BinOp::Mul => Val::num(a * b),
+            BinOp::Div if *b == 0.0 => Val::Missing,
+            BinOp::Div => Val::num(a / b),
+            BinOp::Rem if *b == 0.0 => Val::Missing,
+            _ => Val::num(a % b),
+        },
+        (Val::Date(d), Val::Num(n)) => match op {
+            BinOp::Add => shift(*d, *n, 1.0),
+            BinOp::Sub => shift(*d, *n, -1.0),
+            _ => Val::Missing,
+        },
+        (Val::Num(n), Val::Date(d)) if op == BinOp::Add => shift(*d, *n, 1.0),
+        (Val::Date(a), Val::Date(b)) if op == BinOp::Sub => Val::num((a - b) as f64 / DAY_MS),
+        _ => Val::Missing,
+    }
+}

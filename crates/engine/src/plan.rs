@@ -1,0 +1,83 @@
+//! The evaluation plan: a rule file compiled against the schema in force, with every name
+//! turned into a slot (contact field index, item slot, event type id, property index), every
+//! regex compiled once and trivial constants folded. Evaluation lives in [`crate::eval`].
+
+mod compile;
+pub(crate) mod node;
+
+use std::sync::Arc;
+
+use scoreline_syntax::ast::RuleFile;
+use scoreline_syntax::{Diagnostic, SourceFile};
+
+use crate::resolve::Symbols;
+use node::{LetPlan, PluginFnPlan, PopSite, ScorePlan, SegmentPlan, Step};
+
+/// A rule file compiled for evaluation against data of one schema.
+#[derive(Debug)]
+pub struct Plan {
+    pub(crate) ruleset: Option<String>,
+    pub(crate) lets: Vec<LetPlan>,
+    /// Scores in file order.
+    pub(crate) scores: Vec<ScorePlan>,
+    /// Segments in file order.
+    pub(crate) segments: Vec<SegmentPlan>,
+    /// Every let, score and segment in an order where each comes after what it uses.
+    pub(crate) steps: Vec<Step>,
+    /// The steps that population arguments need (a prefix-closed subset of `steps`).
+    pub(crate) population_steps: Vec<Step>,
+    pub(crate) population: Vec<PopSite>,
+    pub(crate) slot_count: usize,
+    /// Event type names by type id, as in the schema in force.
+    pub(crate) event_types: Vec<Arc<str>>,
+    /// The plugin functions called, each once however often it is written.
+    pub(crate) plugin_functions: Vec<PluginFnPlan>,
+}
+
+/// Compiles a resolved rule file against the schema in force (declared, or inferred from the
+/// data) and the loaded plugins (by their name in the rule file). Errors point at the rule file.
+pub fn compile(
+    file: &Arc<SourceFile>,
+    ast: &RuleFile,
+    symbols: &Symbols,
+    schema: &scoreline_data::Schema,
+    plugins: &[(String, Arc<scoreline_plugins::Plugin>)],
+) -> Result<Plan, Vec<Diagnostic>> {
+    compile::compile(file, ast, symbols, schema, plugins)
+}
+
+impl Plan {
+    /// The ruleset's name from the file's header, if it has one.
+    pub fn ruleset(&self) -> Option<&str> {
+        self.ruleset.as_deref()
+    }
+
+    /// The output columns: `id`, every score in file order, then every segment (and its
+    /// `NAME_action` column when any of its arms has an action).
+    pub fn columns(&self) -> Vec<String> {
+        let mut columns = vec!["id".to_string()];
+        columns.extend(self.scores.iter().map(|s| s.name.clone()));
+        for segment in &self.segments {
+            columns.push(segment.name.clone());
+            if segment.has_action {
+                columns.push(format!("{}_action", segment.name));
+            }
+        }
+        columns
+    }
+
+    /// The names of the scores, in file order.
+    pub fn score_names(&self) -> Vec<&str> {
+        self.scores.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// The names of the segments, in file order.
+    pub fn segment_names(&self) -> Vec<&str> {
+        self.segments.iter().map(|s| s.name.as_str()).collect()
+    }
+
+    /// Whether evaluation needs a first pass over every contact (population functions).
+    pub fn has_population_functions(&self) -> bool {
+        !self.population.is_empty()
+    }
+}

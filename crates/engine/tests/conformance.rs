@@ -1,0 +1,99 @@
+//! Language conformance: every folder under `tests/conformance/` is a case with `rules.score`,
+//! `contacts.csv`, optional `events.csv`, `as_of.txt` and `expected.csv` (computed by hand,
+//! the arithmetic in a comment of `rules.score`). The harness parses, resolves, compiles and
+//! evaluates each case (sequentially and in parallel) and compares the CSV output.
+
+#[path = "conformance/support.rs"]
+mod support;
+
+use std::path::Path;
+
+use support::{load_case, to_csv};
+
+fn run_case(dir: &Path) -> Result<(), String> {
+    let case = load_case(dir)?;
+    let sequential = case.plan.evaluate(&case.data, case.as_of, false);
+    let parallel = case.plan.evaluate(&case.data, case.as_of, true);
+    let got = to_csv(&sequential.columns, sequential.rows());
+    let got_parallel = to_csv(&parallel.columns, parallel.rows());
+    if got != got_parallel {
+        return Err(format!(
+            "parallel output differs from sequential:\n{got}\n---\n{got_parallel}"
+        ));
+    }
+    // Every contact's explanation must agree with its row.
+    for (i, row) in sequential.rows().enumerate() {
+        let explanation = case.plan.explain(&case.data, i, case.as_of);
+        for (score, value) in explanation.scores.iter().zip(&row[1..]) {
+            let shown = match value {
+                scoreline_data::Value::Number(n) => Some(*n),
+                _ => None,
+            };
+            if score.value != shown {
+                return Err(format!(
+                    "explanation of row {i} gives `{}` = {:?}, the row has {:?}",
+                    score.name, score.value, shown
+                ));
+            }
+        }
+    }
+    let expected = std::fs::read_to_string(dir.join("expected.csv"))
+        .map_err(|e| format!("cannot read expected.csv: {e}"))?;
+    if normalize(&expected) != normalize(&got) {
+        return Err(diff(&expected, &got));
+    }
+    Ok(())
+}
+
+fn normalize(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| l.trim_end().to_string())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+fn diff(expected: &str, got: &str) -> String {
+    let (e, g) = (normalize(expected), normalize(got));
+    let mut out = String::from("output differs from expected.csv:\n");
+    for i in 0..e.len().max(g.len()) {
+        let (a, b) = (e.get(i).map_or("", |s| s), g.get(i).map_or("", |s| s));
+        if a == b {
+            out.push_str(&format!("    {a}\n"));
+        } else {
+            out.push_str(&format!("  - {a}\n  + {b}\n"));
+        }
+    }
+    out
+}
+
+#[test]
+fn conformance_cases() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .expect("conformance folder")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(
+        dirs.len() >= 25,
+        "expected at least 25 cases, found {}",
+        dirs.len()
+    );
+    let mut failures = Vec::new();
+    for dir in &dirs {
+        if let Err(message) = run_case(dir) {
+            failures.push(format!(
+                "case `{}`:\n{message}",
+                dir.file_name().unwrap().to_string_lossy()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} conformance cases failed:\n\n{}",
+        failures.len(),
+        dirs.len(),
+        failures.join("\n\n")
+    );
+}

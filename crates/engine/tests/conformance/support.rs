@@ -1,0 +1,237 @@
+//! Shared by the engine's integration tests: load a case folder (rules, CSV data, as-of),
+//! compile it, and print rows as CSV.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+
+use scoreline_data::{
+    Contact, Dataset, Events, FieldType, Format, LoadOptions, Schema, Source, Value,
+};
+use scoreline_engine::Plan;
+use scoreline_syntax::ast::RuleFile;
+use scoreline_syntax::SourceFile;
+
+/// A compiled case, ready to evaluate.
+pub struct Case {
+    pub plan: Plan,
+    pub data: Dataset,
+    pub as_of: i64,
+}
+
+/// Parses, resolves and compiles `rules` against `schema`; diagnostics come back rendered.
+pub fn compile_rules(rules: &str, schema: &Schema) -> Result<Plan, String> {
+    let file = Arc::new(SourceFile::new("rules.score", rules));
+    let ast = parse(&file)?;
+    let (symbols, diagnostics) = scoreline_engine::resolve::resolve(&file, &ast);
+    if diagnostics.iter().any(|d| d.is_error()) {
+        return Err(scoreline_syntax::diagnostic::render(&diagnostics));
+    }
+    scoreline_engine::compile(&file, &ast, &symbols, schema, &[])
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+}
+
+pub fn parse(file: &Arc<SourceFile>) -> Result<RuleFile, String> {
+    scoreline_syntax::parse(file).map_err(|d| scoreline_syntax::diagnostic::render(&d))
+}
+
+/// Loads `dir`: rules.score, contacts.csv, events.csv (optional), as_of.txt. The data is read
+/// with the data crate's loader, against the rule file's schema or with inferred types.
+pub fn load_case(dir: &Path) -> Result<Case, String> {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name));
+    let rules = read("rules.score").map_err(|e| format!("cannot read rules.score: {e}"))?;
+    let file = Arc::new(SourceFile::new("rules.score", rules.as_str()));
+    let ast = parse(&file)?;
+    // The checker must accept every case; it also translates the schema block.
+    let checked = scoreline_engine::check::check(
+        &file,
+        &ast,
+        &scoreline_engine::check::CheckOptions {
+            plugins: &scoreline_engine::check::NoPlugins,
+        },
+    );
+    if scoreline_engine::check::has_errors(&checked.diagnostics) {
+        return Err(scoreline_syntax::diagnostic::render(&checked.diagnostics));
+    }
+    let declared = checked.schema;
+    let source = |name: &str| -> Result<Source, String> {
+        Ok(Source {
+            name: name.to_string(),
+            format: Format::Csv,
+            bytes: std::fs::read(dir.join(name)).map_err(|e| format!("cannot read {name}: {e}"))?,
+        })
+    };
+    let contacts = source("contacts.csv")?;
+    let events: Vec<Source> = if dir.join("events.csv").exists() {
+        vec![source("events.csv")?]
+    } else {
+        Vec::new()
+    };
+    let options = LoadOptions {
+        schema: declared.as_ref(),
+        ..LoadOptions::default()
+    };
+    let loaded = scoreline_data::load_sources(&contacts, &events, &options).map_err(|e| {
+        let lines: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
+        format!("the data does not load:\n{}", lines.join("\n"))
+    })?;
+    let data = loaded.dataset;
+    let plan = compile_rules(&rules, &data.schema)?;
+    let as_of = read("as_of.txt").map_err(|e| format!("cannot read as_of.txt: {e}"))?;
+    let as_of = parse_instant(as_of.trim()).ok_or("as_of.txt is not a date")?;
+    Ok(Case { plan, data, as_of })
+}
+
+/// A date (00:00 UTC) or an RFC 3339 instant, in milliseconds.
+pub fn parse_instant(text: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(t.timestamp_millis());
+    }
+    let d = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    Some(d.and_hms_opt(0, 0, 0)?.and_utc().timestamp_millis())
+}
+
+/// Splits one CSV line (double quotes protect commas; `""` is a quote).
+fn split_csv(line: &str) -> Vec<String> {
+    let mut cells = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                cells.last_mut().unwrap().push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => cells.push(String::new()),
+            c => cells.last_mut().unwrap().push(c),
+        }
+    }
+    cells
+}
+
+fn typed(cell: &str, ty: FieldType) -> Result<Value, String> {
+    if ty == FieldType::List {
+        let items: Vec<Arc<str>> = cell
+            .split(';')
+            .filter(|s| !s.is_empty())
+            .map(Arc::from)
+            .collect();
+        return Ok(Value::List(items.into()));
+    }
+    if cell.is_empty() {
+        return Ok(Value::Missing);
+    }
+    Ok(match ty {
+        FieldType::Text => Value::Text(Arc::from(cell)),
+        FieldType::Number => {
+            Value::Number(cell.parse().map_err(|_| format!("bad number `{cell}`"))?)
+        }
+        FieldType::Bool => Value::Bool(cell == "true"),
+        FieldType::Date => Value::Date(parse_instant(cell).ok_or(format!("bad date `{cell}`"))?),
+        FieldType::List => unreachable!(),
+    })
+}
+
+/// Builds a small data set from CSV text typed by `schema` (events sorted by `at` per contact),
+/// for tests that write their data inline.
+pub fn dataset(schema: Schema, contacts_csv: &str, events_csv: &str) -> Result<Dataset, String> {
+    let mut lines = contacts_csv.lines().filter(|l| !l.trim().is_empty());
+    let header = split_csv(lines.next().ok_or("contacts.csv is empty")?);
+    let mut contacts = Vec::new();
+    for line in lines {
+        let cells = split_csv(line);
+        let mut fields = Vec::new();
+        for spec in &schema.contact {
+            let cell = header
+                .iter()
+                .position(|h| *h == spec.name)
+                .and_then(|i| cells.get(i))
+                .map_or("", |s| s.as_str());
+            fields.push(typed(cell, spec.ty)?);
+        }
+        contacts.push(Contact { fields });
+    }
+    let mut per_contact: Vec<Vec<(i64, u32, Vec<Value>)>> = vec![Vec::new(); contacts.len()];
+    let mut lines = events_csv.lines().filter(|l| !l.trim().is_empty());
+    if let Some(header) = lines.next() {
+        let header = split_csv(header);
+        let col = |name: &str| header.iter().position(|h| h == name);
+        let (cid, ty, at) = (
+            col("contact_id").ok_or("events.csv needs contact_id")?,
+            col("type").ok_or("events.csv needs type")?,
+            col("at").ok_or("events.csv needs at")?,
+        );
+        for line in lines {
+            let cells = split_csv(line);
+            let contact = contacts
+                .iter()
+                .position(|c| c.id() == cells[cid])
+                .ok_or(format!("event for unknown contact `{}`", cells[cid]))?;
+            let type_id = schema
+                .events
+                .iter()
+                .position(|e| e.name == cells[ty])
+                .ok_or(format!("unknown event type `{}`", cells[ty]))?;
+            let when = parse_instant(&cells[at]).ok_or(format!("bad date `{}`", cells[at]))?;
+            let mut props = Vec::new();
+            for spec in &schema.events[type_id].fields {
+                let cell = col(&spec.name)
+                    .and_then(|i| cells.get(i))
+                    .map_or("", |s| s.as_str());
+                props.push(typed(cell, spec.ty)?);
+            }
+            per_contact[contact].push((when, type_id as u32, props));
+        }
+    }
+    let mut events = Events {
+        contact_start: vec![0],
+        ..Events::default()
+    };
+    for list in &mut per_contact {
+        list.sort_by_key(|e| e.0); // stable: ties keep input order
+        for (when, type_id, props) in list.drain(..) {
+            events.at.push(when);
+            events.type_id.push(type_id);
+            events.prop_start.push(events.props.len() as u32);
+            events.props.extend(props);
+        }
+        events.contact_start.push(events.at.len() as u32);
+    }
+    Ok(Dataset {
+        schema,
+        contacts,
+        events,
+    })
+}
+
+/// Formats a number as the CSV output does: shortest form, at most 2 decimals.
+pub fn number(n: f64) -> String {
+    scoreline_data::format_number(n)
+}
+
+/// Rows as CSV text: header, then one line per row; missing is an empty cell.
+pub fn to_csv<'r>(columns: &[String], rows: impl Iterator<Item = &'r [Value]>) -> String {
+    let mut out = columns.join(",");
+    out.push('\n');
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .map(|v| match v {
+                Value::Missing => String::new(),
+                Value::Number(n) => number(*n),
+                Value::Text(t) if t.contains(',') || t.contains('"') => {
+                    format!("\"{}\"", t.replace('"', "\"\""))
+                }
+                Value::Text(t) => t.to_string(),
+                Value::Bool(b) => b.to_string(),
+                Value::Date(d) => d.to_string(),
+                Value::List(l) => l.join(";"),
+            })
+            .collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,327 @@
+//! Evaluation properties beyond single cases: parallel and sequential runs agree, explanations
+//! agree with rows, compile errors point at the user's words.
+
+#[path = "conformance/support.rs"]
+mod support;
+
+use std::sync::Arc;
+
+use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
+
+const DAY: i64 = 86_400_000;
+const AS_OF: i64 = 1_780_272_000_000; // 2026-06-01
+
+const RULES: &str = r#"
+let days_inactive = days_since(last(any))
+let spend = sum(order.amount within 365d)
+
+score fit {
+  rule "Target industry" when industry in ["SaaS", "Retail"] => +15
+  rule "Decision maker"  when lower(role) matches "(ceo|vp|head)" => +20
+  rule "Mid-market"      when employees between 50 and 1000 => +10
+  rule "Too small"       when employees < 10 => -10
+  clamp 0..40
+}
+
+score engagement {
+  each view where url starts_with "/pricing" => +10 max 30 decay half_life 30d
+  each view => +1 max 10 decay linear 60d
+  each order => (amount / 100) max 25
+  rule "Dormant" when days_inactive > 90 => -20
+  clamp -10..60
+}
+
+score total = fit + engagement + recency * 2
+score recency = 6 - quintile(days_inactive)
+score value = decile(spend)
+score rank = percent_rank(spend)
+
+segment tier {
+  "hot"  when total >= 60 => "call"
+  "warm" when total >= 30 => "nurture"
+  "cold" when total >= 0
+}
+"#;
+
+fn spec(name: &str, ty: FieldType) -> FieldSpec {
+    FieldSpec {
+        name: name.into(),
+        ty,
+        optional: true,
+    }
+}
+
+fn schema() -> Schema {
+    Schema {
+        contact: vec![
+            spec("id", FieldType::Text),
+            spec("industry", FieldType::Text),
+            spec("role", FieldType::Text),
+            spec("employees", FieldType::Number),
+        ],
+        events: vec![
+            EventSpec {
+                name: "view".into(),
+                fields: vec![spec("url", FieldType::Text)],
+            },
+            EventSpec {
+                name: "order".into(),
+                fields: vec![spec("amount", FieldType::Number)],
+            },
+        ],
+    }
+}
+
+/// A seeded data set: `n` contacts with 0 to 19 events each, some fields missing.
+fn generate(n: usize) -> Dataset {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    let text = |s: &str| Value::Text(Arc::from(s));
+    let mut contacts = Vec::new();
+    let mut events = Events {
+        contact_start: vec![0],
+        ..Events::default()
+    };
+    for i in 0..n {
+        let industry = ["SaaS", "Retail", "Media", ""][next(4) as usize];
+        let role = ["CEO", "VP Sales", "Engineer", "Head of Data", ""][next(5) as usize];
+        contacts.push(Contact {
+            fields: vec![
+                text(&format!("c{i}")),
+                if industry.is_empty() {
+                    Value::Missing
+                } else {
+                    text(industry)
+                },
+                if role.is_empty() {
+                    Value::Missing
+                } else {
+                    text(role)
+                },
+                match next(6) {
+                    0 => Value::Missing,
+                    k => Value::Number((k * next(400)) as f64),
+                },
+            ],
+        });
+        let mut list: Vec<(i64, u32, Value)> = (0..next(20))
+            .map(|_| {
+                // Some events fall after as-of, some exactly on a day boundary.
+                let at = AS_OF - (next(400) as i64 - 20) * DAY / (1 + next(2) as i64);
+                if next(3) == 0 {
+                    (at, 1, Value::Number(next(100_000) as f64 / 100.0))
+                } else {
+                    (
+                        at,
+                        0,
+                        text(["/pricing", "/blog", "/pricing/x"][next(3) as usize]),
+                    )
+                }
+            })
+            .collect();
+        list.sort_by_key(|e| e.0);
+        for (at, type_id, prop) in list {
+            events.at.push(at);
+            events.type_id.push(type_id);
+            events.prop_start.push(events.props.len() as u32);
+            events.props.push(prop);
+        }
+        events.contact_start.push(events.at.len() as u32);
+    }
+    Dataset {
+        schema: schema(),
+        contacts,
+        events,
+    }
+}
+
+#[test]
+fn parallel_and_sequential_evaluation_agree() {
+    let plan = support::compile_rules(RULES, &schema()).expect("compiles");
+    let data = generate(5000);
+    let sequential = plan.evaluate(&data, AS_OF, false);
+    let parallel = plan.evaluate(&data, AS_OF, true);
+    assert_eq!(sequential.columns, parallel.columns);
+    assert_eq!(sequential.len(), 5000);
+    assert_eq!(sequential.values, parallel.values);
+    assert_eq!(sequential.segment_counts, parallel.segment_counts);
+    // The data set exercises every label, and the counts add up.
+    let counts = &sequential.segment_counts[0];
+    assert!(counts.labels.iter().all(|(_, c)| *c > 0), "{counts:?}");
+    let total: usize = counts.labels.iter().map(|(_, c)| c).sum::<usize>() + counts.missing;
+    assert_eq!(total, 5000);
+
+    let (with, explanations) = plan.evaluate_with_explanations(&data, AS_OF, true);
+    assert_eq!(with.values, sequential.values);
+    assert_eq!(explanations.len(), 5000);
+    for i in [0, 1, 2, 1234, 4999] {
+        assert_eq!(explanations[i], plan.explain(&data, i, AS_OF));
+        assert_eq!(explanations[i].id, format!("c{i}"));
+    }
+}
+
+#[test]
+fn explanation_lists_clauses_cap_and_clamp() {
+    let rules = r#"
+ruleset demo
+score engagement "Engagement" {
+  each view where url starts_with "/pricing" => +10 max 15
+  rule "Too small" when employees < 10 => -10
+  rule "Big" when employees > 100 => +30
+  clamp 0..20
+}
+segment tier {
+  "hot" when engagement >= 30
+  "warm" when employees > 100 => "nurture"
+  "cold"
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,500\n";
+    let events = "contact_id,type,at,url\nc1,view,2026-05-01,/pricing\nc1,view,2026-05-02,/pricing\nc1,view,2026-05-03,/blog\n";
+    let data = support::dataset(schema(), contacts, events).expect("data");
+    let explanation = plan.explain(&data, 0, AS_OF);
+    let score = &explanation.scores[0];
+    assert_eq!(score.value, Some(20.0));
+    assert_eq!(score.total, Some(45.0));
+    let each = &score.clauses[0];
+    assert_eq!(each.events_matched, Some(2));
+    assert_eq!(each.points_before_cap, Some(20.0));
+    assert_eq!(each.capped, Some(true));
+    assert_eq!(each.contribution, Some(15.0));
+    assert!(!score.clauses[1].fired);
+    assert!(score
+        .clamp
+        .as_ref()
+        .is_some_and(|c| c.applied && c.after == 20.0));
+    let text = explanation.render_text();
+    let expected = r#"contact c1 (ruleset demo)
+
+score engagement "Engagement" = 20
+  each view where url starts_with "/pricing" => +10 max 15       +15   (2 events, 20 before the cap)
+  Too small                                                        —   (did not fire)
+  Big                                                            +30
+  total                                                           45
+  clamped                                                         20   (clamp 0..20)
+
+segment tier
+  "hot"   false
+  "warm"  true
+  → "warm" (nurture)
+"#;
+    assert_eq!(text, expected, "\n{text}");
+    let json = serde_json::to_value(&explanation).expect("serializes");
+    assert_eq!(json["scores"][0]["clauses"][0]["kind"], "each");
+    assert_eq!(json["segments"][0]["arms"][1]["result"], "true");
+    assert_eq!(json["ruleset"], "demo");
+}
+
+#[test]
+fn a_field_missing_from_the_data_is_an_error_at_its_span() {
+    let rules = "score s {\n  rule when revenu > 10 => +1\n}\n";
+    let err = support::compile_rules(rules, &schema()).expect_err("unknown field");
+    assert!(err.contains("unknown field `revenu`"), "{err}");
+    assert!(err.contains("rules.score:2:13"), "{err}");
+}
+
+#[test]
+fn a_population_argument_may_not_use_a_population_function() {
+    let rules = "let q = quintile(employees)\nscore s = ntile(q, 4)\n";
+    let err = support::compile_rules(rules, &schema()).expect_err("nested population");
+    assert!(
+        err.contains("depends on `q`, which uses a population function"),
+        "{err}"
+    );
+    assert!(err.contains("rules.score:2:11"), "{err}");
+}
+
+#[test]
+fn an_invalid_regex_is_an_error() {
+    let rules = "score s {\n  rule when role matches \"(ceo\" => +1\n}\n";
+    let err = support::compile_rules(rules, &schema()).expect_err("bad regex");
+    assert!(err.contains("not a valid regular expression"), "{err}");
+}
+
+#[test]
+fn plugin_calls_give_values_and_failures_are_tallied() {
+    let script = r#"
+const FREE = ["gmail.com", "yahoo.fr"];
+fn is_free(email) { global::FREE.contains(email.split("@")[1]) }
+fn fragile(x) { if x == "CEO" { throw "no bosses"; } x.len() }
+fn count_events(events) { events.len() }
+fn role_of(contact) { contact.role }
+"#;
+    let plugin = scoreline_plugins::Plugin::load(
+        "mail",
+        Arc::new(scoreline_syntax::SourceFile::new("mail.rhai", script)),
+        &scoreline_plugins::Limits::default(),
+    )
+    .expect("the plugin loads");
+    let rules = r#"
+plugin mail = "mail.rhai"
+score free {
+  rule "Free mailbox" when mail.is_free(industry) => -15
+}
+score fragile = mail.fragile(role)
+score n_events = mail.count_events(events)
+"#;
+    let file = Arc::new(scoreline_syntax::SourceFile::new("rules.score", rules));
+    let ast = support::parse(&file).expect("parses");
+    let (symbols, _) = scoreline_engine::resolve::resolve(&file, &ast);
+    let plugins = vec![("mail".to_string(), Arc::new(plugin))];
+    let plan = scoreline_engine::compile(&file, &ast, &symbols, &schema(), &plugins)
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+        .expect("compiles");
+    // `industry` stands in for an email address here.
+    let contacts = "id,industry,role,employees\nc1,a@gmail.com,CEO,1\nc2,b@acme.com,Engineer,2\nc3,c@yahoo.fr,CEO,3\n";
+    let events = "contact_id,type,at,url\nc2,view,2026-05-01,/a\nc2,view,2026-05-02,/b\nc2,view,2026-07-01,/later\n";
+    let data = support::dataset(schema(), contacts, events).expect("data");
+    for parallel in [false, true] {
+        let evaluation = plan.evaluate(&data, AS_OF, parallel);
+        let csv = support::to_csv(&evaluation.columns, evaluation.rows());
+        assert_eq!(
+            csv,
+            "id,free,fragile,n_events\nc1,-15,,0\nc2,0,8,2\nc3,-15,,0\n"
+        );
+        assert_eq!(evaluation.plugin_errors.len(), 1);
+        let tally = &evaluation.plugin_errors[0];
+        assert_eq!(
+            (tally.plugin.as_str(), tally.function.as_str()),
+            ("mail", "fragile")
+        );
+        assert_eq!(tally.count, 2);
+        assert_eq!(tally.contact_ids, ["c1", "c3"]);
+        assert!(tally.message.contains("no bosses"), "{}", tally.message);
+    }
+}
+
+#[test]
+fn an_unknown_plugin_function_is_an_error() {
+    let plugin = scoreline_plugins::Plugin::load(
+        "mail",
+        Arc::new(scoreline_syntax::SourceFile::new(
+            "mail.rhai",
+            "fn is_free(email) { false }",
+        )),
+        &scoreline_plugins::Limits::default(),
+    )
+    .expect("the plugin loads");
+    let rules = "plugin mail = \"mail.rhai\"\nscore s = if(mail.is_fre(role), 1, 0)\n";
+    let file = Arc::new(scoreline_syntax::SourceFile::new("rules.score", rules));
+    let ast = support::parse(&file).expect("parses");
+    let (symbols, _) = scoreline_engine::resolve::resolve(&file, &ast);
+    let plugins = vec![("mail".to_string(), Arc::new(plugin))];
+    let err = scoreline_engine::compile(&file, &ast, &symbols, &schema(), &plugins)
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+        .expect_err("unknown function");
+    assert!(
+        err.contains("plugin `mail` has no function `is_fre` taking 1 argument"),
+        "{err}"
+    );
+    assert!(err.contains("did you mean `is_free`?"), "{err}");
+}
