@@ -396,6 +396,10 @@ pub fn load_sources(
                 }
             }
             local.push(Some(all_contacts.len() as u32));
+            ids.order.push(match contact.fields.first() {
+                Some(Value::Text(id)) => id.clone(),
+                _ => std::sync::Arc::from(""),
+            });
             all_contacts.push(contact);
             first_line.push(line);
         }
@@ -418,7 +422,7 @@ pub fn load_sources(
     let outs = par::par_map(&jobs, threads, |&(f, k)| {
         events::read_chunk(&efiles[f], k, &eplan, &ids, skip)
     });
-    let mut all_events = inline;
+    let mut parts = vec![inline];
     let mut base = 0;
     for (&(f, k), mut out) in jobs.iter().zip(outs) {
         if k == 0 {
@@ -427,7 +431,7 @@ pub fn load_sources(
         let shift = if efiles[f].relative_lines() { base } else { 0 };
         base += out.newlines;
         out.sink.shift(shift);
-        all_events.append(out.events);
+        parts.push(out.events);
         problems.append(&mut out.sink.problems);
         skipped.append(&mut out.sink.skipped);
         warnings.append(&mut out.sink.warnings);
@@ -441,7 +445,7 @@ pub fn load_sources(
     }
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
-    let events = events::group(all_contacts.len(), all_events);
+    let events = events::group(all_contacts.len(), parts, threads);
     Ok(Loaded {
         dataset: Dataset {
             schema,

@@ -1018,6 +1018,33 @@ fn result_does_not_depend_on_threads_or_chunks() {
 }
 
 #[test]
+fn quoted_and_plain_csv_read_the_same() {
+    // Without any quote, rows are split at commas directly; one quote switches to the csv
+    // reader for the whole file. Both must give the same data.
+    let (c, e) = generated(300, false);
+    let quoted = c.replacen("c7,u7@x.io", "\"c7\",\"u7@x.io\"", 1);
+    assert_ne!(quoted, c);
+    let schema = b2b();
+    let run = |c: &str| {
+        let l = load_sources(
+            &src("contacts.csv", c),
+            &[src("events.csv", &e)],
+            &options(Some(&schema)),
+        )
+        .unwrap();
+        dump(&l.dataset)
+    };
+    assert_eq!(run(&quoted), run(&c));
+    // CRLF line endings and blank lines, in both readers.
+    let crlf = c.replace('\n', "\r\n").replacen("\r\n", "\r\n\r\n", 3);
+    assert_eq!(run(&crlf), run(&c));
+    assert_eq!(
+        run(&crlf.replacen("c7,u7@x.io", "\"c7\",\"u7@x.io\"", 1)),
+        run(&c)
+    );
+}
+
+#[test]
 fn problem_lines_do_not_depend_on_chunks() {
     let (c, e) = generated(400, true);
     let schema = b2b();

@@ -8,7 +8,7 @@ use crate::model::{Contact, FieldType, Value};
 use crate::raw::Raw;
 
 use super::events::{self, EventInterners, EventOut, Owner};
-use super::files::{csv_reader, for_each_record, Body, File, Loc};
+use super::files::{for_each_record, Body, File, Loc, RowReader};
 use super::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
 use super::sink::{missing_field, Sink};
 
@@ -55,16 +55,21 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
     let mut table = InferTable::default();
     let mut evs = InferEvents::default();
     match &file.body {
-        Body::Csv { header, chunks, .. } => {
+        Body::Csv {
+            header,
+            chunks,
+            plain,
+            ..
+        } => {
             let cols: Vec<(usize, usize)> = header
                 .iter()
                 .enumerate()
                 .filter(|(_, h)| !h.is_empty() && *h != id_column)
                 .map(|(c, h)| (table.col(h), c))
                 .collect();
-            let mut rdr = csv_reader(&file.bytes[chunks[chunk].clone()]);
+            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain);
             let mut rec = csv::ByteRecord::new();
-            while let Ok(true) = rdr.read_byte_record(&mut rec) {
+            while let Ok(Some(_)) = rdr.next(&mut rec) {
                 if rec.len() != header.len() {
                     continue;
                 }
@@ -121,9 +126,14 @@ pub(crate) fn read_chunk<'a>(
     let mut out = new_out(file.name, skip);
     let mut interners: Vec<Interner> = plan.fields.iter().map(|_| Interner::default()).collect();
     match &file.body {
-        Body::Csv { header, chunks, .. } => {
+        Body::Csv {
+            header,
+            chunks,
+            plain,
+            ..
+        } => {
             let range = chunks[chunk].clone();
-            read_csv(file, range, header, plan, &mut interners, &mut out);
+            read_csv(file, range, *plain, header, plan, &mut interners, &mut out);
         }
         _ => {
             let mut ev_interners = EventInterners::new(event_plan);
@@ -155,6 +165,7 @@ pub(crate) fn read_chunk<'a>(
 fn read_csv(
     file: &File,
     range: Range<usize>,
+    plain: bool,
     header: &[String],
     plan: &ContactPlan,
     interners: &mut [Interner],
@@ -163,14 +174,13 @@ fn read_csv(
     let bytes = &file.bytes[range.clone()];
     let cols = field_columns(plan, header);
     let width = header.len();
-    let mut rdr = csv_reader(bytes);
+    let mut rdr = RowReader::new(bytes, plain);
     let mut rec = csv::ByteRecord::new();
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as u32);
+        let pos = match rdr.next(&mut rec) {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
+            Err(line) => {
                 out.sink.fatal(
                     Some(line),
                     None,
@@ -179,11 +189,9 @@ fn read_csv(
                 );
                 break;
             }
-        }
-        let (start, line) = rec
-            .position()
-            .map_or((0, 0), |p| (p.byte() as usize, p.line() as u32));
-        let end = (rdr.position().byte() as usize).min(bytes.len());
+        };
+        let (start, line) = (pos.start, pos.line);
+        let end = pos.end.min(bytes.len());
         let raw = || row_text(&bytes[start.min(end)..end]);
         if rec.len() != width {
             out.sink.add(
@@ -230,7 +238,7 @@ fn read_csv(
             raw,
         );
     }
-    out.newlines = (rdr.position().line() as u32).saturating_sub(1);
+    out.newlines = rdr.newlines();
 }
 
 /// A CSV row's text without its line ending.

@@ -9,7 +9,7 @@ use crate::model::{Events, FieldType, Value};
 use crate::raw::Raw;
 
 use super::contacts::{ragged, row_text};
-use super::files::{csv_reader, for_each_record, Body, File, Loc};
+use super::files::{for_each_record, Body, File, Loc, RowReader};
 use super::plan::{EventPlan, InferEvents};
 use super::sink::{missing_field, Sink};
 
@@ -62,17 +62,6 @@ impl EventOut {
             }
         }
     }
-
-    /// Appends `other`'s events as they are.
-    pub(crate) fn append(&mut self, other: EventOut) {
-        let base = self.props.len() as u32;
-        self.contact.extend_from_slice(&other.contact);
-        self.type_id.extend_from_slice(&other.type_id);
-        self.at.extend_from_slice(&other.at);
-        self.prop_start
-            .extend(other.prop_start.iter().map(|&p| p + base));
-        self.props.extend(other.props);
-    }
 }
 
 /// Interners for the text properties of each event type.
@@ -102,6 +91,8 @@ pub(crate) enum Owner {
 #[derive(Default)]
 pub(crate) struct Ids {
     pub(crate) index: FxHashMap<Arc<str>, u32>,
+    /// The ids in contact order.
+    pub(crate) order: Vec<Arc<str>>,
     /// Ids of contacts set aside, with why.
     pub(crate) skipped: FxHashMap<Arc<str>, String>,
 }
@@ -185,15 +176,20 @@ pub(crate) fn infer_record(evs: &mut InferEvents, raw: &Raw) {
 pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
     let mut evs = InferEvents::default();
     match &file.body {
-        Body::Csv { header, chunks, .. } => {
+        Body::Csv {
+            header,
+            chunks,
+            plain,
+            ..
+        } => {
             let Some(layout) = CsvLayout::new(header) else {
                 return evs;
             };
             let names: Vec<String> = layout.props.iter().map(|&c| header[c].clone()).collect();
-            let mut rdr = csv_reader(&file.bytes[chunks[chunk].clone()]);
+            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain);
             let mut rec = csv::ByteRecord::new();
             let mut last: Option<(Vec<u8>, usize)> = None;
-            while let Ok(true) = rdr.read_byte_record(&mut rec) {
+            while let Ok(Some(_)) = rdr.next(&mut rec) {
                 if rec.len() != header.len() {
                     continue;
                 }
@@ -275,11 +271,17 @@ pub(crate) fn read_chunk<'a>(
     };
     let mut interners = EventInterners::new(plan);
     match &file.body {
-        Body::Csv { header, chunks, .. } => {
+        Body::Csv {
+            header,
+            chunks,
+            plain,
+            ..
+        } => {
             if let Some(layout) = CsvLayout::new(header) {
                 read_csv(
                     file,
                     chunks[chunk].clone(),
+                    *plain,
                     header,
                     &layout,
                     plan,
@@ -318,6 +320,7 @@ pub(crate) fn read_chunk<'a>(
 fn read_csv(
     file: &File,
     range: std::ops::Range<usize>,
+    plain: bool,
     header: &[String],
     layout: &CsvLayout,
     plan: &EventPlan,
@@ -358,15 +361,22 @@ fn read_csv(
         .collect();
     let sink = &mut out.sink;
     let ev = &mut out.events;
-    let mut rdr = csv_reader(bytes);
+    let mut rdr = RowReader::new(bytes, plain);
     let mut rec = csv::ByteRecord::new();
     let mut last_type: (Vec<u8>, Option<u32>) = (Vec::new(), None);
+    let mut last_id: (Vec<u8>, u32) = (Vec::new(), 0);
+    // Room for every row at once: no regrowth of the big arrays.
+    let rows = bytes.iter().filter(|&&c| c == b'\n').count() + 1;
+    ev.contact.reserve(rows);
+    ev.type_id.reserve(rows);
+    ev.at.reserve(rows);
+    ev.prop_start.reserve(rows);
+    ev.props.reserve(rows);
     loop {
-        match rdr.read_byte_record(&mut rec) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as u32);
+        let pos = match rdr.next(&mut rec) {
+            Ok(Some(pos)) => pos,
+            Ok(None) => break,
+            Err(line) => {
                 sink.fatal(
                     Some(line),
                     None,
@@ -375,11 +385,9 @@ fn read_csv(
                 );
                 break;
             }
-        }
-        let (start, line) = rec
-            .position()
-            .map_or((0, 0), |p| (p.byte() as usize, p.line() as u32));
-        let end = (rdr.position().byte() as usize).min(bytes.len());
+        };
+        let (start, line) = (pos.start, pos.line);
+        let end = pos.end.min(bytes.len());
         let raw = || row_text(&bytes[start.min(end)..end]);
         if rec.len() != width {
             sink.add(
@@ -427,16 +435,30 @@ fn read_csv(
             }
             at
         };
-        // Contact.
+        // Contact (files are often grouped by contact: the last one is remembered).
         let id_cell = rec[layout.contact].trim_ascii();
         let mut skipped_contact = None;
-        let contact = if id_cell.is_empty() {
+        let next = ids.order.get(last_id.1 as usize + 1);
+        let contact = if !id_cell.is_empty() && id_cell == last_id.0.as_slice() {
+            Some(last_id.1)
+        } else if !last_id.0.is_empty() && next.is_some_and(|n| n.as_bytes() == id_cell) {
+            // Events files often follow the contacts file's order: try the next contact.
+            last_id.0.clear();
+            last_id.0.extend_from_slice(id_cell);
+            last_id.1 += 1;
+            Some(last_id.1)
+        } else if id_cell.is_empty() {
             sink.add(Some(line), Some(layout.contact as u32 + 1), no_contact());
             None
         } else {
             let id = String::from_utf8_lossy(id_cell);
             match ids.find(&id) {
-                Found::Contact(c) => Some(c),
+                Found::Contact(c) => {
+                    last_id.0.clear();
+                    last_id.0.extend_from_slice(id_cell);
+                    last_id.1 = c;
+                    Some(c)
+                }
                 Found::Skipped(reason) => {
                     skipped_contact = Some((id.into_owned(), reason));
                     None
@@ -527,7 +549,7 @@ fn read_csv(
             _ => ev.props.truncate(mark),
         }
     }
-    out.newlines = (rdr.position().line() as u32).saturating_sub(1);
+    out.newlines = rdr.newlines();
 }
 
 /// Reads one JSON/YAML event (of an events file, or inline in a contact).
@@ -725,47 +747,58 @@ pub(crate) fn read_record(
 }
 
 /// Groups events by contact (contacts in order), each contact's events sorted by time with
-/// ties in input order.
-pub(crate) fn group(contacts: usize, mut ev: EventOut) -> Events {
-    let n = ev.len();
+/// ties in input order. `parts` are in input order.
+pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -> Events {
+    let n: usize = parts.iter().map(EventOut::len).sum();
     let mut start = vec![0u32; contacts + 1];
-    for &c in &ev.contact {
-        start[c as usize + 1] += 1;
+    for p in &parts {
+        for &c in &p.contact {
+            start[c as usize + 1] += 1;
+        }
     }
     for i in 0..contacts {
         start[i + 1] += start[i];
     }
-    let mut cursor = start.clone();
-    let mut order = vec![0u32; n];
-    for (e, &c) in ev.contact.iter().enumerate() {
-        let slot = &mut cursor[c as usize];
-        order[*slot as usize] = e as u32;
-        *slot += 1;
-    }
-    for c in 0..contacts {
-        let slice = &mut order[start[c] as usize..start[c + 1] as usize];
-        if slice
-            .windows(2)
-            .any(|w| ev.at[w[0] as usize] > ev.at[w[1] as usize])
-        {
-            slice.sort_by_key(|&e| ev.at[e as usize]);
+    // Scatter each event to its contact's next slot; `src` remembers where it came from
+    // (part << 32 | index) to move its properties later.
+    let mut cursor: Vec<u32> = start[..contacts].to_vec();
+    let mut at = vec![0i64; n];
+    let mut type_id = vec![0u32; n];
+    let mut src = vec![0u64; n];
+    for (pi, p) in parts.iter().enumerate() {
+        for i in 0..p.len() {
+            let c = p.contact[i] as usize;
+            let pos = cursor[c] as usize;
+            cursor[c] += 1;
+            at[pos] = p.at[i];
+            type_id[pos] = p.type_id[i];
+            src[pos] = (pi as u64) << 32 | i as u64;
         }
     }
-    let mut type_id = Vec::with_capacity(n);
-    let mut at = Vec::with_capacity(n);
-    let mut prop_start = Vec::with_capacity(n);
-    let mut props = Vec::with_capacity(ev.props.len());
-    for &e in &order {
-        let e = e as usize;
-        type_id.push(ev.type_id[e]);
-        at.push(ev.at[e]);
-        prop_start.push(props.len() as u32);
-        let from = ev.prop_start[e] as usize;
-        let to = ev
+    drop(cursor);
+    sort_by_time(&start, &mut at, &mut type_id, &mut src, threads);
+    // Properties, moved in their new order.
+    let range = |parts: &[EventOut], s: u64| {
+        let p = &parts[(s >> 32) as usize];
+        let i = (s & 0xffff_ffff) as usize;
+        let to = p
             .prop_start
-            .get(e + 1)
-            .map_or(ev.props.len(), |&x| x as usize);
-        for v in &mut ev.props[from..to] {
+            .get(i + 1)
+            .map_or(p.props.len(), |&x| x as usize);
+        (p.prop_start[i] as usize, to)
+    };
+    let mut prop_start = Vec::with_capacity(n);
+    let mut total = 0usize;
+    for &s in &src {
+        prop_start.push(total as u32);
+        let (from, to) = range(&parts, s);
+        total += to - from;
+    }
+    let mut props = Vec::with_capacity(total);
+    for &s in &src {
+        let (from, to) = range(&parts, s);
+        let p = &mut parts[(s >> 32) as usize];
+        for v in &mut p.props[from..to] {
             props.push(std::mem::take(v));
         }
     }
@@ -776,4 +809,60 @@ pub(crate) fn group(contacts: usize, mut ev: EventOut) -> Events {
         prop_start,
         props,
     }
+}
+
+/// Sorts each contact's events by time (stable), contacts split between threads.
+fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], threads: usize) {
+    let contacts = start.len() - 1;
+    let n = at.len();
+    let parts = threads.clamp(1, 16).min(contacts.max(1));
+    // Contact boundaries that split the events evenly.
+    let mut bounds = vec![0usize];
+    for k in 1..parts {
+        let target = (n * k / parts) as u32;
+        let c = start.partition_point(|&s| s < target).min(contacts);
+        if c > *bounds.last().unwrap_or(&0) {
+            bounds.push(c);
+        }
+    }
+    bounds.push(contacts);
+    let work = |first: usize, last: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u64]| {
+        let base = start[first] as usize;
+        let mut buf: Vec<(i64, u32, u64)> = Vec::new();
+        for c in first..last {
+            let (a, b) = (start[c] as usize - base, start[c + 1] as usize - base);
+            if at[a..b].windows(2).all(|w| w[0] <= w[1]) {
+                continue;
+            }
+            buf.clear();
+            buf.extend((a..b).map(|i| (at[i], ty[i], src[i])));
+            buf.sort_by_key(|e| e.0);
+            for (k, e) in buf.iter().enumerate() {
+                at[a + k] = e.0;
+                ty[a + k] = e.1;
+                src[a + k] = e.2;
+            }
+        }
+    };
+    if bounds.len() <= 2 {
+        work(0, contacts, at, ty, src);
+        return;
+    }
+    std::thread::scope(|s| {
+        let (mut at, mut ty, mut src) = (at, ty, src);
+        let mut consumed = 0usize;
+        for w in bounds.windows(2) {
+            let (first, last) = (w[0], w[1]);
+            let len = start[last] as usize - consumed;
+            let (a, rest_a) = std::mem::take(&mut at).split_at_mut(len);
+            let (t, rest_t) = std::mem::take(&mut ty).split_at_mut(len);
+            let (r, rest_r) = std::mem::take(&mut src).split_at_mut(len);
+            at = rest_a;
+            ty = rest_t;
+            src = rest_r;
+            consumed += len;
+            let work = &work;
+            s.spawn(move || work(first, last, a, t, r));
+        }
+    });
 }

@@ -22,6 +22,8 @@ pub(crate) enum Body {
         header: Vec<String>,
         header_lines: u32,
         chunks: Vec<Range<usize>>,
+        /// No quote anywhere after the header: rows are plain lines of comma-separated cells.
+        plain: bool,
     },
     /// NDJSON: chunks of whole lines.
     Ndjson { chunks: Vec<Range<usize>> },
@@ -105,6 +107,107 @@ pub(crate) fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
         .from_reader(bytes)
 }
 
+/// Where a CSV row is in its chunk.
+pub(crate) struct RowPos {
+    /// The 1-based line where the row starts, in the chunk.
+    pub(crate) line: u32,
+    /// The row's bytes in the chunk, line ending included.
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// Reads the rows of a CSV chunk: with the csv crate, or, when the file has no quotes, by
+/// splitting lines at commas (several times faster, same rows).
+pub(crate) enum RowReader<'a> {
+    Csv(csv::Reader<&'a [u8]>),
+    Plain {
+        bytes: &'a [u8],
+        pos: usize,
+        line: u32,
+    },
+}
+
+impl<'a> RowReader<'a> {
+    pub(crate) fn new(bytes: &'a [u8], plain: bool) -> Self {
+        if plain {
+            RowReader::Plain {
+                bytes,
+                pos: 0,
+                line: 1,
+            }
+        } else {
+            RowReader::Csv(csv_reader(bytes))
+        }
+    }
+
+    /// Reads the next row into `rec`; `Ok(None)` at the end, `Err(line)` if unreadable.
+    pub(crate) fn next(&mut self, rec: &mut csv::ByteRecord) -> Result<Option<RowPos>, u32> {
+        match self {
+            RowReader::Csv(rdr) => match rdr.read_byte_record(rec) {
+                Ok(true) => {
+                    let (start, line) = rec
+                        .position()
+                        .map_or((0, 0), |p| (p.byte() as usize, p.line() as u32));
+                    let end = rdr.position().byte() as usize;
+                    Ok(Some(RowPos { line, start, end }))
+                }
+                Ok(false) => Ok(None),
+                Err(e) => Err(e.position().map_or(0, |p| p.line() as u32)),
+            },
+            RowReader::Plain { bytes, pos, line } => loop {
+                if *pos >= bytes.len() {
+                    return Ok(None);
+                }
+                let start = *pos;
+                let row_line = *line;
+                rec.clear();
+                let mut field = start;
+                let mut i = start;
+                while i < bytes.len() {
+                    match bytes[i] {
+                        b',' => {
+                            rec.push_field(&bytes[field..i]);
+                            field = i + 1;
+                        }
+                        b'\n' => break,
+                        _ => {}
+                    }
+                    i += 1;
+                }
+                let mut last = &bytes[field..i];
+                if let Some(l) = last.strip_suffix(b"\r") {
+                    last = l;
+                }
+                let end = if i < bytes.len() {
+                    *line += 1;
+                    i + 1
+                } else {
+                    i
+                };
+                *pos = end;
+                if field == start && last.is_empty() {
+                    // An empty line, skipped as the csv crate does.
+                    continue;
+                }
+                rec.push_field(last);
+                return Ok(Some(RowPos {
+                    line: row_line,
+                    start,
+                    end,
+                }));
+            },
+        }
+    }
+
+    /// The number of newlines read so far.
+    pub(crate) fn newlines(&self) -> u32 {
+        match self {
+            RowReader::Csv(rdr) => (rdr.position().line() as u32).saturating_sub(1),
+            RowReader::Plain { line, .. } => *line - 1,
+        }
+    }
+}
+
 /// Reads a file's structure. A problem here concerns the whole file (the rows cannot be read).
 pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a>, DataProblem> {
     let name = source.name.as_str();
@@ -122,6 +225,7 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                     header: Vec::new(),
                     header_lines: 1,
                     chunks: Vec::new(),
+                    plain: true,
                 }
             } else {
                 let end = (rdr.position().byte() as usize).min(bytes.len());
@@ -143,7 +247,8 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                 }
                 // Without quotes every newline ends a row, so the rows can be cut anywhere
                 // at a newline and read in parallel.
-                let chunks = if bytes[end..].contains(&b'"') {
+                let plain = !bytes[end..].contains(&b'"');
+                let chunks = if !plain {
                     if end < bytes.len() {
                         std::iter::once(end..bytes.len()).collect()
                     } else {
@@ -156,6 +261,7 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                     header,
                     header_lines,
                     chunks,
+                    plain,
                 }
             }
         }
