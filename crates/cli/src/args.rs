@@ -1,0 +1,139 @@
+//! The command line, declared with clap.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Scoreline: score contacts with rule files you can read, test and version.
+#[derive(Debug, Parser)]
+#[command(name = "scoreline", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parse, resolve and type-check rule files and their plugins; report every problem.
+    Check(CheckArgs),
+    /// Rewrite rule files in the canonical layout (comments are kept).
+    Fmt(FmtArgs),
+    /// Score a data set once and write the scores.
+    Run(RunArgs),
+    /// Show how one contact's scores and segments were reached, clause by clause.
+    Explain(ExplainArgs),
+}
+
+/// How diagnostics are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiagnosticFormat {
+    /// For people: file:line:column, the source line and an underline.
+    Human,
+    /// One JSON array of diagnostics, for editors and CI.
+    Json,
+}
+
+/// `scoreline check`
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Rule files or folders to check (folders are searched for `*.score`). Default: the
+    /// project's ruleset if `scoreline.yaml` is here, else every `*.score` below here.
+    pub paths: Vec<PathBuf>,
+    /// Output format of the diagnostics.
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
+    pub format: DiagnosticFormat,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub deny_warnings: bool,
+}
+
+/// `scoreline fmt`
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Rule files or folders to format (folders are searched for `*.score`).
+    pub paths: Vec<PathBuf>,
+    /// Change nothing; list the files that would change and exit 1 if there are any.
+    #[arg(long)]
+    pub check: bool,
+}
+
+/// Output formats of `run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Csv,
+    Json,
+    Ndjson,
+}
+
+/// The inputs shared by `run` and `explain`; each overrides `scoreline.yaml`.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// The project folder holding `scoreline.yaml` (default: the current folder, if it has one).
+    #[arg(long)]
+    pub project: Option<PathBuf>,
+    /// The rule file.
+    #[arg(long)]
+    pub ruleset: Option<PathBuf>,
+    /// The contacts file (CSV, NDJSON, JSON or YAML, by extension).
+    #[arg(long)]
+    pub contacts: Option<PathBuf>,
+    /// An events file (CSV or NDJSON); may be given several times.
+    #[arg(long = "events")]
+    pub events: Vec<PathBuf>,
+    /// The reference instant: `now`, a date (`2026-11-01`, meaning 00:00 UTC) or RFC 3339.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// The column (field) that identifies a contact.
+    #[arg(long)]
+    pub id_column: Option<String>,
+    /// Write bad data rows to this file (with the reason) and score the rest.
+    #[arg(long, value_name = "FILE")]
+    pub skip_bad_rows: Option<PathBuf>,
+    /// Number of worker threads (default: all cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+/// `scoreline run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Where to write the scores.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Format of the scores (default: from the output file's extension, else csv).
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+    /// Also write every contact's explanation to this file (NDJSON).
+    #[arg(long, value_name = "FILE")]
+    pub explain: Option<PathBuf>,
+    /// In CSV, record the ruleset as `ruleset` and `ruleset_version` columns instead of a
+    /// first comment line.
+    #[arg(long)]
+    pub stamp: bool,
+    /// Do not fail when plugin calls fail: put their errors in an `errors` column.
+    #[arg(long)]
+    pub allow_plugin_errors: bool,
+}
+
+/// Formats of `explain`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExplainFormat {
+    Text,
+    Json,
+}
+
+/// `scoreline explain`
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The id of the contact to explain.
+    pub id: String,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
+    pub format: ExplainFormat,
+}

@@ -1,0 +1,83 @@
+//! `scoreline fmt`: rewrite rule files in the canonical layout.
+
+use std::path::PathBuf;
+
+use crate::args::FmtArgs;
+use crate::sources::{find_rule_files, read_source};
+use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+
+/// Runs `scoreline fmt`.
+pub fn run(args: FmtArgs) -> u8 {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths
+    };
+    let files = match find_rule_files(&paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut failed = false;
+    let mut changed = Vec::new();
+    for path in &files {
+        let source = match read_source(path) {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("{e}");
+                failed = true;
+                continue;
+            }
+        };
+        let ast = match scoreline_syntax::parse(&source) {
+            Ok(ast) => ast,
+            Err(diagnostics) => {
+                eprintln!("{}", scoreline_syntax::diagnostic::render(&diagnostics));
+                eprintln!("not formatted: `{}` has syntax errors", path.display());
+                failed = true;
+                continue;
+            }
+        };
+        let formatted = scoreline_syntax::format::format(&source, &ast);
+        if formatted == source.text {
+            continue;
+        }
+        changed.push(path.clone());
+        if !args.check {
+            if let Err(e) =
+                scoreline_data::write_atomic(path, |w| w.write_all(formatted.as_bytes()))
+            {
+                eprintln!(
+                    "error: cannot write `{}`: {}",
+                    path.display(),
+                    crate::sources::io_reason(&e)
+                );
+                failed = true;
+            }
+        }
+    }
+    if args.check {
+        for path in &changed {
+            println!("{}", path.display());
+        }
+        if !changed.is_empty() {
+            eprintln!(
+                "{} would be reformatted; run `scoreline fmt` to fix",
+                if changed.len() == 1 {
+                    "1 file".to_string()
+                } else {
+                    format!("{} files", changed.len())
+                }
+            );
+        }
+    } else if !changed.is_empty() {
+        eprintln!("formatted {} of {} files", changed.len(), files.len());
+    }
+    if failed || (args.check && !changed.is_empty()) {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}

@@ -1,0 +1,286 @@
+//! `scoreline run`: score a data set once and write the scores.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use scoreline_data::{OutputFormat, RowWriter, Value};
+use scoreline_engine::{Evaluation, Explanation};
+
+use crate::args::{self, RunArgs};
+use crate::inputs::{prepare, Prepared};
+use crate::sources::io_reason;
+use crate::{EXIT_ERRORS, EXIT_OK};
+
+/// Runs `scoreline run`.
+pub fn run(args: RunArgs) -> u8 {
+    let started = Instant::now();
+    configure_threads(args.inputs.threads);
+    let progress = spinner();
+    progress.set_message("reading the rules and the data");
+    let prepared = match prepare(&args.inputs) {
+        Ok(p) => p,
+        Err(code) => {
+            progress.finish_and_clear();
+            return code;
+        }
+    };
+    let parallel = args.inputs.threads != Some(1);
+
+    let project_output = prepared.project.as_ref().map(|p| (p, &p.project.output));
+    let out: Option<PathBuf> = args
+        .out
+        .clone()
+        .or_else(|| project_output.and_then(|(p, o)| o.scores.as_ref().map(|s| p.path(s))));
+    let explain_path: Option<PathBuf> = args
+        .explain
+        .clone()
+        .or_else(|| project_output.and_then(|(p, o)| o.explain.as_ref().map(|s| p.path(s))));
+    let format = args
+        .format
+        .or_else(|| project_output.and_then(|(_, o)| o.format))
+        .map(|f| match f {
+            args::OutputFormat::Csv => OutputFormat::Csv,
+            args::OutputFormat::Json => OutputFormat::Json,
+            args::OutputFormat::Ndjson => OutputFormat::Ndjson,
+        })
+        .or_else(|| out.as_deref().and_then(OutputFormat::from_path))
+        .unwrap_or(OutputFormat::Csv);
+
+    progress.set_message(format!(
+        "scoring {} contacts",
+        prepared.dataset.contacts.len()
+    ));
+    let scoring = Instant::now();
+    let (evaluation, explanations) = if explain_path.is_some() {
+        let (e, x) = prepared.plan.evaluate_with_explanations(
+            &prepared.dataset,
+            prepared.as_of_millis,
+            parallel,
+        );
+        (e, Some(x))
+    } else {
+        (
+            prepared
+                .plan
+                .evaluate(&prepared.dataset, prepared.as_of_millis, parallel),
+            None,
+        )
+    };
+    let scoring_time = scoring.elapsed();
+
+    if !evaluation.plugin_errors.is_empty() {
+        progress.finish_and_clear();
+        report_plugin_errors(&evaluation);
+        if !args.allow_plugin_errors {
+            eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
+            return EXIT_ERRORS;
+        }
+    }
+
+    progress.set_message("writing the scores");
+    if let Err(message) = write_scores(&prepared, &evaluation, out.as_ref(), format, args.stamp) {
+        progress.finish_and_clear();
+        eprintln!("{message}");
+        return EXIT_ERRORS;
+    }
+    if let (Some(path), Some(explanations)) = (&explain_path, &explanations) {
+        if let Err(message) = write_explanations(path, explanations) {
+            progress.finish_and_clear();
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+    }
+    progress.finish_and_clear();
+    eprintln!(
+        "{}",
+        summary(
+            &prepared,
+            &evaluation,
+            started.elapsed(),
+            scoring_time,
+            out.as_ref()
+        )
+    );
+    EXIT_OK
+}
+
+/// Sets the worker thread count once for the process.
+pub fn configure_threads(threads: Option<usize>) {
+    if let Some(n) = threads {
+        // Fails only if a pool exists already, in which case it keeps its size.
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global();
+    }
+}
+
+/// A spinner on stderr when it is a terminal; indicatif draws nothing on a pipe.
+pub fn spinner() -> ProgressBar {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn write_scores(
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+    out: Option<&PathBuf>,
+    format: OutputFormat,
+    stamp: bool,
+) -> Result<(), String> {
+    let stamped = stamp && format == OutputFormat::Csv;
+    let mut columns = evaluation.columns.clone();
+    if stamped {
+        columns.push("ruleset".into());
+        columns.push("ruleset_version".into());
+    }
+    let meta = (!stamped).then_some(&prepared.meta);
+    let stamp_values = [
+        Value::Text(prepared.meta.ruleset.as_str().into()),
+        Value::Text(prepared.meta.version.as_str().into()),
+    ];
+    let write = |w: &mut dyn Write| -> std::io::Result<()> {
+        let mut writer = RowWriter::new(w, format, &columns, meta)?;
+        let mut row = Vec::with_capacity(columns.len());
+        for values in evaluation.rows() {
+            if stamped {
+                row.clear();
+                row.extend_from_slice(values);
+                row.extend_from_slice(&stamp_values);
+                writer.write_row(&row)?;
+            } else {
+                writer.write_row(values)?;
+            }
+        }
+        writer.finish()?;
+        Ok(())
+    };
+    match out {
+        Some(path) => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    format!(
+                        "error: cannot create folder `{}`: {}",
+                        parent.display(),
+                        io_reason(&e)
+                    )
+                })?;
+            }
+            scoreline_data::write_atomic(path, |w| write(w)).map_err(|e| {
+                format!(
+                    "error: cannot write `{}`: {}",
+                    path.display(),
+                    io_reason(&e)
+                )
+            })
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            write(&mut lock)
+                .and_then(|_| lock.flush())
+                .map_err(|e| format!("error: cannot write the scores: {}", io_reason(&e)))
+        }
+    }
+}
+
+fn write_explanations(path: &PathBuf, explanations: &[Explanation]) -> Result<(), String> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| {
+            format!(
+                "error: cannot create folder `{}`: {}",
+                parent.display(),
+                io_reason(&e)
+            )
+        })?;
+    }
+    scoreline_data::write_atomic(path, |w| {
+        let mut w = std::io::BufWriter::new(w);
+        for x in explanations {
+            serde_json::to_writer(&mut w, x).map_err(std::io::Error::other)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()
+    })
+    .map_err(|e| {
+        format!(
+            "error: cannot write `{}`: {}",
+            path.display(),
+            io_reason(&e)
+        )
+    })
+}
+
+fn report_plugin_errors(evaluation: &Evaluation) {
+    for tally in &evaluation.plugin_errors {
+        eprintln!("{}", tally.error.to_diagnostic().render());
+        eprintln!(
+            "`{}.{}` failed for {} contact{} (first: {})\n",
+            tally.plugin,
+            tally.function,
+            tally.count,
+            if tally.count == 1 { "" } else { "s" },
+            tally.contact_ids.join(", ")
+        );
+    }
+}
+
+fn summary(
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+    total: Duration,
+    scoring: Duration,
+    out: Option<&PathBuf>,
+) -> String {
+    let mut line = format!(
+        "scored {} contacts ({} events) with {} {} as of {} in {} (scoring {})",
+        evaluation.len(),
+        prepared.events_count,
+        prepared.meta.ruleset,
+        prepared.meta.version,
+        scoreline_data::format_date(prepared.as_of_millis),
+        human_duration(total),
+        human_duration(scoring),
+    );
+    if let Some(path) = out {
+        line.push_str(&format!(" → {}", path.display()));
+    }
+    for counts in &evaluation.segment_counts {
+        let mut parts: Vec<String> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (label, _) in &counts.labels {
+            if seen.contains(&label.as_str()) {
+                continue;
+            }
+            seen.push(label);
+            let n: usize = counts
+                .labels
+                .iter()
+                .filter(|(l, _)| l == label)
+                .map(|(_, n)| n)
+                .sum();
+            parts.push(format!("{label} {n}"));
+        }
+        if counts.missing > 0 {
+            parts.push(format!("(no label) {}", counts.missing));
+        }
+        line.push_str(&format!("\n{}: {}", counts.segment, parts.join(", ")));
+    }
+    line
+}
+
+/// `12 ms`, `1.4 s`.
+pub fn human_duration(d: Duration) -> String {
+    let ms = d.as_secs_f64() * 1000.0;
+    if ms < 1000.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{:.2} s", ms / 1000.0)
+    }
+}
