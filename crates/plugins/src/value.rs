@@ -1,6 +1,6 @@
 //! Values crossing into and out of a plugin: Scoreline [`Value`]s ↔ Rhai [`Dynamic`]s.
 
-use chrono::{DateTime, SecondsFormat};
+use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 use scoreline_data::model::Value;
 
@@ -27,12 +27,52 @@ pub struct EventArg<'a> {
 }
 
 /// A date as an RFC 3339 text in UTC: `2026-11-01T00:00:00Z` (milliseconds shown when present).
+///
+/// Written digit by digit: it runs for every event passed to a plugin, and this is several
+/// times faster than going through a formatter.
 pub fn date_text(millis: i64) -> String {
-    match DateTime::from_timestamp_millis(millis) {
-        Some(at) => at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+    let Some(at) = DateTime::from_timestamp_millis(millis) else {
         // Out of chrono's range: cannot come from our loaders, but never panic.
-        None => millis.to_string(),
+        return millis.to_string();
+    };
+    let year = at.year();
+    if !(0..=9999).contains(&year) {
+        return at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
     }
+    let mut out = [0u8; 24];
+    let mut put = |at: usize, value: u32, width: usize| {
+        let mut value = value;
+        for i in (0..width).rev() {
+            out[at + i] = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, year as u32, 4);
+    put(5, at.month(), 2);
+    put(8, at.day(), 2);
+    put(11, at.hour(), 2);
+    put(14, at.minute(), 2);
+    put(17, at.second(), 2);
+    let ms = (millis.rem_euclid(1000)) as u32;
+    put(20, ms, 3);
+    for (i, c) in [
+        (4, b'-'),
+        (7, b'-'),
+        (10, b'T'),
+        (13, b':'),
+        (16, b':'),
+        (19, b'.'),
+    ] {
+        out[i] = c;
+    }
+    let len = if ms == 0 {
+        out[19] = b'Z';
+        20
+    } else {
+        out[23] = b'Z';
+        24
+    };
+    String::from_utf8_lossy(&out[..len]).into_owned()
 }
 
 /// A plain value as the script sees it.
@@ -186,6 +226,19 @@ mod tests {
         );
         assert_eq!(date_text(ms + 250), "2026-11-01T00:00:00.250Z");
         assert_eq!(date_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(date_text(-1), "1969-12-31T23:59:59.999Z");
+        // The hand-written format agrees with chrono's.
+        for ms in [
+            951_782_400_123,
+            1_709_164_799_000,
+            4_102_444_800_000,
+            -62_135_596_800_000,
+        ] {
+            let chrono = DateTime::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true);
+            assert_eq!(date_text(ms), chrono, "{ms}");
+        }
     }
 
     #[test]
