@@ -98,6 +98,25 @@ pub(crate) fn span_at(file: &SourceFile, line: usize, column: usize) -> Span {
     }
 }
 
+/// Where `fn NAME` is defined in the script: the position shown when Rhai gives none.
+pub(crate) fn function_position(file: &SourceFile, name: &str) -> Option<LineCol> {
+    let text = &file.text;
+    let pattern = format!("fn {name}");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&pattern) {
+        let start = from + found;
+        let after = text[start + pattern.len()..].chars().next();
+        let before = text[..start].chars().next_back();
+        let whole_word = !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+            && matches!(after, Some('(') | Some(' ') | Some('\t'));
+        if whole_word {
+            return Some(file.line_col(start));
+        }
+        from = start + pattern.len();
+    }
+    None
+}
+
 /// A line and column from a Rhai position.
 pub(crate) fn line_col(position: Position) -> Option<LineCol> {
     let line = position.line()?;
@@ -180,7 +199,8 @@ fn sentence(text: &str) -> String {
         None => return "the script is not valid".into(),
     };
     out.push_str(chars.as_str());
-    readable_types(&out)
+    // Rhai quotes names with '…'; our messages use backticks.
+    readable_types(&out).replace('\'', "`")
 }
 
 /// Replaces Rhai's internal type names in a message with user words.
@@ -249,6 +269,8 @@ pub(crate) fn runtime_message(
             "plugins cannot import other scripts".into(),
             Some("copy the functions you need into this plugin".into()),
         ),
+        // `eval` reached through a function pointer (`Fn("eval")`) is refused at run time.
+        EvalAltResult::ErrorParsing(ref kind, _) => parse_message(kind),
         EvalAltResult::ErrorRuntime(ref value, _) => {
             let text = if value.is_string() {
                 value.to_string()

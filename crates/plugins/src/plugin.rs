@@ -9,7 +9,9 @@ use rhai::{CallFnOptions, Dynamic, Engine, FnAccess, FuncArgs, Module, Scope, AS
 use scoreline_data::model::Value;
 use scoreline_syntax::{Diagnostic, SourceFile};
 
-use crate::error::{compile_diagnostic, line_col, load_diagnostic, runtime_message, PluginError};
+use crate::error::{
+    compile_diagnostic, function_position, load_diagnostic, runtime_message, PluginError,
+};
 use crate::limits::Limits;
 use crate::value::{arg_to_dynamic, from_dynamic, PluginArg, ReturnError};
 
@@ -263,19 +265,21 @@ impl Plugin {
         };
         match result {
             Ok(result) => from_dynamic(result).map_err(|error| {
+                let position = function_position(&self.file, &info.name);
                 let returned = match error {
                     ReturnError::WrongType(what) => what,
                     ReturnError::NotFinite => "a number that is not finite",
                 };
                 self.error(
                     &info.name,
-                    None,
+                    position,
                     format!("returned {returned}; plugin functions must return text, a number, a bool or nothing"),
                     Some("return `()` for missing".into()),
                 )
             }),
             Err(error) => {
                 let (position, message, help) = runtime_message(*error, &self.limits);
+                let position = position.or_else(|| function_position(&self.file, &info.name));
                 Err(self.error(&info.name, position, message, help))
             }
         }
@@ -316,9 +320,8 @@ impl Plugin {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn check<T: Send + Sync>() {}
-    check::<Plugin>();
-    let _ = line_col;
-}
+/// A plugin is shared by reference across the engine's worker threads.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Plugin>();
+};

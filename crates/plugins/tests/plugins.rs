@@ -366,6 +366,10 @@ fn results_of_other_kinds_are_errors_in_user_words() {
         err.message,
         "returned a map; plugin functions must return text, a number, a bool or nothing"
     );
+    // Rhai gives no position for a result: the error points at the function.
+    assert_eq!(err.position.map(|p| (p.line, p.column)), Some((1, 1)));
+    let err = call(&p, "list", &[]).unwrap_err();
+    assert_eq!(err.position.map(|p| (p.line, p.column)), Some((2, 1)));
     assert!(call(&p, "list", &[])
         .unwrap_err()
         .message
@@ -509,6 +513,13 @@ fn imports_and_eval_are_compile_errors() {
     let rendered = load_error("fn f() {\n  eval(\"40 + 2\")\n}");
     assert!(rendered.contains("plugins cannot use `eval`"), "{rendered}");
     assert!(rendered.contains("bad.rhai:2:3"), "{rendered}");
+
+    // Reaching `eval` through a function pointer is refused when the call runs.
+    let p =
+        script("fn ok() { 1 }\nfn sneaky() { let f = Fn(\"ev\" + \"al\"); f.call(\"40 + 2\") }");
+    let err = call(&p, "sneaky", &[]).unwrap_err();
+    assert_eq!(err.message, "plugins cannot use `eval`");
+    assert_eq!(call_ok(&p, "ok", &[]), Value::Number(1.0));
 }
 
 #[test]
