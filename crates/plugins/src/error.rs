@@ -88,7 +88,16 @@ pub(crate) fn span_at(file: &SourceFile, line: usize, column: usize) -> Span {
     let mut chars = line_text.char_indices().skip(column.saturating_sub(1));
     match chars.next() {
         Some((offset, c)) if c != '\n' && c != '\r' => {
-            Span::new(line_start + offset, line_start + offset + c.len_utf8())
+            // Underline a whole word (`totl`, `eval`), otherwise the one character.
+            let word = |c: char| c.is_alphanumeric() || c == '_';
+            let len = if word(c) {
+                line_text[offset..]
+                    .find(|c: char| !word(c))
+                    .unwrap_or(line_text.len() - offset)
+            } else {
+                c.len_utf8()
+            };
+            Span::new(line_start + offset, line_start + offset + len)
         }
         Some((offset, _)) => Span::new(line_start + offset, line_start + offset),
         None => {
@@ -328,7 +337,9 @@ mod tests {
     #[test]
     fn positions_become_byte_spans() {
         let file = SourceFile::new("p.rhai", "let a = 1;\nlet é = x;\n");
-        assert_eq!(span_at(&file, 1, 5), Span::new(4, 5));
+        assert_eq!(file.slice(span_at(&file, 1, 5)), "a");
+        assert_eq!(file.slice(span_at(&file, 1, 1)), "let");
+        assert_eq!(file.slice(span_at(&file, 1, 7)), "=");
         // Columns count characters: `=` after the two-byte `é`.
         assert_eq!(file.slice(span_at(&file, 2, 7)), "=");
         // Past the end of a line: an empty span at its end.

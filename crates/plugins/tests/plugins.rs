@@ -403,6 +403,17 @@ fn compile_errors_point_at_the_script_line_and_column() {
 #[test]
 fn unknown_variables_are_compile_errors() {
     let rendered = load_error("fn f() {\n  totl + 1\n}");
+    let expected = "\
+error[E0501]: unknown variable `totl`
+  ┌─ bad.rhai:2:3
+  │
+2 │   totl + 1
+  │   ^^^^
+  │
+  = help: declare it with `let`, or read a top-level constant as `global::NAME`
+
+";
+    assert_eq!(rendered, expected);
     assert!(rendered.contains("unknown variable `totl`"), "{rendered}");
     assert!(rendered.contains("bad.rhai:2:3"), "{rendered}");
 }
