@@ -1,0 +1,355 @@
+//! End-to-end tests of the `scoreline` binary: exit codes, messages and files written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn scoreline(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("the binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// A temporary copy of the b2b-leads sample project (with the plugins it uses).
+fn sample_project() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = repo().join("rulesets/b2b-leads");
+    let dst = tmp.path().join("rulesets/b2b-leads");
+    std::fs::create_dir_all(dst.join("data")).unwrap();
+    for f in [
+        "leads.score",
+        "scoreline.yaml",
+        "data/contacts.csv",
+        "data/events.csv",
+    ] {
+        std::fs::copy(src.join(f), dst.join(f)).unwrap();
+    }
+    std::fs::create_dir_all(tmp.path().join("plugins")).unwrap();
+    std::fs::copy(
+        repo().join("plugins/email_domain.rhai"),
+        tmp.path().join("plugins/email_domain.rhai"),
+    )
+    .unwrap();
+    tmp
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const RULES: &str = r#"ruleset mini "Mini"
+schema {
+  contact { id: text, industry: text, employees: number? }
+  event page_view { url: text }
+}
+score fit {
+  rule "SaaS" when industry == "SaaS" => +10
+  rule "Big" when employees > 100 => +5
+}
+score engagement {
+  each page_view => +2 max 6
+}
+score total = fit + engagement
+segment tier {
+  "hot" when total >= 15 => "Call"
+  "cold" => "Newsletter"
+}
+"#;
+
+fn mini_project(dir: &Path) {
+    write(dir, "rules.score", RULES);
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,Retail,\nc,SaaS,50\n",
+    );
+    write(
+        dir,
+        "events.csv",
+        "contact_id,type,at,url\na,page_view,2026-10-01,/pricing\na,page_view,2026-10-02,/blog\nc,page_view,2026-12-01,/future\n",
+    );
+}
+
+fn run_mini(dir: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--ruleset",
+        "rules.score",
+        "--contacts",
+        "contacts.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-11-01",
+    ];
+    args.extend_from_slice(extra);
+    scoreline(&args, dir)
+}
+
+#[test]
+fn run_scores_the_sample_project_deterministically() {
+    let tmp = sample_project();
+    let project = tmp.path().join("rulesets/b2b-leads");
+    let out = scoreline(&["run", "--project", project.to_str().unwrap()], tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let first = std::fs::read_to_string(project.join("out/scores.csv")).unwrap();
+    let mut lines = first.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("# ruleset b2b_leads version "));
+    assert_eq!(
+        lines.next().unwrap(),
+        "id,fit,engagement,total,tier,tier_action"
+    );
+    assert_eq!(first.lines().count(), 2 + 300);
+    assert!(
+        stderr(&out).contains("scored 300 contacts"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(project.join("out/explain.ndjson").exists());
+
+    // One thread gives the same bytes as every core.
+    let out = scoreline(
+        &[
+            "run",
+            "--project",
+            project.to_str().unwrap(),
+            "--threads",
+            "1",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let second = std::fs::read_to_string(project.join("out/scores.csv")).unwrap();
+    assert_eq!(first, second);
+}
+
+#[test]
+fn run_writes_exact_scores_in_every_format() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    let out = run_mini(tmp.path(), &["--out", "scores.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(tmp.path().join("scores.csv")).unwrap();
+    // The event after as-of (c, 2026-12-01) does not exist for the run.
+    let body: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(
+        body,
+        [
+            "id,fit,engagement,total,tier,tier_action",
+            "a,15,4,19,hot,Call",
+            "b,0,0,0,cold,Newsletter",
+            "c,10,0,10,cold,Newsletter",
+        ]
+    );
+
+    let out = run_mini(tmp.path(), &["--out", "scores.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nd = std::fs::read_to_string(tmp.path().join("scores.ndjson")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
+    assert_eq!(first["id"], "a");
+    assert_eq!(first["total"], 19.0);
+    assert_eq!(first["ruleset"]["name"], "mini");
+
+    let out = run_mini(tmp.path(), &["--out", "stamped.csv", "--stamp"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stamped = std::fs::read_to_string(tmp.path().join("stamped.csv")).unwrap();
+    assert!(
+        stamped.starts_with("id,fit,engagement,total,tier,tier_action,ruleset,ruleset_version\n")
+    );
+}
+
+#[test]
+fn bad_data_fails_with_every_problem_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    write(
+        tmp.path(),
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,many\nb,Retail,\na,SaaS,3\n",
+    );
+    let out = run_mini(tmp.path(), &["--out", "scores.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("contacts.csv:2:"), "{err}");
+    assert!(err.contains("contacts.csv:4:"), "{err}");
+    assert!(!tmp.path().join("scores.csv").exists());
+
+    // With --skip-bad-rows the bad rows are set aside, with their reasons, and the rest scored.
+    let out = run_mini(
+        tmp.path(),
+        &["--out", "scores.csv", "--skip-bad-rows", "bad.csv"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bad = std::fs::read_to_string(tmp.path().join("bad.csv")).unwrap();
+    assert!(bad.contains("contacts.csv"), "{bad}");
+    let scores = std::fs::read_to_string(tmp.path().join("scores.csv")).unwrap();
+    assert!(scores.contains("\nb,"), "{scores}");
+}
+
+#[test]
+fn explain_shows_each_clause_and_the_segment() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    let args = [
+        "explain",
+        "a",
+        "--ruleset",
+        "rules.score",
+        "--contacts",
+        "contacts.csv",
+        "--events",
+        "events.csv",
+        "--as-of",
+        "2026-11-01",
+    ];
+    let out = scoreline(&args, tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("SaaS"), "{text}");
+    assert!(text.contains("\"hot\""), "{text}");
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let out = scoreline(&json_args, tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(json["id"], "a");
+
+    let mut missing = args.to_vec();
+    missing[1] = "nobody";
+    let out = scoreline(&missing, tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no contact with id `nobody`"));
+}
+
+#[test]
+fn check_reports_every_error_with_position_and_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "bad.score",
+        "schema { contact { id: text, industry: text } }\nscore s {\n  rule when industy == \"SaaS\" => +10\n  rule when lowr(industry) == \"x\" => +1\n}\n",
+    );
+    let out = scoreline(&["check", "bad.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("bad.score:3:13"), "{err}");
+    assert!(err.contains("industry"), "{err}");
+    assert!(err.contains("bad.score:4:"), "{err}");
+
+    let out = scoreline(&["check", "--format", "json", "bad.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let first = &json[0];
+    assert_eq!(first["file"], "bad.score");
+    assert_eq!(first["line"], 3);
+    assert_eq!(first["column"], 13);
+    assert_eq!(first["end_column"], 20);
+    assert_eq!(first["severity"], "error");
+}
+
+#[test]
+fn warnings_pass_unless_denied() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "warn.score",
+        "score s { rule when true => +1 }\nsegment t { \"a\" when s > 0 }\n",
+    );
+    let out = scoreline(&["check", "warn.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning"));
+    let out = scoreline(&["check", "--deny-warnings", "warn.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn fmt_rewrites_and_check_lists_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = write(tmp.path(), "ugly.score", "score   s{rule when  1>0=>10}\n");
+    let out = scoreline(&["fmt", "--check", "ugly.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout(&out).contains("ugly.score"));
+    let out = scoreline(&["fmt", "ugly.score"], tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains("=> +10"), "{text}");
+    let out = scoreline(&["fmt", "--check", "ugly.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn unreadable_rule_files_get_clear_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("latin1.score"),
+        b"score s { rule when x == \"caf\xe9\" => 1 }",
+    )
+    .unwrap();
+    let out = scoreline(&["check", "latin1.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("not UTF-8"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("latin1.score:1:30"),
+        "{}",
+        stderr(&out)
+    );
+
+    std::fs::write(
+        tmp.path().join("junk.score"),
+        [0u8, 159, 146, 150, 1, 2, 3, b'{', b'('],
+    )
+    .unwrap();
+    let out = scoreline(&["check", "junk.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stderr(&out).contains("panicked"));
+
+    let out = scoreline(&["check", "nope.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("cannot read `nope.score`"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    let out = scoreline(
+        &[
+            "run",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "contacts.csv",
+            "--as-of",
+            "yesterday",
+        ],
+        tmp.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("`yesterday` is not a valid as-of"));
+    let out = scoreline(&["run"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no rule file given"));
+}
