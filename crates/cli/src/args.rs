@@ -59,8 +59,7 @@ pub struct FmtArgs {
 }
 
 /// Output formats of `run`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
     Csv,
     Json,
@@ -136,4 +135,20 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+}
+
+impl InputArgs {
+    /// The runner's view of these flags.
+    pub fn to_inputs(&self) -> scoreline_runner::Inputs {
+        scoreline_runner::Inputs {
+            project: self.project.clone(),
+            ruleset: self.ruleset.clone(),
+            contacts: self.contacts.clone(),
+            events: self.events.clone(),
+            as_of: self.as_of.clone(),
+            id_column: self.id_column.clone(),
+            skip_bad_rows: self.skip_bad_rows.clone(),
+            threads: self.threads,
+        }
+    }
 }

@@ -3,9 +3,6 @@
 
 mod args;
 mod commands;
-mod inputs;
-mod project;
-mod sources;
 
 use std::process::ExitCode;
 
@@ -13,12 +10,7 @@ use clap::Parser;
 
 use crate::args::{Cli, Command};
 
-/// Exit codes (PRODUCT.md): 0 ok, 1 rule or data errors, 2 usage errors.
-pub const EXIT_OK: u8 = 0;
-/// Rule, plugin or data errors.
-pub const EXIT_ERRORS: u8 = 1;
-/// The command line or the project file is wrong.
-pub const EXIT_USAGE: u8 = 2;
+pub use scoreline_runner::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

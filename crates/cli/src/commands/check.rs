@@ -5,9 +5,10 @@ use std::path::PathBuf;
 use scoreline_syntax::{Diagnostic, Severity};
 
 use crate::args::{CheckArgs, DiagnosticFormat};
-use crate::inputs::check_rule_file;
-use crate::sources::find_rule_files;
-use crate::{project, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use scoreline_runner::pipeline::check_rule_file;
+use scoreline_runner::project;
+use scoreline_runner::sources::find_rule_files;
 
 /// Runs `scoreline check`.
 pub fn run(args: CheckArgs) -> u8 {

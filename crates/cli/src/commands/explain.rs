@@ -2,13 +2,13 @@
 
 use crate::args::{ExplainArgs, ExplainFormat};
 use crate::commands::run::configure_threads;
-use crate::inputs::prepare;
 use crate::{EXIT_ERRORS, EXIT_OK};
+use scoreline_runner::pipeline::prepare;
 
 /// Runs `scoreline explain`.
 pub fn run(args: ExplainArgs) -> u8 {
     configure_threads(args.inputs.threads);
-    let prepared = match prepare(&args.inputs) {
+    let prepared = match prepare(&args.inputs.to_inputs()) {
         Ok(p) => p,
         Err(code) => return code,
     };

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use crate::args::FmtArgs;
-use crate::sources::{find_rule_files, read_source};
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use scoreline_runner::sources::{find_rule_files, read_source};
 
 /// Runs `scoreline fmt`.
 pub fn run(args: FmtArgs) -> u8 {
@@ -52,7 +52,7 @@ pub fn run(args: FmtArgs) -> u8 {
                 eprintln!(
                     "error: cannot write `{}`: {}",
                     path.display(),
-                    crate::sources::io_reason(&e)
+                    scoreline_runner::sources::io_reason(&e)
                 );
                 failed = true;
             }

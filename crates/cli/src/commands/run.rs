@@ -9,9 +9,10 @@ use scoreline_data::{OutputFormat, RowWriter, Value};
 use scoreline_engine::{Evaluation, Explanation};
 
 use crate::args::{self, RunArgs};
-use crate::inputs::{prepare, Prepared};
-use crate::sources::io_reason;
 use crate::{EXIT_ERRORS, EXIT_OK};
+use scoreline_runner::pipeline::{prepare, Prepared};
+use scoreline_runner::project;
+use scoreline_runner::sources::io_reason;
 
 /// Runs `scoreline run`.
 pub fn run(args: RunArgs) -> u8 {
@@ -19,7 +20,7 @@ pub fn run(args: RunArgs) -> u8 {
     configure_threads(args.inputs.threads);
     let progress = spinner();
     progress.set_message("reading the rules and the data");
-    let prepared = match prepare(&args.inputs) {
+    let prepared = match prepare(&args.inputs.to_inputs()) {
         Ok(p) => p,
         Err(code) => {
             progress.finish_and_clear();
@@ -39,11 +40,17 @@ pub fn run(args: RunArgs) -> u8 {
         .or_else(|| project_output.and_then(|(p, o)| o.explain.as_ref().map(|s| p.path(s))));
     let format = args
         .format
-        .or_else(|| project_output.and_then(|(_, o)| o.format))
         .map(|f| match f {
             args::OutputFormat::Csv => OutputFormat::Csv,
             args::OutputFormat::Json => OutputFormat::Json,
             args::OutputFormat::Ndjson => OutputFormat::Ndjson,
+        })
+        .or_else(|| {
+            project_output.and_then(|(_, o)| o.format).map(|f| match f {
+                project::OutputFormat::Csv => OutputFormat::Csv,
+                project::OutputFormat::Json => OutputFormat::Json,
+                project::OutputFormat::Ndjson => OutputFormat::Ndjson,
+            })
         })
         .or_else(|| out.as_deref().and_then(OutputFormat::from_path))
         .unwrap_or(OutputFormat::Csv);

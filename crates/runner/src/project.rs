@@ -4,7 +4,14 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::args::OutputFormat;
+/// Output formats of scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    Csv,
+    Json,
+    Ndjson,
+}
 
 /// The name of the project file.
 pub const PROJECT_FILE: &str = "scoreline.yaml";

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use scoreline_data::LoadRequest;
 use scoreline_syntax::ast::Item;
 
-use crate::args::InputArgs;
 use crate::project::{self, LoadedProject};
 use crate::sources::io_reason;
+use crate::Inputs as InputArgs;
 use crate::{EXIT_ERRORS, EXIT_USAGE};
 
 use scoreline_engine::check::{check, CheckOptions, Checked};

@@ -1,0 +1,28 @@
+//! Scoreline's runner: the project file, the pipeline that turns a rule file and data files
+//! into a compiled plan and a data set, and (later) the hot-reloading watcher.
+#![forbid(unsafe_code)]
+
+pub mod pipeline;
+pub mod project;
+pub mod sources;
+
+/// Exit codes (PRODUCT.md): 0 ok.
+pub const EXIT_OK: u8 = 0;
+/// Rule, plugin or data errors.
+pub const EXIT_ERRORS: u8 = 1;
+/// The command line or the project file is wrong.
+pub const EXIT_USAGE: u8 = 2;
+
+/// The inputs shared by `run`, `explain` and `watch`; each overrides `scoreline.yaml`.
+#[derive(Debug, Clone, Default)]
+pub struct Inputs {
+    /// The project folder holding `scoreline.yaml` (default: the current folder, if it has one).
+    pub project: Option<std::path::PathBuf>,
+    pub ruleset: Option<std::path::PathBuf>,
+    pub contacts: Option<std::path::PathBuf>,
+    pub events: Vec<std::path::PathBuf>,
+    pub as_of: Option<String>,
+    pub id_column: Option<String>,
+    pub skip_bad_rows: Option<std::path::PathBuf>,
+    pub threads: Option<usize>,
+}
