@@ -2,15 +2,16 @@
 //!
 //! The output is a function of the tree, the literal texts and the comments only, so
 //! formatting twice gives the same text, and parsing the output gives back the same tree.
-//! Expressions are never broken across lines and parentheses are kept exactly as written.
+//! Expressions are never broken across lines (except a `let` list the author wrote over
+//! several lines: one element per line) and parentheses are kept exactly as written.
 
 mod expr;
 mod literal;
 mod printer;
 
 use crate::ast::{
-    Arm, Clamp, Clause, DecayKind, EachOption, FieldDecl, Item, RuleFile, SchemaBlock,
-    SchemaBlockKind, ScoreBody, ScoreDecl, SegmentDecl, Span,
+    Arm, Clamp, Clause, DecayKind, EachOption, Expr, ExprKind, FieldDecl, Item, LetDecl, RuleFile,
+    SchemaBlock, SchemaBlockKind, ScoreBody, ScoreDecl, SegmentDecl, Span,
 };
 use crate::source::SourceFile;
 
@@ -28,9 +29,9 @@ pub fn format(file: &SourceFile, ast: &RuleFile) -> String {
     formatter.printer.finish()
 }
 
-/// The width of `text` in characters, for alignment.
+/// The width of `text` on screen (wide characters such as `名` take two columns).
 fn width(text: &str) -> usize {
-    text.chars().count()
+    unicode_width::UnicodeWidthStr::width(text)
 }
 
 /// `text` followed by spaces up to `column` characters (at least one space).
@@ -76,8 +77,8 @@ impl Formatter<'_> {
     }
 
     fn close(&mut self, depth: usize, span: Span) {
-        let brace = self.printer.closing_brace(span.end as usize);
-        self.printer.close(depth, brace);
+        let brace = self.printer.closing('}', span.end as usize);
+        self.printer.close(depth, '}', brace);
     }
 
     fn item(&mut self, item: &Item) {
@@ -89,7 +90,7 @@ impl Formatter<'_> {
                 }
                 let start = schema.span.start as usize;
                 self.printer
-                    .open(0, "schema", start, start + "schema".len());
+                    .open(0, "schema {", start, start + "schema".len());
                 for block in &schema.blocks {
                     self.schema_block(1, block);
                 }
@@ -103,13 +104,43 @@ impl Formatter<'_> {
                 );
                 self.line(0, &text, plugin.span);
             }
-            Item::Let(decl) => {
-                let text = format!("let {} = {}", decl.name.name, self.exprs.expr(&decl.value));
-                self.line(0, &text, decl.span);
-            }
+            Item::Let(decl) => match &decl.value.kind {
+                ExprKind::List(items) if !items.is_empty() && self.spans_lines(decl.value.span) => {
+                    self.let_list(decl, items)
+                }
+                _ => {
+                    let text = format!("let {} = {}", decl.name.name, self.exprs.expr(&decl.value));
+                    self.line(0, &text, decl.span);
+                }
+            },
             Item::Score(score) => self.score(score),
             Item::Segment(segment) => self.segment(segment),
         }
+    }
+
+    /// Whether the author wrote `span` over several lines.
+    fn spans_lines(&self, span: Span) -> bool {
+        self.src
+            .get(span.range())
+            .is_some_and(|text| text.contains('\n'))
+    }
+
+    /// `let NAME = [ … ]` written over several lines by the author: one element per line, so
+    /// that comments about single elements stay beside them.
+    fn let_list(&mut self, decl: &LetDecl, items: &[Expr]) {
+        let list = decl.value.span;
+        let text = format!("let {} = [", decl.name.name);
+        self.printer
+            .open(0, &text, decl.span.start as usize, list.start as usize + 1);
+        for (i, item) in items.iter().enumerate() {
+            let mut text = self.exprs.expr(item);
+            if i + 1 < items.len() {
+                text.push(',');
+            }
+            self.line(1, &text, item.span);
+        }
+        let bracket = self.printer.closing(']', list.end as usize);
+        self.printer.close(0, ']', bracket);
     }
 
     fn schema_block(&mut self, depth: usize, block: &SchemaBlock) {
@@ -129,8 +160,12 @@ impl Formatter<'_> {
             self.line(depth, &text, block.span);
             return;
         }
-        self.printer
-            .open(depth, &head, block.span.start as usize, head_end as usize);
+        self.printer.open(
+            depth,
+            &format!("{head} {{"),
+            block.span.start as usize,
+            head_end as usize,
+        );
         for field in &block.fields {
             self.line(depth + 1, &field_text(field), field.span);
         }
@@ -159,8 +194,12 @@ impl Formatter<'_> {
                     self.line(0, &format!("{head} {{}}"), score.span);
                     return;
                 }
-                self.printer
-                    .open(0, &head, score.span.start as usize, head_end as usize);
+                self.printer.open(
+                    0,
+                    &format!("{head} {{"),
+                    score.span.start as usize,
+                    head_end as usize,
+                );
                 for (text, clause) in self.clause_lines(clauses).iter().zip(clauses) {
                     self.line(1, text, clause.span());
                 }
@@ -267,7 +306,7 @@ impl Formatter<'_> {
         }
         self.printer.open(
             0,
-            &head,
+            &format!("{head} {{"),
             segment.span.start as usize,
             segment.name.span.end as usize,
         );

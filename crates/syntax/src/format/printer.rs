@@ -43,12 +43,12 @@ impl<'a> Printer<'a> {
             .any(|c| (start..end).contains(&(c.span.start as usize)))
     }
 
-    /// The offset of the last `}` before `end` (a block's closing brace).
-    pub(crate) fn closing_brace(&self, end: usize) -> usize {
+    /// The offset of the last `bracket` before `end` (a block's closing bracket).
+    pub(crate) fn closing(&self, bracket: char, end: usize) -> usize {
         let end = end.min(self.src.len());
         self.src
             .get(..end)
-            .and_then(|s| s.rfind('}'))
+            .and_then(|s| s.rfind(bracket))
             .unwrap_or(end.saturating_sub(1))
     }
 
@@ -76,20 +76,22 @@ impl<'a> Printer<'a> {
         self.fresh = false;
     }
 
-    /// The first line of a block (ending in `{`), for the source range `start..header_end`.
+    /// The first line of a block (`text` ends with its opening bracket), for the source range
+    /// `start..header_end`.
     pub(crate) fn open(&mut self, depth: usize, text: &str, start: usize, header_end: usize) {
-        self.line(depth, &format!("{text} {{"), start, header_end);
+        self.line(depth, text, start, header_end);
         self.fresh = true;
     }
 
-    /// The last line of a block: the comments left inside it, then `}` at `brace`.
-    pub(crate) fn close(&mut self, depth: usize, brace: usize) {
-        self.comments_before(brace, depth + 1);
+    /// The last line of a block: the comments left inside it, then `bracket` (`}` or `]`),
+    /// which is at offset `at` in the source.
+    pub(crate) fn close(&mut self, depth: usize, bracket: char, at: usize) {
+        self.comments_before(at, depth + 1);
         self.indent(depth);
-        self.out.push('}');
-        self.trailing(brace + 1);
+        self.out.push(bracket);
+        self.trailing(at + 1);
         self.out.push('\n');
-        self.last_end = self.last_end.max(brace + 1);
+        self.last_end = self.last_end.max(at + 1);
         self.fresh = false;
     }
 
@@ -138,14 +140,14 @@ impl<'a> Printer<'a> {
     }
 
     /// Appends the next comment when it is on the same source line as `end`, with only
-    /// spaces or braces and commas between.
+    /// spaces, brackets and commas between.
     fn trailing(&mut self, end: usize) {
         let Some(c) = self.peek() else { return };
         let start = c.span.start as usize;
         let Some(between) = self.src.get(end.min(start)..start) else {
             return;
         };
-        if start >= end && between.chars().all(|ch| " \t{},".contains(ch)) {
+        if start >= end && between.chars().all(|ch| " \t{}[],".contains(ch)) {
             self.out.push(' ');
             self.out.push_str(self.comment_text(c));
             self.next += 1;
