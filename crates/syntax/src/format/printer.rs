@@ -38,9 +38,10 @@ impl<'a> Printer<'a> {
 
     /// Whether any comment starts inside `start..end`.
     pub(crate) fn has_comment_in(&self, start: usize, end: usize) -> bool {
-        self.comments[self.next..]
-            .iter()
-            .any(|c| (start..end).contains(&(c.span.start as usize)))
+        let rest = &self.comments[self.next..];
+        let first = rest.partition_point(|c| (c.span.start as usize) < start);
+        rest.get(first)
+            .is_some_and(|c| (c.span.start as usize) < end)
     }
 
     /// The offset of the last `bracket` before `end` (a block's closing bracket).
