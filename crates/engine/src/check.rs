@@ -145,6 +145,8 @@ struct Checker<'a> {
     item_types: Vec<Option<Type>>,
     /// Whether each item calls a population function itself (not through names).
     ranks: Vec<Option<&'static str>>,
+    /// Patterns already compiled, with their error if invalid (files repeat patterns).
+    patterns: HashMap<String, Option<String>>,
     diags: Vec<Diagnostic>,
 }
 
@@ -172,6 +174,7 @@ impl<'a> Checker<'a> {
             plugins: HashMap::new(),
             item_types,
             ranks: population::direct_ranks(ast),
+            patterns: HashMap::new(),
             diags,
         }
     }
@@ -187,12 +190,25 @@ impl<'a> Checker<'a> {
 
     /// An error in this file, to be completed and then pushed with [`Checker::push`].
     fn error(&self, code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::error(self.file, code, span, message)
+        Diagnostic::error(self.file, code, self.trim(span), message)
     }
 
     /// A warning in this file.
     fn warning(&self, code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
-        Diagnostic::warning(self.file, code, span, message)
+        Diagnostic::warning(self.file, code, self.trim(span), message)
+    }
+
+    /// The span without the whitespace it may end with, so carets stay under the words.
+    fn trim(&self, span: Span) -> Span {
+        let text = self.file.slice(span);
+        let kept = text.trim_end().len();
+        if kept == 0 {
+            return span;
+        }
+        Span {
+            start: span.start,
+            end: span.start + kept as u32,
+        }
     }
 
     fn push(&mut self, diagnostic: Diagnostic) {

@@ -96,7 +96,16 @@ fn check_cases() {
         let file = source(path);
         let expected = expectation(&file);
         let rendered = match run(&file) {
-            Err(syntax) => format!("syntax error:\n{}", render(&syntax)),
+            Err(syntax) => {
+                let codes: Vec<&str> = syntax.iter().map(|d| d.code).collect();
+                if !expected
+                    .as_ref()
+                    .is_some_and(|c| codes.contains(&c.as_str()))
+                {
+                    failures.push(format!("{}: does not parse: {codes:?}", file.name));
+                }
+                format!("syntax error:\n{}", render(&syntax))
+            }
             Ok(checked) => {
                 let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
                 match &expected {

@@ -723,8 +723,12 @@ impl Checker<'_> {
                 let pattern = unparen(rhs);
                 match &pattern.kind {
                     ExprKind::String(p) => {
-                        if let Err(e) = regex::Regex::new(p) {
-                            let reason = regex_reason(&e);
+                        let error = self
+                            .patterns
+                            .entry(p.clone())
+                            .or_insert_with(|| regex::Regex::new(p).err().map(|e| regex_reason(&e)))
+                            .clone();
+                        if let Some(reason) = error {
                             let d = self
                                 .error(
                                     "E0306",
