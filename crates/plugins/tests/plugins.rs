@@ -395,7 +395,7 @@ fn wrong_arity_or_index_is_an_error_not_a_panic() {
 #[test]
 fn compile_errors_point_at_the_script_line_and_column() {
     let rendered = load_error("// comment\nfn f(x) {\n    let y = x +;\n}\n");
-    assert!(rendered.contains("error[E0501]"), "{rendered}");
+    assert!(rendered.contains("error[E0801]"), "{rendered}");
     assert!(rendered.contains("bad.rhai:3:"), "{rendered}");
     assert!(rendered.contains("let y = x +;"), "{rendered}");
 }
@@ -404,7 +404,7 @@ fn compile_errors_point_at_the_script_line_and_column() {
 fn unknown_variables_are_compile_errors() {
     let rendered = load_error("fn f() {\n  totl + 1\n}");
     let expected = "\
-error[E0501]: unknown variable `totl`
+error[E0801]: unknown variable `totl`
   ┌─ bad.rhai:2:3
   │
 2 │   totl + 1
@@ -421,7 +421,7 @@ error[E0501]: unknown variable `totl`
 #[test]
 fn failing_top_level_is_a_load_error() {
     let rendered = load_error("let x = 1;\nthrow \"no config\";\nfn f() { 1 }");
-    assert!(rendered.contains("error[E0502]"), "{rendered}");
+    assert!(rendered.contains("error[E0802]"), "{rendered}");
     assert!(rendered.contains("bad.rhai:2:1"), "{rendered}");
     assert!(rendered.contains("no config"), "{rendered}");
 }
