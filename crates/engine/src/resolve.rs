@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use scoreline_syntax::ast::{Clause, Expr, ExprKind, Ident, Item, RuleFile, ScoreBody};
+use scoreline_syntax::ast::{
+    Clause, EventRef, Expr, ExprKind, Ident, Item, RuleFile, SchemaBlockKind, ScoreBody,
+};
 use scoreline_syntax::{Diagnostic, SourceFile};
 
 /// What kind of item a name refers to.
@@ -107,26 +109,28 @@ pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnost
             .insert(name.name.clone(), ItemRef { kind, index });
     }
 
+    let properties = EventProperties::of(ast);
     for (index, item) in ast.items.iter().enumerate() {
         let mut names = Vec::new();
         match item {
-            Item::Let(l) => collect_names(&l.value, &mut names),
+            Item::Let(l) => collect_refs(&l.value, None, &properties, &mut names),
             Item::Score(s) => match &s.body {
-                ScoreBody::Expr { value, .. } => collect_names(value, &mut names),
+                ScoreBody::Expr { value, .. } => collect_refs(value, None, &properties, &mut names),
                 ScoreBody::Block { clauses } => {
                     for clause in clauses {
                         match clause {
                             Clause::Rule(r) => {
                                 if let Some(c) = &r.condition {
-                                    collect_names(c, &mut names);
+                                    collect_refs(c, None, &properties, &mut names);
                                 }
-                                collect_names(&r.points.expr, &mut names);
+                                collect_refs(&r.points.expr, None, &properties, &mut names);
                             }
                             Clause::Each(e) => {
+                                let scope = Some(&e.filter.event);
                                 if let Some(c) = &e.filter.condition {
-                                    collect_names(c, &mut names);
+                                    collect_refs(c, scope, &properties, &mut names);
                                 }
-                                collect_names(&e.points.expr, &mut names);
+                                collect_refs(&e.points.expr, scope, &properties, &mut names);
                             }
                             Clause::Clamp(_) => {}
                         }
@@ -136,14 +140,19 @@ pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnost
             Item::Segment(s) => {
                 for arm in &s.arms {
                     if let Some(c) = &arm.condition {
-                        collect_names(c, &mut names);
+                        collect_refs(c, None, &properties, &mut names);
                     }
                 }
             }
             Item::Schema(_) | Item::Plugin(_) => continue,
         }
+        names.sort_by_key(|id| id.span.start);
         // Only the first declaration of a name is an item others can refer to.
-        if item_name(item).and_then(|n| symbols.get(&n.name)).map(|r| r.index) != Some(index) {
+        if item_name(item)
+            .and_then(|n| symbols.get(&n.name))
+            .map(|r| r.index)
+            != Some(index)
+        {
             continue;
         }
         let mut deps = Vec::new();
@@ -251,6 +260,108 @@ fn report_cycle(
         .with_label("this item is part of the cycle")
         .with_help("each of these needs the others to be computed first; break the cycle by removing one of the references"),
     );
+}
+
+/// The properties each event type declares in the file's schema block, if it has one.
+struct EventProperties<'a> {
+    declared: bool,
+    by_event: HashMap<&'a str, Vec<&'a str>>,
+}
+
+impl<'a> EventProperties<'a> {
+    fn of(ast: &'a RuleFile) -> EventProperties<'a> {
+        let mut out = EventProperties {
+            declared: false,
+            by_event: HashMap::new(),
+        };
+        for item in &ast.items {
+            if let Item::Schema(schema) = item {
+                out.declared = true;
+                for block in &schema.blocks {
+                    if let SchemaBlockKind::Event { name } = &block.kind {
+                        out.by_event
+                            .entry(name.name.as_str())
+                            .or_default()
+                            .extend(block.fields.iter().map(|f| f.name.name.as_str()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether a bare name inside a filter on `event` means the event's own data (`at`,
+    /// `type` or a declared property) rather than an item. Without a schema block the
+    /// properties are unknown, so the name is kept as a possible reference.
+    fn is_event_data(&self, event: &EventRef, name: &str) -> bool {
+        if name == "at" || name == "type" {
+            return true;
+        }
+        if !self.declared {
+            return false;
+        }
+        match event {
+            EventRef::Any { .. } => self.by_event.values().any(|p| p.contains(&name)),
+            EventRef::Named(id) => self
+                .by_event
+                .get(id.name.as_str())
+                .is_some_and(|p| p.contains(&name)),
+        }
+    }
+}
+
+/// The bare names of an expression that may refer to items: like [`collect_names`], but
+/// inside an event filter (`scope`) a name that is the event's own data is left out.
+fn collect_refs<'a>(
+    expr: &'a Expr,
+    scope: Option<&EventRef>,
+    properties: &EventProperties,
+    out: &mut Vec<&'a Ident>,
+) {
+    let mut stack: Vec<(&Expr, Option<&EventRef>)> = vec![(expr, scope)];
+    while let Some((e, scope)) = stack.pop() {
+        match &e.kind {
+            ExprKind::Name(id) => {
+                if !scope.is_some_and(|ev| properties.is_event_data(ev, &id.name)) {
+                    out.push(id);
+                }
+            }
+            ExprKind::Aggregate { filter, .. } => {
+                if let Some(c) = &filter.condition {
+                    stack.push((c, Some(&filter.event)));
+                }
+            }
+            _ => {
+                let mut children = Vec::new();
+                direct_children(e, &mut children);
+                stack.extend(children.into_iter().map(|c| (c, scope)));
+            }
+        }
+    }
+}
+
+/// The direct sub-expressions of an expression (not those inside an aggregate's filter).
+fn direct_children<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
+    match &e.kind {
+        ExprKind::Number(_)
+        | ExprKind::String(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Date(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Missing
+        | ExprKind::Name(_)
+        | ExprKind::ContactField(_)
+        | ExprKind::Aggregate { .. } => {}
+        ExprKind::List(items) => out.extend(items),
+        ExprKind::Field { base, .. } => out.push(base),
+        ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => out.extend(args),
+        ExprKind::Unary { operand, .. } => out.push(operand),
+        ExprKind::Binary { lhs, rhs, .. } => out.extend([&**lhs, &**rhs]),
+        ExprKind::In { value, list, .. } => out.extend([&**value, &**list]),
+        ExprKind::Between { value, low, high } => out.extend([&**value, &**low, &**high]),
+        ExprKind::Is { value, .. } => out.push(value),
+        ExprKind::Paren(inner) => out.push(inner),
+    }
 }
 
 /// Every bare name used in an expression (including inside event filters).
