@@ -3,10 +3,10 @@
 #![forbid(unsafe_code)]
 
 pub mod check;
-pub mod resolve;
 pub mod eval;
 pub mod explain;
 pub mod plan;
+pub mod resolve;
 pub mod version;
 
 pub use eval::{Evaluation, PluginErrorTally, SegmentCounts};
