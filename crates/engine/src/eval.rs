@@ -34,6 +34,9 @@ pub struct Evaluation {
     pub values: Vec<Value>,
     /// Runtime errors of plugin functions, one tally per function that failed.
     pub plugin_errors: Vec<PluginErrorTally>,
+    /// The rows whose plugin calls failed, in row order (empty when none did): what an
+    /// `errors` column shows. Other rows have no error.
+    pub errors: Vec<RowError>,
     /// How many contacts got each label, per segment.
     pub segment_counts: Vec<SegmentCounts>,
 }
@@ -62,6 +65,24 @@ impl Evaluation {
     pub fn rows(&self) -> impl ExactSizeIterator<Item = &[Value]> + '_ {
         self.values.chunks_exact(self.columns.len().max(1))
     }
+
+    /// Row `i`'s plugin errors as one message, if a plugin call failed for it.
+    pub fn row_error(&self, i: usize) -> Option<&str> {
+        self.errors
+            .binary_search_by_key(&i, |e| e.row)
+            .ok()
+            .map(|at| self.errors[at].message.as_str())
+    }
+}
+
+/// The plugin calls that failed for one row (their values are missing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The row's index (its contact's index in the data set).
+    pub row: usize,
+    /// Each failure as `mailbox.kind failed at email_domain.rhai:12:5: the script threw `x``,
+    /// several joined with `; `.
+    pub message: String,
 }
 
 /// The runtime errors of one plugin function during a run.
@@ -73,7 +94,7 @@ pub struct PluginErrorTally {
     pub count: usize,
     /// The first few contacts' ids, in input order.
     pub contact_ids: Vec<String>,
-    /// The first error's message, with its script file, line and column.
+    /// The first error: `mailbox.kind failed for contact `c3` at email_domain.rhai:12:5: …`.
     pub message: String,
     /// The first error, for rendering as a diagnostic pointing into the script.
     #[serde(skip)]
@@ -149,8 +170,13 @@ struct ChunkStats {
     /// Per segment, per arm counts followed by the "no label" count.
     arm_counts: Vec<Vec<usize>>,
     plugin_errors: Vec<PluginErrorTally>,
+    row_errors: Vec<RowError>,
     explanations: Vec<Explanation>,
 }
+
+/// Plugin failures of the population pass, by contact index (ascending): each contact's row
+/// reports them with its own.
+type PopulationErrors = Vec<(usize, Vec<(usize, scoreline_plugins::PluginError)>)>;
 
 impl Plan {
     /// Scores every contact of `data` at `as_of_millis`; rows come back in input order, the
@@ -171,14 +197,14 @@ impl Plan {
 
     /// Explains contact number `contact` (its index in `data.contacts`).
     pub fn explain(&self, data: &Dataset, contact: usize, as_of_millis: i64) -> Explanation {
-        let population = self.population_pass(data, as_of_millis, true);
+        let (population, population_errors) = self.population_pass(data, as_of_millis, true);
         let mut scratch = Scratch::new(self);
         let mut out = vec![Value::Missing; self.columns().len()];
         let mut explanation = self.new_explanation(data, contact);
         self.contact(
             data,
             as_of_millis,
-            population.as_ref(),
+            (population.as_ref(), &population_errors),
             contact,
             &mut scratch,
             &mut out,
@@ -193,6 +219,7 @@ impl Plan {
             ruleset: self.ruleset.clone(),
             scores: Vec::new(),
             segments: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -206,7 +233,7 @@ impl Plan {
         let columns = self.columns();
         let width = columns.len();
         let n = data.contacts.len();
-        let population = self.population_pass(data, as_of, parallel);
+        let (population, population_errors) = self.population_pass(data, as_of, parallel);
         let mut values = vec![Value::Missing; n * width];
         let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [Value])| {
             let first = chunk * CHUNK;
@@ -221,15 +248,21 @@ impl Plan {
             for (i, row) in out.chunks_exact_mut(width).enumerate() {
                 let contact = first + i;
                 let mut explanation = explain.then(|| self.new_explanation(data, contact));
-                self.contact(
+                let errors = self.contact(
                     data,
                     as_of,
-                    population.as_ref(),
+                    (population.as_ref(), &population_errors),
                     contact,
                     scratch,
                     row,
                     explanation.as_mut(),
                 );
+                if let Some(message) = errors {
+                    stats.row_errors.push(RowError {
+                        row: contact,
+                        message,
+                    });
+                }
                 for (counts, arm) in stats.arm_counts.iter_mut().zip(&scratch.arms) {
                     let last = counts.len() - 1;
                     counts[arm.unwrap_or(last)] += 1;
@@ -274,6 +307,7 @@ impl Plan {
             .map(|s| vec![0; s.arms.len() + 1])
             .collect();
         let mut plugin_errors: Vec<PluginErrorTally> = Vec::new();
+        let mut errors = Vec::new();
         let mut explanations = Vec::new();
         for chunk in stats {
             for (total, counts) in totals.iter_mut().zip(&chunk.arm_counts) {
@@ -295,6 +329,7 @@ impl Plan {
                     None => plugin_errors.push(tally),
                 }
             }
+            errors.extend(chunk.row_errors);
             explanations.extend(chunk.explanations);
         }
         let segment_counts = self
@@ -317,26 +352,29 @@ impl Plan {
                 columns,
                 values,
                 plugin_errors,
+                errors,
                 segment_counts,
             },
             explanations,
         )
     }
 
-    /// The first pass for population functions: every contact's argument values.
+    /// The first pass for population functions: every contact's argument values, and the
+    /// plugin calls that failed on the way.
     fn population_pass<'a>(
         &'a self,
         data: &'a Dataset,
         as_of: i64,
         parallel: bool,
-    ) -> Option<Population> {
+    ) -> (Option<Population>, PopulationErrors) {
         if self.population.is_empty() {
-            return None;
+            return (None, Vec::new());
         }
         let sites = self.population.len();
         let n = data.contacts.len();
         let mut keys = vec![f64::NAN; n * sites];
         let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [f64])| {
+            let mut errors: PopulationErrors = Vec::new();
             for (i, row) in out.chunks_exact_mut(sites).enumerate() {
                 let contact = chunk * CHUNK + i;
                 let (events_start, events_end) = events_until(data, contact, as_of);
@@ -370,23 +408,33 @@ impl Plan {
                         _ => f64::NAN,
                     };
                 }
+                let mut plugin_errors = scratch.plugin_errors.borrow_mut();
+                if !plugin_errors.current.is_empty() {
+                    errors.push((contact, std::mem::take(&mut plugin_errors.current)));
+                }
             }
+            errors
         };
         let new_scratch = || Scratch::<'a>::new(self);
-        if n > 0 {
-            if parallel {
-                keys.par_chunks_mut(CHUNK * sites)
-                    .enumerate()
-                    .for_each_init(new_scratch, work);
-            } else {
-                let mut scratch = new_scratch();
-                keys.chunks_mut(CHUNK * sites)
-                    .enumerate()
-                    .for_each(|c| work(&mut scratch, c));
-            }
-        }
+        let errors: Vec<PopulationErrors> = if n == 0 {
+            Vec::new()
+        } else if parallel {
+            keys.par_chunks_mut(CHUNK * sites)
+                .enumerate()
+                .map_init(new_scratch, work)
+                .collect()
+        } else {
+            let mut scratch = new_scratch();
+            keys.chunks_mut(CHUNK * sites)
+                .enumerate()
+                .map(|c| work(&mut scratch, c))
+                .collect()
+        };
         let kinds: Vec<PopKind> = self.population.iter().map(|s| s.kind).collect();
-        Some(Population::new(kinds, keys))
+        (
+            Some(Population::new(kinds, keys)),
+            errors.into_iter().flatten().collect(),
+        )
     }
 
     /// Evaluates `steps` for one contact into `scratch.slots`.
@@ -455,17 +503,26 @@ impl Plan {
     }
 
     /// Scores one contact into `row`; `scratch.arms` holds the arm each segment chose.
+    /// Returns the contact's plugin failures as one message, if any call failed.
     #[allow(clippy::too_many_arguments)]
     fn contact<'a>(
         &'a self,
         data: &'a Dataset,
         as_of: i64,
-        population: Option<&Population>,
+        (population, population_errors): (Option<&Population>, &PopulationErrors),
         contact: usize,
         scratch: &mut Scratch<'a>,
         row: &mut [Value],
         mut explanation: Option<&mut Explanation>,
-    ) {
+    ) -> Option<String> {
+        if !population_errors.is_empty() {
+            if let Ok(at) = population_errors.binary_search_by_key(&contact, |e| e.0) {
+                let mut plugin_errors = scratch.plugin_errors.borrow_mut();
+                for (function, error) in &population_errors[at].1 {
+                    plugin_errors.record(*function, error.clone());
+                }
+            }
+        }
         let events = events_until(data, contact, as_of);
         self.run_steps(
             &self.steps,
@@ -477,8 +534,12 @@ impl Plan {
             scratch,
             explanation.as_deref_mut(),
         );
+        let id = data.contacts[contact].id();
+        let errors = scratch.plugin_errors.borrow_mut().finish_contact(self, id);
+        let message = interp::join(errors.iter().cloned());
         if let Some(e) = explanation {
             e.order_like(self);
+            e.errors = errors;
         }
         row[0] = data.contacts[contact]
             .fields
@@ -503,5 +564,6 @@ impl Plan {
                 col += 1;
             }
         }
+        message
     }
 }

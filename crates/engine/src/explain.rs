@@ -18,6 +18,10 @@ pub struct Explanation {
     pub scores: Vec<ScoreExplanation>,
     /// Segments in file order.
     pub segments: Vec<SegmentExplanation>,
+    /// Every plugin call that failed for this contact, wherever it was (a let, a clause, a
+    /// population function's argument): the same messages as the run's `errors`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 /// One score: its clauses, the total, the clamp and the rounded value.
@@ -86,6 +90,10 @@ pub struct ClauseExplanation {
     /// Whether `max` cut the points.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capped: Option<bool>,
+    /// The plugin calls that failed in this clause (their value was missing), as
+    /// `mailbox.kind failed at email_domain.rhai:12:5: …`, several joined with `; `.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// One segment: the arms tried in order and the one that matched.
@@ -113,6 +121,9 @@ impl SegmentExplanation {
 pub struct ArmTried {
     pub label: String,
     pub result: ArmResult,
+    /// The plugin calls that failed in the arm's condition, as in [`ClauseExplanation::error`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// The three values of a condition.
@@ -213,6 +224,9 @@ impl Explanation {
                     let _ = write!(out, "   ({note})");
                 }
                 out.push('\n');
+                if let Some(error) = &clause.error {
+                    let _ = writeln!(out, "    error: {error}");
+                }
             }
             if let Some(total) = score.total {
                 let _ = writeln!(out, "  {:<width$}  {:>8}", "total", number(total));
@@ -242,6 +256,9 @@ impl Explanation {
             for arm in &segment.arms {
                 let quoted = format!("\"{}\"", arm.label);
                 let _ = writeln!(out, "  {quoted:<width$}  {}", arm.result.word());
+                if let Some(error) = &arm.error {
+                    let _ = writeln!(out, "    error: {error}");
+                }
             }
             match (&segment.label, &segment.action) {
                 (Some(l), Some(a)) => {
@@ -253,6 +270,26 @@ impl Explanation {
                 (None, _) => {
                     let _ = writeln!(out, "  → no label (no arm matched)");
                 }
+            }
+        }
+        // Failures outside clauses and arms (in a let, a population function's argument).
+        let shown_in_place = |message: &str| {
+            let in_clauses = self
+                .scores
+                .iter()
+                .flat_map(|s| &s.clauses)
+                .map(|c| &c.error);
+            let in_arms = self.segments.iter().flat_map(|s| &s.arms).map(|a| &a.error);
+            in_clauses
+                .chain(in_arms)
+                .flatten()
+                .any(|e| e.contains(message))
+        };
+        let elsewhere: Vec<&String> = self.errors.iter().filter(|m| !shown_in_place(m)).collect();
+        if !elsewhere.is_empty() {
+            out.push('\n');
+            for message in elsewhere {
+                let _ = writeln!(out, "error: {message}");
             }
         }
         out

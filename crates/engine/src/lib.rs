@@ -9,7 +9,7 @@ pub mod plan;
 pub mod resolve;
 pub mod version;
 
-pub use eval::{Evaluation, PluginErrorTally, SegmentCounts};
+pub use eval::{Evaluation, PluginErrorTally, RowError, SegmentCounts};
 pub use explain::Explanation;
 pub use plan::{compile, Plan};
 pub use version::ruleset_version;

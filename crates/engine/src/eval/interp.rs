@@ -4,17 +4,27 @@ use std::cell::RefCell;
 use std::cmp::Ordering;
 use std::rc::Rc;
 
+use std::fmt::Write;
+
 use scoreline_data::{Dataset, Value};
+use scoreline_plugins::{EventArg, PluginArg, PluginError};
 
 use super::population::Population;
 use super::round::round_half_away;
 use super::value::{compare, equals, Val, DAY_MS};
+use crate::eval::{PluginErrorTally, ERROR_IDS};
 use crate::explain::{
     ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, ScoreExplanation,
     SegmentExplanation,
 };
 use crate::plan::node::*;
 use crate::plan::Plan;
+
+/// Plugin calls with at most this many plain arguments build them on the stack.
+const INLINE_ARGS: usize = 4;
+
+/// A missing value to lend to a plugin call.
+static MISSING: Value = Value::Missing;
 
 /// No current event (outside `where` and `each` points).
 pub(crate) const NO_EVENT: u32 = u32::MAX;
@@ -35,50 +45,128 @@ pub(crate) struct Ctx<'a, 's> {
     pub plugin_errors: &'s RefCell<PluginErrors>,
 }
 
-/// Plugin failures being tallied: per plugin function index, the tally so far.
+/// Plugin call failures: the current contact's, and the tallies of the contacts done so far.
 #[derive(Default)]
 pub(crate) struct PluginErrors {
-    pub tallies: Vec<(usize, crate::eval::PluginErrorTally)>,
+    /// The current contact's failures, each distinct (function, error) once, in order.
+    pub current: Vec<(usize, PluginError)>,
+    /// While explaining a clause or arm: the entries of `current` that failed in it.
+    touched: Option<Vec<usize>>,
+    /// Per plan function index, the tally so far.
+    pub tallies: Vec<(usize, PluginErrorTally)>,
+}
+
+/// One failure as a row, an explanation and the tally show it:
+/// `mailbox.kind failed at email_domain.rhai:12:5: the script threw `x``.
+pub(crate) fn describe(
+    plan: &Plan,
+    function: usize,
+    error: &PluginError,
+    contact: Option<&str>,
+) -> String {
+    let (plugin, name) = match plan.plugin_functions.get(function) {
+        Some(f) => (f.plugin_name.as_str(), f.function.as_str()),
+        None => (&*error.plugin, error.function.as_str()),
+    };
+    let mut out = format!("{plugin}.{name} failed");
+    if let Some(id) = contact {
+        let _ = write!(out, " for contact `{id}`");
+    }
+    match error.position {
+        Some(at) => {
+            let _ = write!(out, " at {}:{}:{}", error.file.name, at.line, at.column);
+        }
+        None => {
+            let _ = write!(out, " in {}", error.file.name);
+        }
+    }
+    let _ = write!(out, ": {}", error.message);
+    out
 }
 
 impl PluginErrors {
-    fn record(
-        &mut self,
-        function: usize,
-        contact_id: &str,
-        error: &scoreline_plugins::PluginError,
-    ) {
-        let tally = match self.tallies.iter_mut().find(|(f, _)| *f == function) {
-            Some((_, t)) => t,
+    /// Notes a failure of plan function `function` for the current contact.
+    pub fn record(&mut self, function: usize, error: PluginError) {
+        let same = |(f, e): &(usize, PluginError)| {
+            *f == function && e.position == error.position && e.message == error.message
+        };
+        let entry = match self.current.iter().position(same) {
+            Some(i) => i,
             None => {
-                let message = match error.position {
-                    Some(at) => format!(
-                        "{}:{}:{}: {}",
-                        error.file.name, at.line, at.column, error.message
-                    ),
-                    None => format!("{}: {}", error.file.name, error.message),
-                };
-                self.tallies.push((
-                    function,
-                    crate::eval::PluginErrorTally {
-                        plugin: error.plugin.to_string(),
-                        function: error.function.clone(),
-                        count: 0,
-                        contact_ids: Vec::new(),
-                        message,
-                        error: error.clone(),
-                    },
-                ));
-                &mut self.tallies.last_mut().expect("just pushed").1
+                self.current.push((function, error));
+                self.current.len() - 1
             }
         };
-        tally.count += 1;
-        if tally.contact_ids.len() < crate::eval::ERROR_IDS
-            && tally.contact_ids.last().map(String::as_str) != Some(contact_id)
-        {
-            tally.contact_ids.push(contact_id.to_string());
+        if let Some(touched) = &mut self.touched {
+            if !touched.contains(&entry) {
+                touched.push(entry);
+            }
         }
     }
+
+    /// Starts noting which failures happen (for an explanation's clause or arm).
+    pub fn start_tracking(&mut self) {
+        self.touched = Some(Vec::new());
+    }
+
+    /// The failures since [`PluginErrors::start_tracking`], as one message; stops noting.
+    pub fn stop_tracking(&mut self, plan: &Plan) -> Option<String> {
+        let touched = self.touched.take()?;
+        join(touched.iter().map(|&i| {
+            let (f, e) = &self.current[i];
+            describe(plan, *f, e, None)
+        }))
+    }
+
+    /// Ends the current contact: its failures are tallied (once per function) and come back
+    /// as one message per failure.
+    pub fn finish_contact(&mut self, plan: &Plan, contact_id: &str) -> Vec<String> {
+        if self.current.is_empty() {
+            return Vec::new();
+        }
+        let current = std::mem::take(&mut self.current);
+        for (i, (function, error)) in current.iter().enumerate() {
+            if current[..i].iter().any(|(f, _)| f == function) {
+                continue;
+            }
+            match self.tallies.iter_mut().find(|(f, _)| f == function) {
+                Some((_, tally)) => {
+                    tally.count += 1;
+                    if tally.contact_ids.len() < ERROR_IDS {
+                        tally.contact_ids.push(contact_id.to_string());
+                    }
+                }
+                None => {
+                    let f = &plan.plugin_functions[*function];
+                    self.tallies.push((
+                        *function,
+                        PluginErrorTally {
+                            plugin: f.plugin_name.clone(),
+                            function: f.function.clone(),
+                            count: 1,
+                            contact_ids: vec![contact_id.to_string()],
+                            message: describe(plan, *function, error, Some(contact_id)),
+                            error: error.clone(),
+                        },
+                    ));
+                }
+            }
+        }
+        current
+            .iter()
+            .map(|(f, e)| describe(plan, *f, e, None))
+            .collect()
+    }
+}
+
+/// Messages joined with `; `, or none.
+pub(crate) fn join(mut messages: impl Iterator<Item = String>) -> Option<String> {
+    let mut out = messages.next()?;
+    for m in messages {
+        out.push_str("; ");
+        out.push_str(&m);
+    }
+    Some(out)
 }
 
 /// The range of a contact's events that exist at `as_of` (events are sorted by `at`).
@@ -346,8 +434,51 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
+    /// A plugin call; a failure gives missing and is noted for the contact's row.
     fn plugin(&self, function: usize, args: &'a [PluginArgNode], ev: u32) -> Val<'a> {
-        use scoreline_plugins::{EventArg, PluginArg};
+        let f = &self.plan.plugin_functions[function];
+        let plain =
+            args.len() <= INLINE_ARGS && args.iter().all(|a| matches!(a, PluginArgNode::Value(_)));
+        let result = if plain {
+            // Plain values only (the usual case): no allocation, fields passed by reference.
+            let mut owned: [Value; INLINE_ARGS] = Default::default();
+            for (slot, arg) in owned.iter_mut().zip(args) {
+                if let PluginArgNode::Value(node) = arg {
+                    if !matches!(node, Node::Field(_)) {
+                        *slot = self.eval(node, ev).to_value(&self.data.events.at);
+                    }
+                }
+            }
+            let call_args: [PluginArg; INLINE_ARGS] = std::array::from_fn(|i| match args.get(i) {
+                Some(PluginArgNode::Value(Node::Field(k))) => {
+                    PluginArg::Value(self.fields.get(*k as usize).unwrap_or(&MISSING))
+                }
+                _ => PluginArg::Value(&owned[i]),
+            });
+            f.plugin.call(f.index, &call_args[..args.len()])
+        } else {
+            self.plugin_general(f, args, ev)
+        };
+        match result {
+            Ok(Value::Number(n)) => Val::num(n),
+            Ok(Value::Text(t)) => Val::Owned(Rc::from(&*t)),
+            Ok(Value::Bool(b)) => Val::Bool(b),
+            Ok(Value::Date(d)) => Val::Date(d),
+            Ok(Value::Missing | Value::List(_)) => Val::Missing,
+            Err(error) => {
+                self.plugin_errors.borrow_mut().record(function, error);
+                Val::Missing
+            }
+        }
+    }
+
+    /// A call with `contact` or `events` among its arguments, or with many arguments.
+    fn plugin_general(
+        &self,
+        f: &PluginFnPlan,
+        args: &'a [PluginArgNode],
+        ev: u32,
+    ) -> Result<Value, PluginError> {
         enum Prepared<'v> {
             Borrowed(&'v Value),
             Owned(Value),
@@ -427,19 +558,7 @@ impl<'a> Ctx<'a, '_> {
                 Prepared::Events => PluginArg::Events(&event_args),
             })
             .collect();
-        let f = &self.plan.plugin_functions[function];
-        match f.plugin.call(f.index, &call_args) {
-            Ok(Value::Number(n)) => Val::num(n),
-            Ok(Value::Text(t)) => Val::Owned(Rc::from(&*t)),
-            Ok(Value::Bool(b)) => Val::Bool(b),
-            Ok(Value::Date(d)) => Val::Date(d),
-            Ok(Value::Missing | Value::List(_)) => Val::Missing,
-            Err(error) => {
-                let id = self.data.contacts[self.contact].id();
-                self.plugin_errors.borrow_mut().record(function, id, &error);
-                Val::Missing
-            }
-        }
+        f.plugin.call(f.index, &call_args)
     }
 
     fn population(&self, site: usize) -> Val<'a> {
@@ -617,6 +736,9 @@ impl<'a> Ctx<'a, '_> {
             ScoreBodyPlan::Block(clauses) => {
                 let mut total = 0.0;
                 for clause in clauses {
+                    if trace.is_some() {
+                        self.plugin_errors.borrow_mut().start_tracking();
+                    }
                     let (fired, contribution, each) = match &clause.kind {
                         ClauseKind::Rule { condition, points } => {
                             let fired = condition
@@ -658,12 +780,16 @@ impl<'a> Ctx<'a, '_> {
                             events_matched: each.map(|e| e.0),
                             points_before_cap: each.map(|e| e.1),
                             capped: each.map(|e| e.2),
+                            error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
                         });
                     }
                 }
                 Some(total)
             }
             ScoreBodyPlan::Expr { value, text } => {
+                if trace.is_some() {
+                    self.plugin_errors.borrow_mut().start_tracking();
+                }
                 let v = self.eval(value, NO_EVENT).as_num();
                 if let Some(t) = trace.as_deref_mut() {
                     t.clauses.push(ClauseExplanation {
@@ -674,6 +800,7 @@ impl<'a> Ctx<'a, '_> {
                         events_matched: None,
                         points_before_cap: None,
                         capped: None,
+                        error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
                     });
                 }
                 v
@@ -710,6 +837,9 @@ impl<'a> Ctx<'a, '_> {
         mut trace: Option<&mut SegmentExplanation>,
     ) -> Option<usize> {
         for (i, arm) in segment.arms.iter().enumerate() {
+            if trace.is_some() {
+                self.plugin_errors.borrow_mut().start_tracking();
+            }
             let result = match &arm.condition {
                 None => Some(true),
                 Some(c) => self.eval(c, NO_EVENT).truth(),
@@ -717,6 +847,7 @@ impl<'a> Ctx<'a, '_> {
             if let Some(t) = trace.as_deref_mut() {
                 t.arms.push(ArmTried {
                     label: arm.label.to_string(),
+                    error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
                     result: match result {
                         Some(true) => ArmResult::True,
                         Some(false) => ArmResult::False,
