@@ -1,7 +1,10 @@
 //! Language conformance: every folder under `tests/conformance/` is a case with `rules.score`,
 //! `contacts.csv`, optional `events.csv`, `as_of.txt` and `expected.csv` (computed by hand,
-//! the arithmetic in a comment of `rules.score`). The harness parses, resolves, compiles and
-//! evaluates each case (sequentially and in parallel) and compares the CSV output.
+//! the arithmetic in a comment of `rules.score`), and the plugin scripts the rules declare.
+//! The harness parses, resolves, compiles and evaluates each case (sequentially and in
+//! parallel) and compares the CSV output. A case where plugin calls fail lists them in
+//! `errors.txt`, one `ID: message` line per row with a failure; without that file, no call
+//! may fail.
 
 #[path = "conformance/support.rs"]
 mod support;
@@ -21,6 +24,21 @@ fn run_case(dir: &Path) -> Result<(), String> {
             "parallel output differs from sequential:\n{got}\n---\n{got_parallel}"
         ));
     }
+    if sequential.errors != parallel.errors || sequential.plugin_errors != parallel.plugin_errors {
+        return Err("parallel plugin errors differ from sequential".to_string());
+    }
+    let errors: String = sequential
+        .errors
+        .iter()
+        .map(|e| format!("{}: {}\n", case.data.contacts[e.row].id(), e.message))
+        .collect();
+    let expected_errors = std::fs::read_to_string(dir.join("errors.txt")).unwrap_or_default();
+    if normalize(&expected_errors) != normalize(&errors) {
+        return Err(format!(
+            "plugin errors differ from errors.txt:\n{}",
+            diff(&expected_errors, &errors)
+        ));
+    }
     // Every contact's explanation must agree with its row.
     for (i, row) in sequential.rows().enumerate() {
         let explanation = case.plan.explain(&case.data, i, case.as_of);
@@ -36,11 +54,22 @@ fn run_case(dir: &Path) -> Result<(), String> {
                 ));
             }
         }
+        let explained = (!explanation.errors.is_empty()).then(|| explanation.errors.join("; "));
+        if explained.as_deref() != sequential.row_error(i) {
+            return Err(format!(
+                "explanation of row {i} gives errors {:?}, the run has {:?}",
+                explained,
+                sequential.row_error(i)
+            ));
+        }
     }
     let expected = std::fs::read_to_string(dir.join("expected.csv"))
         .map_err(|e| format!("cannot read expected.csv: {e}"))?;
     if normalize(&expected) != normalize(&got) {
-        return Err(diff(&expected, &got));
+        return Err(format!(
+            "output differs from expected.csv:\n{}",
+            diff(&expected, &got)
+        ));
     }
     Ok(())
 }
@@ -54,7 +83,7 @@ fn normalize(text: &str) -> Vec<String> {
 
 fn diff(expected: &str, got: &str) -> String {
     let (e, g) = (normalize(expected), normalize(got));
-    let mut out = String::from("output differs from expected.csv:\n");
+    let mut out = String::new();
     for i in 0..e.len().max(g.len()) {
         let (a, b) = (e.get(i).map_or("", |s| s), g.get(i).map_or("", |s| s));
         if a == b {

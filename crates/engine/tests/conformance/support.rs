@@ -3,14 +3,17 @@
 
 #![allow(dead_code)]
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use scoreline_data::{
     Contact, Dataset, Events, FieldType, Format, LoadOptions, Schema, Source, Value,
 };
+use scoreline_engine::check::{PluginFunction, PluginInfo, PluginResolver};
 use scoreline_engine::Plan;
-use scoreline_syntax::ast::RuleFile;
+use scoreline_plugins::{Limits, Plugin};
+use scoreline_syntax::ast::{Item, RuleFile};
 use scoreline_syntax::SourceFile;
 
 /// A compiled case, ready to evaluate.
@@ -20,36 +23,99 @@ pub struct Case {
     pub as_of: i64,
 }
 
+/// Plugins by their name in the rule file.
+pub type Plugins = Vec<(String, Arc<Plugin>)>;
+
 /// Parses, resolves and compiles `rules` against `schema`; diagnostics come back rendered.
 pub fn compile_rules(rules: &str, schema: &Schema) -> Result<Plan, String> {
+    compile_with_plugins(rules, schema, &[])
+}
+
+/// [`compile_rules`] with loaded plugins.
+pub fn compile_with_plugins(
+    rules: &str,
+    schema: &Schema,
+    plugins: &[(String, Arc<Plugin>)],
+) -> Result<Plan, String> {
     let file = Arc::new(SourceFile::new("rules.score", rules));
     let ast = parse(&file)?;
     let (symbols, diagnostics) = scoreline_engine::resolve::resolve(&file, &ast);
     if diagnostics.iter().any(|d| d.is_error()) {
         return Err(scoreline_syntax::diagnostic::render(&diagnostics));
     }
-    scoreline_engine::compile(&file, &ast, &symbols, schema, &[])
+    scoreline_engine::compile(&file, &ast, &symbols, schema, plugins)
         .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+}
+
+/// Loads a plugin script from its text, named `file_name` in messages.
+pub fn load_plugin(name: &str, file_name: &str, script: &str) -> Result<Arc<Plugin>, String> {
+    let file = Arc::new(SourceFile::new(file_name, script));
+    Plugin::load(name, file, &Limits::default())
+        .map(Arc::new)
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+}
+
+/// The plugins a case's rule file declares, read relative to the case folder (the script is
+/// named in messages by the path as written). A plugin that does not load fails the case.
+struct CasePlugins {
+    loaded: HashMap<String, Arc<Plugin>>,
+}
+
+impl CasePlugins {
+    fn load(dir: &Path, ast: &RuleFile) -> Result<(CasePlugins, Plugins), String> {
+        let mut loaded = HashMap::new();
+        let mut by_name = Vec::new();
+        for item in &ast.items {
+            let Item::Plugin(decl) = item else { continue };
+            let path = &decl.path.value;
+            let script = std::fs::read_to_string(dir.join(path))
+                .map_err(|e| format!("cannot read plugin `{path}`: {e}"))?;
+            let plugin = load_plugin(&decl.name.name, path, &script)?;
+            loaded.insert(path.clone(), Arc::clone(&plugin));
+            by_name.push((decl.name.name.clone(), plugin));
+        }
+        Ok((CasePlugins { loaded }, by_name))
+    }
+}
+
+impl PluginResolver for CasePlugins {
+    fn resolve(&self, declared_path: &str) -> PluginInfo {
+        match self.loaded.get(declared_path) {
+            Some(plugin) => PluginInfo::Loaded {
+                functions: plugin
+                    .functions()
+                    .iter()
+                    .map(|f| PluginFunction {
+                        name: f.name.clone(),
+                        arity: f.arity,
+                    })
+                    .collect(),
+            },
+            None => PluginInfo::NotFound {
+                reason: format!("`{declared_path}` was not loaded"),
+            },
+        }
+    }
 }
 
 pub fn parse(file: &Arc<SourceFile>) -> Result<RuleFile, String> {
     scoreline_syntax::parse(file).map_err(|d| scoreline_syntax::diagnostic::render(&d))
 }
 
-/// Loads `dir`: rules.score, contacts.csv, events.csv (optional), as_of.txt. The data is read
-/// with the data crate's loader, against the rule file's schema or with inferred types.
+/// Loads `dir`: rules.score, contacts.csv, events.csv (optional), as_of.txt, and the plugin
+/// scripts the rules declare (paths relative to the folder). The data is read with the data
+/// crate's loader, against the rule file's schema or with inferred types.
 pub fn load_case(dir: &Path) -> Result<Case, String> {
     let read = |name: &str| std::fs::read_to_string(dir.join(name));
     let rules = read("rules.score").map_err(|e| format!("cannot read rules.score: {e}"))?;
     let file = Arc::new(SourceFile::new("rules.score", rules.as_str()));
     let ast = parse(&file)?;
+    let (resolver, plugins) = CasePlugins::load(dir, &ast)?;
     // The checker must accept every case; it also translates the schema block.
     let checked = scoreline_engine::check::check(
         &file,
         &ast,
-        &scoreline_engine::check::CheckOptions {
-            plugins: &scoreline_engine::check::NoPlugins,
-        },
+        &scoreline_engine::check::CheckOptions { plugins: &resolver },
     );
     if scoreline_engine::check::has_errors(&checked.diagnostics) {
         return Err(scoreline_syntax::diagnostic::render(&checked.diagnostics));
@@ -77,7 +143,7 @@ pub fn load_case(dir: &Path) -> Result<Case, String> {
         format!("the data does not load:\n{}", lines.join("\n"))
     })?;
     let data = loaded.dataset;
-    let plan = compile_rules(&rules, &data.schema)?;
+    let plan = compile_with_plugins(&rules, &data.schema, &plugins)?;
     let as_of = read("as_of.txt").map_err(|e| format!("cannot read as_of.txt: {e}"))?;
     let as_of = parse_instant(as_of.trim()).ok_or("as_of.txt is not a date")?;
     Ok(Case { plan, data, as_of })
