@@ -66,6 +66,17 @@ pub enum OutputFormat {
     Ndjson,
 }
 
+impl OutputFormat {
+    /// The data crate's format.
+    pub fn to_data(self) -> scoreline_data::OutputFormat {
+        match self {
+            OutputFormat::Csv => scoreline_data::OutputFormat::Csv,
+            OutputFormat::Json => scoreline_data::OutputFormat::Json,
+            OutputFormat::Ndjson => scoreline_data::OutputFormat::Ndjson,
+        }
+    }
+}
+
 /// The inputs shared by `run` and `explain`; each overrides `scoreline.yaml`.
 #[derive(Debug, Args, Clone)]
 pub struct InputArgs {

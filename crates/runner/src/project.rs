@@ -69,7 +69,6 @@ pub struct ProjectOutput {
     pub format: Option<OutputFormat>,
     pub explain: Option<PathBuf>,
     /// The change feed of `scoreline watch` (accepted here so one project file serves both).
-    #[allow(dead_code)]
     pub changes: Option<PathBuf>,
 }
 

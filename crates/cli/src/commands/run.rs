@@ -1,18 +1,15 @@
 //! `scoreline run`: score a data set once and write the scores.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use scoreline_data::{OutputFormat, RowWriter, Value};
-use scoreline_engine::{Evaluation, Explanation};
+use scoreline_engine::Evaluation;
 
-use crate::args::{self, RunArgs};
+use crate::args::RunArgs;
 use crate::{EXIT_ERRORS, EXIT_OK};
+use scoreline_runner::output::{write_explanations, write_scores, OutputFlags, Outputs};
 use scoreline_runner::pipeline::{prepare, Prepared};
-use scoreline_runner::project;
-use scoreline_runner::sources::io_reason;
 
 /// Runs `scoreline run`.
 pub fn run(args: RunArgs) -> u8 {
@@ -29,31 +26,18 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let parallel = args.inputs.threads != Some(1);
 
-    let project_output = prepared.project.as_ref().map(|p| (p, &p.project.output));
-    let out: Option<PathBuf> = args
-        .out
-        .clone()
-        .or_else(|| project_output.and_then(|(p, o)| o.scores.as_ref().map(|s| p.path(s))));
-    let explain_path: Option<PathBuf> = args
-        .explain
-        .clone()
-        .or_else(|| project_output.and_then(|(p, o)| o.explain.as_ref().map(|s| p.path(s))));
-    let format = args
-        .format
-        .map(|f| match f {
-            args::OutputFormat::Csv => OutputFormat::Csv,
-            args::OutputFormat::Json => OutputFormat::Json,
-            args::OutputFormat::Ndjson => OutputFormat::Ndjson,
-        })
-        .or_else(|| {
-            project_output.and_then(|(_, o)| o.format).map(|f| match f {
-                project::OutputFormat::Csv => OutputFormat::Csv,
-                project::OutputFormat::Json => OutputFormat::Json,
-                project::OutputFormat::Ndjson => OutputFormat::Ndjson,
-            })
-        })
-        .or_else(|| out.as_deref().and_then(OutputFormat::from_path))
-        .unwrap_or(OutputFormat::Csv);
+    let outputs = Outputs::resolve(
+        &OutputFlags {
+            scores: args.out.clone(),
+            format: args.format.map(|f| f.to_data()),
+            explain: args.explain.clone(),
+            changes: None,
+            stamp: args.stamp,
+        },
+        prepared.project.as_ref(),
+    );
+    let out = outputs.scores.as_ref();
+    let explain_path = outputs.explain.as_ref();
 
     progress.set_message(format!(
         "scoring {} contacts",
@@ -87,12 +71,18 @@ pub fn run(args: RunArgs) -> u8 {
     }
 
     progress.set_message("writing the scores");
-    if let Err(message) = write_scores(&prepared, &evaluation, out.as_ref(), format, args.stamp) {
+    if let Err(message) = write_scores(
+        &prepared.meta,
+        &evaluation,
+        out.map(PathBuf::as_path),
+        outputs.format,
+        outputs.stamp,
+    ) {
         progress.finish_and_clear();
         eprintln!("{message}");
         return EXIT_ERRORS;
     }
-    if let (Some(path), Some(explanations)) = (&explain_path, &explanations) {
+    if let (Some(path), Some(explanations)) = (explain_path, &explanations) {
         if let Err(message) = write_explanations(path, explanations) {
             progress.finish_and_clear();
             eprintln!("{message}");
@@ -102,13 +92,7 @@ pub fn run(args: RunArgs) -> u8 {
     progress.finish_and_clear();
     eprintln!(
         "{}",
-        summary(
-            &prepared,
-            &evaluation,
-            started.elapsed(),
-            scoring_time,
-            out.as_ref()
-        )
+        summary(&prepared, &evaluation, started.elapsed(), scoring_time, out)
     );
     EXIT_OK
 }
@@ -132,96 +116,6 @@ pub fn spinner() -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-fn write_scores(
-    prepared: &Prepared,
-    evaluation: &Evaluation,
-    out: Option<&PathBuf>,
-    format: OutputFormat,
-    stamp: bool,
-) -> Result<(), String> {
-    let stamped = stamp && format == OutputFormat::Csv;
-    let mut columns = evaluation.columns.clone();
-    if stamped {
-        columns.push("ruleset".into());
-        columns.push("ruleset_version".into());
-    }
-    let meta = (!stamped).then_some(&prepared.meta);
-    let stamp_values = [
-        Value::Text(prepared.meta.ruleset.as_str().into()),
-        Value::Text(prepared.meta.version.as_str().into()),
-    ];
-    let write = |w: &mut dyn Write| -> std::io::Result<()> {
-        let mut writer = RowWriter::new(w, format, &columns, meta)?;
-        let mut row = Vec::with_capacity(columns.len());
-        for values in evaluation.rows() {
-            if stamped {
-                row.clear();
-                row.extend_from_slice(values);
-                row.extend_from_slice(&stamp_values);
-                writer.write_row(&row)?;
-            } else {
-                writer.write_row(values)?;
-            }
-        }
-        writer.finish()?;
-        Ok(())
-    };
-    match out {
-        Some(path) => {
-            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    format!(
-                        "error: cannot create folder `{}`: {}",
-                        parent.display(),
-                        io_reason(&e)
-                    )
-                })?;
-            }
-            scoreline_data::write_atomic(path, |w| write(w)).map_err(|e| {
-                format!(
-                    "error: cannot write `{}`: {}",
-                    path.display(),
-                    io_reason(&e)
-                )
-            })
-        }
-        None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            write(&mut lock)
-                .and_then(|_| lock.flush())
-                .map_err(|e| format!("error: cannot write the scores: {}", io_reason(&e)))
-        }
-    }
-}
-
-fn write_explanations(path: &PathBuf, explanations: &[Explanation]) -> Result<(), String> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| {
-            format!(
-                "error: cannot create folder `{}`: {}",
-                parent.display(),
-                io_reason(&e)
-            )
-        })?;
-    }
-    scoreline_data::write_atomic(path, |w| {
-        let mut w = std::io::BufWriter::new(w);
-        for x in explanations {
-            serde_json::to_writer(&mut w, x).map_err(std::io::Error::other)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()
-    })
-    .map_err(|e| {
-        format!(
-            "error: cannot write `{}`: {}",
-            path.display(),
-            io_reason(&e)
-        )
-    })
 }
 
 fn report_plugin_errors(evaluation: &Evaluation) {
