@@ -235,7 +235,7 @@ impl Compiler<'_> {
                         Clause::Rule(r) => {
                             let label = match &r.label {
                                 Some(l) => l.value.clone(),
-                                None => self.file.slice(r.span).to_string(),
+                                None => clause_text(self.file.slice(r.span)),
                             };
                             let condition =
                                 r.condition.as_ref().map(|e| self.expr(e, Scope::Contact));
@@ -269,7 +269,7 @@ impl Compiler<'_> {
                                 }
                             }
                             plans.push(ClausePlan {
-                                label: self.file.slice(e.span).to_string(),
+                                label: clause_text(self.file.slice(e.span)),
                                 kind: ClauseKind::Each {
                                     filter,
                                     points,
@@ -286,7 +286,7 @@ impl Compiler<'_> {
                 clamp = c.as_ref().map(|cl| (cl.lo.value, cl.hi.value));
                 ScoreBodyPlan::Expr {
                     value: self.expr(value, Scope::Contact),
-                    text: self.file.slice(value.span).to_string(),
+                    text: clause_text(self.file.slice(value.span)),
                 }
             }
         };
@@ -869,4 +869,51 @@ fn nearest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+/// A clause's source text as an explanation label: on one line, runs of blanks (such as the
+/// formatter's alignment) collapsed to one space, comments dropped.
+fn clause_text(source: &str) -> String {
+    let mut out = String::with_capacity(source.len());
+    for line in source.lines() {
+        let code = strip_comment(line);
+        for word in code.split_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// A line without its `#` comment (a `#` inside a string is kept).
+fn strip_comment(line: &str) -> &str {
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '#' if !in_string => return &line[..i],
+            _ => {}
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod clause_text_tests {
+    use super::clause_text;
+
+    #[test]
+    fn labels_are_one_line_with_single_spaces() {
+        assert_eq!(
+            clause_text(
+                "each page_view   where url starts_with \"/a  #b\"     => +10 # note\n  max 30"
+            ),
+            "each page_view where url starts_with \"/a #b\" => +10 max 30"
+        );
+    }
 }
