@@ -353,3 +353,54 @@ fn usage_errors_exit_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("no rule file given"));
 }
+
+#[test]
+fn failing_plugin_calls_fail_the_run_unless_allowed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "picky.rhai",
+        "fn size(n) {\n  if n > 100 { throw \"too big\"; }\n  n\n}\n",
+    );
+    write(
+        tmp.path(),
+        "rules.score",
+        "schema { contact { id: text, employees: number } }\nplugin picky = \"picky.rhai\"\nscore s = picky.size(employees)\n",
+    );
+    write(
+        tmp.path(),
+        "contacts.csv",
+        "id,employees\na,5\nb,500\nc,7\nd,900\n",
+    );
+    let base = [
+        "run",
+        "--ruleset",
+        "rules.score",
+        "--contacts",
+        "contacts.csv",
+        "--as-of",
+        "2026-11-01",
+        "--out",
+        "scores.csv",
+    ];
+    let out = scoreline(&base, tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("picky.rhai:2:"), "{err}");
+    assert!(err.contains("too big"), "{err}");
+    assert!(err.contains("failed for 2 contacts (first: b, d)"), "{err}");
+    assert!(!tmp.path().join("scores.csv").exists());
+
+    let mut allowed = base.to_vec();
+    allowed.push("--allow-plugin-errors");
+    let out = scoreline(&allowed, tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let csv = std::fs::read_to_string(tmp.path().join("scores.csv")).unwrap();
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines[0], "id,s,errors");
+    assert_eq!(lines[1], "a,5,");
+    assert!(lines[2].starts_with("b,,"), "{csv}");
+    assert!(lines[2].contains("picky.size failed at"), "{csv}");
+    assert!(lines[2].contains("too big"), "{csv}");
+    assert_eq!(lines[3], "c,7,");
+}

@@ -100,11 +100,28 @@ pub fn write_scores(
     format: OutputFormat,
     stamp: bool,
 ) -> Result<(), String> {
+    write_scores_with_errors(meta, evaluation, out, format, stamp, false)
+}
+
+/// [`write_scores`], with an `errors` column (field) last when `errors_column` is set: each
+/// row's plugin failures, empty (null) where there were none.
+pub fn write_scores_with_errors(
+    meta: &OutputMeta,
+    evaluation: &Evaluation,
+    out: Option<&Path>,
+    format: OutputFormat,
+    stamp: bool,
+    errors_column: bool,
+) -> Result<(), String> {
     let stamped = stamp && format == OutputFormat::Csv;
+    let extended = stamped || errors_column;
     let mut columns = evaluation.columns.clone();
     if stamped {
         columns.push("ruleset".into());
         columns.push("ruleset_version".into());
+    }
+    if errors_column {
+        columns.push("errors".into());
     }
     let header_meta = (!stamped).then_some(meta);
     let stamp_values = [
@@ -114,11 +131,20 @@ pub fn write_scores(
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut writer = RowWriter::new(w, format, &columns, header_meta)?;
         let mut row = Vec::with_capacity(columns.len());
-        for values in evaluation.rows() {
-            if stamped {
+        for (i, values) in evaluation.rows().enumerate() {
+            if extended {
                 row.clear();
                 row.extend_from_slice(values);
-                row.extend_from_slice(&stamp_values);
+                if stamped {
+                    row.extend_from_slice(&stamp_values);
+                }
+                if errors_column {
+                    row.push(
+                        evaluation
+                            .row_error(i)
+                            .map_or(Value::Missing, |e| Value::Text(e.into())),
+                    );
+                }
                 writer.write_row(&row)?;
             } else {
                 writer.write_row(values)?;

@@ -8,7 +8,9 @@ use scoreline_engine::Evaluation;
 
 use crate::args::RunArgs;
 use crate::{EXIT_ERRORS, EXIT_OK};
-use scoreline_runner::output::{write_explanations, write_scores, OutputFlags, Outputs};
+use scoreline_runner::output::{
+    write_explanations, write_scores_with_errors, OutputFlags, Outputs,
+};
 use scoreline_runner::pipeline::{prepare, Prepared};
 
 /// Runs `scoreline run`.
@@ -71,12 +73,13 @@ pub fn run(args: RunArgs) -> u8 {
     }
 
     progress.set_message("writing the scores");
-    if let Err(message) = write_scores(
+    if let Err(message) = write_scores_with_errors(
         &prepared.meta,
         &evaluation,
         out.map(PathBuf::as_path),
         outputs.format,
         outputs.stamp,
+        args.allow_plugin_errors,
     ) {
         progress.finish_and_clear();
         eprintln!("{message}");
