@@ -404,3 +404,36 @@ fn failing_plugin_calls_fail_the_run_unless_allowed() {
     assert!(lines[2].contains("too big"), "{csv}");
     assert_eq!(lines[3], "c,7,");
 }
+
+#[test]
+fn plugin_prints_go_to_the_log_with_the_plugin_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "chatty.rhai",
+        "fn twice(n) {\n  print(`got ${n}`);\n  n * 2\n}\n",
+    );
+    write(
+        tmp.path(),
+        "rules.score",
+        "schema { contact { id: text, employees: number } }\nplugin chatty = \"chatty.rhai\"\nscore s = chatty.twice(employees)\n",
+    );
+    write(tmp.path(), "contacts.csv", "id,employees\na,5\n");
+    let out = scoreline(
+        &[
+            "run",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "contacts.csv",
+            "--as-of",
+            "2026-11-01",
+        ],
+        tmp.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("chatty: got 5"), "{}", stderr(&out));
+    let scores = stdout(&out);
+    assert!(scores.contains("\na,10\n"), "{scores}");
+    assert!(!scores.contains("got 5"), "{scores}");
+}

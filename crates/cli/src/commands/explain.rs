@@ -28,6 +28,9 @@ pub fn run(args: ExplainArgs) -> u8 {
     let explanation = prepared
         .plan
         .explain(&prepared.dataset, index, prepared.as_of_millis);
+    for line in prepared.plan.take_plugin_logs() {
+        eprintln!("{line}");
+    }
     match args.format {
         ExplainFormat::Text => {
             println!(

@@ -62,6 +62,9 @@ pub fn run(args: RunArgs) -> u8 {
         )
     };
     let scoring_time = scoring.elapsed();
+    for line in prepared.plan.take_plugin_logs() {
+        eprintln!("{line}");
+    }
 
     if !evaluation.plugin_errors.is_empty() {
         progress.finish_and_clear();
