@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use scoreline_data::LoadRequest;
+use scoreline_data::{DataProblem, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema};
 use scoreline_syntax::ast::Item;
 
 use crate::project::{self, LoadedProject};
@@ -65,27 +65,80 @@ pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFi
     }
 }
 
-/// Everything `run` and `explain` need: a checked, compiled ruleset and loaded data.
-pub struct Prepared {
-    pub plan: scoreline_engine::Plan,
-    pub dataset: scoreline_data::Dataset,
-    pub as_of_millis: i64,
-    /// The ruleset's name (its header, else the rule file's stem) and version.
-    pub meta: scoreline_data::OutputMeta,
-    /// The contacts file, for messages.
-    pub contacts_path: PathBuf,
-    pub events_count: usize,
-    /// The project's output settings, when a project file was read.
-    pub project: Option<LoadedProject>,
+/// A stage that failed: what to show the user (already rendered) and the exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: u8,
+    /// The text for standard error (diagnostics, data problems, messages); may be empty.
+    pub report: String,
 }
 
-/// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
-/// compiles the plan. On failure everything wrong has been printed and the exit code is returned.
-pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
-    let project = project::load(inputs.project.as_deref()).map_err(|m| {
-        eprintln!("{m}");
-        EXIT_USAGE
-    })?;
+impl Failure {
+    fn usage(report: String) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            report,
+        }
+    }
+
+    fn errors(report: String) -> Failure {
+        Failure {
+            code: EXIT_ERRORS,
+            report,
+        }
+    }
+
+    /// Prints the report on standard error and gives the exit code.
+    pub fn print(self) -> u8 {
+        if !self.report.is_empty() {
+            eprintln!("{}", self.report);
+        }
+        self.code
+    }
+}
+
+/// The inputs of a run, flags over `scoreline.yaml`, with every path relative to the
+/// current folder.
+#[derive(Debug)]
+pub struct Settings {
+    /// The project file, when one was read.
+    pub project: Option<LoadedProject>,
+    pub ruleset: PathBuf,
+    pub contacts: PathBuf,
+    pub events: Vec<PathBuf>,
+    /// The as-of as written (`now`, a date, an instant) and as milliseconds.
+    pub as_of_text: String,
+    pub as_of_millis: i64,
+    pub id_column: String,
+    /// The plugin limits of `scoreline.yaml`, if set.
+    pub limits: Option<Limits>,
+    pub skip_bad_rows: Option<PathBuf>,
+    pub threads: Option<usize>,
+}
+
+impl Settings {
+    /// The project file's path, when one was read.
+    pub fn project_file(&self) -> Option<PathBuf> {
+        self.project
+            .as_ref()
+            .map(|p| p.dir.join(project::PROJECT_FILE))
+    }
+
+    /// Load options for these settings and a schema.
+    pub fn load_options<'a>(&self, schema: Option<&'a Schema>) -> LoadOptions<'a> {
+        LoadOptions {
+            schema,
+            id_column: self.id_column.clone(),
+            skip_bad_rows: self.skip_bad_rows.is_some(),
+            threads: self.threads.unwrap_or(0),
+            ..LoadOptions::default()
+        }
+    }
+}
+
+/// Resolves the inputs: flags over `scoreline.yaml`.
+pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
+    let project = project::load(inputs.project.as_deref()).map_err(Failure::usage)?;
     let from_project = |f: &dyn Fn(&LoadedProject) -> Option<PathBuf>| {
         project
             .as_ref()
@@ -96,16 +149,14 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         .clone()
         .or_else(|| from_project(&|p| p.project.ruleset.clone()))
     else {
-        eprintln!("error: no rule file given\n  = help: pass `--ruleset FILE`, or run in a project folder with a `scoreline.yaml` that names its `ruleset`");
-        return Err(EXIT_USAGE);
+        return Err(Failure::usage("error: no rule file given\n  = help: pass `--ruleset FILE`, or run in a project folder with a `scoreline.yaml` that names its `ruleset`".into()));
     };
     let Some(contacts) = inputs
         .contacts
         .clone()
         .or_else(|| from_project(&|p| p.project.data.contacts.clone()))
     else {
-        eprintln!("error: no contacts file given\n  = help: pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`");
-        return Err(EXIT_USAGE);
+        return Err(Failure::usage("error: no contacts file given\n  = help: pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`".into()));
     };
     let events: Vec<PathBuf> = if inputs.events.is_empty() {
         project
@@ -128,10 +179,7 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         .clone()
         .or_else(|| project.as_ref().and_then(|p| p.project.as_of.clone()))
         .unwrap_or_else(|| "now".to_string());
-    let as_of_millis = parse_as_of(&as_of_text).map_err(|m| {
-        eprintln!("{m}");
-        EXIT_USAGE
-    })?;
+    let as_of_millis = parse_as_of(&as_of_text).map_err(Failure::usage)?;
     let id_column = inputs
         .id_column
         .clone()
@@ -142,49 +190,199 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         })
         .unwrap_or_else(|| "id".to_string());
     let limits = project.as_ref().and_then(|p| p.project.plugins.clone());
+    Ok(Settings {
+        project,
+        ruleset,
+        contacts,
+        events,
+        as_of_text,
+        as_of_millis,
+        id_column,
+        limits,
+        skip_bad_rows: inputs.skip_bad_rows.clone(),
+        threads: inputs.threads,
+    })
+}
 
-    // The rule file and its plugins.
-    let file = check_rule_file(&ruleset, limits.as_ref()).map_err(|m| {
-        eprintln!("{m}");
-        EXIT_ERRORS
-    })?;
-    if !file.diagnostics.is_empty() {
-        eprintln!(
-            "{}",
+/// A rule file that checked without errors, with its plugins compiled: ready to compile
+/// against the schema in force.
+pub struct Ruleset {
+    /// The rule file's path.
+    pub path: PathBuf,
+    pub source: Arc<SourceFile>,
+    pub ast: RuleFile,
+    pub checked: Checked,
+    /// The plugins by their name in the rule file, in declaration order.
+    pub plugins: Vec<(String, Arc<scoreline_plugins::Plugin>)>,
+    /// The plugin files the rule file declares (found or not), in declaration order.
+    pub plugin_paths: Vec<PathBuf>,
+    /// The ruleset version: a hash of the rule file and its plugins' bytes.
+    pub version: String,
+}
+
+impl Ruleset {
+    /// The checked rule file as a ruleset. `Ok` carries the rendered warnings (maybe empty);
+    /// `Err` the rendered diagnostics, as `check` prints them.
+    pub fn from_checked(path: &Path, file: CheckedFile) -> Result<(Ruleset, String), Failure> {
+        let report = if file.diagnostics.is_empty() {
+            String::new()
+        } else {
             scoreline_syntax::diagnostic::render(&file.diagnostics)
-        );
-    }
-    let (Some(ast), Some(checked)) = (&file.ast, &file.checked) else {
-        return Err(EXIT_ERRORS);
-    };
-    if file.has_errors() {
-        return Err(EXIT_ERRORS);
+        };
+        let has_errors = file.has_errors();
+        let CheckedFile {
+            source,
+            ast,
+            checked,
+            plugins: files,
+            ..
+        } = file;
+        let (Some(ast), Some(checked)) = (ast, checked) else {
+            return Err(Failure::errors(report));
+        };
+        if has_errors {
+            return Err(Failure::errors(report));
+        }
+        let mut plugins = Vec::new();
+        let mut plugin_bytes = Vec::new();
+        let mut plugin_paths = Vec::new();
+        for item in &ast.items {
+            if let Item::Plugin(p) = item {
+                plugin_paths.push(files.path_of(&p.path.value));
+                if let Some(loaded) = files.get(&p.path.value) {
+                    plugins.push((p.name.name.clone(), Arc::clone(&loaded.plugin)));
+                    plugin_bytes.push(loaded.bytes.clone());
+                }
+            }
+        }
+        let byte_refs: Vec<&[u8]> = plugin_bytes.iter().map(Vec::as_slice).collect();
+        let version = scoreline_engine::ruleset_version(source.text.as_bytes(), &byte_refs);
+        Ok((
+            Ruleset {
+                path: path.to_path_buf(),
+                source,
+                ast,
+                checked,
+                plugins,
+                plugin_paths,
+                version,
+            },
+            report,
+        ))
     }
 
-    // The data.
-    let mut request = LoadRequest::new(&contacts);
-    request.events = events.clone();
-    request.options.schema = checked.schema.as_ref();
-    request.options.id_column = id_column;
-    request.options.skip_bad_rows = inputs.skip_bad_rows.is_some();
-    request.options.threads = inputs.threads.unwrap_or(0);
-    let loaded = match scoreline_data::load(&request) {
-        Ok(l) => l,
-        Err(e) => {
-            print_data_problems(&e.problems);
-            if e.more > 0 {
-                eprintln!("… and {} more problems", e.more);
-            }
-            eprintln!(
-                "error: the data has {} problem{}; nothing was scored\n  = help: fix the rows above, or pass `--skip-bad-rows FILE` to set them aside and score the rest",
-                e.count(),
-                if e.count() == 1 { "" } else { "s" }
-            );
-            return Err(EXIT_ERRORS);
+    /// The schema block, if the rule file has one (else the data's types are inferred).
+    pub fn schema(&self) -> Option<&Schema> {
+        self.checked.schema.as_ref()
+    }
+
+    /// Compiles the ruleset against the schema in force. `Err` has the rendered diagnostics.
+    pub fn compile(&self, schema: &Schema) -> Result<scoreline_engine::Plan, Failure> {
+        scoreline_engine::compile(
+            &self.source,
+            &self.ast,
+            &self.checked.symbols,
+            schema,
+            &self.plugins,
+        )
+        .map_err(|d| Failure::errors(scoreline_syntax::diagnostic::render(&d)))
+    }
+
+    /// The name (the plan's header, else the rule file's stem) and version stamped on outputs.
+    pub fn meta(&self, plan: &scoreline_engine::Plan) -> OutputMeta {
+        let name = plan.ruleset().map(str::to_string).unwrap_or_else(|| {
+            self.path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
+        OutputMeta {
+            ruleset: name,
+            version: self.version.clone(),
         }
-    };
-    print_data_problems(&loaded.warnings);
-    if let Some(path) = &inputs.skip_bad_rows {
+    }
+}
+
+/// Reads, checks and readies the rule file of `settings`.
+pub fn load_ruleset(settings: &Settings) -> Result<(Ruleset, String), Failure> {
+    let file =
+        check_rule_file(&settings.ruleset, settings.limits.as_ref()).map_err(Failure::errors)?;
+    Ruleset::from_checked(&settings.ruleset, file)
+}
+
+/// Every data problem, one per line.
+pub fn render_problems(problems: &[DataProblem]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A failed load as `run` prints it: every problem, then what it means.
+pub fn render_load_error(e: &LoadError) -> String {
+    let mut out = render_problems(&e.problems);
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    if e.more > 0 {
+        out.push_str(&format!("… and {} more problems\n", e.more));
+    }
+    out.push_str(&format!(
+        "error: the data has {} problem{}; nothing was scored\n  = help: fix the rows above, or pass `--skip-bad-rows FILE` to set them aside and score the rest",
+        e.count(),
+        if e.count() == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Loads the data files of `settings` against a schema (or inferring one). `Ok` carries the
+/// rendered warnings (maybe empty).
+pub fn load_data(
+    settings: &Settings,
+    schema: Option<&Schema>,
+) -> Result<(scoreline_data::Loaded, String), Failure> {
+    let mut request = LoadRequest::new(&settings.contacts);
+    request.events = settings.events.clone();
+    request.options = settings.load_options(schema);
+    match scoreline_data::load(&request) {
+        Ok(loaded) => {
+            let warnings = render_problems(&loaded.warnings);
+            Ok((loaded, warnings))
+        }
+        Err(e) => Err(Failure::errors(render_load_error(&e))),
+    }
+}
+
+/// Everything `run` and `explain` need: a checked, compiled ruleset and loaded data.
+pub struct Prepared {
+    pub plan: scoreline_engine::Plan,
+    pub dataset: scoreline_data::Dataset,
+    pub as_of_millis: i64,
+    /// The ruleset's name (its header, else the rule file's stem) and version.
+    pub meta: scoreline_data::OutputMeta,
+    /// The contacts file, for messages.
+    pub contacts_path: PathBuf,
+    pub events_count: usize,
+    /// The project's output settings, when a project file was read.
+    pub project: Option<LoadedProject>,
+    /// The plugins by their name in the rule file (for their log lines).
+    pub plugins: Vec<(String, Arc<scoreline_plugins::Plugin>)>,
+}
+
+/// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
+/// compiles the plan. On failure everything wrong has been printed and the exit code is returned.
+pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
+    let settings = resolve(inputs).map_err(Failure::print)?;
+    let (ruleset, warnings) = load_ruleset(&settings).map_err(Failure::print)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    let (loaded, warnings) = load_data(&settings, ruleset.schema()).map_err(Failure::print)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    if let Some(path) = &settings.skip_bad_rows {
         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
             eprintln!(
                 "error: cannot write `{}`: {}",
@@ -203,56 +401,19 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         }
     }
     let dataset = loaded.dataset;
-
-    // The plan, against the schema in force.
-    let mut plugins = Vec::new();
-    let mut plugin_bytes = Vec::new();
-    for item in &ast.items {
-        if let Item::Plugin(p) = item {
-            if let Some(loaded) = file.plugins.get(&p.path.value) {
-                plugins.push((p.name.name.clone(), Arc::clone(&loaded.plugin)));
-                plugin_bytes.push(loaded.bytes.clone());
-            }
-        }
-    }
-    let plan = scoreline_engine::compile(
-        &file.source,
-        ast,
-        &checked.symbols,
-        &dataset.schema,
-        &plugins,
-    )
-    .map_err(|diagnostics| {
-        eprintln!("{}", scoreline_syntax::diagnostic::render(&diagnostics));
-        EXIT_ERRORS
-    })?;
-    let byte_refs: Vec<&[u8]> = plugin_bytes.iter().map(Vec::as_slice).collect();
-    let version = scoreline_engine::ruleset_version(file.source.text.as_bytes(), &byte_refs);
-    let name = plan.ruleset().map(str::to_string).unwrap_or_else(|| {
-        ruleset
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    });
+    let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
+    let meta = ruleset.meta(&plan);
     let events_count = dataset.events.len();
     Ok(Prepared {
         plan,
         dataset,
-        as_of_millis,
-        meta: scoreline_data::OutputMeta {
-            ruleset: name,
-            version,
-        },
-        contacts_path: contacts,
+        as_of_millis: settings.as_of_millis,
+        meta,
+        contacts_path: settings.contacts,
         events_count,
-        project,
+        project: settings.project,
+        plugins: ruleset.plugins.clone(),
     })
-}
-
-fn print_data_problems(problems: &[scoreline_data::DataProblem]) {
-    for p in problems {
-        eprintln!("{p}");
-    }
 }
 
 /// `now`, a date (00:00 UTC) or an RFC 3339 instant, as milliseconds since the epoch.
