@@ -23,6 +23,10 @@ pub enum Command {
     Run(RunArgs),
     /// Show how one contact's scores and segments were reached, clause by clause.
     Explain(ExplainArgs),
+    /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.
+    Test(TestArgs),
+    /// Start a project from a template: rules, sample data, tests and plugins.
+    Init(InitArgs),
 }
 
 /// How diagnostics are printed.
@@ -162,4 +166,42 @@ impl InputArgs {
             threads: self.threads,
         }
     }
+}
+
+/// Formats of `test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// For people: each failure with expected and actual values and the explanation.
+    Text,
+    /// One JSON object with every file, case and failure, for tools.
+    Json,
+}
+
+/// `scoreline test`
+#[derive(Debug, Args)]
+pub struct TestArgs {
+    /// Test files or folders (folders are searched for `*.test.yaml`). Default: the current folder.
+    pub paths: Vec<std::path::PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = TestFormat::Text)]
+    pub format: TestFormat,
+    /// Also write a JUnit XML report to this file, for CI.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<std::path::PathBuf>,
+    /// List the rules, `each` clauses and segment arms that no case fired.
+    #[arg(long)]
+    pub coverage: bool,
+    /// Fail (exit 1) when coverage is below this percentage (implies `--coverage`).
+    #[arg(long, value_name = "PCT")]
+    pub min_coverage: Option<f64>,
+}
+
+/// `scoreline init`
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The folder to create the project in (created if needed).
+    pub dir: std::path::PathBuf,
+    /// The template to start from.
+    #[arg(long, value_enum, default_value_t = crate::commands::init::Template::B2bLeads)]
+    pub template: crate::commands::init::Template,
 }

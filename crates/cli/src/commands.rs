@@ -3,4 +3,6 @@
 pub mod check;
 pub mod explain;
 pub mod fmt;
+pub mod init;
 pub mod run;
+pub mod test;

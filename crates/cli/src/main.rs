@@ -19,6 +19,8 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Test(args) => commands::test::run(args),
+        Command::Init(args) => commands::init::run(args),
     };
     ExitCode::from(code)
 }

@@ -5,6 +5,7 @@
 pub mod output;
 pub mod pipeline;
 pub mod project;
+pub mod ruletest;
 pub mod sources;
 
 /// Exit codes (PRODUCT.md): 0 ok.

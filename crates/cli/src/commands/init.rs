@@ -1,0 +1,264 @@
+//! `scoreline init [--template NAME] DIR`: a new project from one of the example rulesets.
+//! The templates are built into the binary (from `rulesets/` and `plugins/`), so `init`
+//! works wherever scoreline is installed.
+
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use scoreline_syntax::ast::Item;
+
+use crate::args::InitArgs;
+use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+
+/// The project templates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Template {
+    /// B2B lead scoring: profile fit, engagement with decay, hot / warm / cold tiers.
+    B2bLeads,
+    /// E-commerce RFM: recency, frequency and monetary quintiles, named RFM segments.
+    EcommerceRfm,
+    /// Subscription churn: churn and payment risk, retention actions.
+    SubscriptionChurn,
+}
+
+/// A file of a template: its path in the new project and its text.
+type TemplateFile = (&'static str, &'static str);
+
+macro_rules! repo_file {
+    ($path:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../", $path))
+    };
+}
+
+const B2B_LEADS: &[TemplateFile] = &[
+    ("leads.score", repo_file!("rulesets/b2b-leads/leads.score")),
+    (
+        "scoreline.yaml",
+        repo_file!("rulesets/b2b-leads/scoreline.yaml"),
+    ),
+    (
+        "data/contacts.csv",
+        repo_file!("rulesets/b2b-leads/data/contacts.csv"),
+    ),
+    (
+        "data/events.csv",
+        repo_file!("rulesets/b2b-leads/data/events.csv"),
+    ),
+    (
+        "tests/leads.test.yaml",
+        repo_file!("rulesets/b2b-leads/tests/leads.test.yaml"),
+    ),
+];
+
+const ECOMMERCE_RFM: &[TemplateFile] = &[
+    ("rfm.score", repo_file!("rulesets/ecommerce-rfm/rfm.score")),
+    (
+        "scoreline.yaml",
+        repo_file!("rulesets/ecommerce-rfm/scoreline.yaml"),
+    ),
+    (
+        "data/contacts.csv",
+        repo_file!("rulesets/ecommerce-rfm/data/contacts.csv"),
+    ),
+    (
+        "data/events.csv",
+        repo_file!("rulesets/ecommerce-rfm/data/events.csv"),
+    ),
+    (
+        "tests/rfm.test.yaml",
+        repo_file!("rulesets/ecommerce-rfm/tests/rfm.test.yaml"),
+    ),
+];
+
+const SUBSCRIPTION_CHURN: &[TemplateFile] = &[
+    (
+        "churn.score",
+        repo_file!("rulesets/subscription-churn/churn.score"),
+    ),
+    (
+        "scoreline.yaml",
+        repo_file!("rulesets/subscription-churn/scoreline.yaml"),
+    ),
+    (
+        "data/contacts.csv",
+        repo_file!("rulesets/subscription-churn/data/contacts.csv"),
+    ),
+    (
+        "data/events.csv",
+        repo_file!("rulesets/subscription-churn/data/events.csv"),
+    ),
+    (
+        "tests/churn.test.yaml",
+        repo_file!("rulesets/subscription-churn/tests/churn.test.yaml"),
+    ),
+];
+
+/// The example plugins, by file name: a template's rule file may declare any of them.
+const PLUGINS: &[TemplateFile] = &[
+    ("email_domain.rhai", repo_file!("plugins/email_domain.rhai")),
+    (
+        "event_history.rhai",
+        repo_file!("plugins/event_history.rhai"),
+    ),
+    ("job_title.rhai", repo_file!("plugins/job_title.rhai")),
+];
+
+impl Template {
+    fn name(self) -> &'static str {
+        match self {
+            Template::B2bLeads => "b2b-leads",
+            Template::EcommerceRfm => "ecommerce-rfm",
+            Template::SubscriptionChurn => "subscription-churn",
+        }
+    }
+
+    fn files(self) -> &'static [TemplateFile] {
+        match self {
+            Template::B2bLeads => B2B_LEADS,
+            Template::EcommerceRfm => ECOMMERCE_RFM,
+            Template::SubscriptionChurn => SUBSCRIPTION_CHURN,
+        }
+    }
+}
+
+/// The files of a template as they go into the new project: rule files declare their
+/// plugins as `plugins/NAME.rhai`, and those plugins come along.
+fn project_files(template: Template) -> Result<Vec<(String, String)>, String> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut plugins: Vec<&str> = Vec::new();
+    for (path, text) in template.files() {
+        if !path.ends_with(".score") {
+            out.push((path.to_string(), text.to_string()));
+            continue;
+        }
+        let source = std::sync::Arc::new(scoreline_syntax::SourceFile::new(*path, *text));
+        let ast = scoreline_syntax::parse(&source)
+            .map_err(|_| format!("the template's rule file `{path}` does not parse"))?;
+        // Rewrite each plugin path, from the end so that earlier spans stay valid.
+        let mut rewritten = text.to_string();
+        let mut decls: Vec<_> = ast
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Plugin(p) => Some(p),
+                _ => None,
+            })
+            .collect();
+        decls.sort_by_key(|p| std::cmp::Reverse(p.path.span.start));
+        for p in decls {
+            let file = Path::new(&p.path.value)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some((name, _)) = PLUGINS.iter().find(|(n, _)| *n == file) else {
+                return Err(format!(
+                    "the template needs a plugin `{file}` that is not built in"
+                ));
+            };
+            rewritten.replace_range(p.path.span.range(), &format!("\"plugins/{name}\""));
+            if !plugins.contains(name) {
+                plugins.push(name);
+            }
+        }
+        out.push((path.to_string(), rewritten));
+    }
+    for name in plugins {
+        if let Some((_, text)) = PLUGINS.iter().find(|(n, _)| *n == name) {
+            out.push((format!("plugins/{name}"), text.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `scoreline init`.
+pub fn run(args: InitArgs) -> u8 {
+    let dir = args.dir;
+    if dir.exists() && !dir.is_dir() {
+        eprintln!(
+            "error: `{}` is a file, not a folder\n  = help: name a new folder for the project",
+            dir.display()
+        );
+        return EXIT_USAGE;
+    }
+    let files = match project_files(args.template) {
+        Ok(f) => f,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return EXIT_ERRORS;
+        }
+    };
+    let existing: Vec<PathBuf> = files
+        .iter()
+        .map(|(p, _)| dir.join(p))
+        .filter(|p| p.exists())
+        .collect();
+    if let Some(first) = existing.first() {
+        let more = match existing.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        eprintln!(
+            "error: `{}` already exists{more}; nothing was written\n  = help: `init` never overwrites a file: choose a new folder, or move the existing files away",
+            first.display()
+        );
+        return EXIT_USAGE;
+    }
+    for (path, text) in &files {
+        let target = dir.join(path);
+        let written = target
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|_| std::fs::write(&target, text));
+        if let Err(e) = written {
+            eprintln!(
+                "error: cannot write `{}`: {}",
+                target.display(),
+                scoreline_runner::sources::io_reason(&e)
+            );
+            return EXIT_ERRORS;
+        }
+    }
+    let listed: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    println!(
+        "created `{}` from the {} template: {}",
+        dir.display(),
+        args.template.name(),
+        listed.join(", ")
+    );
+    println!();
+    println!("next steps:");
+    println!("  cd {}", shell_word(&dir));
+    println!("  scoreline run      # score the sample data into out/scores.csv");
+    println!("  scoreline test     # run the test cases in tests/");
+    EXIT_OK
+}
+
+/// A path as typed in a shell (quoted when it has spaces or quotes).
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if text
+        .chars()
+        .all(|c| c.is_alphanumeric() || "-_./".contains(c))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_paths_point_into_the_project() {
+        let files = project_files(Template::B2bLeads).unwrap();
+        let rules = &files.iter().find(|(p, _)| p == "leads.score").unwrap().1;
+        assert!(rules.contains("plugin mailbox = \"plugins/email_domain.rhai\""));
+        assert!(!rules.contains("../../plugins"));
+        assert!(files.iter().any(|(p, _)| p == "plugins/email_domain.rhai"));
+        for t in [Template::EcommerceRfm, Template::SubscriptionChurn] {
+            assert!(project_files(t).is_ok());
+        }
+    }
+}
