@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show how one contact's scores and segments were reached, clause by clause.
     Explain(ExplainArgs),
+    /// Score, then rescore whenever the rules, plugins, data or `scoreline.yaml` change.
+    Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.
     Test(TestArgs),
     /// Start a project from a template: rules, sample data, tests and plugins.
@@ -129,6 +131,50 @@ pub struct RunArgs {
     #[arg(long)]
     pub stamp: bool,
     /// Do not fail when plugin calls fail: put their errors in an `errors` column.
+    #[arg(long)]
+    pub allow_plugin_errors: bool,
+}
+
+/// Formats of `watch`'s status lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StatusFormat {
+    /// One line of text per cycle.
+    Text,
+    /// One JSON object per line (NDJSON), for tools.
+    Json,
+}
+
+/// `scoreline watch`
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// Where to write the scores (required, here or in `scoreline.yaml`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Format of the scores (default: from the output file's extension, else csv).
+    #[arg(long = "scores-format", value_enum)]
+    pub scores_format: Option<OutputFormat>,
+    /// Also write every contact's explanation to this file (NDJSON).
+    #[arg(long, value_name = "FILE")]
+    pub explain: Option<PathBuf>,
+    /// Append a line to this file (NDJSON) for every contact whose score or segment changes.
+    #[arg(long, value_name = "FILE")]
+    pub changes: Option<PathBuf>,
+    /// In CSV, record the ruleset as `ruleset` and `ruleset_version` columns.
+    #[arg(long)]
+    pub stamp: bool,
+    /// Format of the status lines.
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
+    /// Check the files by polling, for folders where change events never arrive (network
+    /// drives, some containers).
+    #[arg(long)]
+    pub poll: bool,
+    /// How long (milliseconds) the files must stay quiet before a change is handled.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    pub debounce: u64,
+    /// Do not fail when plugin calls fail: write the scores with those values missing.
     #[arg(long)]
     pub allow_plugin_errors: bool,
 }

@@ -7,6 +7,7 @@ pub mod pipeline;
 pub mod project;
 pub mod ruletest;
 pub mod sources;
+pub mod watch;
 
 /// Exit codes (PRODUCT.md): 0 ok.
 pub const EXIT_OK: u8 = 0;

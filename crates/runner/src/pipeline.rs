@@ -42,25 +42,30 @@ impl CheckedFile {
 pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFile, String> {
     let source = read_source(path).map_err(|e| e.to_string())?;
     let plugins = PluginFiles::new(path, limits.cloned().unwrap_or_default());
+    Ok(check_source(source, plugins))
+}
+
+/// Parses and checks a rule file already read, with the plugins found through `plugins`.
+pub fn check_source(source: Arc<SourceFile>, plugins: PluginFiles) -> CheckedFile {
     match scoreline_syntax::parse(&source) {
-        Err(diagnostics) => Ok(CheckedFile {
+        Err(diagnostics) => CheckedFile {
             source,
             ast: None,
             checked: None,
             diagnostics,
             plugins,
-        }),
+        },
         Ok(ast) => {
             plugins.name_plugins(&ast);
             let checked = check(&source, &ast, &CheckOptions { plugins: &plugins });
             let diagnostics = checked.diagnostics.clone();
-            Ok(CheckedFile {
+            CheckedFile {
                 source,
                 ast: Some(ast),
                 checked: Some(checked),
                 diagnostics,
                 plugins,
-            })
+            }
         }
     }
 }

@@ -107,6 +107,10 @@ pub struct LoadedPlugin {
     pub bytes: Vec<u8>,
 }
 
+/// Compiled plugins by file and by the name the rule file gives them, kept between checks so
+/// that an unchanged plugin is not compiled again.
+pub type PluginCache = HashMap<(PathBuf, String), Arc<LoadedPlugin>>;
+
 /// Finds, reads and compiles the plugins a rule file declares, relative to the rule file.
 /// Compiled plugins are kept so that `check`, `run` and `explain` compile each once.
 pub struct PluginFiles {
@@ -116,6 +120,8 @@ pub struct PluginFiles {
     loaded: Mutex<HashMap<String, Result<Arc<LoadedPlugin>, PluginInfo>>>,
     /// The plugin name each declared path was given in the rule file (for log lines).
     names: Mutex<HashMap<String, String>>,
+    /// Plugins compiled earlier, used instead of reading and compiling the file again.
+    preloaded: PluginCache,
 }
 
 impl PluginFiles {
@@ -129,7 +135,33 @@ impl PluginFiles {
             limits,
             loaded: Mutex::new(HashMap::new()),
             names: Mutex::new(HashMap::new()),
+            preloaded: PluginCache::new(),
         }
+    }
+
+    /// Like [`PluginFiles::new`], reusing plugins compiled earlier (by file and name).
+    pub fn with_compiled(rule_file: &Path, limits: Limits, preloaded: PluginCache) -> PluginFiles {
+        PluginFiles {
+            preloaded,
+            ..PluginFiles::new(rule_file, limits)
+        }
+    }
+
+    /// The plugins that compiled, by file and name, to pass to the next check.
+    pub fn compiled(&self) -> PluginCache {
+        let names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        let loaded = self.loaded.lock().unwrap_or_else(|e| e.into_inner());
+        loaded
+            .iter()
+            .filter_map(|(declared, result)| {
+                let plugin = result.as_ref().ok()?;
+                let name = names
+                    .get(declared)
+                    .cloned()
+                    .unwrap_or_else(|| "plugin".to_string());
+                Some(((self.path_of(declared), name), Arc::clone(plugin)))
+            })
+            .collect()
     }
 
     /// Remembers the names the rule file gives its plugins.
@@ -168,6 +200,10 @@ impl PluginFiles {
             return clone_result(found);
         }
         let path = self.path_of(declared);
+        if let Some(plugin) = self.preloaded.get(&(path.clone(), plugin_name.clone())) {
+            loaded.insert(key, Ok(Arc::clone(plugin)));
+            return Ok(Arc::clone(plugin));
+        }
         let result = match std::fs::read(&path) {
             Err(e) => Err(PluginInfo::NotFound {
                 reason: format!("`{}`: {}", path.display(), io_reason(&e)),

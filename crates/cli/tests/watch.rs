@@ -1,0 +1,451 @@
+//! End-to-end tests of `scoreline watch`: the binary runs on a temporary project and the tests
+//! wait on its status lines (NDJSON on stdout), never on fixed sleeps.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+/// How long to wait for one status line, even on a busy CI machine.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+const RULES: &str = r#"ruleset mini "Mini"
+schema {
+  contact { id: text, industry: text, employees: number? }
+  event page_view { url: text }
+}
+score fit {
+  rule "SaaS" when industry == "SaaS" => +10
+  rule "Big" when employees > 100 => +5
+}
+score engagement {
+  each page_view => +2 max 6
+}
+score total = fit + engagement
+segment tier {
+  "hot" when total >= 15 => "Call"
+  "cold" => "Newsletter"
+}
+"#;
+
+const PROJECT: &str = "ruleset: rules.score
+data:
+  contacts: contacts.csv
+  events: events.csv
+as_of: 2026-11-01
+output:
+  scores: out/scores.csv
+  changes: out/changes.ndjson
+";
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn read(dir: &Path, name: &str) -> String {
+    std::fs::read_to_string(dir.join(name)).unwrap_or_default()
+}
+
+fn project() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    write(dir, "scoreline.yaml", PROJECT);
+    write(dir, "rules.score", RULES);
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,Retail,\nc,SaaS,50\n",
+    );
+    write(
+        dir,
+        "events.csv",
+        "contact_id,type,at,url\na,page_view,2026-10-01,/pricing\na,page_view,2026-10-02,/blog\nc,page_view,2026-12-01,/future\n",
+    );
+    tmp
+}
+
+/// A running `scoreline watch --format json`.
+struct Watch {
+    child: Child,
+    statuses: Receiver<Value>,
+    stderr: Arc<Mutex<String>>,
+    dir: PathBuf,
+}
+
+impl Watch {
+    fn start(dir: &Path) -> Watch {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+            .args(["watch", "--format", "json"])
+            .current_dir(dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let (tx, statuses) = mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let value: Value = serde_json::from_str(&line)
+                    .unwrap_or_else(|e| panic!("status line is not JSON ({e}): {line}"));
+                if tx.send(value).is_err() {
+                    break;
+                }
+            }
+        });
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let err = child.stderr.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        });
+        let watch = Watch {
+            child,
+            statuses,
+            stderr,
+            dir: dir.to_path_buf(),
+        };
+        let first = watch.next();
+        assert_eq!(first["changed"], serde_json::json!(["start"]), "{first}");
+        assert_eq!(first["outcome"], "rescored", "{first}\n{}", watch.stderr());
+        // The watch is set up right after the first status; wait for its announcement.
+        watch.wait_stderr("watching ");
+        watch
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn wait_stderr(&self, text: &str) {
+        let deadline = std::time::Instant::now() + PATIENCE;
+        while !self.stderr().contains(text) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no `{text}` on stderr:\n{}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The next status line.
+    fn next(&self) -> Value {
+        self.statuses.recv_timeout(PATIENCE).unwrap_or_else(|_| {
+            panic!(
+                "no status line within {PATIENCE:?}; stderr:\n{}",
+                self.stderr()
+            )
+        })
+    }
+
+    /// The next status line about `file`.
+    fn next_about(&self, file: &str) -> Value {
+        loop {
+            let status = self.next();
+            if status["changed"].as_array().is_some_and(|c| {
+                c.iter()
+                    .any(|f| f.as_str().is_some_and(|f| f.ends_with(file)))
+            }) {
+                return status;
+            }
+        }
+    }
+
+    /// SIGTERM; the runner must exit 0 and leave no temporary file.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(killed.success());
+        let deadline = std::time::Instant::now() + PATIENCE;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the runner did not stop"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(0), "stderr:\n{}", self.stderr());
+        for dir in [self.dir.clone(), self.dir.join("out")] {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+                assert!(!name.ends_with(".tmp"), "temporary file left: {name}");
+            }
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn edits_renames_deletions_and_recreations_are_picked_up() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+    assert!(read(dir, "out/scores.csv").contains("a,15,4,19,hot,Call"));
+
+    // In place.
+    write(dir, "rules.score", &RULES.replace("=> +10", "=> +20"));
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["score_changed"], 2, "{s}");
+    assert_eq!(s["segment_changed"], 1, "{s}");
+    assert_eq!(
+        s["moves"],
+        serde_json::json!([{"segment": "tier", "from": "cold", "to": "hot", "count": 1}])
+    );
+    assert!(read(dir, "out/scores.csv").contains("c,20,0,20,hot,Call"));
+
+    // Save by rename, with an editor's swap file and vim's probe file around it.
+    write(dir, ".rules.score.swp", "swap");
+    write(dir, "4913", "");
+    write(dir, "rules.score.new", &RULES.replace("=> +10", "=> +30"));
+    std::fs::rename(dir.join("rules.score.new"), dir.join("rules.score")).unwrap();
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("c,30,0,30,hot,Call"));
+
+    // Deleted: the last good state stays.
+    let before = read(dir, "out/scores.csv");
+    std::fs::remove_file(dir.join("rules.score")).unwrap();
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), before);
+
+    // Recreated.
+    write(dir, "rules.score", &RULES.replace("=> +10", "=> +40"));
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("c,40,0,40,hot,Call"));
+
+    // A comment changes nothing.
+    write(
+        dir,
+        "rules.score",
+        &format!("# tuned\n{}", RULES.replace("=> +10", "=> +40")),
+    );
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "unchanged", "{s}");
+    watch.stop();
+}
+
+#[test]
+fn a_bad_edit_keeps_the_last_good_state_until_fixed() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+    let good = read(dir, "out/scores.csv");
+    let bad = RULES.replace("industry == \"SaaS\"", "industy == \"SaaS\"");
+    write(dir, "rules.score", &bad);
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), good, "outputs untouched");
+
+    // The diagnostics are exactly those of `scoreline check`.
+    let check = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(["check", "rules.score"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let check = String::from_utf8_lossy(&check.stderr);
+    let diagnostics = check.rsplit_once("checked ").unwrap().0.trim_end();
+    assert!(diagnostics.contains("industy"), "{check}");
+    // Standard error is read by another thread: wait for the whole report.
+    watch.wait_stderr(diagnostics);
+
+    // A data change meanwhile is scored with the last good rules.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("b,10,0,10,cold,Newsletter"));
+
+    // The fix picks up from there.
+    write(dir, "rules.score", &RULES.replace("=> +10", "=> +11"));
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("b,11,0,11,cold,Newsletter"));
+    watch.stop();
+}
+
+#[test]
+fn a_burst_of_saves_rescores_once_or_twice() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+    for i in 1..=50 {
+        write(
+            dir,
+            "rules.score",
+            &RULES.replace("=> +10", &format!("=> +{i}")),
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // A later change to another file marks the end of the burst's statuses.
+    let mut rescores = 0;
+    let mut sentinel_sent = false;
+    loop {
+        let s = watch.next();
+        let changed = s["changed"].to_string();
+        if changed.contains("rules.score") {
+            assert_eq!(s["outcome"], "rescored", "{s}");
+            rescores += 1;
+            if !sentinel_sent && read(dir, "out/scores.csv").contains("c,50,0,50,hot,Call") {
+                sentinel_sent = true;
+                write(
+                    dir,
+                    "contacts.csv",
+                    "id,industry,employees\na,SaaS,500\nb,Retail,\nc,SaaS,51\n",
+                );
+            }
+        } else if changed.contains("contacts.csv") {
+            break;
+        }
+    }
+    assert!(
+        (1..=2).contains(&rescores),
+        "{rescores} rescores for one burst"
+    );
+    watch.stop();
+}
+
+#[test]
+fn data_and_plugin_edits_feed_the_change_log() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+
+    // A data edit.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["score_changed"], 1, "{s}");
+    let feed = read(dir, "out/changes.ndjson");
+    let lines: Vec<Value> = feed
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "{feed}");
+    assert_eq!(lines[0]["id"], "b");
+    assert_eq!(
+        lines[0]["before"],
+        serde_json::json!({"fit": 0, "engagement": 0, "total": 0, "tier": "cold"})
+    );
+    assert_eq!(
+        lines[0]["after"],
+        serde_json::json!({"fit": 10, "engagement": 0, "total": 10, "tier": "cold"})
+    );
+    assert_eq!(lines[0]["ruleset_version"], s["ruleset_version"]);
+    assert_eq!(lines[0]["as_of"], "2026-11-01T00:00:00Z");
+    assert!(lines[0]["time"].as_str().unwrap().starts_with("20"));
+
+    // A plugin added to the rule file is watched.
+    write(
+        dir,
+        "bonus.rhai",
+        "fn bonus(industry) { if industry == \"SaaS\" { 1 } else { 0 } }\n",
+    );
+    let with_plugin = RULES.replace(
+        "score fit {",
+        "plugin p = \"bonus.rhai\"\nscore fit {\n  rule \"Bonus\" when p.bonus(industry) > 0 => +1",
+    );
+    write(dir, "rules.score", &with_plugin);
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+    assert_eq!(s["score_changed"], 3, "{s}");
+    write(dir, "bonus.rhai", "fn bonus(industry) { 0 }\n");
+    let s = watch.next_about("bonus.rhai");
+    assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+    assert_eq!(s["score_changed"], 3, "{s}");
+    assert!(read(dir, "out/scores.csv").contains("b,10,0,10,cold,Newsletter"));
+
+    // Removed from the rule file: no longer watched.
+    write(dir, "rules.score", RULES);
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    write(dir, "bonus.rhai", "fn bonus(industry) { 5 }\n");
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,Retail,\nc,SaaS,50\n",
+    );
+    let s = watch.next();
+    assert_eq!(s["changed"], serde_json::json!(["contacts.csv"]), "{s}");
+    // 1 (b) + 3 (plugin added) + 3 (plugin edited) + 0 (plugin removed) + 1 (b again).
+    assert_eq!(read(dir, "out/changes.ndjson").lines().count(), 8);
+    watch.stop();
+}
+
+#[test]
+fn appended_events_rescore_incrementally_like_a_full_run() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+    let full_run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+            .args(["run", "--out", name])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        read(dir, name)
+    };
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("events.csv"))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+
+    append("b,page_view,2026-10-05,/pricing\nb,page_view,2026-09-01,/docs\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(s["rescored"], 1, "{s}");
+    assert_eq!(s["score_changed"], 1, "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full1.csv"));
+
+    // Same time as an existing event, and a contact with events after the as-of.
+    append("a,page_view,2026-10-01,/again\nc,page_view,2026-10-20,/now\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(s["rescored"], 2, "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full2.csv"));
+
+    // An event for an unknown contact cannot be added incrementally: a full load reports it.
+    append("zz,page_view,2026-10-20,/who\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    watch.wait_stderr("zz");
+    watch.stop();
+}

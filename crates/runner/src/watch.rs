@@ -1,0 +1,899 @@
+//! `scoreline watch`: a full run, then a watch on the rule file, its plugins, the data files
+//! and `scoreline.yaml`; each change reloads only what changed, rescores, writes the outputs
+//! atomically and prints one status line. A change that fails keeps the last good state.
+
+pub mod changes;
+pub mod files;
+pub mod incremental;
+pub mod status;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use scoreline_data::{Dataset, OutputMeta, Source};
+use scoreline_engine::{Evaluation, Plan};
+use scoreline_syntax::ast::{Item, RuleFile};
+use scoreline_syntax::SourceFile;
+
+use crate::output::{write_explanations, write_scores, OutputFlags, Outputs};
+use crate::pipeline::{
+    check_source, parse_as_of, render_load_error, render_problems, resolve, Ruleset, Settings,
+};
+use crate::sources::{io_reason, read_source, PluginCache, PluginFiles};
+use crate::{Inputs, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+
+use changes::{Columns, FeedStamp};
+use files::{path_key, FileRole, FolderWatch, Message, WatchedFiles};
+use status::{Move, Outcome, Status};
+
+/// How `scoreline watch` runs.
+#[derive(Debug, Clone)]
+pub struct WatchOptions {
+    pub inputs: Inputs,
+    pub outputs: OutputFlags,
+    /// Status lines as NDJSON instead of text.
+    pub json_status: bool,
+    /// Poll the files instead of waiting for the system's change events.
+    pub poll: bool,
+    /// How long a file must stay quiet before its change is handled.
+    pub debounce: Duration,
+    /// Write the scores even when plugin calls fail (their values missing).
+    pub allow_plugin_errors: bool,
+}
+
+impl Default for WatchOptions {
+    fn default() -> Self {
+        WatchOptions {
+            inputs: Inputs::default(),
+            outputs: OutputFlags::default(),
+            json_status: false,
+            poll: false,
+            debounce: Duration::from_millis(50),
+            allow_plugin_errors: false,
+        }
+    }
+}
+
+/// Runs the watcher until Ctrl-C or SIGTERM; returns the exit code (0 after a clean stop,
+/// 2 when the command line or the project file leaves nothing to watch).
+pub fn watch(options: WatchOptions) -> u8 {
+    let settings = match resolve(&options.inputs) {
+        Ok(s) => s,
+        Err(f) => return f.print(),
+    };
+    let outputs = Outputs::resolve(&options.outputs, settings.project.as_ref());
+    if outputs.scores.is_none() {
+        eprintln!("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
+        return EXIT_USAGE;
+    }
+    let (tx, rx) = mpsc::channel();
+    if let Err(message) = stop_on_signals(tx.clone()) {
+        eprintln!("warning: {message}");
+    }
+    let mut folder_watch = match FolderWatch::start(tx, options.debounce, options.poll) {
+        Ok(w) => w,
+        Err(message) => {
+            eprintln!("error: cannot watch the files: {message}");
+            return EXIT_ERRORS;
+        }
+    };
+    let quiet = options.debounce.max(Duration::from_millis(10));
+    let mut runner = Runner::new(options, settings, outputs);
+    runner.cycle(Change::everything(), vec!["start".into()], Instant::now());
+    runner.rewatch(&mut folder_watch);
+    eprintln!(
+        "watching {} file{} (Ctrl-C to stop)",
+        runner.files.len(),
+        if runner.files.len() == 1 { "" } else { "s" }
+    );
+    'outer: while let Ok(first) = rx.recv() {
+        let noticed = Instant::now();
+        let mut batch = Batch::default();
+        if !batch.add(first) {
+            break;
+        }
+        // Editors and tools save in bursts: wait until the files are quiet.
+        loop {
+            match rx.recv_timeout(quiet) {
+                Ok(message) => {
+                    if !batch.add(message) {
+                        break 'outer;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => break 'outer,
+            }
+        }
+        let (change, names) = runner.classify(&batch);
+        if change.is_empty() {
+            continue;
+        }
+        runner.cycle(change, names, noticed);
+        runner.rewatch(&mut folder_watch);
+    }
+    folder_watch.stop();
+    EXIT_OK
+}
+
+/// Sends [`Message::Stop`] on Ctrl-C (SIGINT) and SIGTERM, so that the runner finishes the
+/// cycle under way (no half-written output, no temporary file) and exits 0.
+#[cfg(unix)]
+fn stop_on_signals(tx: Sender<Message>) -> Result<(), String> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot handle Ctrl-C: {}", io_reason(&e)))?;
+    std::thread::Builder::new()
+        .name("scoreline signals".into())
+        .spawn(move || {
+            if signals.forever().next().is_some() {
+                let _ = tx.send(Message::Stop);
+            }
+        })
+        .map_err(|e| format!("cannot handle Ctrl-C: {}", io_reason(&e)))?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn stop_on_signals(_tx: Sender<Message>) -> Result<(), String> {
+    Ok(())
+}
+
+/// Messages gathered during one quiet period.
+#[derive(Default)]
+struct Batch {
+    paths: Vec<PathBuf>,
+    rescan: bool,
+}
+
+impl Batch {
+    /// Adds a message; `false` means stop.
+    fn add(&mut self, message: Message) -> bool {
+        match message {
+            Message::Paths(p) => self.paths.extend(p),
+            Message::Rescan => self.rescan = true,
+            Message::Problem(p) => eprintln!("warning: {p}"),
+            Message::Stop => return false,
+        }
+        true
+    }
+}
+
+/// What changed in one cycle.
+#[derive(Debug, Default, Clone)]
+struct Change {
+    /// Re-read everything (the first run, a rescan, new settings).
+    all: bool,
+    project: bool,
+    rules: bool,
+    /// Plugin files, by key.
+    plugins: BTreeSet<PathBuf>,
+    /// Data files: 0 is the contacts file, `i + 1` the events file `i`.
+    data: BTreeSet<usize>,
+}
+
+impl Change {
+    fn everything() -> Change {
+        Change {
+            all: true,
+            ..Change::default()
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.all && !self.project && !self.rules && self.plugins.is_empty() && self.data.is_empty()
+    }
+}
+
+/// The state in force: the last ruleset, data and outputs that were good.
+struct Good {
+    ruleset: Arc<Ruleset>,
+    /// The rule file's meaning (its tree without positions or comments) and its plugins' bytes.
+    fingerprint: String,
+    plan: Arc<Plan>,
+    columns: Columns,
+    meta: OutputMeta,
+    dataset: Arc<Dataset>,
+    evaluation: Evaluation,
+    as_of_millis: i64,
+    /// Every contact's id as a source, for loading appended events (built on first use).
+    ids: Option<Source>,
+}
+
+struct Runner {
+    options: WatchOptions,
+    settings: Settings,
+    outputs: Outputs,
+    files: WatchedFiles,
+    /// The plugin files the rule file declared when it last parsed.
+    plugin_paths: Vec<PathBuf>,
+    plugins: PluginCache,
+    /// The rule file as last read.
+    rule_source: Option<Arc<SourceFile>>,
+    /// The data files as last read (contacts first); `None` when unreadable or not read yet.
+    sources: Vec<Option<Source>>,
+    /// Whether the data set in force was loaded from exactly `sources`.
+    data_synced: bool,
+    good: Option<Good>,
+}
+
+/// A cycle that did not apply: its report has been printed.
+struct NotApplied;
+
+impl Runner {
+    fn new(options: WatchOptions, settings: Settings, outputs: Outputs) -> Runner {
+        let mut runner = Runner {
+            options,
+            sources: vec![None; 1 + settings.events.len()],
+            settings,
+            outputs,
+            files: WatchedFiles::default(),
+            plugin_paths: Vec::new(),
+            plugins: PluginCache::new(),
+            rule_source: None,
+            data_synced: false,
+            good: None,
+        };
+        runner.track_files();
+        runner
+    }
+
+    fn track_files(&mut self) {
+        let mut files = WatchedFiles::default();
+        if let Some(p) = self.settings.project_file() {
+            files.add(&p, FileRole::Project);
+        }
+        files.add(&self.settings.ruleset, FileRole::Rules);
+        for p in &self.plugin_paths {
+            files.add(p, FileRole::Plugin);
+        }
+        files.add(&self.settings.contacts, FileRole::Contacts);
+        for (i, e) in self.settings.events.iter().enumerate() {
+            files.add(e, FileRole::Events(i));
+        }
+        self.files = files;
+    }
+
+    fn rewatch(&mut self, watch: &mut FolderWatch) {
+        self.track_files();
+        for problem in watch.set_folders(self.files.folders()) {
+            eprintln!("{problem}");
+        }
+    }
+
+    /// The change a batch of events stands for, and the names of the files concerned.
+    fn classify(&self, batch: &Batch) -> (Change, Vec<String>) {
+        if batch.rescan {
+            return (Change::everything(), vec!["(every file)".into()]);
+        }
+        let mut change = Change::default();
+        let mut names = Vec::new();
+        for path in &batch.paths {
+            let Some((role, name)) = self.files.get(path) else {
+                continue;
+            };
+            match role {
+                FileRole::Project => change.project = true,
+                FileRole::Rules => change.rules = true,
+                FileRole::Plugin => {
+                    change.plugins.insert(path.clone());
+                }
+                FileRole::Contacts => {
+                    change.data.insert(0);
+                }
+                FileRole::Events(i) => {
+                    change.data.insert(i + 1);
+                }
+            }
+            if !names.contains(name) {
+                names.push(name.clone());
+            }
+        }
+        (change, names)
+    }
+
+    /// Handles one change and prints its status line.
+    fn cycle(&mut self, change: Change, names: Vec<String>, noticed: Instant) {
+        let status = match self.apply(change, noticed) {
+            Ok(mut status) => {
+                status.changed = names;
+                status
+            }
+            Err(NotApplied) => Status {
+                time: now_text(),
+                changed: names,
+                outcome: Outcome::Failed,
+                incremental: false,
+                ms: noticed.elapsed().as_millis() as u64,
+                contacts: self.good.as_ref().map_or(0, |g| g.evaluation.len()),
+                rescored: 0,
+                score_changed: 0,
+                segment_changed: 0,
+                moves: Vec::new(),
+                ruleset_version: self
+                    .good
+                    .as_ref()
+                    .map(|g| g.meta.version.clone())
+                    .unwrap_or_default(),
+                feed_lines: 0,
+            },
+        };
+        let line = if self.options.json_status {
+            status.json()
+        } else {
+            status.human()
+        };
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    fn unchanged(&self, noticed: Instant) -> Status {
+        let good = self.good.as_ref();
+        Status {
+            time: now_text(),
+            changed: Vec::new(),
+            outcome: Outcome::Unchanged,
+            incremental: false,
+            ms: noticed.elapsed().as_millis() as u64,
+            contacts: good.map_or(0, |g| g.evaluation.len()),
+            rescored: 0,
+            score_changed: 0,
+            segment_changed: 0,
+            moves: Vec::new(),
+            ruleset_version: good.map(|g| g.meta.version.clone()).unwrap_or_default(),
+            feed_lines: 0,
+        }
+    }
+
+    fn apply(&mut self, mut change: Change, noticed: Instant) -> Result<Status, NotApplied> {
+        // 1. The project file: new settings mean re-reading everything.
+        if change.project && !change.all {
+            let settings = resolve(&self.options.inputs).map_err(|f| {
+                f.print();
+                NotApplied
+            })?;
+            let outputs = Outputs::resolve(&self.options.outputs, settings.project.as_ref());
+            if outputs.scores.is_none() {
+                eprintln!("error: `scoreline.yaml` no longer names a scores file\n  = help: set `output: scores:`, or pass `--out FILE`");
+                return Err(NotApplied);
+            }
+            if !same_settings(&settings, &self.settings) || outputs != self.outputs {
+                self.settings = settings;
+                self.outputs = outputs;
+                change.all = true;
+            }
+        }
+        if change.all {
+            self.plugins.clear();
+            self.rule_source = None;
+            self.sources = vec![None; 1 + self.settings.events.len()];
+            self.data_synced = false;
+        }
+
+        // 2. The rule file and its plugins.
+        let mut recheck = change.all || change.rules || self.rule_source.is_none();
+        for key in &change.plugins {
+            let before = self.plugins.len();
+            let current = std::fs::read(key).ok();
+            self.plugins.retain(|(path, _), plugin| {
+                path_key(path) != *key || current.as_deref() == Some(&plugin.bytes[..])
+            });
+            // A plugin that failed before is not in the cache: check again in any case.
+            if self.plugins.len() != before || self.plugin_paths.iter().any(|p| path_key(p) == *key)
+            {
+                recheck = true;
+            }
+        }
+        if change.rules || self.rule_source.is_none() {
+            match read_source(&self.settings.ruleset) {
+                Ok(source) => self.rule_source = Some(source),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Err(NotApplied);
+                }
+            }
+        }
+        let candidate = if recheck {
+            let source = self.rule_source.clone().ok_or(NotApplied)?;
+            let files = PluginFiles::with_compiled(
+                &self.settings.ruleset,
+                self.settings.limits.clone().unwrap_or_default(),
+                self.plugins.clone(),
+            );
+            let checked = check_source(source, files);
+            if let Some(ast) = &checked.ast {
+                self.plugin_paths = plugin_paths(ast, &checked.plugins);
+            }
+            self.plugins = checked.plugins.compiled();
+            let (ruleset, warnings) = Ruleset::from_checked(&self.settings.ruleset, checked)
+                .map_err(|f| {
+                    f.print();
+                    NotApplied
+                })?;
+            if !warnings.is_empty() {
+                eprintln!("{warnings}");
+            }
+            let fingerprint = fingerprint(&ruleset, &self.plugins);
+            Some((ruleset, fingerprint))
+        } else {
+            None
+        };
+        let rules_changed = match (&candidate, &self.good) {
+            (Some((_, f)), Some(good)) => *f != good.fingerprint,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+
+        // 3. The data files: read the ones that changed, keep the ones whose bytes differ.
+        let wanted: Vec<usize> = if change.all {
+            (0..self.sources.len()).collect()
+        } else {
+            change.data.iter().copied().collect()
+        };
+        let mut changed_data = BTreeSet::new();
+        let mut previous: Vec<(usize, Option<Source>)> = Vec::new();
+        let mut unreadable = Vec::new();
+        for i in wanted {
+            let path = self.data_path(i).to_path_buf();
+            match Source::read(&path) {
+                Ok(source) => {
+                    let same = self.sources[i]
+                        .as_ref()
+                        .is_some_and(|old| old.bytes == source.bytes);
+                    if !same {
+                        changed_data.insert(i);
+                        previous.push((i, self.sources[i].replace(source)));
+                    }
+                }
+                Err(problem) => {
+                    unreadable.push(problem);
+                    self.sources[i] = None;
+                    self.data_synced = false;
+                }
+            }
+        }
+        if !unreadable.is_empty() {
+            eprintln!("{}", render_problems(&unreadable));
+            return Err(NotApplied);
+        }
+        if !changed_data.is_empty() {
+            self.data_synced = false;
+        }
+        let schema_changed = match (&candidate, &self.good) {
+            (Some((r, _)), Some(good)) => r.schema() != good.ruleset.schema(),
+            _ => false,
+        };
+        if self.good.is_some() && !rules_changed && changed_data.is_empty() && !change.all {
+            return Ok(self.unchanged(noticed));
+        }
+
+        // 4. Only events appended to the last events file: rescore the contacts concerned.
+        if !rules_changed && !schema_changed && changed_data.len() == 1 {
+            if let Some(status) = self.try_incremental(&previous, noticed) {
+                return Ok(status);
+            }
+        }
+
+        // 5. A full rescore with whatever is new.
+        let good = self.good.take();
+        let result = self.full(good, candidate, &changed_data, change.all, noticed);
+        match result {
+            Ok((status, good)) => {
+                self.good = Some(good);
+                self.data_synced = true;
+                Ok(status)
+            }
+            Err(good) => {
+                self.good = *good;
+                Err(NotApplied)
+            }
+        }
+    }
+
+    fn data_path(&self, i: usize) -> &Path {
+        if i == 0 {
+            &self.settings.contacts
+        } else {
+            &self.settings.events[i - 1]
+        }
+    }
+
+    /// Rescores with the new ruleset and/or data. On failure the state in force is given back.
+    fn full(
+        &mut self,
+        good: Option<Good>,
+        candidate: Option<(Ruleset, String)>,
+        changed_data: &BTreeSet<usize>,
+        all: bool,
+        noticed: Instant,
+    ) -> Result<(Status, Good), Box<Option<Good>>> {
+        let rules_new = candidate.is_some();
+        let Some((ruleset, fingerprint)) = candidate.map(|(r, f)| (Arc::new(r), f)).or_else(|| {
+            good.as_ref()
+                .map(|g| (Arc::clone(&g.ruleset), g.fingerprint.clone()))
+        }) else {
+            return Err(Box::new(good));
+        };
+        // The data: loaded again (from the bytes in memory) when a file or the schema changed.
+        let reload = all
+            || !changed_data.is_empty()
+            || good.is_none()
+            || good
+                .as_ref()
+                .is_some_and(|g| g.ruleset.schema() != ruleset.schema());
+        let (dataset, mut ids) = if reload {
+            let (Some(contacts), events) = (
+                self.sources[0].as_ref(),
+                self.sources[1..]
+                    .iter()
+                    .flatten()
+                    .cloned()
+                    .collect::<Vec<_>>(),
+            ) else {
+                return Err(Box::new(good));
+            };
+            let options = self.settings.load_options(ruleset.schema());
+            match scoreline_data::load_sources(contacts, &events, &options) {
+                Ok(loaded) => {
+                    if !loaded.warnings.is_empty() {
+                        eprintln!("{}", render_problems(&loaded.warnings));
+                    }
+                    if let Some(path) = &self.settings.skip_bad_rows {
+                        if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
+                            eprintln!(
+                                "error: cannot write `{}`: {}",
+                                path.display(),
+                                io_reason(&e)
+                            );
+                            return Err(Box::new(good));
+                        }
+                    }
+                    (Arc::new(loaded.dataset), None)
+                }
+                Err(e) => {
+                    eprintln!("{}", render_load_error(&e));
+                    return Err(Box::new(good));
+                }
+            }
+        } else {
+            let Some(g) = good.as_ref() else {
+                return Err(Box::new(good));
+            };
+            (Arc::clone(&g.dataset), g.ids.clone())
+        };
+        if reload {
+            ids = None;
+        }
+        let reuse_plan = good
+            .as_ref()
+            .filter(|g| !rules_new && g.dataset.schema == dataset.schema)
+            .map(|g| Arc::clone(&g.plan));
+        let plan = match reuse_plan {
+            Some(p) => p,
+            None => match ruleset.compile(&dataset.schema) {
+                Ok(p) => Arc::new(p),
+                Err(f) => {
+                    f.print();
+                    return Err(Box::new(good));
+                }
+            },
+        };
+        let as_of_millis = match parse_as_of(&self.settings.as_of_text) {
+            Ok(ms) => ms,
+            Err(m) => {
+                eprintln!("{m}");
+                return Err(Box::new(good));
+            }
+        };
+        let parallel = self.settings.threads != Some(1);
+        let (evaluation, explanations) = if self.outputs.explain.is_some() {
+            let (e, x) = plan.evaluate_with_explanations(&dataset, as_of_millis, parallel);
+            (e, Some(x))
+        } else {
+            (plan.evaluate(&dataset, as_of_millis, parallel), None)
+        };
+        flush_plugin_logs(&ruleset);
+        if !evaluation.plugin_errors.is_empty() {
+            report_plugin_errors(&evaluation);
+            if !self.options.allow_plugin_errors {
+                eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
+                return Err(Box::new(good));
+            }
+        }
+        let meta = ruleset.meta(&plan);
+        let columns = Columns::new(
+            &plan.score_names(),
+            &plan.segment_names(),
+            &evaluation.columns,
+        );
+        let rescored = evaluation.len();
+        let new = Good {
+            ruleset,
+            fingerprint,
+            plan,
+            columns,
+            meta,
+            dataset,
+            evaluation,
+            as_of_millis,
+            ids,
+        };
+        let before = good.as_ref().map(|g| (&g.evaluation, &g.columns));
+        match self.publish(
+            before,
+            &new,
+            explanations.as_deref(),
+            false,
+            rescored,
+            noticed,
+        ) {
+            Ok(status) => Ok((status, new)),
+            Err(()) => Err(Box::new(good)),
+        }
+    }
+
+    /// Events appended to the last events file only: load the new lines, add them, rescore
+    /// the contacts they concern. `None` when the change does not qualify (then a full rescore).
+    fn try_incremental(
+        &mut self,
+        previous: &[(usize, Option<Source>)],
+        noticed: Instant,
+    ) -> Option<Status> {
+        let [(i, Some(old))] = previous else {
+            return None;
+        };
+        let last = self.sources.len() - 1;
+        if *i != last || *i == 0 || self.outputs.explain.is_some() {
+            return None;
+        }
+        if self.settings.skip_bad_rows.is_some() {
+            return None;
+        }
+        let mut good = self.good.take()?;
+        let result = self.incremental(&mut good, old, *i, noticed);
+        self.good = Some(good);
+        result
+    }
+
+    fn incremental(
+        &mut self,
+        good: &mut Good,
+        old: &Source,
+        i: usize,
+        noticed: Instant,
+    ) -> Option<Status> {
+        if good.plan.has_population_functions() || !good.evaluation.plugin_errors.is_empty() {
+            return None;
+        }
+        let new = self.sources[i].as_ref()?;
+        let tail = incremental::appended_tail(&old.bytes, &new.bytes)?;
+        let tail = incremental::tail_source(old, tail)?;
+        if good.ids.is_none() {
+            good.ids = Some(incremental::ids_source(
+                &good.dataset,
+                &self.settings.id_column,
+            ));
+        }
+        let added = incremental::load_tail(
+            good.ids.as_ref()?,
+            &tail,
+            &good.dataset.schema.events,
+            &self.settings.id_column,
+            self.settings.threads.unwrap_or(0),
+        )?;
+        let dataset = Arc::make_mut(&mut good.dataset);
+        let rows = incremental::merge(&mut dataset.events, &added);
+        // From here the data set in force holds the new events.
+        self.data_synced = true;
+        let sub = incremental::subset(dataset, &rows);
+        let parallel = self.settings.threads != Some(1);
+        let scored = good.plan.evaluate(&sub, good.as_of_millis, parallel);
+        flush_plugin_logs(&good.ruleset);
+        if !scored.plugin_errors.is_empty() {
+            // A full rescore of the data set in force reports the errors the usual way.
+            return None;
+        }
+        let before = good.evaluation.clone();
+        incremental::patch(&mut good.evaluation, &rows, &scored);
+        match self.publish(
+            Some((&before, &good.columns)),
+            good,
+            None,
+            true,
+            rows.len(),
+            noticed,
+        ) {
+            Ok(status) => Some(status),
+            Err(()) => {
+                // Outputs untouched: the scores in force stay those written last.
+                good.evaluation = before;
+                Some(self.failed_status(noticed))
+            }
+        }
+    }
+
+    fn failed_status(&self, noticed: Instant) -> Status {
+        let mut s = self.unchanged(noticed);
+        s.outcome = Outcome::Failed;
+        s
+    }
+
+    /// Writes the outputs of `new`, appends the change feed, and builds the status.
+    fn publish(
+        &self,
+        before: Option<(&Evaluation, &Columns)>,
+        new: &Good,
+        explanations: Option<&[scoreline_engine::Explanation]>,
+        incremental: bool,
+        rescored: usize,
+        noticed: Instant,
+    ) -> Result<Status, ()> {
+        let time = now_text();
+        let as_of = scoreline_data::format_date(new.as_of_millis);
+        let feed_path = self.outputs.changes.as_ref();
+        let diff = before.map(|(evaluation, columns)| {
+            changes::diff(
+                evaluation,
+                columns,
+                &new.evaluation,
+                &new.columns,
+                &FeedStamp {
+                    version: &new.meta.version,
+                    as_of: &as_of,
+                    time: &time,
+                },
+                feed_path.is_some(),
+            )
+        });
+        let scores = self.outputs.scores.as_deref();
+        if let Err(m) = write_scores(
+            &new.meta,
+            &new.evaluation,
+            scores,
+            self.outputs.format,
+            self.outputs.stamp,
+        ) {
+            eprintln!("{m}");
+            return Err(());
+        }
+        if let (Some(path), Some(x)) = (&self.outputs.explain, explanations) {
+            if let Err(m) = write_explanations(path, x) {
+                eprintln!("{m}");
+                return Err(());
+            }
+        }
+        let mut feed_lines = 0;
+        if let (Some(path), Some(d)) = (feed_path, &diff) {
+            if let Err(m) = crate::output::create_parent(path) {
+                eprintln!("{m}");
+                return Err(());
+            }
+            if let Err(e) = changes::append_feed(path, &d.feed) {
+                eprintln!(
+                    "error: cannot append to `{}`: {}",
+                    path.display(),
+                    io_reason(&e)
+                );
+                return Err(());
+            }
+            feed_lines = d.feed.len();
+        }
+        let diff = diff.unwrap_or_default();
+        Ok(Status {
+            time,
+            changed: Vec::new(),
+            outcome: Outcome::Rescored,
+            incremental,
+            ms: noticed.elapsed().as_millis() as u64,
+            contacts: new.evaluation.len(),
+            rescored,
+            score_changed: diff.score_changed,
+            segment_changed: diff.segment_changed,
+            moves: diff
+                .moves
+                .into_iter()
+                .flat_map(|(segment, m)| {
+                    m.into_iter().map(move |(from, to, count)| Move {
+                        segment: segment.clone(),
+                        from,
+                        to,
+                        count,
+                    })
+                })
+                .collect(),
+            ruleset_version: new.meta.version.clone(),
+            feed_lines,
+        })
+    }
+}
+
+/// The plugin files a rule file declares.
+fn plugin_paths(ast: &RuleFile, files: &PluginFiles) -> Vec<PathBuf> {
+    ast.items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Plugin(p) => Some(files.path_of(&p.path.value)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// What the rule file means, without positions or comments, followed by a hash of each
+/// plugin's bytes: two rule files with the same fingerprint score the same.
+fn fingerprint(ruleset: &Ruleset, plugins: &PluginCache) -> String {
+    use std::hash::{Hash, Hasher};
+    fn is_span(value: &serde_json::Value) -> bool {
+        matches!(value, serde_json::Value::Object(map)
+            if map.len() == 2 && map.contains_key("start") && map.contains_key("end"))
+    }
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.retain(|key, v| !key.ends_with("span") && key != "plus" && !is_span(v));
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut value = serde_json::to_value(&ruleset.ast).unwrap_or_default();
+    if let serde_json::Value::Object(map) = &mut value {
+        map.remove("comments");
+    }
+    strip(&mut value);
+    let mut out = value.to_string();
+    for (name, _) in &ruleset.plugins {
+        let bytes = plugins
+            .iter()
+            .find(|((_, n), _)| n == name)
+            .map(|(_, p)| &p.bytes[..])
+            .unwrap_or_default();
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        bytes.hash(&mut h);
+        out.push_str(&format!("\n{name}:{:016x}", h.finish()));
+    }
+    out
+}
+
+fn same_settings(a: &Settings, b: &Settings) -> bool {
+    a.ruleset == b.ruleset
+        && a.contacts == b.contacts
+        && a.events == b.events
+        && a.as_of_text == b.as_of_text
+        && a.id_column == b.id_column
+        && a.limits == b.limits
+        && a.skip_bad_rows == b.skip_bad_rows
+}
+
+fn flush_plugin_logs(ruleset: &Ruleset) {
+    for (_, plugin) in &ruleset.plugins {
+        for line in plugin.take_log() {
+            eprintln!("{line}");
+        }
+    }
+}
+
+fn report_plugin_errors(evaluation: &Evaluation) {
+    for tally in &evaluation.plugin_errors {
+        eprintln!("{}", tally.error.to_diagnostic().render());
+        eprintln!(
+            "`{}.{}` failed for {} contact{} (first: {})\n",
+            tally.plugin,
+            tally.function,
+            tally.count,
+            if tally.count == 1 { "" } else { "s" },
+            tally.contact_ids.join(", ")
+        );
+    }
+}
+
+fn now_text() -> String {
+    chrono::Utc::now()
+        .format("%Y-%m-%dT%H:%M:%S%.3fZ")
+        .to_string()
+}
