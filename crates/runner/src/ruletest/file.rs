@@ -61,7 +61,10 @@ pub(crate) fn read(path: &Path, text: String) -> Result<TestFile, Vec<Diagnostic
     let source = Arc::new(SourceFile::new(path.display().to_string(), text));
     let doc: Yaml = match serde_yaml::from_str(&source.text) {
         Ok(v) => v,
-        Err(e) => return Err(vec![yaml_error(&source, &e)]),
+        Err(e) => {
+            let outline = Outline::new(&source.text);
+            return Err(vec![yaml_error(&source, &outline, &e)]);
+        }
     };
     let outline = Outline::new(&source.text);
     let mut r = Reader {
@@ -213,8 +216,9 @@ pub(crate) fn read(path: &Path, text: String) -> Result<TestFile, Vec<Diagnostic
     })
 }
 
-/// A serde_yaml error as a diagnostic at its line and column.
-fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
+/// A serde_yaml error as a diagnostic at its line and column (for a key written twice, at
+/// the second one).
+fn yaml_error(source: &Arc<SourceFile>, outline: &Outline, e: &serde_yaml::Error) -> Diagnostic {
     let offset = e.location().map_or(0, |l| l.index());
     let offset = offset.min(source.text.len());
     let mut end = offset;
@@ -228,13 +232,48 @@ fn yaml_error(source: &Arc<SourceFile>, e: &serde_yaml::Error) -> Diagnostic {
         Some(i) => message[..i].to_string(),
         None => message,
     };
+    // `cases[1].expect.c1: duplicate entry with key "fit"`
+    if let Some((path, key)) = message
+        .split_once(": duplicate entry with key ")
+        .map(|(p, k)| (p.to_string(), k.trim_matches('"').to_string()))
+    {
+        let steps = parse_path(&path);
+        let mut span = Span::new(offset, end);
+        if let Some(s) = outline.find_last_key(&steps, &key) {
+            span = s;
+        }
+        return Diagnostic::error(
+            source,
+            codes::YAML,
+            span,
+            format!("`{key}` is written twice here"),
+        )
+        .with_help("a key may appear once in a map: keep one of the two");
+    }
     Diagnostic::error(
         source,
         codes::YAML,
         Span::new(offset, end),
         format!("this is not valid YAML: {message}"),
     )
-    .with_help("check the indentation and the `:` after each key; quote texts that contain `: ` or start with `{`, `[`, `*` or `&`")
+    .with_help("check the indentation and the `:` after each key; put bounds in quotes (`\">= 40\"`), and texts that contain `: ` or start with `{`, `[`, `>`, `!`, `*` or `&`")
+}
+
+/// `cases[1].expect.c1` as steps.
+fn parse_path(path: &str) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (name, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !name.is_empty() {
+            steps.push(Step::Key(name));
+        }
+        for index in rest.split('[') {
+            if let Ok(n) = index.trim_end_matches(']').parse::<usize>() {
+                steps.push(Step::Index(n));
+            }
+        }
+    }
+    steps
 }
 
 fn case_name(item: &Yaml, i: usize) -> String {

@@ -109,39 +109,65 @@ impl<'t> Outline<'t> {
         }
     }
 
-    fn key(&self, region: Region, name: &str) -> Option<Region> {
-        let first = self
+    /// The span of the last `name:` key directly in the mapping that `path` leads to (where
+    /// a key written twice is written the second time).
+    pub(crate) fn find_last_key(&self, path: &[Step], name: &str) -> Option<Span> {
+        let mut region = Region {
+            from: 0,
+            to: self.lines.len(),
+            span: Span::new(0, 0),
+        };
+        for step in path {
+            region = match step {
+                Step::Key(k) => self.key(region, k)?,
+                Step::Index(n) => self.item(region, *n)?,
+            };
+        }
+        self.keys_named(region, name).last().map(|(_, span)| span)
+    }
+
+    /// The lines of `region`'s mapping that hold key `name`, with the key's span.
+    fn keys_named<'s>(
+        &'s self,
+        region: Region,
+        name: &'s str,
+    ) -> impl Iterator<Item = (usize, Span)> + 's {
+        let key_col = self
             .lines
             .get(region.from)
-            .filter(|_| region.from < region.to)?;
-        let (key_col, _, _) = first.key.as_ref()?;
-        let key_col = *key_col;
-        for i in region.from..region.to {
+            .filter(|_| region.from < region.to)
+            .and_then(|l| l.key.as_ref())
+            .map(|(c, _, _)| *c);
+        (region.from..region.to).filter_map(move |i| {
+            let key_col = key_col?;
             let line = &self.lines[i];
-            let Some((col, len, key)) = &line.key else {
-                continue;
-            };
+            let (col, len, key) = line.key.as_ref()?;
             if *col != key_col || key != name || (line.dash && i != region.from) {
-                continue;
-            }
-            // The value runs until the next line written at the key's column or left of it
-            // (a list may sit at the key's own column: its dashes belong to the value).
-            let mut to = i + 1;
-            while to < region.to {
-                let l = &self.lines[to];
-                if l.col < key_col || (l.col == key_col && !l.dash) {
-                    break;
-                }
-                to += 1;
+                return None;
             }
             let start = line.start + col;
-            return Some(Region {
-                from: i + 1,
-                to,
-                span: Span::new(start, start + len),
-            });
+            Some((i, Span::new(start, start + len)))
+        })
+    }
+
+    fn key(&self, region: Region, name: &str) -> Option<Region> {
+        let (i, span) = self.keys_named(region, name).next()?;
+        let key_col = self.lines[i].key.as_ref().map_or(0, |(c, _, _)| *c);
+        // The value runs until the next line written at the key's column or left of it
+        // (a list may sit at the key's own column: its dashes belong to the value).
+        let mut to = i + 1;
+        while to < region.to {
+            let l = &self.lines[to];
+            if l.col < key_col || (l.col == key_col && !l.dash) {
+                break;
+            }
+            to += 1;
         }
-        None
+        Some(Region {
+            from: i + 1,
+            to,
+            span,
+        })
     }
 
     fn item(&self, region: Region, n: usize) -> Option<Region> {
@@ -367,6 +393,14 @@ cases:
         assert_eq!(at(o.find(&d1)), (20, "id: d1".into()));
         let e = [Key("cases"), Index(1), Key("expect"), Key("d1")];
         assert_eq!(at(o.find(&e)), (21, "d1".into()));
+    }
+
+    #[test]
+    fn finds_a_key_written_twice() {
+        let text = "a:\n  b: 1\n  c:\n    - x\n  b: 2\n";
+        let o = Outline::new(text);
+        let span = o.find_last_key(&[Step::Key("a")], "b").unwrap();
+        assert_eq!(span.start as usize, text.rfind("b:").unwrap());
     }
 
     #[test]
