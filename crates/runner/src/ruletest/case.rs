@@ -104,6 +104,7 @@ pub(super) fn run(
         diagnostics.sort_by_key(|d| d.span.start);
         // A default field shared by every contact is reported once.
         diagnostics.dedup_by(|a, b| a.span == b.span && a.message == b.message);
+        let diagnostics = merge_missing_fields(diagnostics);
         report.errors = diagnostics.iter().map(Problem::from_diagnostic).collect();
         report.seconds = started.elapsed().as_secs_f64();
         return report;
@@ -414,6 +415,45 @@ fn unknown_fields(
     }
 }
 
+/// The required fields a contact lacks, in one error per contact rather than one per field.
+fn merge_missing_fields(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let missing = |d: &Diagnostic| {
+        d.message
+            .strip_prefix("field `")
+            .and_then(|r| r.strip_suffix("` is missing"))
+            .filter(|f| !f.contains('`'))
+            .map(str::to_string)
+    };
+    let mut out: Vec<Diagnostic> = Vec::new();
+    let mut fields: Vec<Vec<String>> = Vec::new();
+    for d in diagnostics {
+        if let Some(field) = missing(&d) {
+            if let Some(i) = out
+                .iter()
+                .position(|o| o.span == d.span && missing(o).is_some())
+            {
+                fields[i].push(field);
+                continue;
+            }
+            fields.push(vec![field]);
+        } else {
+            fields.push(Vec::new());
+        }
+        out.push(d);
+    }
+    for (d, f) in out.iter_mut().zip(fields) {
+        if f.len() > 1 {
+            let list: Vec<String> = f.iter().map(|x| format!("`{x}`")).collect();
+            d.message = format!("fields {} are missing", list.join(", "));
+            d.help = Some(
+                "the schema requires them: give them here, or once under `defaults:` at the top of the test file for every contact"
+                    .into(),
+            );
+        }
+    }
+    out
+}
+
 /// A problem the data loader found in a case's contacts, at the test file's line.
 fn data_problem(
     tf: &TestFile,
@@ -437,4 +477,36 @@ fn data_problem(
         d = d.with_help(h);
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use scoreline_syntax::ast::Span;
+    use scoreline_syntax::SourceFile;
+
+    use super::*;
+
+    #[test]
+    fn missing_fields_of_one_contact_make_one_error() {
+        let file = Arc::new(SourceFile::new("t.test.yaml", "- id: a\n- id: b\n"));
+        let d =
+            |at: usize, m: &str| Diagnostic::error(&file, codes::DATA, Span::new(at, at + 5), m);
+        let merged = merge_missing_fields(vec![
+            d(2, "field `email` is missing"),
+            d(2, "field `country` is missing"),
+            d(2, "field `at`: `x` is not a date"),
+            d(10, "field `email` is missing"),
+        ]);
+        let messages: Vec<&str> = merged.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "fields `email`, `country` are missing",
+                "field `at`: `x` is not a date",
+                "field `email` is missing"
+            ]
+        );
+    }
 }
