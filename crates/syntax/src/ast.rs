@@ -396,9 +396,15 @@ pub enum ExprKind {
     /// `contact.NAME`
     ContactField(Ident),
     /// `EXPR.NAME`, such as `last(order).amount`.
-    Field { base: Box<Expr>, name: Ident },
+    Field {
+        base: Box<Expr>,
+        name: Ident,
+    },
     /// A built-in or population function: `lower(role)`, `max(a, b)`, `quintile(x)`.
-    Call { function: Ident, args: Vec<Expr> },
+    Call {
+        function: Ident,
+        args: Vec<Expr>,
+    },
     /// `PLUGIN.FUNCTION(args…)`
     PluginCall {
         plugin: Ident,
@@ -414,7 +420,10 @@ pub enum ExprKind {
         field: Option<Ident>,
         filter: Box<EventFilter>,
     },
-    Unary { op: UnaryOp, operand: Box<Expr> },
+    Unary {
+        op: UnaryOp,
+        operand: Box<Expr>,
+    },
     Binary {
         op: BinaryOp,
         /// The span of the operator word or symbol.
@@ -435,7 +444,10 @@ pub enum ExprKind {
         high: Box<Expr>,
     },
     /// `x is missing` (`present == false`) / `x is present` (`present == true`)
-    Is { value: Box<Expr>, present: bool },
+    Is {
+        value: Box<Expr>,
+        present: bool,
+    },
     /// `( EXPR )`, kept so the formatter reproduces it.
     Paren(Box<Expr>),
 }
