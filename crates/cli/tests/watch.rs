@@ -80,8 +80,17 @@ struct Watch {
 
 impl Watch {
     fn start(dir: &Path) -> Watch {
+        Watch::start_with(dir, &[], "rescored")
+    }
+
+    fn start_expecting(dir: &Path, outcome: &str) -> Watch {
+        Watch::start_with(dir, &[], outcome)
+    }
+
+    fn start_with(dir: &Path, extra: &[&str], outcome: &str) -> Watch {
         let mut child = Command::new(env!("CARGO_BIN_EXE_scoreline"))
             .args(["watch", "--format", "json"])
+            .args(extra)
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -116,7 +125,7 @@ impl Watch {
         };
         let first = watch.next();
         assert_eq!(first["changed"], serde_json::json!(["start"]), "{first}");
-        assert_eq!(first["outcome"], "rescored", "{first}\n{}", watch.stderr());
+        assert_eq!(first["outcome"], outcome, "{first}\n{}", watch.stderr());
         // The watch is set up right after the first status; wait for its announcement.
         watch.wait_stderr("watching ");
         watch
@@ -247,6 +256,19 @@ fn edits_renames_deletions_and_recreations_are_picked_up() {
 }
 
 #[test]
+fn polling_sees_saves_too() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start_with(dir, &["--poll"], "rescored");
+    write(dir, "rules.score.new", &RULES.replace("=> +10", "=> +20"));
+    std::fs::rename(dir.join("rules.score.new"), dir.join("rules.score")).unwrap();
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("c,20,0,20,hot,Call"));
+    watch.stop();
+}
+
+#[test]
 fn a_bad_edit_keeps_the_last_good_state_until_fixed() {
     let tmp = project();
     let dir = tmp.path();
@@ -285,6 +307,28 @@ fn a_bad_edit_keeps_the_last_good_state_until_fixed() {
     let s = watch.next_about("rules.score");
     assert_eq!(s["outcome"], "rescored", "{s}");
     assert!(read(dir, "out/scores.csv").contains("b,11,0,11,cold,Newsletter"));
+    watch.stop();
+}
+
+#[test]
+fn a_runner_started_on_a_broken_rule_file_waits_for_the_fix() {
+    let tmp = project();
+    let dir = tmp.path();
+    write(dir, "rules.score", "score broken {");
+    let watch = Watch::start_expecting(dir, "failed");
+    assert!(!dir.join("out/scores.csv").exists());
+    // A data edit cannot help: still no good rules.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    write(dir, "rules.score", RULES);
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+    assert!(read(dir, "out/scores.csv").contains("b,10,0,10,cold,Newsletter"));
     watch.stop();
 }
 

@@ -83,6 +83,9 @@ pub fn watch(options: WatchOptions) -> u8 {
     };
     let quiet = options.debounce.max(Duration::from_millis(10));
     let mut runner = Runner::new(options, settings, outputs);
+    // Watch before the first read, so that no change is missed; again after it, for the
+    // plugins the rule file declares.
+    runner.rewatch(&mut folder_watch);
     runner.cycle(Change::everything(), vec!["start".into()], Instant::now());
     runner.rewatch(&mut folder_watch);
     eprintln!(
@@ -259,7 +262,7 @@ impl Runner {
 
     fn rewatch(&mut self, watch: &mut FolderWatch) {
         self.track_files();
-        for problem in watch.set_folders(self.files.folders()) {
+        for problem in watch.set_files(&self.files) {
             eprintln!("{problem}");
         }
     }
@@ -376,7 +379,9 @@ impl Runner {
         }
 
         // 2. The rule file and its plugins.
-        let mut recheck = change.all || change.rules || self.rule_source.is_none();
+        // Without a good state yet (the first run failed), every change checks the rules again.
+        let mut recheck =
+            change.all || change.rules || self.rule_source.is_none() || self.good.is_none();
         for key in &change.plugins {
             let before = self.plugins.len();
             let current = std::fs::read(key).ok();
@@ -430,11 +435,9 @@ impl Runner {
         };
 
         // 3. The data files: read the ones that changed, keep the ones whose bytes differ.
-        let wanted: Vec<usize> = if change.all {
-            (0..self.sources.len()).collect()
-        } else {
-            change.data.iter().copied().collect()
-        };
+        let wanted: Vec<usize> = (0..self.sources.len())
+            .filter(|i| change.all || change.data.contains(i) || self.sources[*i].is_none())
+            .collect();
         let mut changed_data = BTreeSet::new();
         let mut previous: Vec<(usize, Option<Source>)> = Vec::new();
         let mut unreadable = Vec::new();

@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::time::Duration;
 
-use notify::{PollWatcher, RecommendedWatcher, RecursiveMode};
-use notify_debouncer_full::{
-    new_debouncer, new_debouncer_opt, DebounceEventResult, Debouncer, NoCache, RecommendedCache,
-};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use notify::{RecommendedWatcher, RecursiveMode};
+use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
 
 /// What a watched file is to the runner.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -120,13 +121,74 @@ impl WatchedFiles {
 
 enum Inner {
     Native(Debouncer<RecommendedWatcher, RecommendedCache>),
-    Poll(Debouncer<PollWatcher, NoCache>),
+    Poll(Poller),
 }
 
-/// A debounced watch on folders that sends [`Message`]s.
+/// A watch on the runner's files that sends [`Message`]s: native events on the files'
+/// folders (debounced), or polling of the files themselves.
 pub struct FolderWatch {
     inner: Inner,
     folders: BTreeSet<PathBuf>,
+}
+
+/// How often `--poll` looks at the files.
+const POLL_EVERY: Duration = Duration::from_millis(200);
+
+/// Polls the watched files' metadata. notify's own `PollWatcher` compares modification times
+/// in whole seconds, so it misses a second save within the same second; this compares them to
+/// the nanosecond, with the size and the file's identity (a rename over the file changes it).
+struct Poller {
+    /// The files and what they looked like at the last look.
+    files: Arc<Mutex<HashMap<PathBuf, Stamp>>>,
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// What polling compares: modification time, size, file identity; `None` when missing.
+type Stamp = Option<(Option<std::time::SystemTime>, u64, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let id = {
+        use std::os::unix::fs::MetadataExt;
+        m.ino() ^ (m.dev() << 32) ^ u64::from(m.ctime_nsec() as u32)
+    };
+    #[cfg(not(unix))]
+    let id = 0;
+    Some((m.modified().ok(), m.len(), id))
+}
+
+impl Poller {
+    fn start(tx: Sender<Message>) -> Result<Poller, String> {
+        let files: Arc<Mutex<HashMap<PathBuf, Stamp>>> = Arc::default();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (f, s) = (Arc::clone(&files), Arc::clone(&stop));
+        let thread = std::thread::Builder::new()
+            .name("scoreline poll".into())
+            .spawn(move || {
+                while !s.load(Ordering::Acquire) {
+                    let mut changed = Vec::new();
+                    for (path, seen) in f.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
+                        let now = stamp(path);
+                        if now != *seen {
+                            *seen = now;
+                            changed.push(path.clone());
+                        }
+                    }
+                    if !changed.is_empty() && tx.send(Message::Paths(changed)).is_err() {
+                        break;
+                    }
+                    std::thread::sleep(POLL_EVERY);
+                }
+            })
+            .map_err(|e| crate::sources::io_reason(&e))?;
+        Ok(Poller {
+            files,
+            stop,
+            thread: Some(thread),
+        })
+    }
 }
 
 impl FolderWatch {
@@ -136,6 +198,7 @@ impl FolderWatch {
         debounce: Duration,
         poll: bool,
     ) -> Result<FolderWatch, String> {
+        let tx_poll = tx.clone();
         let handler = move |result: DebounceEventResult| match result {
             Ok(events) => {
                 if events.iter().any(|e| e.need_rescan()) {
@@ -160,15 +223,7 @@ impl FolderWatch {
             }
         };
         let inner = if poll {
-            let config = notify::Config::default()
-                .with_poll_interval(Duration::from_millis(200))
-                .with_compare_contents(false);
-            Inner::Poll(
-                new_debouncer_opt::<_, PollWatcher, NoCache>(
-                    debounce, None, handler, NoCache, config,
-                )
-                .map_err(|e| watch_problem(&e))?,
-            )
+            Inner::Poll(Poller::start(tx_poll)?)
         } else {
             Inner::Native(new_debouncer(debounce, None, handler).map_err(|e| watch_problem(&e))?)
         };
@@ -178,9 +233,19 @@ impl FolderWatch {
         })
     }
 
-    /// Watches exactly these folders (starts new ones, stops the others). Returns a message per
-    /// folder that could not be watched.
-    pub fn set_folders(&mut self, wanted: BTreeSet<PathBuf>) -> Vec<String> {
+    /// Watches exactly these files (through their folders, or by polling them). Returns a
+    /// message per folder that could not be watched.
+    pub fn set_files(&mut self, files: &WatchedFiles) -> Vec<String> {
+        if let Inner::Poll(p) = &self.inner {
+            // New files are looked at now, so that a change from here on is seen.
+            let mut polled = p.files.lock().unwrap_or_else(|e| e.into_inner());
+            polled.retain(|k, _| files.by_key.contains_key(k));
+            for key in files.by_key.keys() {
+                polled.entry(key.clone()).or_insert_with(|| stamp(key));
+            }
+            return Vec::new();
+        }
+        let wanted = files.folders();
         let mut problems = Vec::new();
         for old in self
             .folders
@@ -188,10 +253,9 @@ impl FolderWatch {
             .cloned()
             .collect::<Vec<_>>()
         {
-            let _ = match &mut self.inner {
-                Inner::Native(d) => d.unwatch(&old),
-                Inner::Poll(d) => d.unwatch(&old),
-            };
+            if let Inner::Native(d) = &mut self.inner {
+                let _ = d.unwatch(&old);
+            }
             self.folders.remove(&old);
         }
         for new in wanted {
@@ -200,7 +264,7 @@ impl FolderWatch {
             }
             let result = match &mut self.inner {
                 Inner::Native(d) => d.watch(&new, RecursiveMode::NonRecursive),
-                Inner::Poll(d) => d.watch(&new, RecursiveMode::NonRecursive),
+                Inner::Poll(_) => Ok(()),
             };
             match result {
                 Ok(()) => {
@@ -220,7 +284,12 @@ impl FolderWatch {
     pub fn stop(self) {
         match self.inner {
             Inner::Native(d) => d.stop(),
-            Inner::Poll(d) => d.stop(),
+            Inner::Poll(mut p) => {
+                p.stop.store(true, Ordering::Release);
+                if let Some(t) = p.thread.take() {
+                    let _ = t.join();
+                }
+            }
         }
     }
 }
