@@ -486,8 +486,15 @@ fn build_arm(file: &Arc<SourceFile>, pair: P) -> Built<Arm> {
 
 /// The value of a number literal (`1_000`, `0.5`).
 pub(super) fn number_value(file: &Arc<SourceFile>, text: &str, span: Span) -> Built<f64> {
-    let cleaned: String = text.chars().filter(|&c| c != '_').collect();
-    match cleaned.parse::<f64>() {
+    let parsed = if text.contains('_') {
+        text.chars()
+            .filter(|&c| c != '_')
+            .collect::<String>()
+            .parse::<f64>()
+    } else {
+        text.parse::<f64>()
+    };
+    match parsed {
         Ok(v) if v.is_finite() => Ok(v),
         _ => Err(Diagnostic::error(
             file,

@@ -83,6 +83,12 @@ pub(super) fn deep_expr(file: &Arc<SourceFile>, pair: P) -> Built<Deep> {
             toks.push(operator(file, p)?);
         }
     }
+    if let [Tok::Atom(..)] = toks.as_slice() {
+        // A lone operand (the most common expression): no operator stacks to set up.
+        if let Some(Tok::Atom(e, d)) = toks.pop() {
+            return Ok((e, d));
+        }
+    }
     Climber {
         file,
         toks: toks.into_iter().peekable(),

@@ -92,6 +92,22 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// Skips identifier characters, ASCII ones without the Unicode table.
+    fn eat_ident_continue(&mut self) {
+        let bytes = self.text.as_bytes();
+        loop {
+            match bytes.get(self.pos) {
+                Some(b) if b.is_ascii_alphanumeric() || *b == b'_' => self.pos += 1,
+                Some(b) if b.is_ascii() => return,
+                Some(_) => match self.peek_char(self.pos) {
+                    Some(c) if is_ident_continue(c) => self.pos += c.len_utf8(),
+                    _ => return,
+                },
+                None => return,
+            }
+        }
+    }
+
     /// The next token; [`TokKind::Eof`] (repeatedly) at the end.
     pub fn next_tok(&mut self) -> Tok {
         let bytes = self.text.as_bytes();
@@ -137,7 +153,7 @@ impl<'a> Lexer<'a> {
             }
             c if is_ident_start(c) => {
                 self.pos += c.len_utf8();
-                self.eat_while(is_ident_continue);
+                self.eat_ident_continue();
                 TokKind::Word
             }
             c if c.is_ascii_digit() => self.number_like(),
@@ -177,12 +193,12 @@ impl<'a> Lexer<'a> {
             if after.is_some_and(|c| c == 'T' || c == 't') {
                 self.eat_while(|c| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '+' | '-'));
             } else {
-                self.eat_while(is_ident_continue);
+                self.eat_ident_continue();
             }
             return TokKind::Date;
         }
         loop {
-            self.eat_while(is_ident_continue);
+            self.eat_ident_continue();
             let dot_digit = self.peek_char(self.pos) == Some('.')
                 && self
                     .peek_char(self.pos + 1)
