@@ -7,7 +7,7 @@ pub mod files;
 pub mod incremental;
 pub mod status;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -94,7 +94,6 @@ pub fn watch(options: WatchOptions) -> u8 {
         if runner.files.len() == 1 { "" } else { "s" }
     );
     'outer: while let Ok(first) = rx.recv() {
-        let noticed = Instant::now();
         let mut batch = Batch::default();
         if !batch.add(first) {
             break;
@@ -111,6 +110,8 @@ pub fn watch(options: WatchOptions) -> u8 {
                 Err(RecvTimeoutError::Disconnected) => break 'outer,
             }
         }
+        // The cycle's time is the runner's own work, from the end of the quiet period.
+        let noticed = Instant::now();
         let (change, names) = runner.classify(&batch);
         if change.is_empty() {
             continue;
@@ -202,8 +203,8 @@ struct Good {
     dataset: Arc<Dataset>,
     evaluation: Evaluation,
     as_of_millis: i64,
-    /// Every contact's id as a source, for loading appended events (built on first use).
-    ids: Option<Source>,
+    /// Each contact's row by id, for appended events (built on first use).
+    index: Option<HashMap<Arc<str>, usize>>,
 }
 
 struct Runner {
@@ -529,7 +530,7 @@ impl Runner {
             || good
                 .as_ref()
                 .is_some_and(|g| g.ruleset.schema() != ruleset.schema());
-        let (dataset, mut ids) = if reload {
+        let (dataset, mut index) = if reload {
             let (Some(contacts), events) = (
                 self.sources[0].as_ref(),
                 self.sources[1..]
@@ -567,10 +568,10 @@ impl Runner {
             let Some(g) = good.as_ref() else {
                 return Err(Box::new(good));
             };
-            (Arc::clone(&g.dataset), g.ids.clone())
+            (Arc::clone(&g.dataset), g.index.clone())
         };
         if reload {
-            ids = None;
+            index = None;
         }
         let reuse_plan = good
             .as_ref()
@@ -624,9 +625,11 @@ impl Runner {
             dataset,
             evaluation,
             as_of_millis,
-            ids,
+            index,
         };
-        let before = good.as_ref().map(|g| (&g.evaluation, &g.columns));
+        let before = good
+            .as_ref()
+            .map(|g| (&g.evaluation, &g.columns, &new.evaluation));
         match self.publish(
             before,
             &new,
@@ -676,35 +679,61 @@ impl Runner {
         let new = self.sources[i].as_ref()?;
         let tail = incremental::appended_tail(&old.bytes, &new.bytes)?;
         let tail = incremental::tail_source(old, tail)?;
-        if good.ids.is_none() {
-            good.ids = Some(incremental::ids_source(
-                &good.dataset,
-                &self.settings.id_column,
-            ));
+        // Only the contacts the new lines name are loaded, then rescored.
+        let ids = incremental::tail_ids(&tail)?;
+        if good.index.is_none() {
+            good.index = Some(
+                good.dataset
+                    .contacts
+                    .iter()
+                    .enumerate()
+                    .map(|(row, c)| (Arc::from(c.id()), row))
+                    .collect(),
+            );
         }
+        let index = good.index.as_ref()?;
+        let mut rows = ids
+            .iter()
+            .map(|id| index.get(id.as_str()).copied())
+            .collect::<Option<Vec<usize>>>()?;
+        rows.sort_unstable();
+        rows.dedup();
+        let named = incremental::ids_source(&good.dataset, &rows, &self.settings.id_column);
         let added = incremental::load_tail(
-            good.ids.as_ref()?,
+            &named,
             &tail,
             &good.dataset.schema.events,
             &self.settings.id_column,
-            self.settings.threads.unwrap_or(0),
         )?;
         let dataset = Arc::make_mut(&mut good.dataset);
-        let rows = incremental::merge(&mut dataset.events, &added);
+        let rows = incremental::merge(&mut dataset.events, &added, &rows);
         // From here the data set in force holds the new events.
         self.data_synced = true;
         let sub = incremental::subset(dataset, &rows);
-        let parallel = self.settings.threads != Some(1);
+        let parallel = self.settings.threads != Some(1) && rows.len() > 1000;
         let scored = good.plan.evaluate(&sub, good.as_of_millis, parallel);
         flush_plugin_logs(&good.ruleset);
         if !scored.plugin_errors.is_empty() {
             // A full rescore of the data set in force reports the errors the usual way.
             return None;
         }
-        let before = good.evaluation.clone();
+        // The rows before, for the comparison; then the new rows in place.
+        let width = good.evaluation.columns.len();
+        let before = Evaluation {
+            columns: good.evaluation.columns.clone(),
+            values: rows
+                .iter()
+                .flat_map(|&r| {
+                    good.evaluation.values[r * width..(r + 1) * width]
+                        .iter()
+                        .cloned()
+                })
+                .collect(),
+            ..Evaluation::default()
+        };
         incremental::patch(&mut good.evaluation, &rows, &scored);
         match self.publish(
-            Some((&before, &good.columns)),
+            Some((&before, &good.columns, &scored)),
             good,
             None,
             true,
@@ -714,7 +743,7 @@ impl Runner {
             Ok(status) => Some(status),
             Err(()) => {
                 // Outputs untouched: the scores in force stay those written last.
-                good.evaluation = before;
+                incremental::patch(&mut good.evaluation, &rows, &before);
                 Some(self.failed_status(noticed))
             }
         }
@@ -729,7 +758,7 @@ impl Runner {
     /// Writes the outputs of `new`, appends the change feed, and builds the status.
     fn publish(
         &self,
-        before: Option<(&Evaluation, &Columns)>,
+        compare: Option<(&Evaluation, &Columns, &Evaluation)>,
         new: &Good,
         explanations: Option<&[scoreline_engine::Explanation]>,
         incremental: bool,
@@ -739,11 +768,11 @@ impl Runner {
         let time = now_text();
         let as_of = scoreline_data::format_date(new.as_of_millis);
         let feed_path = self.outputs.changes.as_ref();
-        let diff = before.map(|(evaluation, columns)| {
+        let diff = compare.map(|(evaluation, columns, after)| {
             changes::diff(
                 evaluation,
                 columns,
-                &new.evaluation,
+                after,
                 &new.columns,
                 &FeedStamp {
                     version: &new.meta.version,

@@ -35,7 +35,7 @@ pub struct Status {
     pub outcome: Outcome,
     /// Whether only the contacts concerned by appended events were rescored.
     pub incremental: bool,
-    /// Milliseconds from the change being noticed to the outputs being written.
+    /// Milliseconds of the runner's work, from the end of the quiet period to the outputs written.
     pub ms: u64,
     /// Contacts in the outputs.
     pub contacts: usize,
