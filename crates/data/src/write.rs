@@ -222,35 +222,30 @@ pub struct OutputMeta {
     pub version: String,
 }
 
-/// Writes rows of values one at a time as CSV, JSON or NDJSON.
-pub struct RowWriter<W: Write> {
-    out: W,
+/// Turns rows of values into the text of one output format: the header, each row, the end.
+/// [`RowWriter`] streams rows through it; [`RenderedRows`] keeps them in memory.
+#[derive(Debug, Clone)]
+struct RowEncoder {
     format: OutputFormat,
     width: usize,
     /// JSON: `"name":` of each column, encoded once.
     keys: Vec<Vec<u8>>,
-    /// JSON: `,"ruleset":{…}` encoded once.
+    /// JSON: `"ruleset":{…}` encoded once.
     meta: Vec<u8>,
-    buf: Vec<u8>,
-    rows: usize,
 }
 
-impl<W: Write> RowWriter<W> {
-    /// Starts an output: in CSV, the comment line (with `meta`) and the header.
-    pub fn new(
-        out: W,
-        format: OutputFormat,
-        columns: &[String],
-        meta: Option<&OutputMeta>,
-    ) -> io::Result<Self> {
-        let mut buf = Vec::with_capacity(1 << 16);
+impl RowEncoder {
+    /// The encoder and the output's first bytes: in CSV, the comment line (with `meta`) and
+    /// the header; in JSON, the opening bracket.
+    fn new(format: OutputFormat, columns: &[String], meta: Option<&OutputMeta>) -> (Self, Vec<u8>) {
+        let mut head = Vec::new();
         let mut meta_json = Vec::new();
         let mut keys = Vec::new();
         match format {
             OutputFormat::Csv => {
                 if let Some(m) = meta {
                     let clean = |s: &str| s.replace(['\n', '\r'], " ");
-                    buf.extend_from_slice(
+                    head.extend_from_slice(
                         format!(
                             "# ruleset {} version {}\n",
                             clean(&m.ruleset),
@@ -261,11 +256,11 @@ impl<W: Write> RowWriter<W> {
                 }
                 for (i, c) in columns.iter().enumerate() {
                     if i > 0 {
-                        buf.push(b',');
+                        head.push(b',');
                     }
-                    push_csv_text(&mut buf, c);
+                    push_csv_text(&mut head, c);
                 }
-                buf.push(b'\n');
+                head.push(b'\n');
             }
             OutputFormat::Json | OutputFormat::Ndjson => {
                 for c in columns {
@@ -282,26 +277,24 @@ impl<W: Write> RowWriter<W> {
                     meta_json.push(b'}');
                 }
                 if format == OutputFormat::Json {
-                    buf.push(b'[');
+                    head.push(b'[');
                 }
             }
         }
-        Ok(RowWriter {
-            out,
+        let encoder = RowEncoder {
             format,
             width: columns.len(),
             keys,
             meta: meta_json,
-            buf,
-            rows: 0,
-        })
+        };
+        (encoder, head)
     }
 
-    /// Writes one row; missing trailing values are written as missing, extra ones ignored.
-    pub fn write_row(&mut self, row: &[Value]) -> io::Result<()> {
+    /// Appends the row at `index` (its separator included); missing trailing values are
+    /// written as missing, extra ones ignored.
+    fn encode(&self, index: usize, row: &[Value], buf: &mut Vec<u8>) {
         const MISSING: Value = Value::Missing;
         let value = |i: usize| row.get(i).unwrap_or(&MISSING);
-        let buf = &mut self.buf;
         match self.format {
             OutputFormat::Csv => {
                 for i in 0..self.width {
@@ -314,7 +307,7 @@ impl<W: Write> RowWriter<W> {
             }
             OutputFormat::Json | OutputFormat::Ndjson => {
                 if self.format == OutputFormat::Json {
-                    buf.extend_from_slice(if self.rows == 0 { b"\n" } else { b",\n" });
+                    buf.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
                 }
                 buf.push(b'{');
                 for i in 0..self.width {
@@ -336,6 +329,47 @@ impl<W: Write> RowWriter<W> {
                 }
             }
         }
+    }
+
+    /// The output's last bytes, after `rows` rows: in JSON, the closing bracket.
+    fn end(&self, rows: usize) -> &'static [u8] {
+        match (self.format, rows) {
+            (OutputFormat::Json, 0) => b"]\n",
+            (OutputFormat::Json, _) => b"\n]\n",
+            _ => b"",
+        }
+    }
+}
+
+/// Writes rows of values one at a time as CSV, JSON or NDJSON.
+pub struct RowWriter<W: Write> {
+    out: W,
+    encoder: RowEncoder,
+    buf: Vec<u8>,
+    rows: usize,
+}
+
+impl<W: Write> RowWriter<W> {
+    /// Starts an output: in CSV, the comment line (with `meta`) and the header.
+    pub fn new(
+        out: W,
+        format: OutputFormat,
+        columns: &[String],
+        meta: Option<&OutputMeta>,
+    ) -> io::Result<Self> {
+        let (encoder, mut buf) = RowEncoder::new(format, columns, meta);
+        buf.reserve(1 << 16);
+        Ok(RowWriter {
+            out,
+            encoder,
+            buf,
+            rows: 0,
+        })
+    }
+
+    /// Writes one row; missing trailing values are written as missing, extra ones ignored.
+    pub fn write_row(&mut self, row: &[Value]) -> io::Result<()> {
+        self.encoder.encode(self.rows, row, &mut self.buf);
         self.rows += 1;
         if self.buf.len() >= 1 << 16 {
             self.out.write_all(&self.buf)?;
@@ -346,13 +380,107 @@ impl<W: Write> RowWriter<W> {
 
     /// Ends the output (closes the JSON array), flushes and gives the writer back.
     pub fn finish(mut self) -> io::Result<W> {
-        if self.format == OutputFormat::Json {
-            self.buf
-                .extend_from_slice(if self.rows == 0 { b"]\n" } else { b"\n]\n" });
-        }
+        self.buf.extend_from_slice(self.encoder.end(self.rows));
         self.out.write_all(&self.buf)?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// An output's text held in memory row by row, so that a few rows can be replaced without
+/// formatting the others again (`scoreline watch` rescoring a few contacts). Its bytes are
+/// always those [`RowWriter`] would write for the same rows.
+#[derive(Debug, Clone)]
+pub struct RenderedRows {
+    encoder: RowEncoder,
+    head: Vec<u8>,
+    body: Vec<u8>,
+    /// Where each row's text ends in `body`.
+    ends: Vec<usize>,
+}
+
+impl RenderedRows {
+    /// An output with no rows yet: in CSV, the comment line (with `meta`) and the header.
+    pub fn new(format: OutputFormat, columns: &[String], meta: Option<&OutputMeta>) -> Self {
+        let (encoder, head) = RowEncoder::new(format, columns, meta);
+        RenderedRows {
+            encoder,
+            head,
+            body: Vec::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    /// Adds a row at the end.
+    pub fn push(&mut self, row: &[Value]) {
+        self.encoder.encode(self.ends.len(), row, &mut self.body);
+        self.ends.push(self.body.len());
+    }
+
+    /// How many rows the output holds.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether the output holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Formats again the rows at `indices` (each below [`len`](Self::len); others are
+    /// ignored), with the values `fill(i, row)` puts in an empty `row` for each; the other
+    /// rows keep their text.
+    pub fn replace(&mut self, indices: &[usize], mut fill: impl FnMut(usize, &mut Vec<Value>)) {
+        let mut indices: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| i < self.ends.len())
+            .collect();
+        indices.sort_unstable();
+        indices.dedup();
+        if indices.is_empty() {
+            return;
+        }
+        let start = |ends: &[usize], i: usize| if i == 0 { 0 } else { ends[i - 1] };
+        let mut body = Vec::with_capacity(self.body.len() + 64 * indices.len());
+        let mut ends = Vec::with_capacity(self.ends.len());
+        let mut copied = 0;
+        let mut row = Vec::with_capacity(self.encoder.width);
+        for i in indices {
+            // The rows before `i` keep their text, shifted by what the new rows added.
+            let from = start(&self.ends, copied);
+            let to = start(&self.ends, i);
+            let shift = body.len() as isize - from as isize;
+            body.extend_from_slice(&self.body[from..to]);
+            ends.extend(
+                self.ends[copied..i]
+                    .iter()
+                    .map(|&e| (e as isize + shift) as usize),
+            );
+            row.clear();
+            fill(i, &mut row);
+            self.encoder.encode(i, &row, &mut body);
+            ends.push(body.len());
+            copied = i + 1;
+        }
+        let from = start(&self.ends, copied);
+        let shift = body.len() as isize - from as isize;
+        body.extend_from_slice(&self.body[from..]);
+        ends.extend(
+            self.ends[copied..]
+                .iter()
+                .map(|&e| (e as isize + shift) as usize),
+        );
+        self.body = body;
+        self.ends = ends;
+    }
+
+    /// Writes the whole output.
+    pub fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+        w.write_all(&self.head)?;
+        w.write_all(&self.body)?;
+        w.write_all(self.encoder.end(self.ends.len()))?;
+        w.flush()
     }
 }
 
@@ -391,5 +519,96 @@ impl OutputTable {
     /// Writes the table as NDJSON, one object per line (with `meta`, a `ruleset` field).
     pub fn write_ndjson(&self, w: &mut dyn Write, meta: Option<&OutputMeta>) -> io::Result<()> {
         self.write(w, OutputFormat::Ndjson, meta)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(seed: u64, n: usize) -> Vec<Vec<Value>> {
+        let mut x = seed;
+        (0..n)
+            .map(|i| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let score = (x >> 40) as f64 / 1000.0;
+                let label = ["hot", "warm, maybe", "cold \"x\"", ""][(x >> 20) as usize % 4];
+                vec![
+                    Value::Text(format!("c{i}").into()),
+                    Value::Number(score),
+                    if label.is_empty() {
+                        Value::Missing
+                    } else {
+                        Value::Text(label.into())
+                    },
+                ]
+            })
+            .collect()
+    }
+
+    fn written(
+        format: OutputFormat,
+        columns: &[String],
+        meta: &OutputMeta,
+        rows: &[Vec<Value>],
+    ) -> Vec<u8> {
+        let mut w = RowWriter::new(Vec::new(), format, columns, Some(meta)).unwrap();
+        for r in rows {
+            w.write_row(r).unwrap();
+        }
+        w.finish().unwrap()
+    }
+
+    /// Differential: rendering, then replacing rows again and again, gives the bytes that
+    /// writing the current rows from scratch gives, in every format, for first, last, all and
+    /// no rows, with texts of other lengths each time.
+    #[test]
+    fn replaced_rows_read_as_a_fresh_write() {
+        let columns: Vec<String> = ["id", "total", "tier"].map(String::from).to_vec();
+        let meta = OutputMeta {
+            ruleset: "leads".into(),
+            version: "abc".into(),
+        };
+        for format in [OutputFormat::Csv, OutputFormat::Json, OutputFormat::Ndjson] {
+            for n in [0, 1, 2, 7, 40] {
+                let mut current = rows(1, n);
+                let mut rendered = RenderedRows::new(format, &columns, Some(&meta));
+                for r in &current {
+                    rendered.push(r);
+                }
+                let every: Vec<usize> = (0..n).collect();
+                let rounds = [
+                    vec![],
+                    vec![0],
+                    vec![n.saturating_sub(1)],
+                    vec![3, 1, 3, 5],
+                    vec![2, 4],
+                    vec![3],
+                    vec![1, n.saturating_sub(2)],
+                    vec![n + 5],
+                    every.clone(),
+                    vec![0, 6],
+                ];
+                for (round, changed) in rounds.iter().enumerate() {
+                    let new = rows(10 + round as u64, n);
+                    for &i in changed {
+                        if i < n {
+                            current[i] = new[i].clone();
+                        }
+                    }
+                    rendered.replace(changed, |i, row| row.extend_from_slice(&new[i]));
+                    let mut bytes = Vec::new();
+                    rendered.write_to(&mut bytes).unwrap();
+                    assert_eq!(
+                        String::from_utf8(bytes).unwrap(),
+                        String::from_utf8(written(format, &columns, &meta, &current)).unwrap(),
+                        "{format:?}, {n} rows, round {round}: {changed:?} replaced"
+                    );
+                    assert_eq!(rendered.len(), n);
+                }
+            }
+        }
     }
 }
