@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use scoreline_data::{OutputFormat, OutputMeta, RowWriter, Value};
+use scoreline_data::{OutputFormat, OutputMeta, RenderedRows, RowWriter, Value};
 use scoreline_engine::{Evaluation, Explanation};
 
 use crate::project::{self, LoadedProject};
@@ -174,6 +174,76 @@ pub fn write_scores_with_errors(
     }
 }
 
+/// The scores table rendered in memory, as `scoreline watch` keeps it: after an incremental
+/// rescore only the rescored rows are formatted again. Its bytes are those
+/// [`write_scores`] writes for the same evaluation.
+pub struct RenderedScores {
+    rows: RenderedRows,
+    /// In CSV with `stamp`, the `ruleset` and `ruleset_version` values ending each row.
+    stamp: Option<[Value; 2]>,
+}
+
+impl RenderedScores {
+    /// Formats every row of `evaluation`.
+    pub fn render(
+        meta: &OutputMeta,
+        evaluation: &Evaluation,
+        format: OutputFormat,
+        stamp: bool,
+    ) -> RenderedScores {
+        let stamped = stamp && format == OutputFormat::Csv;
+        let mut columns = evaluation.columns.clone();
+        if stamped {
+            columns.push("ruleset".into());
+            columns.push("ruleset_version".into());
+        }
+        let stamp = stamped.then(|| {
+            [
+                Value::Text(meta.ruleset.as_str().into()),
+                Value::Text(meta.version.as_str().into()),
+            ]
+        });
+        let mut rows = RenderedRows::new(format, &columns, (!stamped).then_some(meta));
+        let mut row = Vec::with_capacity(columns.len());
+        for values in evaluation.rows() {
+            match &stamp {
+                Some(extra) => {
+                    row.clear();
+                    row.extend_from_slice(values);
+                    row.extend_from_slice(extra);
+                    rows.push(&row);
+                }
+                None => rows.push(values),
+            }
+        }
+        RenderedScores { rows, stamp }
+    }
+
+    /// Formats again the rows at `indices`, from `evaluation` (the same contacts, in the
+    /// same order, as when rendered).
+    pub fn update(&mut self, evaluation: &Evaluation, indices: &[usize]) {
+        let stamp = &self.stamp;
+        self.rows.replace(indices, |i, row| {
+            row.extend_from_slice(evaluation.row(i));
+            if let Some(extra) = stamp {
+                row.extend_from_slice(extra);
+            }
+        });
+    }
+
+    /// Writes the table to `path`, atomically. `Err` is a message for the user.
+    pub fn write(&self, path: &Path) -> Result<(), String> {
+        create_parent(path)?;
+        scoreline_data::write_atomic(path, |w| self.rows.write_to(w)).map_err(|e| {
+            format!(
+                "error: cannot write `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            )
+        })
+    }
+}
+
 /// Writes every explanation to `path` as NDJSON, atomically.
 pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(), String> {
     create_parent(path)?;
@@ -192,4 +262,50 @@ pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(
             io_reason(&e)
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluation(totals: &[f64]) -> Evaluation {
+        let mut values = Vec::new();
+        for (i, t) in totals.iter().enumerate() {
+            values.push(Value::Text(format!("c{i}").into()));
+            values.push(Value::Number(*t));
+            values.push(Value::Text(if *t >= 50.0 { "hot, now" } else { "cold" }.into()));
+        }
+        Evaluation {
+            columns: vec!["id".into(), "total".into(), "tier".into()],
+            values,
+            ..Evaluation::default()
+        }
+    }
+
+    /// Differential: the watcher's rendered scores, after rows were replaced, are the bytes
+    /// `scoreline run` writes for the same evaluation, in every format, stamped or not.
+    #[test]
+    fn rendered_scores_are_the_written_scores() {
+        let meta = OutputMeta {
+            ruleset: "leads".into(),
+            version: "0f29e1649763".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let (written, rendered) = (dir.path().join("w"), dir.path().join("r"));
+        for format in [OutputFormat::Csv, OutputFormat::Json, OutputFormat::Ndjson] {
+            for stamp in [false, true] {
+                let before = evaluation(&[10.0, 55.5, 0.0, 99.25]);
+                let after = evaluation(&[10.0, 12.0, 0.0, 100.0]);
+                let mut scores = RenderedScores::render(&meta, &before, format, stamp);
+                scores.update(&after, &[1, 3]);
+                scores.write(&rendered).unwrap();
+                write_scores(&meta, &after, Some(&written), format, stamp).unwrap();
+                assert_eq!(
+                    std::fs::read_to_string(&rendered).unwrap(),
+                    std::fs::read_to_string(&written).unwrap(),
+                    "{format:?}, stamp {stamp}"
+                );
+            }
+        }
+    }
 }
