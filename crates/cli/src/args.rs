@@ -171,7 +171,8 @@ pub struct WatchArgs {
     /// drives, some containers).
     #[arg(long)]
     pub poll: bool,
-    /// How long (milliseconds) the files must stay quiet before a change is handled.
+    /// How long (milliseconds) the files must stay quiet before a change that may still be
+    /// under way, or a burst of saves, is handled; a finished save is handled at once.
     #[arg(long, value_name = "MS", default_value_t = 50)]
     pub debounce: u64,
     /// Do not fail when plugin calls fail: write the scores with those values missing.

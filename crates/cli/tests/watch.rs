@@ -486,10 +486,85 @@ fn appended_events_rescore_incrementally_like_a_full_run() {
     assert_eq!(s["rescored"], 2, "{s}");
     assert_eq!(read(dir, "out/scores.csv"), full_run("full2.csv"));
 
+    // An earlier line rewritten (same size) as a line is added: not an append, the whole
+    // file is read again.
+    let events = read(dir, "events.csv").replace("2026-10-05,/pricing", "2026-10-06,/pricing");
+    write(
+        dir,
+        "events.csv",
+        &format!("{events}a,page_view,2026-10-07,/docs\n"),
+    );
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["incremental"], false, "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full3.csv"));
+    append("b,page_view,2026-10-08,/pricing\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full4.csv"));
+
     // An event for an unknown contact cannot be added incrementally: a full load reports it.
     append("zz,page_view,2026-10-20,/who\n");
     let s = watch.next_about("events.csv");
     assert_eq!(s["outcome"], "failed", "{s}");
     watch.wait_stderr("zz");
+    watch.stop();
+}
+
+#[test]
+fn a_write_in_progress_waits_and_is_handled_once_the_file_is_closed() {
+    let tmp = project();
+    let dir = tmp.path();
+    // A debounce of a minute: a change can only be handled before it once it is known to be
+    // finished.
+    let watch = Watch::start_with(dir, &["--debounce", "60000"], "rescored");
+
+    // A file still open for writing is not read while it may change...
+    use std::io::Write;
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("events.csv"))
+        .unwrap();
+    log.write_all(b"b,page_view,2026-10-05,/pricing\n").unwrap();
+    log.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        watch.statuses.try_recv().is_err(),
+        "a file still open for writing was handled before the debounce time"
+    );
+    // ...and is handled as soon as its writer closes it, well before the minute is up.
+    drop(log);
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(s["rescored"], 1, "{s}");
+    watch.stop();
+}
+
+#[test]
+fn a_line_cut_off_in_the_change_feed_is_removed() {
+    let tmp = project();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("out")).unwrap();
+    let whole = r#"{"id":"a","before":null,"after":null,"ruleset_version":"x","as_of":"2026-11-01T00:00:00Z","time":"2026-11-01T09:00:00.000Z"}"#;
+    write(
+        dir,
+        "out/changes.ndjson",
+        &format!("{whole}\n{{\"id\":\"b\",\"bef"),
+    );
+    let watch = Watch::start(dir);
+    watch.wait_stderr("ended with an unfinished line");
+    assert_eq!(read(dir, "out/changes.ndjson"), format!("{whole}\n"));
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["feed_lines"], 1, "{s}");
+    let feed = read(dir, "out/changes.ndjson");
+    for line in feed.lines() {
+        serde_json::from_str::<Value>(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    }
+    assert_eq!(feed.lines().count(), 2, "{feed}");
     watch.stop();
 }

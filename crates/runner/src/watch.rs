@@ -4,13 +4,14 @@
 
 pub mod changes;
 pub mod files;
+pub mod growth;
 pub mod incremental;
 pub mod status;
 
 use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,7 +20,7 @@ use scoreline_engine::{Evaluation, Plan};
 use scoreline_syntax::ast::{Item, RuleFile};
 use scoreline_syntax::SourceFile;
 
-use crate::output::{write_explanations, write_scores, OutputFlags, Outputs};
+use crate::output::{write_explanations, OutputFlags, Outputs, RenderedScores};
 use crate::pipeline::{
     check_source, parse_as_of, render_load_error, render_problems, resolve, Ruleset, Settings,
 };
@@ -27,7 +28,8 @@ use crate::sources::{io_reason, read_source, PluginCache, PluginFiles};
 use crate::{Inputs, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 
 use changes::{Columns, FeedStamp};
-use files::{path_key, FileRole, FolderWatch, Message, WatchedFiles};
+use files::{path_key, FileRole, FolderWatch, Hint, Message, WatchedFiles};
+use growth::Growth;
 use status::{Move, Outcome, Status};
 
 /// How `scoreline watch` runs.
@@ -39,7 +41,8 @@ pub struct WatchOptions {
     pub json_status: bool,
     /// Poll the files instead of waiting for the system's change events.
     pub poll: bool,
-    /// How long a file must stay quiet before its change is handled.
+    /// How long the files must stay quiet before a change still being written (or one in
+    /// a burst of saves) is handled.
     pub debounce: Duration,
     /// Write the scores even when plugin calls fail (their values missing).
     pub allow_plugin_errors: bool,
@@ -74,14 +77,25 @@ pub fn watch(options: WatchOptions) -> u8 {
     if let Err(message) = stop_on_signals(tx.clone()) {
         eprintln!("warning: {message}");
     }
-    let mut folder_watch = match FolderWatch::start(tx, options.debounce, options.poll) {
+    let pace = Pace::new(options.debounce);
+    let mut folder_watch = match FolderWatch::start(tx, pace.delay, options.poll) {
         Ok(w) => w,
         Err(message) => {
             eprintln!("error: cannot watch the files: {message}");
             return EXIT_ERRORS;
         }
     };
-    let quiet = options.debounce.max(Duration::from_millis(10));
+    if let Some(feed) = &outputs.changes {
+        match changes::repair_feed(feed) {
+            Ok(0) => {}
+            Ok(cut) => warn_cut_line(feed, cut),
+            Err(e) => eprintln!(
+                "warning: cannot read `{}`: {}",
+                feed.display(),
+                io_reason(&e)
+            ),
+        }
+    }
     let mut runner = Runner::new(options, settings, outputs);
     // Watch before the first read, so that no change is missed; again after it, for the
     // plugins the rule file declares.
@@ -93,24 +107,10 @@ pub fn watch(options: WatchOptions) -> u8 {
         runner.files.len(),
         if runner.files.len() == 1 { "" } else { "s" }
     );
-    'outer: while let Ok(first) = rx.recv() {
-        let mut batch = Batch::default();
-        if !batch.add(first) {
-            break;
-        }
-        // Editors and tools save in bursts: wait until the files are quiet.
-        loop {
-            match rx.recv_timeout(quiet) {
-                Ok(message) => {
-                    if !batch.add(message) {
-                        break 'outer;
-                    }
-                }
-                Err(RecvTimeoutError::Timeout) => break,
-                Err(RecvTimeoutError::Disconnected) => break 'outer,
-            }
-        }
-        // The cycle's time is the runner's own work, from the end of the quiet period.
+    let mut last_change = None;
+    while let Some(batch) = pace.next_batch(&rx, &runner.files, last_change) {
+        last_change = batch.last;
+        // The cycle's time is the runner's own work, from the end of the wait.
         let noticed = Instant::now();
         let (change, names) = runner.classify(&batch);
         if change.is_empty() {
@@ -121,6 +121,78 @@ pub fn watch(options: WatchOptions) -> u8 {
     }
     folder_watch.stop();
     EXIT_OK
+}
+
+/// When the runner handles a change: at once when the writers are done with the files it
+/// concerns (closed after writing, or renamed into place) — the usual save — and otherwise,
+/// or in a burst of saves (changes closer together than the debounce time), once the files
+/// have been quiet for the debounce time.
+struct Pace {
+    /// How long the debouncer holds an event to merge it with those that follow.
+    delay: Duration,
+    /// How long the files must be quiet while a write may go on, or during a burst.
+    quiet: Duration,
+    /// In a burst of finished saves that never pauses, the longest wait for a rescore.
+    max_wait: Duration,
+}
+
+impl Pace {
+    fn new(debounce: Duration) -> Pace {
+        let quiet = debounce.max(Duration::from_millis(10));
+        Pace {
+            delay: debounce.min(Duration::from_millis(10)),
+            quiet,
+            max_wait: (quiet * 4).max(Duration::from_secs(2)),
+        }
+    }
+
+    /// Waits for the next change to the watched files and gathers the messages that belong
+    /// with it; `last_change` is when the previous batch's last change was reported. `None` on
+    /// Ctrl-C, SIGTERM, or when the watch has ended.
+    fn next_batch(
+        &self,
+        rx: &Receiver<Message>,
+        files: &WatchedFiles,
+        last_change: Option<Instant>,
+    ) -> Option<Batch> {
+        let mut batch = Batch::default();
+        while batch.is_empty() {
+            if !batch.add(rx.recv().ok()?, files) {
+                return None;
+            }
+        }
+        let started = Instant::now();
+        // A change that follows the last one closely is part of a burst that goes on.
+        let burst = match (last_change, batch.first) {
+            (Some(last), Some(first)) => first.saturating_duration_since(last) < self.quiet,
+            _ => false,
+        };
+        loop {
+            let wait = match (batch.done(), burst) {
+                (false, _) => self.quiet,
+                (true, false) => Duration::ZERO,
+                (true, true) => self
+                    .quiet
+                    .min(self.max_wait.saturating_sub(started.elapsed())),
+            };
+            let message = if wait.is_zero() {
+                match rx.try_recv() {
+                    Ok(m) => m,
+                    Err(TryRecvError::Empty) => return Some(batch),
+                    Err(TryRecvError::Disconnected) => return None,
+                }
+            } else {
+                match rx.recv_timeout(wait) {
+                    Ok(m) => m,
+                    Err(RecvTimeoutError::Timeout) => return Some(batch),
+                    Err(RecvTimeoutError::Disconnected) => return None,
+                }
+            };
+            if !batch.add(message, files) {
+                return None;
+            }
+        }
+    }
 }
 
 /// Sends [`Message::Stop`] on Ctrl-C (SIGINT) and SIGTERM, so that the runner finishes the
@@ -146,23 +218,47 @@ fn stop_on_signals(_tx: Sender<Message>) -> Result<(), String> {
     Ok(())
 }
 
-/// Messages gathered during one quiet period.
+/// The watched files that messages said changed, gathered for one cycle.
 #[derive(Default)]
 struct Batch {
-    paths: Vec<PathBuf>,
+    /// Each watched file touched, and whether its writer may still be at work.
+    paths: HashMap<PathBuf, bool>,
     rescan: bool,
+    /// When the first and the last change to a watched file were reported.
+    first: Option<Instant>,
+    last: Option<Instant>,
 }
 
 impl Batch {
-    /// Adds a message; `false` means stop.
-    fn add(&mut self, message: Message) -> bool {
+    /// Adds a message (files that are not watched are left out); `false` means stop.
+    fn add(&mut self, message: Message, files: &WatchedFiles) -> bool {
         match message {
-            Message::Paths(p) => self.paths.extend(p),
+            Message::Paths(touched, at) => {
+                for t in touched.into_iter().filter(|t| files.get(&t.path).is_some()) {
+                    self.first.get_or_insert(at);
+                    self.last = Some(at);
+                    let writing = self.paths.entry(t.path).or_insert(false);
+                    match t.hint {
+                        Hint::Writing => *writing = true,
+                        Hint::Written => *writing = false,
+                        Hint::Attributes => {}
+                    }
+                }
+            }
             Message::Rescan => self.rescan = true,
             Message::Problem(p) => eprintln!("warning: {p}"),
             Message::Stop => return false,
         }
         true
+    }
+
+    fn is_empty(&self) -> bool {
+        self.paths.is_empty() && !self.rescan
+    }
+
+    /// Whether every file's last event said its writer was done with it.
+    fn done(&self) -> bool {
+        !self.rescan && self.paths.values().all(|writing| !writing)
     }
 }
 
@@ -202,8 +298,10 @@ struct Good {
     meta: OutputMeta,
     dataset: Arc<Dataset>,
     evaluation: Evaluation,
+    /// The scores file's text, as last written.
+    rendered: RenderedScores,
     as_of_millis: i64,
-    /// Each contact's row by id, for appended events (built on first use).
+    /// Each contact's row by id, for appended events (built after a full rescore).
     index: Option<HashMap<Arc<str>, usize>>,
 }
 
@@ -275,7 +373,9 @@ impl Runner {
         }
         let mut change = Change::default();
         let mut names = Vec::new();
-        for path in &batch.paths {
+        let mut paths: Vec<&PathBuf> = batch.paths.keys().collect();
+        paths.sort();
+        for path in paths {
             let Some((role, name)) = self.files.get(path) else {
                 continue;
             };
@@ -435,38 +535,56 @@ impl Runner {
             (None, _) => false,
         };
 
-        // 3. The data files: read the ones that changed, keep the ones whose bytes differ.
+        // 3. The data files: read the ones that changed, keep the ones whose bytes differ. A
+        // file held in memory is compared with the disk without being read into memory again,
+        // and lines appended to it are all that is read.
         let wanted: Vec<usize> = (0..self.sources.len())
             .filter(|i| change.all || change.data.contains(i) || self.sources[*i].is_none())
             .collect();
+        // Whether the data set in force was loaded from the bytes held before this change.
+        let was_synced = self.data_synced;
         let mut changed_data = BTreeSet::new();
-        let mut previous: Vec<(usize, Option<Source>)> = Vec::new();
+        let mut appended: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut unreadable = Vec::new();
         for i in wanted {
             let path = self.data_path(i).to_path_buf();
-            match Source::read(&path) {
-                Ok(source) => {
-                    let same = self.sources[i]
-                        .as_ref()
-                        .is_some_and(|old| old.bytes == source.bytes);
-                    if !same {
-                        changed_data.insert(i);
-                        previous.push((i, self.sources[i].replace(source)));
+            let growth = match &self.sources[i] {
+                // A file that cannot be read is read in full below, which reports why.
+                Some(held) => growth::growth(&path, &held.bytes).unwrap_or(Growth::Rewritten),
+                None => Growth::Rewritten,
+            };
+            match growth {
+                Growth::Same => {}
+                Growth::Appended(tail) => {
+                    if let Some(held) = &mut self.sources[i] {
+                        held.bytes.extend_from_slice(&tail);
                     }
+                    changed_data.insert(i);
+                    appended.push((i, tail));
                 }
-                Err(problem) => {
-                    unreadable.push(problem);
-                    self.sources[i] = None;
-                    self.data_synced = false;
-                }
+                Growth::Rewritten => match Source::read(&path) {
+                    Ok(source) => {
+                        let same = self.sources[i]
+                            .as_ref()
+                            .is_some_and(|old| old.bytes == source.bytes);
+                        if !same {
+                            changed_data.insert(i);
+                            self.sources[i] = Some(source);
+                        }
+                    }
+                    Err(problem) => {
+                        unreadable.push(problem);
+                        self.sources[i] = None;
+                    }
+                },
             }
+        }
+        if !unreadable.is_empty() || !changed_data.is_empty() {
+            self.data_synced = false;
         }
         if !unreadable.is_empty() {
             eprintln!("{}", render_problems(&unreadable));
             return Err(NotApplied);
-        }
-        if !changed_data.is_empty() {
-            self.data_synced = false;
         }
         let schema_changed = match (&candidate, &self.good) {
             (Some((r, _)), Some(good)) => r.schema() != good.ruleset.schema(),
@@ -476,10 +594,14 @@ impl Runner {
             return Ok(self.unchanged(noticed));
         }
 
-        // 4. Only events appended to the last events file: rescore the contacts concerned.
+        // 4. Only lines appended to the last events file: rescore the contacts concerned.
         if !rules_changed && !schema_changed && changed_data.len() == 1 {
-            if let Some(status) = self.try_incremental(&previous, noticed) {
-                return Ok(status);
+            if let [(i, tail)] = &appended[..] {
+                if was_synced {
+                    if let Some(status) = self.try_incremental(*i, tail, noticed) {
+                        return Ok(status);
+                    }
+                }
             }
         }
 
@@ -487,9 +609,11 @@ impl Runner {
         let good = self.good.take();
         let result = self.full(good, candidate, &changed_data, change.all, noticed);
         match result {
-            Ok((status, good)) => {
+            Ok((status, good, reloaded)) => {
                 self.good = Some(good);
-                self.data_synced = true;
+                if reloaded {
+                    self.data_synced = true;
+                }
                 Ok(status)
             }
             Err(good) => {
@@ -507,7 +631,9 @@ impl Runner {
         }
     }
 
-    /// Rescores with the new ruleset and/or data. On failure the state in force is given back.
+    /// Rescores with the new ruleset and/or data; `true` with the new state when the data set
+    /// was loaded again from the files' bytes in memory. On failure the state in force is
+    /// given back.
     fn full(
         &mut self,
         good: Option<Good>,
@@ -515,7 +641,7 @@ impl Runner {
         changed_data: &BTreeSet<usize>,
         all: bool,
         noticed: Instant,
-    ) -> Result<(Status, Good), Box<Option<Good>>> {
+    ) -> Result<(Status, Good, bool), Box<Option<Good>>> {
         let rules_new = candidate.is_some();
         let Some((ruleset, fingerprint)) = candidate.map(|(r, f)| (Arc::new(r), f)).or_else(|| {
             good.as_ref()
@@ -616,7 +742,9 @@ impl Runner {
             &evaluation.columns,
         );
         let rescored = evaluation.len();
-        let new = Good {
+        let rendered =
+            RenderedScores::render(&meta, &evaluation, self.outputs.format, self.outputs.stamp);
+        let mut new = Good {
             ruleset,
             fingerprint,
             plan,
@@ -624,6 +752,7 @@ impl Runner {
             meta,
             dataset,
             evaluation,
+            rendered,
             as_of_millis,
             index,
         };
@@ -638,30 +767,30 @@ impl Runner {
             rescored,
             noticed,
         ) {
-            Ok(status) => Ok((status, new)),
+            Ok(status) => {
+                // Ready for appended events, now that the outputs are in place.
+                if new.index.is_none() && !new.plan.has_population_functions() {
+                    new.index = Some(row_index(&new.dataset));
+                }
+                Ok((status, new, reload))
+            }
             Err(()) => Err(Box::new(good)),
         }
     }
 
-    /// Events appended to the last events file only: load the new lines, add them, rescore
-    /// the contacts they concern. `None` when the change does not qualify (then a full rescore).
-    fn try_incremental(
-        &mut self,
-        previous: &[(usize, Option<Source>)],
-        noticed: Instant,
-    ) -> Option<Status> {
-        let [(i, Some(old))] = previous else {
-            return None;
-        };
+    /// Lines appended to the last events file only: load them, rescore the contacts they
+    /// concern, write the outputs, then add the lines to the data set in force. `None` when
+    /// the change does not qualify (then a full rescore).
+    fn try_incremental(&mut self, i: usize, tail: &[u8], noticed: Instant) -> Option<Status> {
         let last = self.sources.len() - 1;
-        if *i != last || *i == 0 || self.outputs.explain.is_some() {
+        if i != last || i == 0 || self.outputs.explain.is_some() {
             return None;
         }
         if self.settings.skip_bad_rows.is_some() {
             return None;
         }
         let mut good = self.good.take()?;
-        let result = self.incremental(&mut good, old, *i, noticed);
+        let result = self.incremental(&mut good, tail, i, noticed);
         self.good = Some(good);
         result
     }
@@ -669,29 +798,17 @@ impl Runner {
     fn incremental(
         &mut self,
         good: &mut Good,
-        old: &Source,
+        tail: &[u8],
         i: usize,
         noticed: Instant,
     ) -> Option<Status> {
         if good.plan.has_population_functions() || !good.evaluation.plugin_errors.is_empty() {
             return None;
         }
-        let new = self.sources[i].as_ref()?;
-        let tail = incremental::appended_tail(&old.bytes, &new.bytes)?;
-        let tail = incremental::tail_source(old, tail)?;
+        let tail = incremental::tail_source(self.sources[i].as_ref()?, tail)?;
         // Only the contacts the new lines name are loaded, then rescored.
         let ids = incremental::tail_ids(&tail)?;
-        if good.index.is_none() {
-            good.index = Some(
-                good.dataset
-                    .contacts
-                    .iter()
-                    .enumerate()
-                    .map(|(row, c)| (Arc::from(c.id()), row))
-                    .collect(),
-            );
-        }
-        let index = good.index.as_ref()?;
+        let index = good.index.get_or_insert_with(|| row_index(&good.dataset));
         let mut rows = ids
             .iter()
             .map(|id| index.get(id.as_str()).copied())
@@ -705,11 +822,7 @@ impl Runner {
             &good.dataset.schema.events,
             &self.settings.id_column,
         )?;
-        let dataset = Arc::make_mut(&mut good.dataset);
-        let rows = incremental::merge(&mut dataset.events, &added, &rows);
-        // From here the data set in force holds the new events.
-        self.data_synced = true;
-        let sub = incremental::subset(dataset, &rows);
+        let sub = incremental::subset_with(&good.dataset, &rows, &added);
         let parallel = self.settings.threads != Some(1) && rows.len() > 1000;
         let scored = good.plan.evaluate(&sub, good.as_of_millis, parallel);
         flush_plugin_logs(&good.ruleset);
@@ -732,6 +845,7 @@ impl Runner {
             ..Evaluation::default()
         };
         incremental::patch(&mut good.evaluation, &rows, &scored);
+        good.rendered.update(&good.evaluation, &rows);
         match self.publish(
             Some((&before, &good.columns, &scored)),
             good,
@@ -740,10 +854,20 @@ impl Runner {
             rows.len(),
             noticed,
         ) {
-            Ok(status) => Some(status),
+            Ok(status) => {
+                // Off the clock: the new events join the data set in force, which is then
+                // again the held bytes' data set.
+                let dataset = Arc::make_mut(&mut good.dataset);
+                incremental::merge(&mut dataset.events, &added, &rows);
+                self.data_synced = true;
+                Some(status)
+            }
             Err(()) => {
-                // Outputs untouched: the scores in force stay those written last.
+                // The scores in force stay those written last; the data set in force no
+                // longer matches the files' bytes (`data_synced` stays false), so the next
+                // change reloads it.
                 incremental::patch(&mut good.evaluation, &rows, &before);
+                good.rendered.update(&good.evaluation, &rows);
                 Some(self.failed_status(noticed))
             }
         }
@@ -782,16 +906,11 @@ impl Runner {
                 feed_path.is_some(),
             )
         });
-        let scores = self.outputs.scores.as_deref();
-        if let Err(m) = write_scores(
-            &new.meta,
-            &new.evaluation,
-            scores,
-            self.outputs.format,
-            self.outputs.stamp,
-        ) {
-            eprintln!("{m}");
-            return Err(());
+        if let Some(path) = self.outputs.scores.as_deref() {
+            if let Err(m) = new.rendered.write(path) {
+                eprintln!("{m}");
+                return Err(());
+            }
         }
         if let (Some(path), Some(x)) = (&self.outputs.explain, explanations) {
             if let Err(m) = write_explanations(path, x) {
@@ -805,13 +924,17 @@ impl Runner {
                 eprintln!("{m}");
                 return Err(());
             }
-            if let Err(e) = changes::append_feed(path, &d.feed) {
-                eprintln!(
-                    "error: cannot append to `{}`: {}",
-                    path.display(),
-                    io_reason(&e)
-                );
-                return Err(());
+            match changes::append_feed(path, &d.feed) {
+                Ok(0) => {}
+                Ok(cut) => warn_cut_line(path, cut),
+                Err(e) => {
+                    eprintln!(
+                        "error: cannot append to `{}`: {}",
+                        path.display(),
+                        io_reason(&e)
+                    );
+                    return Err(());
+                }
             }
             feed_lines = d.feed.len();
         }
@@ -842,6 +965,24 @@ impl Runner {
             feed_lines,
         })
     }
+}
+
+/// Says that an unfinished line was removed from the end of the change feed.
+fn warn_cut_line(path: &Path, bytes: u64) {
+    eprintln!(
+        "warning: `{}` ended with an unfinished line ({bytes} bytes, from a run stopped in the middle of a write): removed, so that the feed holds whole lines only",
+        path.display()
+    );
+}
+
+/// Each contact's row, by id.
+fn row_index(dataset: &Dataset) -> HashMap<Arc<str>, usize> {
+    dataset
+        .contacts
+        .iter()
+        .enumerate()
+        .map(|(row, c)| (Arc::from(c.id()), row))
+        .collect()
 }
 
 /// The plugin files a rule file declares.

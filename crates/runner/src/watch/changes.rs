@@ -246,33 +246,68 @@ pub fn diff(
 }
 
 /// Appends whole lines to the change feed with a single write on a file opened in append
-/// mode. If the file ends in a partial line (a writer killed mid-write), a newline is written
-/// first so that the partial line stays apart and every line written here is whole.
-pub fn append_feed(path: &Path, lines: &[String]) -> std::io::Result<()> {
+/// mode, and flushes them to disk. A line left unfinished at the end of the feed (by a process
+/// killed in the middle of its write) is removed first, so that the feed holds whole lines only.
+/// Returns how many bytes of such a line were removed.
+pub fn append_feed(path: &Path, lines: &[String]) -> std::io::Result<u64> {
     if lines.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
-    let mut batch = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>() + 1);
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .read(true)
         .open(path)?;
-    let len = file.metadata()?.len();
-    if len > 0 {
-        let mut last = [0u8; 1];
-        file.seek(SeekFrom::Start(len - 1))?;
-        file.read_exact(&mut last)?;
-        if last[0] != b'\n' {
-            batch.push(b'\n');
-        }
-    }
+    let removed = drop_unfinished_line(&mut file)?;
+    let mut batch = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum::<usize>());
     for line in lines {
         batch.extend_from_slice(line.as_bytes());
         batch.push(b'\n');
     }
     file.write_all(&batch)?;
-    file.sync_data()
+    file.sync_data()?;
+    Ok(removed)
+}
+
+/// Removes what follows the feed's last line break (a line whose write was cut off), if
+/// anything; returns how many bytes were removed.
+pub fn repair_feed(path: &Path) -> std::io::Result<u64> {
+    let mut file = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let removed = drop_unfinished_line(&mut file)?;
+    if removed > 0 {
+        file.sync_data()?;
+    }
+    Ok(removed)
+}
+
+fn drop_unfinished_line(file: &mut std::fs::File) -> std::io::Result<u64> {
+    let len = file.metadata()?.len();
+    let mut end = len;
+    let mut chunk = vec![0u8; 1 << 16];
+    // Back from the end, a chunk at a time, to the last line break.
+    while end > 0 {
+        let start = end.saturating_sub(chunk.len() as u64);
+        let part = &mut chunk[..(end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(part)?;
+        if let Some(at) = part.iter().rposition(|&b| b == b'\n') {
+            end = start + at as u64 + 1;
+            break;
+        }
+        end = start;
+    }
+    if end < len {
+        file.set_len(end)?;
+    }
+    Ok(len - end)
 }
 
 #[cfg(test)]
@@ -324,14 +359,34 @@ mod tests {
     }
 
     #[test]
-    fn feed_appends_whole_lines_after_a_torn_one() {
+    fn a_line_cut_off_by_a_killed_writer_is_removed_before_appending() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("changes.ndjson");
         std::fs::write(&path, "{\"id\":\"a\"}\n{\"id\":").unwrap();
-        append_feed(&path, &["{\"id\":\"b\"}".into()]).unwrap();
+        assert_eq!(append_feed(&path, &["{\"id\":\"b\"}".into()]).unwrap(), 6);
         assert_eq!(
             std::fs::read_to_string(&path).unwrap(),
-            "{\"id\":\"a\"}\n{\"id\":\n{\"id\":\"b\"}\n"
+            "{\"id\":\"a\"}\n{\"id\":\"b\"}\n"
         );
+        // Whole lines are kept as they are.
+        assert_eq!(append_feed(&path, &["{\"id\":\"c\"}".into()]).unwrap(), 0);
+        assert_eq!(std::fs::read_to_string(&path).unwrap().lines().count(), 3);
+    }
+
+    #[test]
+    fn repair_keeps_whole_lines_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("changes.ndjson");
+        assert_eq!(repair_feed(&path).unwrap(), 0, "no feed yet");
+        // A cut line longer than one chunk, after whole lines.
+        let long = "x".repeat(200_000);
+        std::fs::write(&path, format!("{{\"id\":\"a\"}}\n{long}")).unwrap();
+        assert_eq!(repair_feed(&path).unwrap(), 200_000);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"id\":\"a\"}\n");
+        assert_eq!(repair_feed(&path).unwrap(), 0);
+        // No whole line at all.
+        std::fs::write(&path, "{\"id\":").unwrap();
+        assert_eq!(repair_feed(&path).unwrap(), 6);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
     }
 }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,11 +32,29 @@ pub enum FileRole {
     Events(usize),
 }
 
+/// What an event says about the write to a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hint {
+    /// Written, created, removed or renamed away: more may follow.
+    Writing,
+    /// Closed after writing, or renamed into place: the writer is done with it.
+    Written,
+    /// Only its attributes (time, permissions) changed.
+    Attributes,
+}
+
+/// A path an event concerns, and what the event says about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Touched {
+    pub path: PathBuf,
+    pub hint: Hint,
+}
+
 /// A message to the runner's loop.
 #[derive(Debug)]
 pub enum Message {
-    /// Paths that may have changed (already debounced).
-    Paths(Vec<PathBuf>),
+    /// Paths that may have changed, in the order of the events, and when they were reported.
+    Paths(Vec<Touched>, Instant),
     /// The watch lost events: every file must be re-read.
     Rescan,
     /// The watch reported a problem (already phrased for the user).
@@ -173,10 +191,16 @@ impl Poller {
                         let now = stamp(path);
                         if now != *seen {
                             *seen = now;
-                            changed.push(path.clone());
+                            // Polling cannot tell whether the writer is done.
+                            changed.push(Touched {
+                                path: path.clone(),
+                                hint: Hint::Writing,
+                            });
                         }
                     }
-                    if !changed.is_empty() && tx.send(Message::Paths(changed)).is_err() {
+                    if !changed.is_empty()
+                        && tx.send(Message::Paths(changed, Instant::now())).is_err()
+                    {
                         break;
                     }
                     std::thread::sleep(POLL_EVERY);
@@ -193,11 +217,9 @@ impl Poller {
 
 impl FolderWatch {
     /// Starts a native watch (inotify, FSEvents, ReadDirectoryChangesW), or a polling one.
-    pub fn start(
-        tx: Sender<Message>,
-        debounce: Duration,
-        poll: bool,
-    ) -> Result<FolderWatch, String> {
+    /// `delay` is how long the debouncer holds an event to merge it with the next ones
+    /// (the runner then waits for the files to be quiet, or not at all when a save is done).
+    pub fn start(tx: Sender<Message>, delay: Duration, poll: bool) -> Result<FolderWatch, String> {
         let tx_poll = tx.clone();
         let handler = move |result: DebounceEventResult| match result {
             Ok(events) => {
@@ -205,15 +227,13 @@ impl FolderWatch {
                     let _ = tx.send(Message::Rescan);
                     return;
                 }
-                // Opening and reading a file (as the runner itself does) is not a change.
-                let paths: Vec<PathBuf> = events
+                let touched: Vec<Touched> = events
                     .into_iter()
-                    .filter(|e| !matches!(e.event.kind, notify::EventKind::Access(_)))
-                    .flat_map(|e| e.event.paths)
-                    .filter(|p| !is_editor_temporary(p))
+                    .flat_map(|e| touched(e.event))
+                    .filter(|t| !is_editor_temporary(&t.path))
                     .collect();
-                if !paths.is_empty() {
-                    let _ = tx.send(Message::Paths(paths));
+                if !touched.is_empty() {
+                    let _ = tx.send(Message::Paths(touched, Instant::now()));
                 }
             }
             Err(errors) => {
@@ -225,7 +245,10 @@ impl FolderWatch {
         let inner = if poll {
             Inner::Poll(Poller::start(tx_poll)?)
         } else {
-            Inner::Native(new_debouncer(debounce, None, handler).map_err(|e| watch_problem(&e))?)
+            let delay = delay.max(Duration::from_millis(1));
+            Inner::Native(
+                new_debouncer(delay, Some(delay / 2), handler).map_err(|e| watch_problem(&e))?,
+            )
         };
         Ok(FolderWatch {
             inner,
@@ -294,6 +317,41 @@ impl FolderWatch {
     }
 }
 
+/// The paths an event concerns, with what it says of each. Opening, reading and closing a
+/// file without writing (as the runner itself does) concern none.
+fn touched(event: notify::Event) -> Vec<Touched> {
+    use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
+    use notify::EventKind;
+    let hint = match event.kind {
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Hint::Written,
+        EventKind::Access(_) => return Vec::new(),
+        EventKind::Modify(ModifyKind::Metadata(_)) => Hint::Attributes,
+        // Renamed into place: the last path is the destination, the first (if two) is gone.
+        EventKind::Modify(ModifyKind::Name(RenameMode::To | RenameMode::Both)) => {
+            let last = event.paths.len().saturating_sub(1);
+            return event
+                .paths
+                .into_iter()
+                .enumerate()
+                .map(|(i, path)| Touched {
+                    path,
+                    hint: if i == last {
+                        Hint::Written
+                    } else {
+                        Hint::Writing
+                    },
+                })
+                .collect();
+        }
+        _ => Hint::Writing,
+    };
+    event
+        .paths
+        .into_iter()
+        .map(|path| Touched { path, hint })
+        .collect()
+}
+
 /// A watch error in plain words, with the fix for the usual ones.
 fn watch_problem(e: &notify::Error) -> String {
     match &e.kind {
@@ -312,6 +370,57 @@ fn watch_problem(e: &notify::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_say_whether_the_writer_is_done() {
+        use notify::event::{AccessKind, AccessMode, CreateKind, DataChange, ModifyKind};
+        use notify::event::{MetadataKind, RemoveKind, RenameMode};
+        use notify::{Event, EventKind};
+        let one = |kind: EventKind| {
+            touched(Event::new(kind).add_path("/p/a".into()))
+                .into_iter()
+                .map(|t| t.hint)
+                .collect::<Vec<_>>()
+        };
+        let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
+        assert_eq!(one(closed), [Hint::Written]);
+        let read = EventKind::Access(AccessKind::Close(AccessMode::Read));
+        assert_eq!(one(read), []);
+        assert_eq!(
+            one(EventKind::Access(AccessKind::Open(
+                notify::event::AccessMode::Any
+            ))),
+            []
+        );
+        let written = EventKind::Modify(ModifyKind::Data(DataChange::Any));
+        assert_eq!(one(written), [Hint::Writing]);
+        assert_eq!(one(EventKind::Create(CreateKind::File)), [Hint::Writing]);
+        assert_eq!(one(EventKind::Remove(RemoveKind::File)), [Hint::Writing]);
+        let away = EventKind::Modify(ModifyKind::Name(RenameMode::From));
+        assert_eq!(one(away), [Hint::Writing]);
+        let into = EventKind::Modify(ModifyKind::Name(RenameMode::To));
+        assert_eq!(one(into), [Hint::Written]);
+        let attributes = EventKind::Modify(ModifyKind::Metadata(MetadataKind::Any));
+        assert_eq!(one(attributes), [Hint::Attributes]);
+        let both = touched(
+            Event::new(EventKind::Modify(ModifyKind::Name(RenameMode::Both)))
+                .add_path("/p/a.new".into())
+                .add_path("/p/a".into()),
+        );
+        assert_eq!(
+            both,
+            [
+                Touched {
+                    path: "/p/a.new".into(),
+                    hint: Hint::Writing
+                },
+                Touched {
+                    path: "/p/a".into(),
+                    hint: Hint::Written
+                }
+            ]
+        );
+    }
 
     #[test]
     fn editor_temporaries_are_recognised() {

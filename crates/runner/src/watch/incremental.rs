@@ -11,20 +11,10 @@ use scoreline_data::{
 };
 use scoreline_engine::Evaluation;
 
-/// The lines added at the end of a file: `Some` when `new` is `old` followed by more bytes
-/// and `old` ended a line.
-pub fn appended_tail<'a>(old: &[u8], new: &'a [u8]) -> Option<&'a [u8]> {
-    if old.is_empty() || new.len() <= old.len() || !old.ends_with(b"\n") {
-        return None;
-    }
-    if !new.starts_with(old) {
-        return None;
-    }
-    Some(&new[old.len()..])
-}
-
-/// The appended lines as a data source of their own: NDJSON as is, CSV behind its header.
-pub fn tail_source(old: &Source, tail: &[u8]) -> Option<Source> {
+/// The lines appended to `file` (whose bytes start with the same header) as a data source of
+/// their own: NDJSON as is, CSV behind the file's header line.
+pub fn tail_source(file: &Source, tail: &[u8]) -> Option<Source> {
+    let old = file;
     let bytes = match old.format {
         Format::Ndjson => tail.to_vec(),
         Format::Csv => {
@@ -62,51 +52,26 @@ pub fn tail_ids(tail: &Source) -> Option<Vec<String>> {
             Some(ids)
         }
         Format::Csv => {
-            let records = csv_records(std::str::from_utf8(&tail.bytes).ok()?)?;
-            let (header, rows) = records.split_first()?;
-            let column = header.iter().position(|h| h == "contact_id")?;
-            rows.iter()
-                .filter(|r| !(r.len() == 1 && r[0].is_empty()))
-                .map(|r| r.get(column).cloned())
-                .collect()
+            let mut reader = csv::ReaderBuilder::new()
+                .flexible(true)
+                .from_reader(&tail.bytes[..]);
+            let column = reader
+                .headers()
+                .ok()?
+                .iter()
+                .position(|h| h == "contact_id")?;
+            let mut ids = Vec::new();
+            for record in reader.records() {
+                let record = record.ok()?;
+                if record.len() == 1 && record[0].is_empty() {
+                    continue;
+                }
+                ids.push(record.get(column)?.to_string());
+            }
+            Some(ids)
         }
         Format::Json | Format::Yaml => None,
     }
-}
-
-/// A small CSV reader (quotes, doubled quotes, CRLF) for the few appended lines.
-fn csv_records(text: &str) -> Option<Vec<Vec<String>>> {
-    let mut records = Vec::new();
-    let mut record = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match (quoted, c) {
-            (true, '"') if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
-            }
-            (true, '"') => quoted = false,
-            (true, c) => field.push(c),
-            (false, '"') if field.is_empty() => quoted = true,
-            (false, ',') => record.push(std::mem::take(&mut field)),
-            (false, '\r') if chars.peek() == Some(&'\n') => {}
-            (false, '\n') => {
-                record.push(std::mem::take(&mut field));
-                records.push(std::mem::take(&mut record));
-            }
-            (false, c) => field.push(c),
-        }
-    }
-    if quoted {
-        return None;
-    }
-    if !field.is_empty() || !record.is_empty() {
-        record.push(field);
-        records.push(record);
-    }
-    Some(records)
 }
 
 /// The contacts at `rows` (their ids only) as an NDJSON contacts source.
@@ -253,6 +218,16 @@ pub fn merge(events: &mut Events, added: &Events, rows: &[usize]) -> Vec<usize> 
     affected
 }
 
+/// The contacts at `rows` with their events and the events `added` holds for them (`added`'s
+/// contact `k` is `rows[k]`), as a data set of their own: the same as [`merge`] then
+/// [`subset`], without changing the data set in force.
+pub fn subset_with(full: &Dataset, rows: &[usize], added: &Events) -> Dataset {
+    let mut sub = subset(full, rows);
+    let own: Vec<usize> = (0..rows.len()).collect();
+    merge(&mut sub.events, added, &own);
+    sub
+}
+
 /// The contacts at `rows` with their events, as a data set of their own.
 pub fn subset(full: &Dataset, rows: &[usize]) -> Dataset {
     let mut events = Events {
@@ -337,8 +312,7 @@ mod tests {
             let prefix = lines[..split].join("\n") + "\n";
             let old = source("events.csv", &prefix);
             let mut dataset = load(&contacts, &old);
-            let tail = appended_tail(&old.bytes, whole.as_bytes()).unwrap();
-            let tail = tail_source(&old, tail).unwrap();
+            let tail = tail_source(&old, &whole.as_bytes()[prefix.len()..]).unwrap();
             let index: std::collections::HashMap<&str, usize> = dataset
                 .contacts
                 .iter()
@@ -362,15 +336,23 @@ mod tests {
             }
             let added = added.unwrap();
             assert_eq!(dataset.schema, full.schema, "split {split}");
+            // The contacts concerned, scored before the merge, see what the merge gives.
+            let sub = subset_with(&dataset, &rows, &added);
             let affected = merge(&mut dataset.events, &added, &rows);
+            let expected = subset(&full, &rows);
+            assert_same_events(&sub.events, &expected.events, split);
+            assert_eq!(sub.contacts, expected.contacts, "split {split}");
             assert_eq!(affected, rows, "split {split}");
-            let (a, b) = (&dataset.events, &full.events);
-            assert_eq!(a.contact_start, b.contact_start, "split {split}");
-            assert_eq!(a.type_id, b.type_id, "split {split}");
-            assert_eq!(a.at, b.at, "split {split}");
-            assert_eq!(a.prop_start, b.prop_start, "split {split}");
-            assert_eq!(a.props, b.props, "split {split}");
+            assert_same_events(&dataset.events, &full.events, split);
         }
+    }
+
+    fn assert_same_events(a: &Events, b: &Events, split: usize) {
+        assert_eq!(a.contact_start, b.contact_start, "split {split}");
+        assert_eq!(a.type_id, b.type_id, "split {split}");
+        assert_eq!(a.at, b.at, "split {split}");
+        assert_eq!(a.prop_start, b.prop_start, "split {split}");
+        assert_eq!(a.props, b.props, "split {split}");
     }
 
     #[test]
@@ -385,14 +367,5 @@ mod tests {
             "{\"contact_id\":\"x1\",\"type\":\"t\"}\n{\"contact_id\":7}\n",
         );
         assert_eq!(tail_ids(&nd), Some(vec!["x1".into(), "7".into()]));
-    }
-
-    #[test]
-    fn tails_are_whole_appended_lines() {
-        assert_eq!(appended_tail(b"a\nb\n", b"a\nb\nc\n"), Some(&b"c\n"[..]));
-        assert_eq!(appended_tail(b"a\nb", b"a\nbc\n"), None);
-        assert_eq!(appended_tail(b"a\nb\n", b"a\nx\nc\n"), None);
-        assert_eq!(appended_tail(b"a\n", b"a\n"), None);
-        assert_eq!(appended_tail(b"", b"a\n"), None);
     }
 }
