@@ -1,10 +1,15 @@
 //! Latency of `scoreline watch`: from a file save to new outputs on disk.
 //!
-//! Starts the release binary on a project over a generated data set, then
+//! Starts the release binary on a project over a generated data set (with a change feed),
+//! then, one change every 300 ms,
 //! - edits the rule file N times (a point value flips), measuring save → scores file replaced;
-//! - appends one event N times (incremental rescoring), measuring the same.
+//! - appends one event N times, opening and closing the file each time as most tools do
+//!   (incremental rescoring), measuring the same;
+//! - appends one event N times through a file kept open, as a logger does (the runner cannot
+//!   tell when such a writer is done, so it waits for the debounce time).
 //!
-//! Reports the medians, and the runner's own cycle times from its JSON status lines.
+//! Reports the median (min–max) of each series, and the runner's own cycle times from its JSON
+//! status lines.
 //!
 //! ```text
 //! cargo run --release -p scoreline-data --example generate -- --contacts 100000 --seed 1 --out bench-data/100k
@@ -85,6 +90,13 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// `median (min–max)` of a series, in whole milliseconds.
+fn spread(v: &[f64]) -> String {
+    let min = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = v.iter().copied().fold(0.0, f64::max);
+    format!("{:.0} ms ({min:.0}–{max:.0})", median(v.to_vec()))
+}
+
 /// The scores file's inode: it changes when the runner renames a new file over it.
 #[cfg(unix)]
 fn inode(path: &Path) -> u64 {
@@ -103,7 +115,11 @@ fn inode(path: &Path) -> u64 {
 
 fn main() {
     let data = PathBuf::from(arg("--data").expect("pass --data DIR (from the generator)"));
+    // Absolute: the runner is started in the project's folder.
     let bin = PathBuf::from(arg("--bin").unwrap_or_else(|| "target/release/scoreline".into()));
+    let bin = bin
+        .canonicalize()
+        .unwrap_or_else(|e| panic!("no binary at {}: {e}", bin.display()));
     let edits: usize = arg("--edits").and_then(|n| n.parse().ok()).unwrap_or(15);
     let dir = std::env::temp_dir().join(format!("scoreline-watch-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -112,7 +128,7 @@ fn main() {
     std::fs::write(dir.join("rules.score"), RULES).unwrap();
     std::fs::write(
         dir.join("scoreline.yaml"),
-        "ruleset: rules.score\ndata:\n  contacts: contacts.csv\n  events: events.csv\nas_of: 2026-11-01\noutput:\n  scores: out/scores.csv\n",
+        "ruleset: rules.score\ndata:\n  contacts: contacts.csv\n  events: events.csv\nas_of: 2026-11-01\noutput:\n  scores: out/scores.csv\n  changes: out/changes.ndjson\n",
     )
     .unwrap();
     let scores = dir.join("out/scores.csv");
@@ -178,6 +194,13 @@ fn main() {
     let mut event_latency = Vec::new();
     let mut event_cycle = Vec::new();
     let mut incremental = 0;
+    let event = |i: usize| {
+        format!(
+            "c{},page_view,2026-10-{:02}T10:00:00Z,/pricing,,\n",
+            i * 7,
+            1 + i % 28
+        )
+    };
     for i in 0..edits {
         let before = inode(&scores);
         let started = Instant::now();
@@ -185,13 +208,7 @@ fn main() {
             .append(true)
             .open(dir.join("events.csv"))
             .unwrap();
-        writeln!(
-            f,
-            "c{},page_view,2026-10-{:02}T10:00:00Z,/pricing,,",
-            i * 7,
-            1 + i % 28
-        )
-        .unwrap();
+        f.write_all(event(i).as_bytes()).unwrap();
         drop(f);
         let (latency, status) = wait_replaced(before, started);
         if status["incremental"] == true {
@@ -202,18 +219,45 @@ fn main() {
         std::thread::sleep(Duration::from_millis(300));
     }
 
+    let mut open_latency = Vec::new();
+    let mut open_incremental = 0;
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(dir.join("events.csv"))
+        .unwrap();
+    for i in 0..edits {
+        let before = inode(&scores);
+        let started = Instant::now();
+        log.write_all(event(edits + i).as_bytes()).unwrap();
+        log.flush().unwrap();
+        let (latency, status) = wait_replaced(before, started);
+        if status["incremental"] == true {
+            open_incremental += 1;
+        }
+        open_latency.push(latency);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    drop(log);
+
     println!(
-        "rule edit → new scores: median {:.0} ms end to end (runner's cycle {:.0} ms), {} edits",
-        median(rule_latency),
-        median(rule_cycle),
+        "rule edit → new scores: {} end to end (runner's cycle {}), {} edits",
+        spread(&rule_latency),
+        spread(&rule_cycle),
         edits
     );
     println!(
-        "event appended → new scores: median {:.0} ms end to end (runner's cycle {:.0} ms), {incremental}/{} incremental",
-        median(event_latency),
-        median(event_cycle),
+        "event appended, file closed → new scores: {} end to end (runner's cycle {}), {incremental}/{} incremental",
+        spread(&event_latency),
+        spread(&event_cycle),
         edits
     );
+    println!(
+        "event appended, file kept open → new scores: {} end to end, {open_incremental}/{} incremental",
+        spread(&open_latency),
+        edits
+    );
+    let feed = std::fs::read_to_string(dir.join("out/changes.ndjson")).unwrap_or_default();
+    println!("change feed: {} lines", feed.lines().count());
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
