@@ -171,9 +171,18 @@ impl Watch {
     }
 
     /// SIGTERM; the runner must exit 0 and leave no temporary file.
-    fn stop(mut self) {
+    fn stop(self) {
+        self.stop_with("-TERM");
+    }
+
+    /// SIGINT, as Ctrl-C sends; the same clean stop.
+    fn interrupt(self) {
+        self.stop_with("-INT");
+    }
+
+    fn stop_with(mut self, signal: &str) {
         let pid = self.child.id().to_string();
-        let killed = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        let killed = Command::new("kill").args([signal, &pid]).status().unwrap();
         assert!(killed.success());
         let deadline = std::time::Instant::now() + PATIENCE;
         let status = loop {
@@ -265,7 +274,7 @@ fn polling_sees_saves_too() {
     let s = watch.next_about("rules.score");
     assert_eq!(s["outcome"], "rescored", "{s}");
     assert!(read(dir, "out/scores.csv").contains("c,20,0,20,hot,Call"));
-    watch.stop();
+    watch.interrupt();
 }
 
 #[test]

@@ -273,7 +273,9 @@ mod tests {
         for (i, t) in totals.iter().enumerate() {
             values.push(Value::Text(format!("c{i}").into()));
             values.push(Value::Number(*t));
-            values.push(Value::Text(if *t >= 50.0 { "hot, now" } else { "cold" }.into()));
+            values.push(Value::Text(
+                if *t >= 50.0 { "hot, now" } else { "cold" }.into(),
+            ));
         }
         Evaluation {
             columns: vec!["id".into(), "total".into(), "tier".into()],

@@ -147,6 +147,9 @@ enum Inner {
 pub struct FolderWatch {
     inner: Inner,
     folders: BTreeSet<PathBuf>,
+    /// Folders that could not be watched and were reported: tried again on every change,
+    /// reported again only once they could be watched and then could not.
+    reported: BTreeSet<PathBuf>,
 }
 
 /// How often `--poll` looks at the files.
@@ -253,11 +256,12 @@ impl FolderWatch {
         Ok(FolderWatch {
             inner,
             folders: BTreeSet::new(),
+            reported: BTreeSet::new(),
         })
     }
 
     /// Watches exactly these files (through their folders, or by polling them). Returns a
-    /// message per folder that could not be watched.
+    /// message per folder that could not be watched (once for each folder).
     pub fn set_files(&mut self, files: &WatchedFiles) -> Vec<String> {
         if let Inner::Poll(p) = &self.inner {
             // New files are looked at now, so that a change from here on is seen.
@@ -291,13 +295,18 @@ impl FolderWatch {
             };
             match result {
                 Ok(()) => {
+                    self.reported.remove(&new);
                     self.folders.insert(new);
                 }
-                Err(e) => problems.push(format!(
-                    "warning: cannot watch folder `{}`: {}",
-                    new.display(),
-                    watch_problem(&e)
-                )),
+                Err(e) => {
+                    if self.reported.insert(new.clone()) {
+                        problems.push(format!(
+                            "warning: cannot watch folder `{}`: {}",
+                            new.display(),
+                            watch_problem(&e)
+                        ));
+                    }
+                }
             }
         }
         problems
