@@ -91,6 +91,42 @@ pub fn create_parent(path: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes a file atomically (folder created if missing). `Err` is a message for the user.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), String> {
+    create_parent(path)?;
+    scoreline_data::write_atomic(path, write).map_err(|e| {
+        format!(
+            "error: cannot write `{}`: {}",
+            path.display(),
+            io_reason(&e)
+        )
+    })
+}
+
+/// The ruleset stamp of a CSV scores table (`--stamp`): its two columns' values, which end
+/// every row in place of the comment line. `None` when not stamped, or not CSV.
+fn stamp_values(meta: &OutputMeta, format: OutputFormat, stamp: bool) -> Option<[Value; 2]> {
+    (stamp && format == OutputFormat::Csv).then(|| {
+        [
+            Value::Text(meta.ruleset.as_str().into()),
+            Value::Text(meta.version.as_str().into()),
+        ]
+    })
+}
+
+/// The columns of a scores table: the evaluation's, then the stamp's when stamped.
+fn score_columns(evaluation: &Evaluation, stamped: bool) -> Vec<String> {
+    let mut columns = evaluation.columns.clone();
+    if stamped {
+        columns.push("ruleset".into());
+        columns.push("ruleset_version".into());
+    }
+    columns
+}
+
 /// Writes the scores table to `out` atomically, or to standard output when `out` is `None`.
 /// `Err` is a message for the user.
 pub fn write_scores(
@@ -113,21 +149,13 @@ pub fn write_scores_with_errors(
     stamp: bool,
     errors_column: bool,
 ) -> Result<(), String> {
-    let stamped = stamp && format == OutputFormat::Csv;
-    let extended = stamped || errors_column;
-    let mut columns = evaluation.columns.clone();
-    if stamped {
-        columns.push("ruleset".into());
-        columns.push("ruleset_version".into());
-    }
+    let stamp_values = stamp_values(meta, format, stamp);
+    let extended = stamp_values.is_some() || errors_column;
+    let mut columns = score_columns(evaluation, stamp_values.is_some());
     if errors_column {
         columns.push("errors".into());
     }
-    let header_meta = (!stamped).then_some(meta);
-    let stamp_values = [
-        Value::Text(meta.ruleset.as_str().into()),
-        Value::Text(meta.version.as_str().into()),
-    ];
+    let header_meta = stamp_values.is_none().then_some(meta);
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut writer = RowWriter::new(w, format, &columns, header_meta)?;
         let mut row = Vec::with_capacity(columns.len());
@@ -135,8 +163,8 @@ pub fn write_scores_with_errors(
             if extended {
                 row.clear();
                 row.extend_from_slice(values);
-                if stamped {
-                    row.extend_from_slice(&stamp_values);
+                if let Some(extra) = &stamp_values {
+                    row.extend_from_slice(extra);
                 }
                 if errors_column {
                     row.push(
@@ -154,16 +182,7 @@ pub fn write_scores_with_errors(
         Ok(())
     };
     match out {
-        Some(path) => {
-            create_parent(path)?;
-            scoreline_data::write_atomic(path, |w| write(w)).map_err(|e| {
-                format!(
-                    "error: cannot write `{}`: {}",
-                    path.display(),
-                    io_reason(&e)
-                )
-            })
-        }
+        Some(path) => write_file(path, |w| write(w)),
         None => {
             let stdout = std::io::stdout();
             let mut lock = std::io::BufWriter::new(stdout.lock());
@@ -191,19 +210,9 @@ impl RenderedScores {
         format: OutputFormat,
         stamp: bool,
     ) -> RenderedScores {
-        let stamped = stamp && format == OutputFormat::Csv;
-        let mut columns = evaluation.columns.clone();
-        if stamped {
-            columns.push("ruleset".into());
-            columns.push("ruleset_version".into());
-        }
-        let stamp = stamped.then(|| {
-            [
-                Value::Text(meta.ruleset.as_str().into()),
-                Value::Text(meta.version.as_str().into()),
-            ]
-        });
-        let mut rows = RenderedRows::new(format, &columns, (!stamped).then_some(meta));
+        let stamp = stamp_values(meta, format, stamp);
+        let columns = score_columns(evaluation, stamp.is_some());
+        let mut rows = RenderedRows::new(format, &columns, stamp.is_none().then_some(meta));
         let mut row = Vec::with_capacity(columns.len());
         for values in evaluation.rows() {
             match &stamp {
@@ -233,34 +242,19 @@ impl RenderedScores {
 
     /// Writes the table to `path`, atomically. `Err` is a message for the user.
     pub fn write(&self, path: &Path) -> Result<(), String> {
-        create_parent(path)?;
-        scoreline_data::write_atomic(path, |w| self.rows.write_to(w)).map_err(|e| {
-            format!(
-                "error: cannot write `{}`: {}",
-                path.display(),
-                io_reason(&e)
-            )
-        })
+        write_file(path, |w| self.rows.write_to(w))
     }
 }
 
 /// Writes every explanation to `path` as NDJSON, atomically.
 pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(), String> {
-    create_parent(path)?;
-    scoreline_data::write_atomic(path, |w| {
+    write_file(path, |w| {
         let mut w = std::io::BufWriter::new(w);
         for x in explanations {
             serde_json::to_writer(&mut w, x).map_err(std::io::Error::other)?;
             w.write_all(b"\n")?;
         }
         w.flush()
-    })
-    .map_err(|e| {
-        format!(
-            "error: cannot write `{}`: {}",
-            path.display(),
-            io_reason(&e)
-        )
     })
 }
 
