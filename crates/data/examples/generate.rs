@@ -1,7 +1,15 @@
 //! Writes a seeded benchmark data set: `contacts.csv` and `events.csv` (about 10 events per
 //! contact) matching the B2B schema of the language reference.
 //!
-//! `cargo run --release -p scoreline-data --example generate -- --contacts 100000 --seed 1 --out DIR`
+//! `cargo run --release -p scoreline-data --example generate -- --contacts 100000 --seed 1 --out DIR [--realistic]`
+//!
+//! With `--realistic` the files look like a real CRM export, which is harder to parse: more
+//! columns than the rules read (names, company, lead source), sparse
+//! property columns in the events (page title, referrer, campaign, e-mail subject; most cells
+//! empty), long urls with query strings, quoted cells holding commas and doubled quotes (job
+//! titles, page titles), about 4 % webmail addresses with upper-case domains, time stamps with
+//! milliseconds, and 1 % of the events arriving late: written at the end of the file, out of
+//! contact and time order.
 //!
 //! The same seed gives the same bytes. No dependency: a splitmix64 generator is inlined.
 
@@ -146,6 +154,7 @@ struct Args {
     contacts: u64,
     seed: u64,
     out: PathBuf,
+    realistic: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -153,6 +162,7 @@ fn parse_args() -> Result<Args, String> {
         contacts: 10_000,
         seed: 1,
         out: PathBuf::from("bench-data"),
+        realistic: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -170,6 +180,7 @@ fn parse_args() -> Result<Args, String> {
                     .map_err(|_| "`--seed` takes a number".to_string())?
             }
             "--out" => args.out = PathBuf::from(value()?),
+            "--realistic" => args.realistic = true,
             _ => return Err(format!("unknown option `{flag}`")),
         }
     }
@@ -262,11 +273,16 @@ fn main() -> ExitCode {
     let args = match parse_args() {
         Ok(a) => a,
         Err(e) => {
-            eprintln!("error: {e}\nusage: generate --contacts N --seed S --out DIR");
+            eprintln!("error: {e}\nusage: generate --contacts N --seed S --out DIR [--realistic]");
             return ExitCode::from(2);
         }
     };
-    match generate(&args) {
+    let result = if args.realistic {
+        realistic::generate(&args)
+    } else {
+        generate(&args)
+    };
+    match result {
         Ok((c, e)) => {
             println!(
                 "wrote {c} contacts and {e} events to {}",
@@ -278,5 +294,184 @@ fn main() -> ExitCode {
             eprintln!("error: cannot write to `{}`: {e}", args.out.display());
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The CRM-export-like data set (`--realistic`).
+mod realistic {
+    use super::*;
+
+    const TITLES: &[(&str, u32)] = &[
+        ("CEO", 4),
+        ("\"Director, Marketing\"", 6),
+        ("\"VP, Sales & Partnerships\"", 3),
+        ("CMO", 3),
+        ("Head of Growth", 4),
+        ("\"Manager, Demand Generation\"", 9),
+        ("Marketing Manager", 12),
+        ("\"Product Manager, \"\"Core\"\" team\"", 4),
+        ("Analyst", 10),
+        ("\"Developer, Backend\"", 9),
+        ("Software Engineer", 8),
+        ("Intern", 6),
+        ("Student", 5),
+        ("", 6),
+    ];
+    const WEBMAIL: &[&str] = &["GMAIL.COM", "Yahoo.fr", "HOTMAIL.COM", "Outlook.com"];
+    const SOURCES: &[(&str, u32)] = &[
+        ("Organic Search", 30),
+        ("Paid Search", 20),
+        ("Social Media", 12),
+        ("Direct Traffic", 15),
+        ("Referrals", 8),
+        ("Offline Sources", 5),
+        ("", 10),
+    ];
+    const CAMPAIGNS: &[&str] = &[
+        "q4_2026_abm_emea_saas_decision_makers",
+        "webinar-lead-scoring-masterclass-nov",
+        "retargeting_pricing_visitors_30d",
+        "brand_search_exact",
+    ];
+    const TITLES_PAGE: &[&str] = &[
+        "\"Pricing, plans and FAQ | Acme\"",
+        "\"Lead scoring 101: points, decay, and hand-off\"",
+        "Acme | Home",
+        "\"Customers, case studies and \"\"wins\"\"\"",
+    ];
+    const SUBJECTS: &[&str] = &[
+        "\"Your guide to RFM, churn and more\"",
+        "November newsletter",
+        "\"Last chance: webinar, Thursday 3pm\"",
+    ];
+
+    fn url(rng: &mut Rng) -> String {
+        let page = rng.pick(PAGES);
+        let path = if page == "/blog/" {
+            format!("/blog/{}", SLUGS[rng.below(SLUGS.len() as u64) as usize])
+        } else {
+            page.to_string()
+        };
+        if rng.below(100) < 12 {
+            let campaign = CAMPAIGNS[rng.below(CAMPAIGNS.len() as u64) as usize];
+            format!(
+                "{path}?utm_source=linkedin&utm_medium=paid_social&utm_campaign={campaign}&utm_content=carousel_v{}&gclid=Cj0KCQiA{:016x}",
+                rng.below(9),
+                rng.next()
+            )
+        } else {
+            path
+        }
+    }
+
+    pub(super) fn generate(args: &Args) -> std::io::Result<(u64, u64)> {
+        std::fs::create_dir_all(&args.out)?;
+        let mut contacts =
+            BufWriter::with_capacity(1 << 20, File::create(args.out.join("contacts.csv"))?);
+        let mut events =
+            BufWriter::with_capacity(1 << 20, File::create(args.out.join("events.csv"))?);
+        writeln!(
+            contacts,
+            "id,email,first_name,last_name,role,company,industry,employees,country,lead_source,tags,created_at"
+        )?;
+        writeln!(
+            events,
+            "contact_id,type,at,url,page_title,referrer,form,amount,currency,campaign,email_subject"
+        )?;
+        let mut rng = Rng(args.seed);
+        const DAY: i64 = 86_400_000;
+        let end = parse_date("2026-11-01").unwrap_or_default();
+        let start = end - 730 * DAY;
+        let mut n_events = 0u64;
+        let mut late: Vec<String> = Vec::new();
+        for i in 0..args.contacts {
+            let first = FIRST[rng.below(FIRST.len() as u64) as usize];
+            let last = LAST[rng.below(LAST.len() as u64) as usize];
+            let industry = rng.pick(INDUSTRIES);
+            let company = format!("{}{}", last, rng.below(5000));
+            let domain = match rng.below(100) {
+                0..=3 => WEBMAIL[rng.below(WEBMAIL.len() as u64) as usize].to_string(),
+                4..=29 => rng.pick(FREE_MAIL).to_string(),
+                _ => format!("{company}.com"),
+            };
+            let employees = if rng.below(100) < 20 {
+                String::new()
+            } else {
+                ((20_000f64).powf(rng.unit()).floor() as u64).to_string()
+            };
+            let mut tags = Vec::new();
+            for tag in TAGS {
+                if rng.below(100) < 15 {
+                    tags.push(*tag);
+                }
+            }
+            let created = start + (rng.unit() * 700.0 * DAY as f64) as i64;
+            writeln!(
+                contacts,
+                "c{i},{first}.{last}{}@{domain},{first},{last},{},\"{company}, Inc.\",{industry},{employees},{},{},{},{}",
+                i % 1000,
+                rng.pick(TITLES),
+                rng.pick(COUNTRIES),
+                rng.pick(SOURCES),
+                tags.join(";"),
+                &format_date(created - created % DAY)[..10],
+            )?;
+            let count = (-(1.0 - rng.unit()).ln() * 10.5).floor().min(200.0) as u64;
+            for _ in 0..count {
+                let at = created + (rng.unit() * (end - created) as f64) as i64;
+                let stamp = format_date(at);
+                // `2026-01-15T10:22:00Z` → `2026-01-15T10:22:00.123Z`
+                let at = format!("{}.{:03}Z", &stamp[..19], at.rem_euclid(1000));
+                let kind = rng.pick(EVENTS);
+                let line = match kind {
+                    "page_view" => {
+                        let u = url(&mut rng);
+                        let title = if rng.below(100) < 10 {
+                            TITLES_PAGE[rng.below(TITLES_PAGE.len() as u64) as usize]
+                        } else {
+                            ""
+                        };
+                        let referrer = if rng.below(100) < 5 {
+                            "https://www.google.com/"
+                        } else {
+                            ""
+                        };
+                        format!("c{i},page_view,{at},{u},{title},{referrer},,,,,")
+                    }
+                    "form_submit" => format!("c{i},form_submit,{at},,,,{},,,,", rng.pick(FORMS)),
+                    "order" => {
+                        let cents = (20.0 * (250.0f64).powf(rng.unit()) * 100.0).round() as u64;
+                        format!(
+                            "c{i},order,{at},,,,,{}.{:02},EUR,,",
+                            cents / 100,
+                            cents % 100
+                        )
+                    }
+                    "email_open" | "email_click" if rng.below(100) < 15 => {
+                        let subject = SUBJECTS[rng.below(SUBJECTS.len() as u64) as usize];
+                        let campaign = CAMPAIGNS[rng.below(CAMPAIGNS.len() as u64) as usize];
+                        format!("c{i},{kind},{at},,,,,,,{campaign},{subject}")
+                    }
+                    other => format!("c{i},{other},{at},,,,,,,,"),
+                };
+                if rng.below(100) == 0 {
+                    late.push(line);
+                } else {
+                    writeln!(events, "{line}")?;
+                }
+                n_events += 1;
+            }
+        }
+        // Late arrivals: shuffled, then appended after every contact's events.
+        for k in (1..late.len()).rev() {
+            let j = rng.below(k as u64 + 1) as usize;
+            late.swap(k, j);
+        }
+        for line in &late {
+            writeln!(events, "{line}")?;
+        }
+        contacts.flush()?;
+        events.flush()?;
+        Ok((args.contacts, n_events))
     }
 }

@@ -186,7 +186,13 @@ pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
         .filter_map(|p| Source::read(p).map_err(|p| problems.push(p)).ok())
         .collect();
     match contacts {
-        Some(c) if problems.is_empty() => load_sources(&c, &events, &request.options),
+        Some(c) if problems.is_empty() => {
+            let read = read_sources(&c, &events, &request.options)?;
+            // The files' bytes are no longer needed: freed before the events are grouped, so
+            // that the two are never in memory at once.
+            drop((c, events));
+            Ok(read.group())
+        }
         _ => {
             let order: Vec<String> = std::iter::once(&request.contacts)
                 .chain(&request.events)
@@ -204,6 +210,42 @@ pub fn load_sources(
     events: &[Source],
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
+    Ok(read_sources(contacts, events, options)?.group())
+}
+
+/// What the files hold, read but not yet grouped by contact: it no longer borrows the bytes.
+struct Read {
+    schema: Schema,
+    contacts: Vec<crate::model::Contact>,
+    /// The events of each source, in file order (inline events first).
+    parts: Vec<EventOut>,
+    skipped: Vec<SkippedRow>,
+    warnings: Vec<DataProblem>,
+    threads: usize,
+}
+
+impl Read {
+    /// Groups the events by contact and sorts them by time.
+    fn group(self) -> Loaded {
+        let events = events::group(self.contacts.len(), self.parts, self.threads);
+        Loaded {
+            dataset: Dataset {
+                schema: self.schema,
+                contacts: self.contacts,
+                events,
+            },
+            skipped: self.skipped,
+            warnings: self.warnings,
+        }
+    }
+}
+
+/// Reads and validates every record of the sources (steps 1-4 of loading).
+fn read_sources(
+    contacts: &Source,
+    events: &[Source],
+    options: &LoadOptions,
+) -> Result<Read, LoadError> {
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
@@ -445,15 +487,13 @@ pub fn load_sources(
     }
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
-    let events = events::group(all_contacts.len(), parts, threads);
-    Ok(Loaded {
-        dataset: Dataset {
-            schema,
-            contacts: all_contacts,
-            events,
-        },
+    Ok(Read {
+        schema,
+        contacts: all_contacts,
+        parts,
         skipped,
         warnings,
+        threads,
     })
 }
 

@@ -1079,6 +1079,37 @@ fn problem_lines_do_not_depend_on_chunks() {
         lines(&l),
         ["contacts.csv:4:5: field `employees`: `x` is not a number"]
     );
+    // Blank lines and CRLF: the same lines from the csv reader (a quote) and without it.
+    let rows = "c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\r\n\r\n\r\nc2,a@b.c,SaaS,CMO,x,FR,,2025-01-01\r\n\nc3,a@b.c,SaaS,CMO,y,FR,,2025-01-01\r\n";
+    let plain = err(contacts_csv(rows), &[], Some(&schema));
+    let quoted = err(
+        contacts_csv(&rows.replace("c3,a@b.c", "c3,\"a@b.c\"")),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        lines(&plain),
+        [
+            "contacts.csv:5:5: field `employees`: `x` is not a number",
+            "contacts.csv:7:5: field `employees`: `y` is not a number"
+        ]
+    );
+    assert_eq!(lines(&quoted), lines(&plain));
+    // The same with Windows line endings: the csv crate alone would say line 3.
+    let l = err(
+        src(
+            "contacts.csv",
+            &format!("{HEADER}c1,\"a\r\nb\",SaaS,CMO,,FR,,2025-01-01\r\nc2,a@b.c,SaaS,CMO,x,FR,,2025-01-01\r\n")
+                .replace("\r\n", "\n")
+                .replace('\n', "\r\n"),
+        ),
+        &[],
+        Some(&schema),
+    );
+    assert_eq!(
+        lines(&l),
+        ["contacts.csv:4:5: field `employees`: `x` is not a number"]
+    );
 }
 
 // ---------------------------------------------------------------- junk never panics
@@ -1302,4 +1333,108 @@ fn skipped_rows_file_is_written_atomically() {
         std::fs::read_to_string(&path).unwrap(),
         "file,line,reason,raw\nc.csv,3,duplicate contact id `c1`,\"c1,x\"\n"
     );
+}
+
+/// `generated`, with quoted cells as CRM exports have them: commas, doubled quotes and line
+/// breaks inside quotes, CRLF line endings in places; and, with `stray`, one quote in the
+/// middle of a cell (`5" screen`), which the CSV reader takes as a plain character.
+fn generated_quoted(contacts: usize, bad: bool, stray: bool) -> (String, String) {
+    let (c, e) = generated(contacts, bad);
+    let mut qc = String::new();
+    for (i, line) in c.lines().enumerate() {
+        let line = match i % 4 {
+            1 => line.replacen(",CMO,", ",\"CMO, \"\"Chief\"\" Marketing\nOfficer\",", 1),
+            2 => line.replacen(",SaaS,", ",\"SaaS\",", 1) + "\r",
+            3 if bad => line.replacen(",SaaS,", ",\"\",", 1),
+            3 => line.replacen(",SaaS,", ",\"Saa\"\"S\"\"\",", 1),
+            _ => line.to_string(),
+        };
+        qc += &line;
+        qc.push('\n');
+    }
+    if stray {
+        qc = qc.replacen(",CMO,", ",CMO 5\" screen,", 1);
+    }
+    let mut qe = String::new();
+    for (i, line) in e.lines().enumerate() {
+        if i % 3 == 1 && line.contains(",page_view,") {
+            let cells: Vec<&str> = line.splitn(5, ',').collect();
+            qe += &format!(
+                "{},{},{},\"{}?a=1,b=\"\"2\"\"\",{}\n",
+                cells[0], cells[1], cells[2], cells[3], cells[4]
+            );
+        } else {
+            qe += line;
+            qe.push('\n');
+        }
+    }
+    (qc, qe)
+}
+
+#[test]
+fn quoted_files_are_read_in_chunks_with_the_same_result() {
+    let schema = b2b();
+    for stray in [false, true] {
+        let (c, e) = generated_quoted(600, false, stray);
+        assert!(c.contains("\"\"Chief\"\"") && e.contains("b=\"\"2\"\""));
+        let run = |threads: usize, chunk_bytes: usize| {
+            let l = load_sources(
+                &src("contacts.csv", &c),
+                &[src("events.csv", &e)],
+                &LoadOptions {
+                    schema: Some(&schema),
+                    threads,
+                    chunk_bytes,
+                    ..LoadOptions::default()
+                },
+            )
+            .unwrap();
+            dump(&l.dataset)
+        };
+        let reference = run(1, 1 << 30);
+        assert!(reference.contains("CMO, \\\"Chief\\\" Marketing\\nOfficer"));
+        assert!(reference.contains("?a=1,b=\\\"2\\\""));
+        for (threads, chunk) in [(2, 97), (4, 700), (3, 1), (2, 5000)] {
+            assert_eq!(
+                run(threads, chunk),
+                reference,
+                "{threads} threads, {chunk} bytes"
+            );
+        }
+    }
+}
+
+#[test]
+fn quoted_files_report_the_same_problems_in_chunks() {
+    let schema = b2b();
+    let (c, e) = generated_quoted(400, true, false);
+    let run = |threads: usize, chunk_bytes: usize| {
+        let e = load_sources(
+            &src("contacts.csv", &c),
+            &[src("events.csv", &e)],
+            &LoadOptions {
+                schema: Some(&schema),
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap_err();
+        (lines(&e), e.more)
+    };
+    let reference = run(1, 1 << 30);
+    assert!(reference.0.len() > 4, "{reference:?}");
+    // Physical lines: row 3 (`c2`) starts on line 5, after a row spanning lines 2-3 and a
+    // CRLF row on line 4.
+    assert_eq!(
+        reference.0[0],
+        "contacts.csv:5:3: field `industry` is missing"
+    );
+    for (threads, chunk) in [(3, 333), (2, 50), (4, 1)] {
+        assert_eq!(
+            run(threads, chunk),
+            reference,
+            "{threads} threads, {chunk} bytes"
+        );
+    }
 }

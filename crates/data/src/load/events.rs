@@ -776,6 +776,12 @@ pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -
         }
     }
     drop(cursor);
+    // What the parts still hold that the grouped events need: their properties.
+    for p in &mut parts {
+        p.contact = Vec::new();
+        p.type_id = Vec::new();
+        p.at = Vec::new();
+    }
     sort_by_time(&start, &mut at, &mut type_id, &mut src, threads);
     // Properties, moved in their new order.
     let range = |parts: &[EventOut], s: u64| {

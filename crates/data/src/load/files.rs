@@ -99,6 +99,75 @@ fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
     chunks
 }
 
+/// Splits the CSV rows of `bytes[start..]` (which hold quotes) into chunks of about `size`
+/// bytes, each ending just after a newline that ends a row, so that every chunk can be read
+/// on its own and gives the rows that reading the whole file would.
+///
+/// A newline ends a row when an even number of quotes precede it. That holds only if every
+/// quote is where CSV puts one: an opening quote at the start of a cell (after a delimiter, a
+/// line break or another quote of a doubled `""`), a closing quote at its end (before a
+/// delimiter, a line break, the end, or a doubled quote). A quote anywhere else (`5" screen`)
+/// is a plain character to the CSV reader and would throw the count off: then the rows are
+/// read as one chunk, in order, as before.
+fn record_chunks(bytes: &[u8], start: usize, size: usize, delimiter: u8) -> Vec<Range<usize>> {
+    let whole = || {
+        if start < bytes.len() {
+            vec![start..bytes.len()]
+        } else {
+            Vec::new()
+        }
+    };
+    if bytes.len() - start <= size {
+        return whole();
+    }
+    let body = &bytes[start..];
+    let mut open = false;
+    for q in memchr::memchr_iter(b'"', body) {
+        let regular = if open {
+            matches!(body.get(q + 1), None | Some(b'\n' | b'\r' | b'"'))
+                || body.get(q + 1) == Some(&delimiter)
+        } else {
+            q == 0 || matches!(body[q - 1], b'\n' | b'\r' | b'"') || body[q - 1] == delimiter
+        };
+        if !regular {
+            return whole();
+        }
+        open = !open;
+    }
+    if open {
+        // An unclosed quote: the reader reports it, reading in order.
+        return whole();
+    }
+    // Cut at the first newline outside quotes after every `size` bytes.
+    let mut chunks = Vec::new();
+    let mut from = 0;
+    let mut quoted = false;
+    let mut at = 0;
+    while from < body.len() {
+        let target = from + size.max(1);
+        if target >= body.len() {
+            chunks.push(start + from..bytes.len());
+            break;
+        }
+        // The quote state at `target`: count the quotes between `at` and it.
+        quoted ^= memchr::memchr_iter(b'"', &body[at..target]).count() % 2 == 1;
+        let mut i = target;
+        while i < body.len() {
+            match body[i] {
+                b'"' => quoted = !quoted,
+                b'\n' if !quoted => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        let to = (i + 1).min(body.len());
+        chunks.push(start + from..start + to);
+        from = to;
+        at = to;
+    }
+    chunks
+}
+
 /// A CSV reader over a slice, rows of any length (ragged rows are reported by the caller).
 pub(crate) fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
@@ -119,7 +188,12 @@ pub(crate) struct RowPos {
 /// Reads the rows of a CSV chunk: with the csv crate, or, when the file has no quotes, by
 /// splitting lines at commas (several times faster, same rows).
 pub(crate) enum RowReader<'a> {
-    Csv(csv::Reader<&'a [u8]>),
+    /// The csv crate's reader, and the bytes it reads: after a CRLF line ending, the crate
+    /// places the next row at the `\n` it has not consumed yet, one line short.
+    Csv {
+        rdr: csv::Reader<&'a [u8]>,
+        bytes: &'a [u8],
+    },
     Plain {
         bytes: &'a [u8],
         pos: usize,
@@ -136,18 +210,27 @@ impl<'a> RowReader<'a> {
                 line: 1,
             }
         } else {
-            RowReader::Csv(csv_reader(bytes))
+            RowReader::Csv {
+                rdr: csv_reader(bytes),
+                bytes,
+            }
         }
     }
 
     /// Reads the next row into `rec`; `Ok(None)` at the end, `Err(line)` if unreadable.
     pub(crate) fn next(&mut self, rec: &mut csv::ByteRecord) -> Result<Option<RowPos>, u32> {
         match self {
-            RowReader::Csv(rdr) => match rdr.read_byte_record(rec) {
+            RowReader::Csv { rdr, bytes } => match rdr.read_byte_record(rec) {
                 Ok(true) => {
-                    let (start, line) = rec
+                    let (mut start, mut line) = rec
                         .position()
                         .map_or((0, 0), |p| (p.byte() as usize, p.line() as u32));
+                    // Line breaks before the row (the end of a CRLF, blank lines) are not
+                    // part of it; the csv crate has not counted a `\n` it has not consumed.
+                    while let Some(&c @ (b'\n' | b'\r')) = bytes.get(start) {
+                        line += u32::from(c == b'\n');
+                        start += 1;
+                    }
                     let end = rdr.position().byte() as usize;
                     Ok(Some(RowPos { line, start, end }))
                 }
@@ -202,7 +285,7 @@ impl<'a> RowReader<'a> {
     /// The number of newlines read so far.
     pub(crate) fn newlines(&self) -> u32 {
         match self {
-            RowReader::Csv(rdr) => (rdr.position().line() as u32).saturating_sub(1),
+            RowReader::Csv { bytes, .. } => memchr::memchr_iter(b'\n', bytes).count() as u32,
             RowReader::Plain { line, .. } => *line - 1,
         }
     }
@@ -228,8 +311,13 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                     plain: true,
                 }
             } else {
-                let end = (rdr.position().byte() as usize).min(bytes.len());
-                let header_lines = (rdr.position().line() as u32).saturating_sub(1).max(1);
+                let mut end = (rdr.position().byte() as usize).min(bytes.len());
+                // After a CRLF the csv crate stops between `\r` and `\n`.
+                if end > 0 && bytes[end - 1] == b'\r' && bytes.get(end) == Some(&b'\n') {
+                    end += 1;
+                }
+                let header_lines =
+                    (memchr::memchr_iter(b'\n', &bytes[..end]).count() as u32).max(1);
                 let header: Vec<String> = record
                     .iter()
                     .map(|h| String::from_utf8_lossy(h).trim().to_string())
@@ -246,16 +334,12 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                     }
                 }
                 // Without quotes every newline ends a row, so the rows can be cut anywhere
-                // at a newline and read in parallel.
+                // at a newline and read in parallel; with quotes, at a newline outside them.
                 let plain = !bytes[end..].contains(&b'"');
-                let chunks = if !plain {
-                    if end < bytes.len() {
-                        std::iter::once(end..bytes.len()).collect()
-                    } else {
-                        Vec::new()
-                    }
-                } else {
+                let chunks = if plain {
                     line_chunks(bytes, end, chunk_bytes)
+                } else {
+                    record_chunks(bytes, end, chunk_bytes, b',')
                 };
                 Body::Csv {
                     header,
