@@ -112,7 +112,7 @@ fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
 fn record_chunks(bytes: &[u8], start: usize, size: usize, delimiter: u8) -> Vec<Range<usize>> {
     let whole = || {
         if start < bytes.len() {
-            vec![start..bytes.len()]
+            std::iter::once(start..bytes.len()).collect()
         } else {
             Vec::new()
         }
