@@ -160,7 +160,8 @@ impl LoadRequest<'_> {
     }
 }
 
-/// What loading gives: the data, the rows set aside, and warnings (ignored columns).
+/// What loading gives: the data, the rows set aside, warnings (ignored columns), and how many
+/// records each file held.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub dataset: Dataset,
@@ -168,6 +169,21 @@ pub struct Loaded {
     pub skipped: Vec<SkippedRow>,
     /// Things worth knowing that are not errors, such as columns that are not in the schema.
     pub warnings: Vec<DataProblem>,
+    /// Each file's records: the contacts file first, then the events files in order.
+    pub files: Vec<FileRows>,
+}
+
+/// How many records one data file held, and how many of them were set aside.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRows {
+    /// The file's name, as in problems.
+    pub file: String,
+    /// The records read: CSV rows after the header, NDJSON lines (blank lines are not
+    /// records), the items of a JSON array or a YAML list. A contact's inline events are part
+    /// of its record.
+    pub rows: usize,
+    /// Of those, the records set aside with skip-bad-rows (a contact, or an event of the file).
+    pub skipped: usize,
 }
 
 /// Loads the contacts file and the events files of a request.
@@ -176,6 +192,13 @@ pub struct Loaded {
 /// with `skip_bad_rows`, bad rows are set aside instead and only problems that concern a whole
 /// file (unreadable, broken JSON array, missing column) fail the load.
 pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
+    let (contacts, events) = read_sources(request)?;
+    load_sources(&contacts, &events, &request.options)
+}
+
+/// Reads the contacts file and the events files of a request (what [`load`] does before
+/// [`load_sources`]); every file that cannot be read is reported.
+pub fn read_sources(request: &LoadRequest) -> Result<(Source, Vec<Source>), LoadError> {
     let mut problems = Vec::new();
     let contacts = Source::read(&request.contacts)
         .map_err(|p| problems.push(p))
@@ -186,7 +209,7 @@ pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
         .filter_map(|p| Source::read(p).map_err(|p| problems.push(p)).ok())
         .collect();
     match contacts {
-        Some(c) if problems.is_empty() => load_sources(&c, &events, &request.options),
+        Some(c) if problems.is_empty() => Ok((c, events)),
         _ => {
             let order: Vec<String> = std::iter::once(&request.contacts)
                 .chain(&request.events)
@@ -328,6 +351,7 @@ pub fn load_sources(
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
     let mut base = cfile.first_base();
+    let contact_rows: usize = outs.iter().map(|o| o.records).sum();
     for mut out in outs {
         let shift = if cfile.relative_lines() { base } else { 0 };
         base += out.newlines;
@@ -424,10 +448,24 @@ pub fn load_sources(
     });
     let mut parts = vec![inline];
     let mut base = 0;
+    let mut files: Vec<FileRows> = std::iter::once(FileRows {
+        file: cfile.name.to_string(),
+        rows: contact_rows,
+        skipped: contact_rows.saturating_sub(all_contacts.len()),
+    })
+    .chain(efiles.iter().map(|f| FileRows {
+        file: f.name.to_string(),
+        ..FileRows::default()
+    }))
+    .collect();
     for (&(f, k), mut out) in jobs.iter().zip(outs) {
         if k == 0 {
             base = efiles[f].first_base();
         }
+        let counts = &mut files[f + 1];
+        counts.rows += out.records;
+        // What the file held and was not kept was set aside (else the load fails below).
+        counts.skipped += out.records.saturating_sub(out.events.len());
         let shift = if efiles[f].relative_lines() { base } else { 0 };
         base += out.newlines;
         out.sink.shift(shift);
@@ -454,6 +492,7 @@ pub fn load_sources(
         },
         skipped,
         warnings,
+        files,
     })
 }
 
