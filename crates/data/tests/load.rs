@@ -1279,7 +1279,14 @@ fn csv_output_is_plain_and_reads_back() {
     assert_eq!(
         rows,
         vec![
-            vec!["c1", "72.5", "hot", "Call, within 24h", "2026-11-01T00:00:00Z", "a;b"],
+            vec![
+                "c1",
+                "72.5",
+                "hot",
+                "Call, within 24h",
+                "2026-11-01T00:00:00Z",
+                "a;b"
+            ],
             vec!["c\"2", "", "", "Mass\ncampaigns", "", ""],
         ]
     );
