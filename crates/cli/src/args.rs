@@ -117,7 +117,8 @@ pub struct InputArgs {
 pub struct RunArgs {
     #[command(flatten)]
     pub inputs: InputArgs,
-    /// Where to write the scores.
+    /// Where to write the scores (with `NAME.manifest.json` beside them: the ruleset, the
+    /// as-of and each input's SHA-256 and rows).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Format of the scores (default: from the output file's extension, else csv).
@@ -126,8 +127,8 @@ pub struct RunArgs {
     /// Also write every contact's explanation to this file (NDJSON).
     #[arg(long, value_name = "FILE")]
     pub explain: Option<PathBuf>,
-    /// In CSV, record the ruleset as `ruleset` and `ruleset_version` columns instead of a
-    /// first comment line.
+    /// In CSV, also record the ruleset as `ruleset` and `ruleset_version` columns ending
+    /// each row.
     #[arg(long)]
     pub stamp: bool,
     /// Do not fail when plugin calls fail: put their errors in an `errors` column.
@@ -149,7 +150,8 @@ pub enum StatusFormat {
 pub struct WatchArgs {
     #[command(flatten)]
     pub inputs: InputArgs,
-    /// Where to write the scores (required, here or in `scoreline.yaml`).
+    /// Where to write the scores (required, here or in `scoreline.yaml`), with
+    /// `NAME.manifest.json` beside them.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Format of the scores (default: from the output file's extension, else csv).
@@ -161,7 +163,8 @@ pub struct WatchArgs {
     /// Append a line to this file (NDJSON) for every contact whose score or segment changes.
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
-    /// In CSV, record the ruleset as `ruleset` and `ruleset_version` columns.
+    /// In CSV, also record the ruleset as `ruleset` and `ruleset_version` columns ending
+    /// each row.
     #[arg(long)]
     pub stamp: bool,
     /// Format of the status lines.

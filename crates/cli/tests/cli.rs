@@ -109,15 +109,13 @@ fn run_scores_the_sample_project_deterministically() {
     assert!(out.status.success(), "{}", stderr(&out));
     let first = std::fs::read_to_string(project.join("out/scores.csv")).unwrap();
     let mut lines = first.lines();
-    assert!(lines
-        .next()
-        .unwrap()
-        .starts_with("# ruleset b2b_leads version "));
     assert_eq!(
         lines.next().unwrap(),
         "id,fit,engagement,total,tier,tier_action"
     );
-    assert_eq!(first.lines().count(), 2 + 300);
+    assert_eq!(first.lines().count(), 1 + 300);
+    let manifest = std::fs::read(project.join("out/scores.manifest.json")).unwrap();
+    let explain = std::fs::read(project.join("out/explain.ndjson")).unwrap();
     assert!(
         stderr(&out).contains("scored 300 contacts"),
         "{}",
@@ -139,6 +137,15 @@ fn run_scores_the_sample_project_deterministically() {
     assert!(out.status.success(), "{}", stderr(&out));
     let second = std::fs::read_to_string(project.join("out/scores.csv")).unwrap();
     assert_eq!(first, second);
+    // The manifest holds no clock time: the same inputs and as-of give the same bytes.
+    assert_eq!(
+        std::fs::read(project.join("out/scores.manifest.json")).unwrap(),
+        manifest
+    );
+    assert_eq!(
+        std::fs::read(project.join("out/explain.ndjson")).unwrap(),
+        explain
+    );
 }
 
 #[test]
@@ -149,7 +156,7 @@ fn run_writes_exact_scores_in_every_format() {
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = std::fs::read_to_string(tmp.path().join("scores.csv")).unwrap();
     // The event after as-of (c, 2026-12-01) does not exist for the run.
-    let body: Vec<&str> = csv.lines().skip(1).collect();
+    let body: Vec<&str> = csv.lines().collect();
     assert_eq!(
         body,
         [
@@ -176,6 +183,204 @@ fn run_writes_exact_scores_in_every_format() {
     );
 }
 
+/// The SHA-256 of a file's bytes, in lowercase hex.
+fn sha256_of(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+}
+
+/// The ruleset version in `run`'s summary line (`… with NAME VERSION as of …`).
+fn summary_version(out: &Output) -> String {
+    let err = stderr(out);
+    let after = err
+        .split(" with ")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{err}"));
+    after.split(' ').nth(1).unwrap().to_string()
+}
+
+/// A CSV output opens as it is, as Excel, a CRM import or pandas' `read_csv` would open it:
+/// no comment line, the header first, and a CSV reader gets the rows back; `--stamp` adds
+/// the ruleset's two columns to the same rows.
+#[test]
+fn csv_scores_are_a_plain_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    let out = run_mini(tmp.path(), &["--out", "scores.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let version = summary_version(&out);
+    let bytes = std::fs::read(tmp.path().join("scores.csv")).unwrap();
+    assert!(
+        bytes.starts_with(b"id,"),
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    let read = |name: &str| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut reader = csv::Reader::from_path(tmp.path().join(name)).unwrap();
+        let header = reader.headers().unwrap().iter().map(String::from).collect();
+        let rows = reader
+            .records()
+            .map(|r| r.unwrap().iter().map(String::from).collect())
+            .collect();
+        (header, rows)
+    };
+    let strings = |cells: &[&str]| cells.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let (header, rows) = read("scores.csv");
+    assert_eq!(
+        header,
+        strings(&["id", "fit", "engagement", "total", "tier", "tier_action"])
+    );
+    assert_eq!(
+        rows,
+        [
+            strings(&["a", "15", "4", "19", "hot", "Call"]),
+            strings(&["b", "0", "0", "0", "cold", "Newsletter"]),
+            strings(&["c", "10", "0", "10", "cold", "Newsletter"]),
+        ]
+    );
+
+    let out = run_mini(tmp.path(), &["--out", "stamped.csv", "--stamp"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (stamped_header, stamped_rows) = read("stamped.csv");
+    assert_eq!(stamped_header[..6], header[..]);
+    assert_eq!(
+        stamped_header[6..],
+        strings(&["ruleset", "ruleset_version"])
+    );
+    for (stamped, row) in stamped_rows.iter().zip(&rows) {
+        assert_eq!(stamped[..6], row[..]);
+        assert_eq!(stamped[6..], [String::from("mini"), version.clone()]);
+    }
+    assert_eq!(stamped_rows.len(), rows.len());
+}
+
+/// The manifest beside the scores says what produced them: the tool, the ruleset, the as-of,
+/// and each data file's path, SHA-256 (computed here independently) and records.
+#[test]
+fn the_manifest_describes_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mini_project(dir);
+    let out = run_mini(dir, &["--out", "out/scores.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let version = summary_version(&out);
+    assert_eq!(version.len(), 12, "{version}");
+    let expected = serde_json::json!({
+        "manifest_version": 1,
+        "tool": {"name": "scoreline", "version": env!("CARGO_PKG_VERSION")},
+        "ruleset": {"name": "mini", "version": version},
+        "as_of": "2026-11-01T00:00:00Z",
+        "inputs": [
+            {"role": "contacts", "path": "contacts.csv", "sha256": sha256_of(&dir.join("contacts.csv")), "rows": 3, "skipped": 0},
+            {"role": "events", "path": "events.csv", "sha256": sha256_of(&dir.join("events.csv")), "rows": 3, "skipped": 0},
+        ],
+        "outputs": [
+            {"role": "scores", "path": "out/scores.csv", "format": "csv", "rows": 3},
+        ],
+    });
+    assert_eq!(read_json(&dir.join("out/scores.manifest.json")), expected);
+    let names: Vec<String> = std::fs::read_dir(dir.join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
+
+    // The same ruleset and as-of as the stamp of a JSON output, whose objects keep it.
+    let out = run_mini(dir, &["--out", "scores.ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nd = std::fs::read_to_string(dir.join("scores.ndjson")).unwrap();
+    let first: serde_json::Value = serde_json::from_str(nd.lines().next().unwrap()).unwrap();
+    assert_eq!(first["ruleset"], expected["ruleset"]);
+    let manifest = read_json(&dir.join("scores.manifest.json"));
+    assert_eq!(manifest["inputs"], expected["inputs"]);
+    assert_eq!(
+        manifest["outputs"],
+        serde_json::json!([{"role": "scores", "path": "scores.ndjson", "format": "ndjson", "rows": 3}])
+    );
+
+    // Scores on standard output: no file to put a manifest beside.
+    let before: usize = std::fs::read_dir(dir).unwrap().count();
+    let out = run_mini(dir, &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("id,fit,"), "{}", stdout(&out));
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), before);
+}
+
+/// With `--skip-bad-rows`, each input's records count the rows set aside, and the manifest
+/// lists every file written: the scores, the explanations and the rows set aside.
+#[test]
+fn the_manifest_counts_the_rows_set_aside() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mini_project(dir);
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees
+a,SaaS,500
+b,Retail,many
+c,SaaS,50
+d,Retail,
+",
+    );
+    let out = run_mini(
+        dir,
+        &[
+            "--out",
+            "scores.csv",
+            "--explain",
+            "explain.ndjson",
+            "--skip-bad-rows",
+            "bad.csv",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest = read_json(&dir.join("scores.manifest.json"));
+    let counts: Vec<(String, u64, u64)> = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["rows"].as_u64().unwrap(),
+                i["skipped"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    // b is set aside; with it, nothing of events.csv (b has no event).
+    assert_eq!(
+        counts,
+        [("contacts.csv".into(), 4, 1), ("events.csv".into(), 3, 0)]
+    );
+    assert_eq!(
+        manifest["inputs"][0]["sha256"],
+        sha256_of(&dir.join("contacts.csv"))
+    );
+    let bad_rows = csv::Reader::from_path(dir.join("bad.csv"))
+        .unwrap()
+        .records()
+        .count();
+    assert_eq!(bad_rows, 1);
+    assert_eq!(
+        manifest["outputs"],
+        serde_json::json!([
+            {"role": "scores", "path": "scores.csv", "format": "csv", "rows": 3},
+            {"role": "explain", "path": "explain.ndjson", "format": "ndjson", "rows": 3},
+            {"role": "skipped_rows", "path": "bad.csv", "format": "csv", "rows": bad_rows},
+        ])
+    );
+}
+
 #[test]
 fn bad_data_fails_with_every_problem_and_writes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
@@ -191,6 +396,7 @@ fn bad_data_fails_with_every_problem_and_writes_nothing() {
     assert!(err.contains("contacts.csv:2:"), "{err}");
     assert!(err.contains("contacts.csv:4:"), "{err}");
     assert!(!tmp.path().join("scores.csv").exists());
+    assert!(!tmp.path().join("scores.manifest.json").exists());
 
     // With --skip-bad-rows the bad rows are set aside, with their reasons, and the rest scored.
     let out = run_mini(
@@ -390,13 +596,14 @@ fn failing_plugin_calls_fail_the_run_unless_allowed() {
     assert!(err.contains("too big"), "{err}");
     assert!(err.contains("failed for 2 contacts (first: b, d)"), "{err}");
     assert!(!tmp.path().join("scores.csv").exists());
+    assert!(!tmp.path().join("scores.manifest.json").exists());
 
     let mut allowed = base.to_vec();
     allowed.push("--allow-plugin-errors");
     let out = scoreline(&allowed, tmp.path());
     assert!(out.status.success(), "{}", stderr(&out));
     let csv = std::fs::read_to_string(tmp.path().join("scores.csv")).unwrap();
-    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines[0], "id,s,errors");
     assert_eq!(lines[1], "a,5,");
     assert!(lines[2].starts_with("b,,"), "{csv}");

@@ -461,6 +461,7 @@ fn appended_events_rescore_incrementally_like_a_full_run() {
     let tmp = project();
     let dir = tmp.path();
     let watch = Watch::start(dir);
+    // A full run's scores; its manifest must describe the same inputs as the watcher's.
     let full_run = |name: &str| {
         let out = Command::new(env!("CARGO_BIN_EXE_scoreline"))
             .args(["run", "--out", name])
@@ -472,6 +473,12 @@ fn appended_events_rescore_incrementally_like_a_full_run() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        let theirs: Value =
+            serde_json::from_str(&read(dir, &name.replace(".csv", ".manifest.json"))).unwrap();
+        let ours = manifest(dir);
+        for key in ["ruleset", "as_of", "inputs"] {
+            assert_eq!(ours[key], theirs[key], "{key}");
+        }
         read(dir, name)
     };
     let append = |text: &str| {
@@ -520,6 +527,141 @@ fn appended_events_rescore_incrementally_like_a_full_run() {
     let s = watch.next_about("events.csv");
     assert_eq!(s["outcome"], "failed", "{s}");
     watch.wait_stderr("zz");
+    watch.stop();
+}
+
+/// The SHA-256 of a file's bytes, in lowercase hex.
+fn sha256_of(path: &Path) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(std::fs::read(path).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn manifest(dir: &Path) -> Value {
+    let text = read(dir, "out/scores.manifest.json");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"))
+}
+
+/// The manifest's inputs as `(path, sha256, rows)`.
+fn inputs(manifest: &Value) -> Vec<(String, String, u64)> {
+    manifest["inputs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{manifest}"))
+        .iter()
+        .map(|i| {
+            (
+                i["path"].as_str().unwrap().to_string(),
+                i["sha256"].as_str().unwrap().to_string(),
+                i["rows"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// Each cycle that writes the outputs rewrites the manifest after them: the ruleset version
+/// of the status line, the data files' hashes and records as they are on disk (rewritten or
+/// appended to); a cycle that writes nothing leaves it as it was.
+#[test]
+fn the_manifest_follows_the_outputs() {
+    let tmp = project();
+    let dir = tmp.path();
+    let watch = Watch::start(dir);
+    let on_disk = |events: u64| {
+        vec![
+            (
+                "contacts.csv".to_string(),
+                sha256_of(&dir.join("contacts.csv")),
+                3,
+            ),
+            (
+                "events.csv".to_string(),
+                sha256_of(&dir.join("events.csv")),
+                events,
+            ),
+        ]
+    };
+    let m = manifest(dir);
+    assert_eq!(m["as_of"], "2026-11-01T00:00:00Z");
+    assert_eq!(m["ruleset"]["name"], "mini");
+    assert_eq!(inputs(&m), on_disk(3));
+    assert_eq!(
+        m["outputs"],
+        serde_json::json!([{"role": "scores", "path": "out/scores.csv", "format": "csv", "rows": 3}])
+    );
+    let version = m["ruleset"]["version"].clone();
+
+    // A rule edit: a new version, written after the scores.
+    write(dir, "rules.score", &RULES.replace("=> +10", "=> +20"));
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    let m = manifest(dir);
+    assert_ne!(m["ruleset"]["version"], version);
+    assert_eq!(m["ruleset"]["version"], s["ruleset_version"]);
+    let modified = |name: &str| {
+        std::fs::metadata(dir.join(name))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    assert!(modified("out/scores.manifest.json") >= modified("out/scores.csv"));
+
+    // A bad edit, then a comment: nothing written, the manifest stays as it was.
+    let good = read(dir, "out/scores.manifest.json");
+    write(dir, "rules.score", "score broken {");
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert_eq!(read(dir, "out/scores.manifest.json"), good);
+    write(
+        dir,
+        "rules.score",
+        &format!("# tuned\n{}", RULES.replace("=> +10", "=> +20")),
+    );
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "unchanged", "{s}");
+    assert_eq!(read(dir, "out/scores.manifest.json"), good);
+
+    // A data file rewritten: its new hash.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(inputs(&manifest(dir)), on_disk(3));
+
+    // Lines appended, rescored incrementally: the whole file's hash and records.
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("events.csv"))
+            .unwrap();
+        f.write_all(b"b,page_view,2026-10-05,/pricing\nb,page_view,2026-09-01,/docs\n")
+            .unwrap();
+    }
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(inputs(&manifest(dir)), on_disk(5));
+
+    // A data file that fails to load, then a rule edit: rescored with the last good data,
+    // which the manifest still describes (not the bytes now on disk).
+    let good_inputs = on_disk(5);
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\na,SaaS,\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    write(dir, "rules.score", &RULES.replace("=> +10", "=> +30"));
+    let s = watch.next_about("rules.score");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    let m = manifest(dir);
+    assert_eq!(m["ruleset"]["version"], s["ruleset_version"]);
+    assert_eq!(inputs(&m), good_inputs);
     watch.stop();
 }
 

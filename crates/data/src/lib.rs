@@ -12,7 +12,10 @@ pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
-pub use load::{load, load_sources, Format, LoadOptions, LoadRequest, Loaded, Source};
+pub use load::{
+    load, load_owned, load_sources, read_records, read_sources, FileRows, Format, LoadOptions,
+    LoadRequest, Loaded, Records, Source,
+};
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, SkippedRow};
 pub use write::{

@@ -160,7 +160,8 @@ impl LoadRequest<'_> {
     }
 }
 
-/// What loading gives: the data, the rows set aside, and warnings (ignored columns).
+/// What loading gives: the data, the rows set aside, warnings (ignored columns), and how many
+/// records each file held.
 #[derive(Debug, Clone, Default)]
 pub struct Loaded {
     pub dataset: Dataset,
@@ -168,6 +169,21 @@ pub struct Loaded {
     pub skipped: Vec<SkippedRow>,
     /// Things worth knowing that are not errors, such as columns that are not in the schema.
     pub warnings: Vec<DataProblem>,
+    /// Each file's records: the contacts file first, then the events files in order.
+    pub files: Vec<FileRows>,
+}
+
+/// How many records one data file held, and how many of them were set aside.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FileRows {
+    /// The file's name, as in problems.
+    pub file: String,
+    /// The records read: CSV rows after the header, NDJSON lines (blank lines are not
+    /// records), the items of a JSON array or a YAML list. A contact's inline events are part
+    /// of its record.
+    pub rows: usize,
+    /// Of those, the records set aside with skip-bad-rows (a contact, or an event of the file).
+    pub skipped: usize,
 }
 
 /// Loads the contacts file and the events files of a request.
@@ -176,6 +192,26 @@ pub struct Loaded {
 /// with `skip_bad_rows`, bad rows are set aside instead and only problems that concern a whole
 /// file (unreadable, broken JSON array, missing column) fail the load.
 pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
+    let (contacts, events) = read_sources(request)?;
+    load_owned(contacts, events, &request.options)
+}
+
+/// Loads contacts and events from sources it takes: like [`load_sources`], but the files'
+/// bytes are freed once every record is read, before the events are grouped by contact, so
+/// that the two are never in memory at once.
+pub fn load_owned(
+    contacts: Source,
+    events: Vec<Source>,
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let read = read_records(&contacts, &events, options)?;
+    drop((contacts, events));
+    Ok(read.group())
+}
+
+/// Reads the contacts file and the events files of a request (what [`load`] does before
+/// [`load_sources`]); every file that cannot be read is reported.
+pub fn read_sources(request: &LoadRequest) -> Result<(Source, Vec<Source>), LoadError> {
     let mut problems = Vec::new();
     let contacts = Source::read(&request.contacts)
         .map_err(|p| problems.push(p))
@@ -186,13 +222,7 @@ pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
         .filter_map(|p| Source::read(p).map_err(|p| problems.push(p)).ok())
         .collect();
     match contacts {
-        Some(c) if problems.is_empty() => {
-            let read = read_sources(&c, &events, &request.options)?;
-            // The files' bytes are no longer needed: freed before the events are grouped, so
-            // that the two are never in memory at once.
-            drop((c, events));
-            Ok(read.group())
-        }
+        Some(c) if problems.is_empty() => Ok((c, events)),
         _ => {
             let order: Vec<String> = std::iter::once(&request.contacts)
                 .chain(&request.events)
@@ -210,23 +240,25 @@ pub fn load_sources(
     events: &[Source],
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
-    Ok(read_sources(contacts, events, options)?.group())
+    Ok(read_records(contacts, events, options)?.group())
 }
 
-/// What the files hold, read but not yet grouped by contact: it no longer borrows the bytes.
-struct Read {
+/// Every record of the data files, read and validated but not yet grouped by contact
+/// ([`Records::group`]); it no longer borrows the files' bytes, which can be freed first.
+pub struct Records {
     schema: Schema,
     contacts: Vec<crate::model::Contact>,
     /// The events of each source, in file order (inline events first).
     parts: Vec<EventOut>,
     skipped: Vec<SkippedRow>,
     warnings: Vec<DataProblem>,
+    files: Vec<FileRows>,
     threads: usize,
 }
 
-impl Read {
-    /// Groups the events by contact and sorts them by time.
-    fn group(self) -> Loaded {
+impl Records {
+    /// Groups the events by contact and sorts them by time: the data, ready for scoring.
+    pub fn group(self) -> Loaded {
         let events = events::group(self.contacts.len(), self.parts, self.threads);
         Loaded {
             dataset: Dataset {
@@ -236,16 +268,18 @@ impl Read {
             },
             skipped: self.skipped,
             warnings: self.warnings,
+            files: self.files,
         }
     }
 }
 
-/// Reads and validates every record of the sources (steps 1-4 of loading).
-fn read_sources(
+/// Reads and validates every record of the sources: [`load_sources`] without the grouping
+/// of events, so that the caller can free the sources' bytes before it.
+pub fn read_records(
     contacts: &Source,
     events: &[Source],
     options: &LoadOptions,
-) -> Result<Read, LoadError> {
+) -> Result<Records, LoadError> {
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
@@ -370,6 +404,7 @@ fn read_sources(
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
     let mut base = cfile.first_base();
+    let contact_rows: usize = outs.iter().map(|o| o.records).sum();
     for mut out in outs {
         let shift = if cfile.relative_lines() { base } else { 0 };
         base += out.newlines;
@@ -466,10 +501,24 @@ fn read_sources(
     });
     let mut parts = vec![inline];
     let mut base = 0;
+    let mut files: Vec<FileRows> = std::iter::once(FileRows {
+        file: cfile.name.to_string(),
+        rows: contact_rows,
+        skipped: contact_rows.saturating_sub(all_contacts.len()),
+    })
+    .chain(efiles.iter().map(|f| FileRows {
+        file: f.name.to_string(),
+        ..FileRows::default()
+    }))
+    .collect();
     for (&(f, k), mut out) in jobs.iter().zip(outs) {
         if k == 0 {
             base = efiles[f].first_base();
         }
+        let counts = &mut files[f + 1];
+        counts.rows += out.records;
+        // What the file held and was not kept was set aside (else the load fails below).
+        counts.skipped += out.records.saturating_sub(out.events.len());
         let shift = if efiles[f].relative_lines() { base } else { 0 };
         base += out.newlines;
         out.sink.shift(shift);
@@ -487,12 +536,13 @@ fn read_sources(
     }
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
-    Ok(Read {
+    Ok(Records {
         schema,
         contacts: all_contacts,
         parts,
         skipped,
         warnings,
+        files,
         threads,
     })
 }

@@ -212,8 +212,9 @@ impl OutputFormat {
     }
 }
 
-/// The ruleset that produced an output: written as a first comment line in CSV
-/// (`# ruleset b2b_leads version 3f2a…`) and as a `ruleset` field on each JSON object.
+/// The ruleset that produced an output: a `ruleset` field on each JSON or NDJSON object.
+/// A CSV output is a plain table (no comment line): the ruleset goes in the run's manifest,
+/// or in columns of its own (`--stamp`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputMeta {
     /// The ruleset's name.
@@ -235,25 +236,14 @@ struct RowEncoder {
 }
 
 impl RowEncoder {
-    /// The encoder and the output's first bytes: in CSV, the comment line (with `meta`) and
-    /// the header; in JSON, the opening bracket.
+    /// The encoder and the output's first bytes: in CSV, the header; in JSON, the opening
+    /// bracket. `meta` is stamped on JSON objects only.
     fn new(format: OutputFormat, columns: &[String], meta: Option<&OutputMeta>) -> (Self, Vec<u8>) {
         let mut head = Vec::new();
         let mut meta_json = Vec::new();
         let mut keys = Vec::new();
         match format {
             OutputFormat::Csv => {
-                if let Some(m) = meta {
-                    let clean = |s: &str| s.replace(['\n', '\r'], " ");
-                    head.extend_from_slice(
-                        format!(
-                            "# ruleset {} version {}\n",
-                            clean(&m.ruleset),
-                            clean(&m.version)
-                        )
-                        .as_bytes(),
-                    );
-                }
                 for (i, c) in columns.iter().enumerate() {
                     if i > 0 {
                         head.push(b',');
@@ -350,7 +340,7 @@ pub struct RowWriter<W: Write> {
 }
 
 impl<W: Write> RowWriter<W> {
-    /// Starts an output: in CSV, the comment line (with `meta`) and the header.
+    /// Starts an output: in CSV, the header; `meta` is stamped on JSON objects only.
     pub fn new(
         out: W,
         format: OutputFormat,
@@ -400,7 +390,7 @@ pub struct RenderedRows {
 }
 
 impl RenderedRows {
-    /// An output with no rows yet: in CSV, the comment line (with `meta`) and the header.
+    /// An output with no rows yet: in CSV, the header; `meta` is stamped on JSON objects only.
     pub fn new(format: OutputFormat, columns: &[String], meta: Option<&OutputMeta>) -> Self {
         let (encoder, head) = RowEncoder::new(format, columns, meta);
         RenderedRows {
@@ -506,9 +496,9 @@ impl OutputTable {
         out.finish().map(|_| ())
     }
 
-    /// Writes the table as CSV (with `meta`, a first `# ruleset … version …` line).
-    pub fn write_csv(&self, w: &mut dyn Write, meta: Option<&OutputMeta>) -> io::Result<()> {
-        self.write(w, OutputFormat::Csv, meta)
+    /// Writes the table as a plain CSV: the header, then the rows.
+    pub fn write_csv(&self, w: &mut dyn Write) -> io::Result<()> {
+        self.write(w, OutputFormat::Csv, None)
     }
 
     /// Writes the table as a JSON array of objects (with `meta`, a `ruleset` field on each).

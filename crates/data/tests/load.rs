@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use scoreline_data::{
     format_date, format_number, load, load_sources, parse_date, write_atomic, write_skipped_to,
     Dataset, EventSpec, FieldSpec, FieldType, Format, LoadError, LoadOptions, LoadRequest, Loaded,
-    OutputMeta, OutputTable, Schema, Source, Value,
+    OutputFormat, OutputMeta, OutputTable, Schema, Source, Value,
 };
 
 fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
@@ -196,6 +196,27 @@ fn every_format_loads_the_same_data() {
     // Mixed: CSV contacts with NDJSON events.
     let mixed = load_files("contacts.csv", &["events.ndjson"], Some(&schema));
     assert_eq!(dump(&mixed.dataset), EXPECTED_B2B);
+    // Records per file: 3 contacts, 6 events (inline events are part of their contact).
+    let counts = |l: &Loaded| -> Vec<(String, usize, usize)> {
+        l.files
+            .iter()
+            .map(|f| {
+                let name = Path::new(&f.file).file_name().unwrap().to_string_lossy();
+                (name.into_owned(), f.rows, f.skipped)
+            })
+            .collect()
+    };
+    let file = |name: &str, rows| (name.to_string(), rows, 0);
+    assert_eq!(
+        counts(&csv),
+        [file("contacts.csv", 3), file("events.csv", 6)]
+    );
+    assert_eq!(
+        counts(&ndjson),
+        [file("contacts.ndjson", 3), file("events.ndjson", 6)]
+    );
+    assert_eq!(counts(&json), [file("contacts.json", 3)]);
+    assert_eq!(counts(&yaml), [file("contacts.yaml", 3)]);
     for l in [&csv, &ndjson, &json, &yaml] {
         assert!(l.skipped.is_empty());
         assert!(l.warnings.is_empty(), "{:?}", l.warnings);
@@ -855,6 +876,12 @@ fn skip_bad_rows_sets_them_aside() {
     let l = load_sources(&contacts, &[events], &opts).unwrap();
     assert_eq!(l.dataset.contacts.len(), 1);
     assert_eq!(l.dataset.events.len(), 2);
+    let counts: Vec<(&str, usize, usize)> = l
+        .files
+        .iter()
+        .map(|f| (f.file.as_str(), f.rows, f.skipped))
+        .collect();
+    assert_eq!(counts, [("contacts.csv", 4, 3), ("events.csv", 5, 3)]);
     let skipped: Vec<String> = l
         .skipped
         .iter()
@@ -898,6 +925,8 @@ fn skip_bad_rows_with_inline_events() {
     let l = load_sources(&src("c.json", text), &[], &opts).unwrap();
     assert_eq!(l.dataset.contacts.len(), 1);
     assert_eq!(l.dataset.events.len(), 1);
+    // Two contacts read, one set aside; the inline event set aside alone is not a record.
+    assert_eq!((l.files[0].rows, l.files[0].skipped), (2, 1));
     let skipped: Vec<String> = l
         .skipped
         .iter()
@@ -1004,9 +1033,13 @@ fn result_does_not_depend_on_threads_or_chunks() {
             },
         )
         .unwrap();
-        (dump(&l.dataset), schema_text(&l.dataset.schema))
+        (dump(&l.dataset), schema_text(&l.dataset.schema), l.files)
     };
     let reference = run(Some(&schema), 1, 1 << 30);
+    let data_lines = |text: &str| text.lines().filter(|l| !l.is_empty()).count() - 1;
+    let rows: Vec<usize> = reference.2.iter().map(|f| f.rows).collect();
+    assert_eq!(rows, [data_lines(&c), data_lines(&e)]);
+    assert!(reference.2.iter().all(|f| f.skipped == 0));
     assert_eq!(run(Some(&schema), 4, 700), reference);
     assert_eq!(run(Some(&schema), 2, 97), reference);
     let inferred = run(None, 1, 1 << 30);
@@ -1032,10 +1065,11 @@ fn quoted_and_plain_csv_read_the_same() {
             &options(Some(&schema)),
         )
         .unwrap();
-        dump(&l.dataset)
+        let rows: Vec<usize> = l.files.iter().map(|f| f.rows).collect();
+        (dump(&l.dataset), rows)
     };
     assert_eq!(run(&quoted), run(&c));
-    // CRLF line endings and blank lines, in both readers.
+    // CRLF line endings and blank lines (not records), in both readers.
     let crlf = c.replace('\n', "\r\n").replacen("\r\n", "\r\n\r\n", 3);
     assert_eq!(run(&crlf), run(&c));
     assert_eq!(
@@ -1238,22 +1272,55 @@ fn table() -> OutputTable {
 
 #[test]
 fn table_as_csv() {
+    let mut out = Vec::new();
+    table().write_csv(&mut out).unwrap();
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "id,total,tier,tier_action,seen,tags\n\
+         c1,72.5,hot,\"Call, within 24h\",2026-11-01T00:00:00Z,a;b\n\
+         \"c\"\"2\",,,\"Mass\ncampaigns\",,\n"
+    );
+}
+
+/// A CSV output is a plain table whether or not the ruleset is given (it goes in the
+/// manifest): the header first, no comment line, and a CSV reader gets the rows back.
+#[test]
+fn csv_output_is_plain_and_reads_back() {
     let meta = OutputMeta {
         ruleset: "b2b_leads".into(),
         version: "3f2a9c0d1e2b".into(),
     };
-    let mut out = Vec::new();
-    table().write_csv(&mut out, Some(&meta)).unwrap();
+    let table = table();
+    let mut stamped = Vec::new();
+    table
+        .write(&mut stamped, OutputFormat::Csv, Some(&meta))
+        .unwrap();
+    let mut plain = Vec::new();
+    table.write(&mut plain, OutputFormat::Csv, None).unwrap();
+    assert_eq!(stamped, plain);
+    assert!(!stamped.starts_with(b"#"));
+
+    let mut reader = csv::Reader::from_reader(&stamped[..]);
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, table.columns);
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect();
     assert_eq!(
-        String::from_utf8(out).unwrap(),
-        "# ruleset b2b_leads version 3f2a9c0d1e2b\n\
-         id,total,tier,tier_action,seen,tags\n\
-         c1,72.5,hot,\"Call, within 24h\",2026-11-01T00:00:00Z,a;b\n\
-         \"c\"\"2\",,,\"Mass\ncampaigns\",,\n"
+        rows,
+        vec![
+            vec![
+                "c1",
+                "72.5",
+                "hot",
+                "Call, within 24h",
+                "2026-11-01T00:00:00Z",
+                "a;b"
+            ],
+            vec!["c\"2", "", "", "Mass\ncampaigns", "", ""],
+        ]
     );
-    let mut out = Vec::new();
-    table().write_csv(&mut out, None).unwrap();
-    assert!(String::from_utf8(out).unwrap().starts_with("id,total"));
 }
 
 #[test]

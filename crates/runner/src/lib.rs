@@ -2,6 +2,7 @@
 //! into a compiled plan and a data set, and (later) the hot-reloading watcher.
 #![forbid(unsafe_code)]
 
+pub mod manifest;
 pub mod output;
 pub mod pipeline;
 pub mod project;

@@ -1,10 +1,12 @@
-//! Writing what a run produces: the scores table and the explanations, each atomically
-//! (temporary file + rename), and where they go (flags over `scoreline.yaml`).
+//! Writing what a run produces: the scores table, the explanations and the manifest, each
+//! atomically (temporary file + rename), and where they go (flags over `scoreline.yaml`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use scoreline_data::{OutputFormat, OutputMeta, RenderedRows, RowWriter, Value};
+
+use crate::manifest::{manifest_path, Input, Manifest, Output, OutputRole};
 use scoreline_engine::{Evaluation, Explanation};
 
 use crate::project::{self, LoadedProject};
@@ -21,7 +23,7 @@ pub struct Outputs {
     pub explain: Option<PathBuf>,
     /// The change feed of `scoreline watch` (NDJSON, appended), when asked for.
     pub changes: Option<PathBuf>,
-    /// In CSV, the ruleset as `ruleset` and `ruleset_version` columns instead of a comment line.
+    /// In CSV, the ruleset as `ruleset` and `ruleset_version` columns ending each row.
     pub stamp: bool,
 }
 
@@ -92,7 +94,7 @@ pub fn create_parent(path: &Path) -> Result<(), String> {
 }
 
 /// Writes a file atomically (folder created if missing). `Err` is a message for the user.
-fn write_file(
+pub(crate) fn write_file(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<(), String> {
@@ -107,7 +109,7 @@ fn write_file(
 }
 
 /// The ruleset stamp of a CSV scores table (`--stamp`): its two columns' values, which end
-/// every row in place of the comment line. `None` when not stamped, or not CSV.
+/// every row. `None` when not stamped, or not CSV (JSON objects carry a `ruleset` field).
 fn stamp_values(meta: &OutputMeta, format: OutputFormat, stamp: bool) -> Option<[Value; 2]> {
     (stamp && format == OutputFormat::Csv).then(|| {
         [
@@ -244,6 +246,63 @@ impl RenderedScores {
     pub fn write(&self, path: &Path) -> Result<(), String> {
         write_file(path, |w| self.rows.write_to(w))
     }
+}
+
+impl Outputs {
+    /// The manifest's path: beside the scores file; `None` when the scores go to standard
+    /// output.
+    pub fn manifest(&self) -> Option<PathBuf> {
+        self.scores.as_deref().map(manifest_path)
+    }
+}
+
+/// What a run wrote, for its manifest.
+#[derive(Debug, Clone, Copy)]
+pub struct Written<'a> {
+    /// The rows of the scores table (one per contact).
+    pub contacts: usize,
+    /// How many explanations were written, when they were (one per contact).
+    pub explanations: Option<usize>,
+    /// The skipped rows file and its rows, when `--skip-bad-rows` wrote one.
+    pub skipped_rows: Option<(&'a Path, usize)>,
+}
+
+/// Writes the manifest of the outputs just written (they must be in place: it comes after
+/// them), atomically, beside the scores file; nothing when the scores went to standard
+/// output. `Err` is a message for the user.
+pub fn write_manifest(
+    outputs: &Outputs,
+    meta: &OutputMeta,
+    as_of_millis: i64,
+    inputs: &[Input],
+    written: Written,
+) -> Result<(), String> {
+    let (Some(scores), Some(path)) = (outputs.scores.as_deref(), outputs.manifest()) else {
+        return Ok(());
+    };
+    let mut files = vec![Output::new(
+        OutputRole::Scores,
+        scores,
+        outputs.format,
+        written.contacts,
+    )];
+    if let (Some(explain), Some(rows)) = (outputs.explain.as_deref(), written.explanations) {
+        files.push(Output::new(
+            OutputRole::Explain,
+            explain,
+            OutputFormat::Ndjson,
+            rows,
+        ));
+    }
+    if let Some((skipped, rows)) = written.skipped_rows {
+        files.push(Output::new(
+            OutputRole::SkippedRows,
+            skipped,
+            OutputFormat::Csv,
+            rows,
+        ));
+    }
+    Manifest::new(meta, as_of_millis, inputs.to_vec(), files).write(&path)
 }
 
 /// Writes every explanation to `path` as NDJSON, atomically.

@@ -3,9 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use scoreline_data::{DataProblem, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema};
+use scoreline_data::{
+    DataProblem, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema, Source,
+};
 use scoreline_syntax::ast::Item;
 
+use crate::manifest::{self, Input};
 use crate::project::{self, LoadedProject};
 use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
@@ -341,19 +344,39 @@ pub fn render_load_error(e: &LoadError) -> String {
     out
 }
 
-/// Loads the data files of `settings` against a schema (or inferring one). `Ok` carries the
-/// rendered warnings (maybe empty).
+/// Loads the data files of `settings` against a schema (or inferring one), and describes
+/// them for the manifest (path, SHA-256, records; hashed while the data loads). `Ok` carries
+/// the rendered warnings (maybe empty).
 pub fn load_data(
     settings: &Settings,
     schema: Option<&Schema>,
-) -> Result<(scoreline_data::Loaded, String), Failure> {
+) -> Result<(scoreline_data::Loaded, Vec<Input>, String), Failure> {
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
-    match scoreline_data::load(&request) {
+    let (contacts, events) = scoreline_data::read_sources(&request)
+        .map_err(|e| Failure::errors(render_load_error(&e)))?;
+    let sources: Vec<&Source> = std::iter::once(&contacts).chain(&events).collect();
+    let (hashes, records) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| manifest::hash_sources(&sources));
+        let records = scoreline_data::read_records(&contacts, &events, &request.options);
+        let hashes = hashing
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (hashes, records)
+    });
+    // The files' bytes are freed before the events are grouped: never both in memory.
+    drop(sources);
+    drop((contacts, events));
+    match records.map(scoreline_data::Records::group) {
         Ok(loaded) => {
             let warnings = render_problems(&loaded.warnings);
-            Ok((loaded, warnings))
+            let paths: Vec<&Path> = std::iter::once(&settings.contacts)
+                .chain(&settings.events)
+                .map(PathBuf::as_path)
+                .collect();
+            let inputs = manifest::inputs(&paths, &hashes, &loaded.files);
+            Ok((loaded, inputs, warnings))
         }
         Err(e) => Err(Failure::errors(render_load_error(&e))),
     }
@@ -373,6 +396,10 @@ pub struct Prepared {
     pub project: Option<LoadedProject>,
     /// The plugins by their name in the rule file (for their log lines).
     pub plugins: Vec<(String, Arc<scoreline_plugins::Plugin>)>,
+    /// The data files as the manifest describes them.
+    pub inputs: Vec<Input>,
+    /// The skipped rows file and how many rows it holds, with `--skip-bad-rows`.
+    pub skipped_rows: Option<(PathBuf, usize)>,
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
@@ -383,7 +410,8 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
-    let (loaded, warnings) = load_data(&settings, ruleset.schema()).map_err(Failure::print)?;
+    let (loaded, inputs, warnings) =
+        load_data(&settings, ruleset.schema()).map_err(Failure::print)?;
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
@@ -405,6 +433,10 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
             );
         }
     }
+    let skipped_rows = settings
+        .skip_bad_rows
+        .clone()
+        .map(|path| (path, loaded.skipped.len()));
     let dataset = loaded.dataset;
     let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
     let meta = ruleset.meta(&plan);
@@ -418,6 +450,8 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         events_count,
         project: settings.project,
         plugins: ruleset.plugins.clone(),
+        inputs,
+        skipped_rows,
     })
 }
 

@@ -20,7 +20,10 @@ use scoreline_engine::{Evaluation, Plan};
 use scoreline_syntax::ast::{Item, RuleFile};
 use scoreline_syntax::SourceFile;
 
-use crate::output::{write_explanations, OutputFlags, Outputs, RenderedScores};
+use crate::manifest::{self, Input, InputHash};
+use crate::output::{
+    write_explanations, write_manifest, OutputFlags, Outputs, RenderedScores, Written,
+};
 use crate::pipeline::{
     check_source, parse_as_of, render_load_error, render_problems, resolve, Ruleset, Settings,
 };
@@ -303,6 +306,30 @@ struct Good {
     as_of_millis: i64,
     /// Each contact's row by id, for appended events (built after a full rescore).
     index: Option<HashMap<Arc<str>, usize>>,
+    /// The data files `dataset` was loaded from, as the manifest describes them.
+    inputs: Vec<Input>,
+    /// The rows of the skipped rows file written with `dataset`, with `--skip-bad-rows`.
+    skipped_rows: Option<usize>,
+}
+
+/// A data file as last read: its bytes and their SHA-256 (kept open, so that appended bytes
+/// are hashed alone).
+#[derive(Clone)]
+struct Held {
+    source: Source,
+    hash: InputHash,
+}
+
+impl Held {
+    fn new(source: Source) -> Held {
+        let hash = InputHash::of(&source.bytes);
+        Held { source, hash }
+    }
+
+    fn append(&mut self, tail: &[u8]) {
+        self.source.bytes.extend_from_slice(tail);
+        self.hash.append(tail);
+    }
 }
 
 struct Runner {
@@ -316,7 +343,7 @@ struct Runner {
     /// The rule file as last read.
     rule_source: Option<Arc<SourceFile>>,
     /// The data files as last read (contacts first); `None` when unreadable or not read yet.
-    sources: Vec<Option<Source>>,
+    sources: Vec<Option<Held>>,
     /// Whether the data set in force was loaded from exactly `sources`.
     data_synced: bool,
     good: Option<Good>,
@@ -550,14 +577,16 @@ impl Runner {
             let path = self.data_path(i).to_path_buf();
             let growth = match &self.sources[i] {
                 // A file that cannot be read is read in full below, which reports why.
-                Some(held) => growth::growth(&path, &held.bytes).unwrap_or(Growth::Rewritten),
+                Some(held) => {
+                    growth::growth(&path, &held.source.bytes).unwrap_or(Growth::Rewritten)
+                }
                 None => Growth::Rewritten,
             };
             match growth {
                 Growth::Same => {}
                 Growth::Appended(tail) => {
                     if let Some(held) = &mut self.sources[i] {
-                        held.bytes.extend_from_slice(&tail);
+                        held.append(&tail);
                     }
                     changed_data.insert(i);
                     appended.push((i, tail));
@@ -566,10 +595,10 @@ impl Runner {
                     Ok(source) => {
                         let same = self.sources[i]
                             .as_ref()
-                            .is_some_and(|old| old.bytes == source.bytes);
+                            .is_some_and(|old| old.source.bytes == source.bytes);
                         if !same {
                             changed_data.insert(i);
-                            self.sources[i] = Some(source);
+                            self.sources[i] = Some(Held::new(source));
                         }
                     }
                     Err(problem) => {
@@ -656,23 +685,21 @@ impl Runner {
             || good
                 .as_ref()
                 .is_some_and(|g| g.ruleset.schema() != ruleset.schema());
-        let (dataset, mut index) = if reload {
-            let (Some(contacts), events) = (
-                self.sources[0].as_ref(),
-                self.sources[1..]
-                    .iter()
-                    .flatten()
-                    .cloned()
-                    .collect::<Vec<_>>(),
-            ) else {
+        let (dataset, mut index, inputs, skipped_rows) = if reload {
+            // Every file was read (an unreadable one ends the cycle before).
+            let held: Option<Vec<&Held>> = self.sources.iter().map(Option::as_ref).collect();
+            let Some((contacts, events)) = held.as_deref().and_then(<[_]>::split_first) else {
                 return Err(Box::new(good));
             };
+            let hashes: Vec<String> = held.iter().flatten().map(|h| h.hash.hex()).collect();
+            let events: Vec<Source> = events.iter().map(|h| h.source.clone()).collect();
             let options = self.settings.load_options(ruleset.schema());
-            match scoreline_data::load_sources(contacts, &events, &options) {
+            match scoreline_data::load_sources(&contacts.source, &events, &options) {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
                         eprintln!("{}", render_problems(&loaded.warnings));
                     }
+                    let mut skipped_rows = None;
                     if let Some(path) = &self.settings.skip_bad_rows {
                         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
                             eprintln!(
@@ -682,8 +709,12 @@ impl Runner {
                             );
                             return Err(Box::new(good));
                         }
+                        skipped_rows = Some(loaded.skipped.len());
                     }
-                    (Arc::new(loaded.dataset), None)
+                    let paths: Vec<&Path> =
+                        (0..self.sources.len()).map(|i| self.data_path(i)).collect();
+                    let inputs = manifest::inputs(&paths, &hashes, &loaded.files);
+                    (Arc::new(loaded.dataset), None, inputs, skipped_rows)
                 }
                 Err(e) => {
                     eprintln!("{}", render_load_error(&e));
@@ -694,7 +725,12 @@ impl Runner {
             let Some(g) = good.as_ref() else {
                 return Err(Box::new(good));
             };
-            (Arc::clone(&g.dataset), g.index.clone())
+            (
+                Arc::clone(&g.dataset),
+                g.index.clone(),
+                g.inputs.clone(),
+                g.skipped_rows,
+            )
         };
         if reload {
             index = None;
@@ -755,6 +791,8 @@ impl Runner {
             rendered,
             as_of_millis,
             index,
+            inputs,
+            skipped_rows,
         };
         let before = good
             .as_ref()
@@ -805,7 +843,7 @@ impl Runner {
         if good.plan.has_population_functions() || !good.evaluation.plugin_errors.is_empty() {
             return None;
         }
-        let tail = incremental::tail_source(self.sources[i].as_ref()?, tail)?;
+        let tail = incremental::tail_source(&self.sources[i].as_ref()?.source, tail)?;
         // Only the contacts the new lines name are loaded, then rescored.
         let ids = incremental::tail_ids(&tail)?;
         let index = good.index.get_or_insert_with(|| row_index(&good.dataset));
@@ -844,8 +882,15 @@ impl Runner {
                 .collect(),
             ..Evaluation::default()
         };
+        // The events file as the manifest describes it, with the appended lines (all loaded:
+        // any problem has made the load fail).
+        let input_before = good.inputs.get(i)?.clone();
+        let mut input_after = input_before.clone();
+        input_after.sha256 = self.sources[i].as_ref()?.hash.hex();
+        input_after.rows += added.len();
         incremental::patch(&mut good.evaluation, &rows, &scored);
         good.rendered.update(&good.evaluation, &rows);
+        good.inputs[i] = input_after;
         match self.publish(
             Some((&before, &good.columns, &scored)),
             good,
@@ -868,6 +913,7 @@ impl Runner {
                 // change reloads it.
                 incremental::patch(&mut good.evaluation, &rows, &before);
                 good.rendered.update(&good.evaluation, &rows);
+                good.inputs[i] = input_before;
                 Some(self.failed_status(noticed))
             }
         }
@@ -917,6 +963,22 @@ impl Runner {
                 eprintln!("{m}");
                 return Err(());
             }
+        }
+        // After the outputs it describes, before the change feed (which it does not).
+        let written = Written {
+            contacts: new.evaluation.len(),
+            explanations: explanations.map(<[_]>::len),
+            skipped_rows: self.settings.skip_bad_rows.as_deref().zip(new.skipped_rows),
+        };
+        if let Err(m) = write_manifest(
+            &self.outputs,
+            &new.meta,
+            new.as_of_millis,
+            &new.inputs,
+            written,
+        ) {
+            eprintln!("{m}");
+            return Err(());
         }
         let mut feed_lines = 0;
         if let (Some(path), Some(d)) = (feed_path, &diff) {

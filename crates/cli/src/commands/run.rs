@@ -9,7 +9,7 @@ use scoreline_engine::Evaluation;
 use crate::args::RunArgs;
 use crate::{EXIT_ERRORS, EXIT_OK};
 use scoreline_runner::output::{
-    write_explanations, write_scores_with_errors, OutputFlags, Outputs,
+    write_explanations, write_manifest, write_scores_with_errors, OutputFlags, Outputs, Written,
 };
 use scoreline_runner::pipeline::{prepare, Prepared};
 
@@ -94,6 +94,26 @@ pub fn run(args: RunArgs) -> u8 {
             eprintln!("{message}");
             return EXIT_ERRORS;
         }
+    }
+    // Last, once the outputs it describes are in place.
+    let written = Written {
+        contacts: evaluation.len(),
+        explanations: explanations.as_ref().map(Vec::len),
+        skipped_rows: prepared
+            .skipped_rows
+            .as_ref()
+            .map(|(path, rows)| (path.as_path(), *rows)),
+    };
+    if let Err(message) = write_manifest(
+        &outputs,
+        &prepared.meta,
+        prepared.as_of_millis,
+        &prepared.inputs,
+        written,
+    ) {
+        progress.finish_and_clear();
+        eprintln!("{message}");
+        return EXIT_ERRORS;
     }
     progress.finish_and_clear();
     eprintln!(

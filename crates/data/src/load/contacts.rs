@@ -32,6 +32,8 @@ pub(crate) struct ContactOut<'a> {
     pub(crate) inline: EventOut,
     /// The number of newlines in the chunk (CSV, NDJSON).
     pub(crate) newlines: u32,
+    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items), good or bad.
+    pub(crate) records: usize,
 }
 
 /// Which CSV column feeds each contact field.
@@ -112,6 +114,7 @@ fn new_out<'a>(file: &'a str, skip: bool) -> ContactOut<'a> {
         skipped_ids: Vec::new(),
         inline: EventOut::default(),
         newlines: 0,
+        records: 0,
     }
 }
 
@@ -138,6 +141,7 @@ pub(crate) fn read_chunk<'a>(
         _ => {
             let mut ev_interners = EventInterners::new(event_plan);
             out.newlines = for_each_record(file, chunk, |loc, parsed| {
+                out.records += 1;
                 let line = loc.start().0.unwrap_or(0);
                 match parsed {
                     Err((message, l, c)) => {
@@ -190,6 +194,7 @@ fn read_csv(
                 break;
             }
         };
+        out.records += 1;
         let (start, line) = (pos.start, pos.line);
         let end = pos.end.min(bytes.len());
         let raw = || row_text(&bytes[start.min(end)..end]);

@@ -254,6 +254,8 @@ pub(crate) struct EventChunk<'a> {
     pub(crate) sink: Sink<'a>,
     pub(crate) events: EventOut,
     pub(crate) newlines: u32,
+    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items), good or bad.
+    pub(crate) records: usize,
 }
 
 /// Reads one chunk of an events file.
@@ -268,6 +270,7 @@ pub(crate) fn read_chunk<'a>(
         sink: Sink::new(file.name, skip),
         events: EventOut::default(),
         newlines: 0,
+        records: 0,
     };
     let mut interners = EventInterners::new(plan);
     match &file.body {
@@ -294,22 +297,26 @@ pub(crate) fn read_chunk<'a>(
         _ => {
             let sink = &mut out.sink;
             let events = &mut out.events;
-            out.newlines = for_each_record(file, chunk, |loc, parsed| match parsed {
-                Err((message, l, c)) => {
-                    sink.add(Some(l), Some(c), (message, None));
-                    let raw = loc.text().unwrap_or_default();
-                    sink.finish_row(loc.start().0.unwrap_or(0), || raw);
+            let records = &mut out.records;
+            out.newlines = for_each_record(file, chunk, |loc, parsed| {
+                *records += 1;
+                match parsed {
+                    Err((message, l, c)) => {
+                        sink.add(Some(l), Some(c), (message, None));
+                        let raw = loc.text().unwrap_or_default();
+                        sink.finish_row(loc.start().0.unwrap_or(0), || raw);
+                    }
+                    Ok(raw) => read_record(
+                        raw,
+                        loc,
+                        Owner::File,
+                        Some(ids),
+                        plan,
+                        &mut interners,
+                        events,
+                        sink,
+                    ),
                 }
-                Ok(raw) => read_record(
-                    raw,
-                    loc,
-                    Owner::File,
-                    Some(ids),
-                    plan,
-                    &mut interners,
-                    events,
-                    sink,
-                ),
             });
         }
     }
@@ -361,6 +368,7 @@ fn read_csv(
         .collect();
     let sink = &mut out.sink;
     let ev = &mut out.events;
+    let records = &mut out.records;
     let mut rdr = RowReader::new(bytes, plain);
     let mut rec = csv::ByteRecord::new();
     let mut last_type: (Vec<u8>, Option<u32>) = (Vec::new(), None);
@@ -386,6 +394,7 @@ fn read_csv(
                 break;
             }
         };
+        *records += 1;
         let (start, line) = (pos.start, pos.line);
         let end = pos.end.min(bytes.len());
         let raw = || row_text(&bytes[start.min(end)..end]);
