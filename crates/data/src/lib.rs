@@ -5,7 +5,8 @@
 mod cell;
 mod fxhash;
 pub mod load;
-pub mod model;
+/// The data model, from its own crate (`scoreline-model`), where the engine finds it.
+pub use scoreline_model as model;
 pub mod problem;
 mod raw;
 pub mod write;

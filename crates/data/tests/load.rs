@@ -109,6 +109,10 @@ fn show(v: &Value) -> String {
 
 /// A readable dump of a dataset: contacts with their fields, each with its events.
 fn dump(ds: &Dataset) -> String {
+    // Whatever the loader read, it keeps the model's invariants.
+    if let Err(e) = ds.validate() {
+        panic!("the loaded data breaks the model's invariants: {e}");
+    }
     let mut s = String::new();
     for (i, c) in ds.contacts.iter().enumerate() {
         let fields: Vec<String> = ds

@@ -70,7 +70,7 @@ pub struct Checked {
     /// Item names, references and evaluation order.
     pub symbols: Symbols,
     /// The schema block, as the data loaders use it (contact fields start with `id: text`).
-    pub schema: Option<scoreline_data::model::Schema>,
+    pub schema: Option<scoreline_model::Schema>,
     /// Errors and warnings, sorted by position.
     pub diagnostics: Vec<Diagnostic>,
     /// The type of each let, score and segment, by name (`Unknown` when it has errors or

@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use scoreline_data::{Dataset, Value};
+use scoreline_model::{Dataset, Value};
 use serde::Serialize;
 
 use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};

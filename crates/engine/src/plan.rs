@@ -40,7 +40,7 @@ pub fn compile(
     file: &Arc<SourceFile>,
     ast: &RuleFile,
     symbols: &Symbols,
-    schema: &scoreline_data::Schema,
+    schema: &scoreline_model::Schema,
     plugins: &[(String, Arc<scoreline_plugins::Plugin>)],
 ) -> Result<Plan, Vec<Diagnostic>> {
     compile::compile(file, ast, symbols, schema, plugins)

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use rhai::module_resolvers::DummyModuleResolver;
 use rhai::{CallFnOptions, Dynamic, Engine, FnAccess, FuncArgs, Module, Scope, AST};
-use scoreline_data::model::Value;
+use scoreline_model::Value;
 use scoreline_syntax::{Diagnostic, SourceFile};
 
 use crate::error::{

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Datelike, SecondsFormat, Timelike};
 use rhai::{Array, Dynamic, ImmutableString, Map};
-use scoreline_data::model::Value;
+use scoreline_model::Value;
 
 /// One argument of a plugin call.
 #[derive(Debug, Clone, Copy)]

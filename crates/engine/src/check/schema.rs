@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use scoreline_data::model as data;
+use scoreline_model as data;
 use scoreline_syntax::ast::{FieldDecl, FieldType, Item, RuleFile, SchemaBlockKind, Span};
 use scoreline_syntax::{Diagnostic, SourceFile};
 

@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use std::fmt::Write;
 
-use scoreline_data::{Dataset, Value};
+use scoreline_model::{Dataset, Value};
 use scoreline_plugins::{EventArg, PluginArg, PluginError};
 
 use super::population::Population;

@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use scoreline_data::Value;
+use scoreline_model::Value;
 
 use crate::plan::node::Const;
 

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use regex::Regex;
-use scoreline_data::Schema;
+use scoreline_model::Schema;
 use scoreline_syntax::ast::{
     Aggregate, BinaryOp, Clause, DecayKind, DurationLit, DurationUnit, EachOption, EventFilter,
     EventRef, Expr, ExprKind, Ident, Item, RuleFile, ScoreBody, Span, UnaryOp,

@@ -1,0 +1,398 @@
+//! The in-memory data model shared by the loaders, the engine and the plugin host: values,
+//! the schema in force, contacts and their events grouped by contact, and the as-of instant.
+#![forbid(unsafe_code)]
+
+use std::sync::Arc;
+
+/// A value of a contact field, an event property or an expression.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Value {
+    /// Absent field, empty CSV cell, JSON `null`, or the literal `missing`.
+    #[default]
+    Missing,
+    Number(f64),
+    Text(Arc<str>),
+    Bool(bool),
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    Date(i64),
+    /// A list of texts (`tags: list`).
+    List(Arc<[Arc<str>]>),
+}
+
+impl Value {
+    /// Whether the value is missing.
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+}
+
+/// The type of a field, as declared in a schema or inferred from the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FieldType {
+    Text,
+    Number,
+    Bool,
+    Date,
+    List,
+}
+
+impl FieldType {
+    /// The type's name as the user writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Number => "number",
+            FieldType::Bool => "bool",
+            FieldType::Date => "date",
+            FieldType::List => "list",
+        }
+    }
+}
+
+/// A field of a contact or event: its name, type and whether it may be missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub name: String,
+    pub ty: FieldType,
+    pub optional: bool,
+}
+
+/// An event type and its properties (not counting `type` and `at`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSpec {
+    pub name: String,
+    pub fields: Vec<FieldSpec>,
+}
+
+/// What the data must look like: the ruleset's schema, translated by the engine.
+/// The contact fields include `id: text` first.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Schema {
+    pub contact: Vec<FieldSpec>,
+    pub events: Vec<EventSpec>,
+}
+
+/// Contacts and their events, ready for scoring.
+///
+/// Contacts are rows in input order; `contact_fields[i]` describes `Contact::fields[i]`
+/// (the first is always the id). Events are stored grouped by contact, each contact's
+/// events sorted by `at` (ties keep input order), properties in one flat arena.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    /// The contact schema in force: declared, or inferred from the data.
+    pub schema: Schema,
+    /// One row per contact, in input order; `fields[0]` is the id as `Value::Text`.
+    pub contacts: Vec<Contact>,
+    pub events: Events,
+}
+
+/// One contact's field values, in the order of `Schema::contact`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Contact {
+    pub fields: Vec<Value>,
+}
+
+impl Contact {
+    /// The contact's id.
+    pub fn id(&self) -> &str {
+        match self.fields.first() {
+            Some(Value::Text(t)) => t,
+            _ => "",
+        }
+    }
+}
+
+/// All events, grouped by contact and sorted by time within each contact.
+#[derive(Debug, Clone, Default)]
+pub struct Events {
+    /// `contact_start[c]..contact_start[c + 1]` are contact `c`'s events; length contacts + 1.
+    pub contact_start: Vec<u32>,
+    /// Index into `Schema::events` of each event's type.
+    pub type_id: Vec<u32>,
+    /// Each event's time stamp, milliseconds since the epoch.
+    pub at: Vec<i64>,
+    /// `props[prop_start[e]..]` are event `e`'s properties, one per field of its type's spec.
+    pub prop_start: Vec<u32>,
+    pub props: Vec<Value>,
+}
+
+impl Events {
+    /// The range of event indices that belong to contact `contact`.
+    pub fn of_contact(&self, contact: usize) -> std::ops::Range<usize> {
+        if self.contact_start.len() <= contact + 1 {
+            return 0..0;
+        }
+        self.contact_start[contact] as usize..self.contact_start[contact + 1] as usize
+    }
+
+    /// The number of events.
+    pub fn len(&self) -> usize {
+        self.at.len()
+    }
+
+    /// Whether there are no events.
+    pub fn is_empty(&self) -> bool {
+        self.at.is_empty()
+    }
+}
+
+impl Schema {
+    /// The index of a contact field, by name.
+    pub fn contact_field(&self, name: &str) -> Option<usize> {
+        self.contact.iter().position(|f| f.name == name)
+    }
+
+    /// The index of an event type, by name.
+    pub fn event(&self, name: &str) -> Option<usize> {
+        self.events.iter().position(|e| e.name == name)
+    }
+}
+
+impl Events {
+    /// The properties of event `e`, one per field of its type's spec.
+    pub fn props(&self, e: usize) -> &[Value] {
+        let Some(&start) = self.prop_start.get(e) else {
+            return &[];
+        };
+        let end = self
+            .prop_start
+            .get(e + 1)
+            .map_or(self.props.len(), |&x| x as usize);
+        self.props.get(start as usize..end).unwrap_or(&[])
+    }
+}
+
+/// The instant a scoring is computed at: events after it are not seen, durations and decays
+/// count back from it. Milliseconds since 1970-01-01T00:00:00Z, like [`Value::Date`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct AsOf(i64);
+
+impl AsOf {
+    /// The instant `millis` milliseconds after 1970-01-01T00:00:00Z.
+    pub const fn from_millis(millis: i64) -> AsOf {
+        AsOf(millis)
+    }
+
+    /// Milliseconds since 1970-01-01T00:00:00Z.
+    pub const fn millis(self) -> i64 {
+        self.0
+    }
+}
+
+/// Why a data set breaks the model's invariants (see [`Dataset::validate`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvariantError(pub String);
+
+impl std::fmt::Display for InvariantError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvariantError {}
+
+impl Dataset {
+    /// Checks the invariants the engine relies on: one value per schema field in every
+    /// contact, the id first; `contact_start` of length contacts + 1, starting at 0,
+    /// non-decreasing, ending at the number of events; every event's type known and its
+    /// properties one per field of its type; each contact's events sorted by time.
+    pub fn validate(&self) -> Result<(), InvariantError> {
+        let fail = |m: String| Err(InvariantError(m));
+        let width = self.schema.contact.len();
+        for (i, c) in self.contacts.iter().enumerate() {
+            if c.fields.len() != width {
+                return fail(format!(
+                    "contact {i} has {} values for {width} fields",
+                    c.fields.len()
+                ));
+            }
+            if !matches!(c.fields.first(), Some(Value::Text(_))) {
+                return fail(format!("contact {i} has no text id"));
+            }
+        }
+        let ev = &self.events;
+        let n = ev.at.len();
+        if ev.type_id.len() != n || ev.prop_start.len() != n {
+            return fail("the event columns have different lengths".into());
+        }
+        if ev.contact_start.len() != self.contacts.len() + 1
+            && !(ev.contact_start.is_empty() && n == 0)
+        {
+            return fail(format!(
+                "`contact_start` has {} entries for {} contacts",
+                ev.contact_start.len(),
+                self.contacts.len()
+            ));
+        }
+        if let (Some(&first), Some(&last)) = (ev.contact_start.first(), ev.contact_start.last()) {
+            if first != 0 || last as usize != n {
+                return fail("`contact_start` does not span the events".into());
+            }
+        }
+        for c in 0..self
+            .contacts
+            .len()
+            .min(ev.contact_start.len().saturating_sub(1))
+        {
+            let (a, b) = (
+                ev.contact_start[c] as usize,
+                ev.contact_start[c + 1] as usize,
+            );
+            if a > b {
+                return fail(format!("`contact_start` decreases at contact {c}"));
+            }
+            if ev.at[a..b].windows(2).any(|w| w[0] > w[1]) {
+                return fail(format!("the events of contact {c} are not sorted by time"));
+            }
+        }
+        let mut expected = 0usize;
+        for e in 0..n {
+            let Some(spec) = self.schema.events.get(ev.type_id[e] as usize) else {
+                return fail(format!("event {e} has an unknown type"));
+            };
+            if ev.prop_start[e] as usize != expected {
+                return fail(format!("the properties of event {e} are out of place"));
+            }
+            expected += spec.fields.len();
+        }
+        if expected != ev.props.len() {
+            return fail("there are more or fewer properties than the events have".into());
+        }
+        Ok(())
+    }
+}
+
+/// Builds [`Events`] from events in any order: they come out grouped by contact and sorted
+/// by time within each contact (events at the same instant keep the order they were added).
+#[derive(Debug, Clone, Default)]
+pub struct EventsBuilder {
+    contacts: usize,
+    /// (contact, at, type id, properties), in the order added.
+    events: Vec<(u32, i64, u32, Vec<Value>)>,
+}
+
+impl EventsBuilder {
+    /// A builder for the events of `contacts` contacts.
+    pub fn new(contacts: usize) -> EventsBuilder {
+        EventsBuilder {
+            contacts,
+            events: Vec::new(),
+        }
+    }
+
+    /// Adds an event of contact `contact` (its index), of type `type_id` (an index into the
+    /// schema's events), at `at` (milliseconds), with one property per field of its type.
+    /// A contact index out of range is an error, reported by [`EventsBuilder::build`].
+    pub fn push(&mut self, contact: usize, type_id: usize, at: i64, props: Vec<Value>) {
+        let contact = u32::try_from(contact).unwrap_or(u32::MAX);
+        self.events.push((contact, at, type_id as u32, props));
+    }
+
+    /// The events, grouped and sorted; an error if an event names a contact out of range.
+    pub fn build(mut self) -> Result<Events, InvariantError> {
+        if let Some(e) = self.events.iter().find(|e| e.0 as usize >= self.contacts) {
+            return Err(InvariantError(format!(
+                "an event names contact {} of {}",
+                e.0, self.contacts
+            )));
+        }
+        // Stable: same-instant events keep their order.
+        self.events.sort_by_key(|e| (e.0, e.1));
+        let mut events = Events {
+            contact_start: vec![0; self.contacts + 1],
+            ..Events::default()
+        };
+        for (contact, at, type_id, props) in self.events {
+            events.contact_start[contact as usize + 1] += 1;
+            events.type_id.push(type_id);
+            events.at.push(at);
+            events.prop_start.push(events.props.len() as u32);
+            events.props.extend(props);
+        }
+        for c in 0..self.contacts {
+            events.contact_start[c + 1] += events.contact_start[c];
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(events: Events) -> Dataset {
+        let text = |t: &str| Value::Text(Arc::from(t));
+        Dataset {
+            schema: Schema {
+                contact: vec![FieldSpec {
+                    name: "id".into(),
+                    ty: FieldType::Text,
+                    optional: false,
+                }],
+                events: vec![
+                    EventSpec {
+                        name: "visit".into(),
+                        fields: vec![FieldSpec {
+                            name: "url".into(),
+                            ty: FieldType::Text,
+                            optional: true,
+                        }],
+                    },
+                    EventSpec {
+                        name: "open".into(),
+                        fields: vec![],
+                    },
+                ],
+            },
+            contacts: vec![
+                Contact {
+                    fields: vec![text("a")],
+                },
+                Contact {
+                    fields: vec![text("b")],
+                },
+            ],
+            events,
+        }
+    }
+
+    #[test]
+    fn the_builder_groups_and_sorts_events() {
+        let url = |u: &str| vec![Value::Text(Arc::from(u))];
+        let mut b = EventsBuilder::new(2);
+        b.push(1, 0, 30, url("/late"));
+        b.push(0, 1, 20, vec![]);
+        b.push(1, 0, 10, url("/first"));
+        b.push(1, 1, 30, vec![]);
+        let events = b.build().unwrap();
+        assert_eq!(events.contact_start, [0, 1, 4]);
+        assert_eq!(events.at, [20, 10, 30, 30]);
+        assert_eq!(events.type_id, [1, 0, 0, 1]);
+        assert_eq!(events.props(2), url("/late").as_slice());
+        let data = dataset(events);
+        assert_eq!(data.validate(), Ok(()));
+    }
+
+    #[test]
+    fn broken_invariants_are_named() {
+        let mut b = EventsBuilder::new(2);
+        b.push(2, 1, 0, vec![]);
+        assert!(b.build().unwrap_err().0.contains("contact 2 of 2"));
+
+        let mut b = EventsBuilder::new(2);
+        b.push(0, 1, 5, vec![]);
+        b.push(0, 1, 9, vec![]);
+        let mut events = b.build().unwrap();
+        events.at.swap(0, 1);
+        let err = dataset(events).validate().unwrap_err();
+        assert_eq!(err.0, "the events of contact 0 are not sorted by time");
+
+        let mut b = EventsBuilder::new(2);
+        b.push(0, 0, 5, vec![]);
+        let err = dataset(b.build().unwrap()).validate().unwrap_err();
+        assert_eq!(
+            err.0,
+            "there are more or fewer properties than the events have"
+        );
+    }
+}
