@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cell;
+pub mod dialect;
 mod fxhash;
 pub mod load;
 pub mod model;
@@ -12,6 +13,7 @@ pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
+pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{load, load_sources, Format, LoadOptions, LoadRequest, Loaded, Source};
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, SkippedRow};

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::cell::{raw_value, text_value, Interner};
+use crate::dialect::Cells;
 use crate::model::{Contact, FieldType, Value};
 use crate::raw::Raw;
 
@@ -67,7 +68,8 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                 .filter(|(_, h)| !h.is_empty() && *h != id_column)
                 .map(|(c, h)| (table.col(h), c))
                 .collect();
-            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain);
+            let (delimiter, cells) = file.csv_dialect();
+            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain, delimiter);
             let mut rec = csv::ByteRecord::new();
             while let Ok(Some(_)) = rdr.next(&mut rec) {
                 if rec.len() != header.len() {
@@ -75,7 +77,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                 }
                 table.rows += 1;
                 for &(k, c) in &cols {
-                    table.cols[k].text(&rec[c]);
+                    table.cols[k].text(&rec[c], &cells);
                 }
             }
         }
@@ -174,7 +176,8 @@ fn read_csv(
     let bytes = &file.bytes[range.clone()];
     let cols = field_columns(plan, header);
     let width = header.len();
-    let mut rdr = RowReader::new(bytes, plain);
+    let (delimiter, cells) = file.csv_dialect();
+    let mut rdr = RowReader::new(bytes, plain, delimiter);
     let mut rec = csv::ByteRecord::new();
     loop {
         let pos = match rdr.next(&mut rec) {
@@ -209,9 +212,9 @@ fn read_csv(
                 None => Ok(Value::Missing),
                 Some(c) => {
                     let interner = (f > 0).then(|| &mut interners[f]);
-                    text_value(&rec[c], spec.ty, interner).map_err(|bad| {
+                    text_value(&rec[c], spec.ty, interner, &cells).map_err(|bad| {
                         out.sink
-                            .add(Some(line), col, bad.message(&spec.name, spec.ty))
+                            .add(Some(line), col, bad.message(&spec.name, spec.ty, &cells))
                     })
                 }
             };
@@ -349,7 +352,7 @@ fn read_record(
                 let interner = (f > 0).then(|| &mut interners[f]);
                 raw_value(v, ty, interner).map_err(|bad| {
                     let (l, c) = loc.key(k);
-                    out.sink.add(l, c, bad.message(k, ty));
+                    out.sink.add(l, c, bad.message(k, ty, &Cells::default()));
                 })
             }
         };
