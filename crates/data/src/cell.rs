@@ -173,6 +173,13 @@ pub(crate) fn push_date(out: &mut String, ms: i64) {
 /// The help line for text that is not UTF-8: most such files come from Excel or a CRM.
 pub(crate) const NOT_UTF8_HELP: &str = "the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8";
 
+/// The help line for a syntax error's message, when there is one to give.
+pub(crate) fn syntax_help(message: &str) -> Option<String> {
+    message
+        .contains("not valid UTF-8")
+        .then(|| NOT_UTF8_HELP.to_string())
+}
+
 /// Why a value could not be read as the expected type.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Bad {

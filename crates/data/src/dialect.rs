@@ -409,7 +409,10 @@ impl Cells {
 /// A file's bytes as UTF-8: decoded from `encoding`, or from UTF-16 when the file starts with
 /// a UTF-16 byte-order mark. `Err` has the line and column of the first bytes that are not
 /// text in that encoding.
-pub(crate) fn decode(bytes: &[u8], encoding: Encoding) -> Result<Cow<'_, [u8]>, (String, u32, u32)> {
+pub(crate) fn decode(
+    bytes: &[u8],
+    encoding: Encoding,
+) -> Result<Cow<'_, [u8]>, (String, u32, u32)> {
     let (enc, body) = match encoding_rs::Encoding::for_bom(bytes) {
         Some((e, n)) if e != encoding_rs::UTF_8 => (e, &bytes[n..]),
         // A UTF-8 byte-order mark is skipped when the file's structure is read.
@@ -466,7 +469,9 @@ mod tests {
         assert_eq!(space.parse_number("1\u{202f}200".as_bytes()), Some(1200.0));
         assert_eq!(space.parse_number(b"-1 200"), Some(-1200.0));
         assert_eq!(space.parse_number(b"1200,5"), Some(1200.5));
-        for bad in ["12 00", "1 2000", "1234 567", " 1  200", "1 200 ,5", "1,200 5"] {
+        for bad in [
+            "12 00", "1 2000", "1234 567", " 1  200", "1 200 ,5", "1,200 5",
+        ] {
             assert_eq!(space.parse_number(bad.as_bytes()), None, "{bad}");
         }
 
@@ -501,8 +506,14 @@ mod tests {
         assert_eq!(Delimiter::parse("tab"), Ok(Delimiter::Tab));
         assert!(Delimiter::parse("|").is_err());
         assert_eq!(Thousands::parse("none"), Ok(None));
-        assert_eq!(Encoding::parse("Latin-1").map(|e| e.name()), Ok("windows-1252"));
-        assert_eq!(Encoding::parse("ISO-8859-1").map(|e| e.name()), Ok("windows-1252"));
+        assert_eq!(
+            Encoding::parse("Latin-1").map(|e| e.name()),
+            Ok("windows-1252")
+        );
+        assert_eq!(
+            Encoding::parse("ISO-8859-1").map(|e| e.name()),
+            Ok("windows-1252")
+        );
         assert_eq!(Encoding::parse("utf-16").map(|e| e.name()), Ok("UTF-16LE"));
         assert!(Encoding::parse("klingon").is_err());
         assert!(Encoding::parse("iso-2022-kr").is_err());
@@ -531,7 +542,10 @@ mod tests {
             .into_iter()
             .chain("a;é\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
             .collect();
-        assert_eq!(decode(&utf16, Encoding::default()).unwrap(), "a;é\n".as_bytes());
+        assert_eq!(
+            decode(&utf16, Encoding::default()).unwrap(),
+            "a;é\n".as_bytes()
+        );
         let bad = [0xFF, 0xFE, b'a', 0, b'\n', 0, 0x00, 0xD8];
         assert_eq!(
             decode(&bad, Encoding::default()).unwrap_err(),

@@ -556,7 +556,11 @@ fn one_column(file: &str, header: &[String], delimiter: Delimiter) -> Option<Dat
         file,
         format!(
             "the header is read as one single column `{shown}`, which holds `{}`",
-            if other == Delimiter::Tab { "\\t" } else { other.name() }
+            if other == Delimiter::Tab {
+                "\\t"
+            } else {
+                other.name()
+            }
         ),
         Some(format!(
             "the cells seem to be separated by {}, not {}: set {setting}",

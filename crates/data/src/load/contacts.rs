@@ -4,7 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::cell::{raw_value, text_value, Interner};
-use crate::dialect::Cells;
+use crate::dialect::{Cells, Delimiter};
 use crate::model::{Contact, FieldType, Value};
 use crate::raw::Raw;
 
@@ -143,7 +143,8 @@ pub(crate) fn read_chunk<'a>(
                 let line = loc.start().0.unwrap_or(0);
                 match parsed {
                     Err((message, l, c)) => {
-                        out.sink.add(Some(l), Some(c), (message, None));
+                        let help = crate::cell::syntax_help(&message);
+                        out.sink.add(Some(l), Some(c), (message, help));
                         let raw = loc.text().unwrap_or_default();
                         out.sink.finish_row(line, || raw);
                     }
@@ -200,7 +201,7 @@ fn read_csv(
             out.sink.add(
                 Some(line),
                 Some(rec.len().min(width) as u32 + 1),
-                ragged(rec.len(), width),
+                ragged(rec.len(), width, delimiter),
             );
             out.sink.finish_row(line, raw);
             continue;
@@ -252,13 +253,17 @@ pub(crate) fn row_text(b: &[u8]) -> String {
 }
 
 /// The message for a row with the wrong number of fields.
-pub(crate) fn ragged(found: usize, width: usize) -> (String, Option<String>) {
+pub(crate) fn ragged(found: usize, width: usize, delimiter: Delimiter) -> (String, Option<String>) {
+    let d = match delimiter {
+        Delimiter::Comma => "comma",
+        Delimiter::Semicolon => "semicolon",
+        Delimiter::Tab => "tab",
+    };
     (
         format!("this row has {found} fields, the header has {width}"),
-        Some(
-            "check for a missing or extra comma, or a text with a comma that is not in quotes"
-                .into(),
-        ),
+        Some(format!(
+            "check for a missing or extra {d}, or a text with a {d} that is not in quotes"
+        )),
     )
 }
 

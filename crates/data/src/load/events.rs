@@ -298,7 +298,8 @@ pub(crate) fn read_chunk<'a>(
             let events = &mut out.events;
             out.newlines = for_each_record(file, chunk, |loc, parsed| match parsed {
                 Err((message, l, c)) => {
-                    sink.add(Some(l), Some(c), (message, None));
+                    let help = crate::cell::syntax_help(&message);
+                    sink.add(Some(l), Some(c), (message, help));
                     let raw = loc.text().unwrap_or_default();
                     sink.finish_row(loc.start().0.unwrap_or(0), || raw);
                 }
@@ -396,7 +397,7 @@ fn read_csv(
             sink.add(
                 Some(line),
                 Some(rec.len().min(width) as u32 + 1),
-                ragged(rec.len(), width),
+                ragged(rec.len(), width, delimiter),
             );
             sink.finish_row(line, raw);
             continue;
@@ -490,13 +491,13 @@ fn read_csv(
                         Some(&mut interners.0[t as usize][f]),
                         &cells,
                     )
-                        .map_err(|bad| {
-                            sink.add(
-                                Some(line),
-                                Some(c as u32 + 1),
-                                bad.message(&field.name, field.ty, &cells),
-                            )
-                        }),
+                    .map_err(|bad| {
+                        sink.add(
+                            Some(line),
+                            Some(c as u32 + 1),
+                            bad.message(&field.name, field.ty, &cells),
+                        )
+                    }),
                 };
                 if let Ok(Value::Missing) = value {
                     if !field.optional {

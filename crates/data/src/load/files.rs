@@ -365,13 +365,17 @@ pub(crate) fn open<'a>(
                             Err(e) => e,
                             Ok(_) => ("invalid JSON: the list is not closed".into(), 1, 1),
                         };
-                        return Err(problem(name, line, column, message, None));
+                        let help = crate::cell::syntax_help(&message);
+                        return Err(problem(name, line, column, message, help.as_deref()));
                     }
                 }
             }
         }
         Format::Yaml => match crate::yaml::parse(bytes) {
-            Err((message, line, column)) => return Err(problem(name, line, column, message, None)),
+            Err((message, line, column)) => {
+                let help = crate::cell::syntax_help(&message);
+                return Err(problem(name, line, column, message, help.as_deref()));
+            }
             Ok(Raw::Arr(items)) => {
                 let lines = crate::yaml::item_lines(bytes);
                 let known = lines.len() == items.len();
