@@ -1316,13 +1316,13 @@ fn generated_in(contacts: usize, bad: bool, european: bool) -> (String, String) 
             return format!("{whole}{}", if frac.is_empty() { "" } else { "." }) + frac;
         }
         let digits = whole.to_string();
-        let mut grouped = String::new();
-        for (k, d) in digits.chars().enumerate() {
-            if k > 0 && (digits.len() - k) % 3 == 0 {
-                grouped.push(' ');
-            }
-            grouped.push(d);
-        }
+        let mut groups: Vec<&str> = digits
+            .as_bytes()
+            .rchunks(3)
+            .map(|g| std::str::from_utf8(g).unwrap())
+            .collect();
+        groups.reverse();
+        let grouped = groups.join(" ");
         format!("{grouped}{}", if frac.is_empty() { "" } else { "," }) + frac
     };
     let mut c = HEADER.replace(',', sep);
@@ -1332,7 +1332,7 @@ fn generated_in(contacts: usize, bad: bool, european: bool) -> (String, String) 
             String::new()
         } else {
             let n = rng.below(5000);
-            number(n, if n % 5 == 0 { "5" } else { "" })
+            number(n, if n % 5 == 1 { "5" } else { "" })
         };
         let emp = if bad && i % 97 == 5 {
             "n/a".to_string()
