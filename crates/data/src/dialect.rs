@@ -127,7 +127,7 @@ impl Thousands {
             "'" | "apostrophe" | "\u{2019}" => Ok(Some(Thousands::Apostrophe)),
             _ => Err(BadSetting::new(
                 format!("`{}` is not a thousands separator", shown(text)),
-                "use `none`, `\" \"` (a space), `.`, `,` or `'`",
+                "use `none`, `space` (or `\" \"`), `.`, `,` or `'`",
             )),
         }
     }
@@ -185,6 +185,12 @@ impl Encoding {
     /// Whether this is UTF-8 (the bytes are read as they are).
     pub fn is_utf8(&self) -> bool {
         self.0 == encoding_rs::UTF_8
+    }
+
+    /// Whether ASCII text (newlines, delimiters, digits) has the same bytes in this encoding
+    /// as in UTF-8 (not so in UTF-16).
+    pub fn is_ascii_compatible(&self) -> bool {
+        self.0.is_ascii_compatible()
     }
 }
 

@@ -12,7 +12,7 @@ use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
-use crate::dialect::{self, Delimiter, Dialect};
+use crate::dialect::{self, Delimiter, Dialect, Encoding};
 use crate::model::{Dataset, Schema, Value};
 use crate::problem::{sort_problems, DataProblem, LoadError, SkippedRow};
 
@@ -91,6 +91,29 @@ impl Source {
                 format!("cannot read the file: {}", io_reason(&e)),
                 None,
             )),
+        }
+    }
+}
+
+impl Source {
+    /// This source with its bytes in UTF-8: as it is, or decoded from `encoding` (or from
+    /// UTF-16 when the bytes start with a UTF-16 byte-order mark). `Err` names the line and
+    /// column of the first bytes that are not text in that encoding.
+    pub fn to_utf8(&self, encoding: Encoding) -> Result<Cow<'_, Source>, DataProblem> {
+        match dialect::decode(&self.bytes, encoding) {
+            Ok(Cow::Borrowed(_)) => Ok(Cow::Borrowed(self)),
+            Ok(Cow::Owned(bytes)) => Ok(Cow::Owned(Source {
+                name: self.name.clone(),
+                format: self.format,
+                bytes,
+            })),
+            Err((message, line, column)) => Err(DataProblem {
+                file: self.name.clone(),
+                line: Some(line),
+                column: Some(column),
+                message,
+                help: Some("check the file's `encoding` setting".into()),
+            }),
         }
     }
 }
@@ -496,46 +519,32 @@ fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
     &options.dialect
 }
 
-/// A source whose bytes are UTF-8: as it is, or decoded from the dialect's encoding. A
-/// UTF-8 file read in another encoding (its accents would be garbled) gets a warning.
+/// A source whose bytes are UTF-8 (see [`Source::to_utf8`]). A UTF-8 file read in another
+/// encoding (its accents would be garbled) gets a warning.
 fn decode<'s>(
     source: &'s Source,
     dialect: &Dialect,
     warnings: &mut Vec<DataProblem>,
 ) -> Result<Cow<'s, Source>, DataProblem> {
     let encoding = dialect.encoding;
-    match dialect::decode(&source.bytes, encoding) {
-        Ok(Cow::Borrowed(_)) => Ok(Cow::Borrowed(source)),
-        Ok(Cow::Owned(bytes)) => {
-            if !encoding.is_utf8()
-                && !source.bytes.is_ascii()
-                && std::str::from_utf8(&source.bytes).is_ok()
-            {
-                warnings.push(DataProblem {
-                    file: source.name.clone(),
-                    line: None,
-                    column: None,
-                    message: format!(
-                        "the file is read as `{}` text, but it looks like UTF-8: accented letters may come out wrong",
-                        encoding.name()
-                    ),
-                    help: Some("if the file is UTF-8, remove the `encoding` setting".into()),
-                });
-            }
-            Ok(Cow::Owned(Source {
-                name: source.name.clone(),
-                format: source.format,
-                bytes,
-            }))
-        }
-        Err((message, line, column)) => Err(DataProblem {
+    let text = source.to_utf8(encoding)?;
+    if matches!(text, Cow::Owned(_))
+        && !encoding.is_utf8()
+        && !source.bytes.is_ascii()
+        && std::str::from_utf8(&source.bytes).is_ok()
+    {
+        warnings.push(DataProblem {
             file: source.name.clone(),
-            line: Some(line),
-            column: Some(column),
-            message,
-            help: Some("check the file's `encoding` setting".into()),
-        }),
+            line: None,
+            column: None,
+            message: format!(
+                "the file is read as `{}` text, but it looks like UTF-8: accented letters may come out wrong",
+                encoding.name()
+            ),
+            help: Some("if the file is UTF-8, remove the `encoding` setting".into()),
+        });
     }
+    Ok(text)
 }
 
 /// A CSV header read as one single column whose name holds another delimiter: the file's
