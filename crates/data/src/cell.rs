@@ -371,6 +371,9 @@ pub(crate) struct Infer {
     date: bool,
     boolean: bool,
     list: bool,
+    /// Every value so far is a number if written with a decimal comma (`12,5`, `1 200,5`),
+    /// in a CSV file read with a decimal dot: a hint that `decimal: ","` is missing.
+    comma_numbers: bool,
 }
 
 impl Default for Infer {
@@ -381,6 +384,7 @@ impl Default for Infer {
             date: true,
             boolean: true,
             list: false,
+            comma_numbers: true,
         }
     }
 }
@@ -393,8 +397,17 @@ impl Infer {
             return;
         }
         self.seen += 1;
-        if self.number && cells.parse_number(t).is_none() {
+        let number = (self.number || self.comma_numbers) && cells.parse_number(t).is_some();
+        if self.number && !number {
             self.number = false;
+        }
+        if self.comma_numbers {
+            self.comma_numbers = cells.plain_numbers()
+                && if number {
+                    !t.contains(&b'.')
+                } else {
+                    Cells::comma_number(t)
+                };
         }
         if self.date && parse_date_bytes(t).is_none() {
             self.date = false;
@@ -406,9 +419,16 @@ impl Infer {
 
     /// Takes a JSON/YAML value into account.
     pub(crate) fn raw(&mut self, raw: &Raw) {
+        if !matches!(raw, Raw::Null | Raw::Str(_)) {
+            self.comma_numbers = false;
+        }
         match raw {
             Raw::Null => {}
-            Raw::Str(s) => self.text(s.as_bytes(), &Cells::default()),
+            Raw::Str(s) => {
+                self.text(s.as_bytes(), &Cells::default());
+                // The decimal setting does not apply to JSON and YAML.
+                self.comma_numbers = false;
+            }
             Raw::Bool(_) => {
                 self.seen += 1;
                 self.number = false;
@@ -439,6 +459,13 @@ impl Infer {
         self.date &= other.date;
         self.boolean &= other.boolean;
         self.list |= other.list;
+        self.comma_numbers &= other.comma_numbers;
+    }
+
+    /// Whether the column is read as text although its values look like numbers written
+    /// with a decimal comma (the `decimal` setting is probably missing).
+    pub(crate) fn looks_like_comma_numbers(&self) -> bool {
+        self.comma_numbers && self.seen > 0 && self.ty() == FieldType::Text
     }
 
     /// The inferred type: list if any value is a list; else number, date, bool, text, in that

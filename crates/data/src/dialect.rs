@@ -391,6 +391,19 @@ impl Cells {
         crate::cell::parse_number_bytes(&buf)
     }
 
+    /// Whether a cell is a number written with a decimal comma, and maybe a space or a dot
+    /// between thousands (`12,5`, `1 200,5`, `1.200,5`).
+    pub(crate) fn comma_number(text: &[u8]) -> bool {
+        [Thousands::Space, Thousands::Dot].into_iter().any(|t| {
+            let cells = Cells {
+                decimal: Decimal::Comma,
+                thousands: Some(t),
+                list: ';',
+            };
+            cells.parse_number(text).is_some()
+        })
+    }
+
     /// How numbers are to be written, for the help line of a number that does not parse.
     pub(crate) fn number_help(&self) -> String {
         if self.plain_numbers() {

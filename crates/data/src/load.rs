@@ -358,6 +358,7 @@ pub fn load_sources<'s>(
                     table.merge(t);
                     evs.merge(e);
                 }
+                comma_hints(&cfile, &efiles, &table, &evs, &mut warnings);
                 plan::inferred_schema(&table, &evs)
             }
         };
@@ -584,6 +585,45 @@ fn delimiter_words(d: Delimiter) -> &'static str {
         Delimiter::Comma => "`,`",
         Delimiter::Semicolon => "`;`",
         Delimiter::Tab => "tabs",
+    }
+}
+
+/// Warnings for inferred columns read as text whose values all look like numbers written
+/// with a decimal comma: without `decimal: ","`, rules comparing them with numbers never hold.
+fn comma_hints(
+    cfile: &File,
+    efiles: &[File],
+    table: &InferTable,
+    evs: &InferEvents,
+    warnings: &mut Vec<DataProblem>,
+) {
+    let mut warn = |file: &File, name: &str| {
+        let Body::Csv { header, .. } = &file.body else {
+            return false;
+        };
+        let Some(c) = header.iter().position(|h| h == name) else {
+            return false;
+        };
+        warnings.push(at_header(
+            file.name,
+            c,
+            format!("column `{name}` is read as text, but its values look like numbers with a decimal comma"),
+            Some("to read them as numbers, set `decimal: \",\"` (and `thousands`, if they have one)".into()),
+        ));
+        true
+    };
+    for (name, inf) in table.names.iter().zip(&table.cols) {
+        if inf.looks_like_comma_numbers() {
+            warn(cfile, name);
+        }
+    }
+    for t in &evs.props {
+        for (name, inf) in t.names.iter().zip(&t.cols) {
+            if inf.looks_like_comma_numbers() {
+                // The first events file with such a column.
+                efiles.iter().any(|f| warn(f, name));
+            }
+        }
     }
 }
 

@@ -1054,6 +1054,56 @@ fn numbers_follow_the_decimal_and_thousands_settings() {
 }
 
 #[test]
+fn numbers_with_a_decimal_comma_read_as_text_get_a_warning() {
+    let contacts = src(
+        "c.csv",
+        "id;revenue;employees;zip;name\nc1;12 500,50;1200;75001;Ana\nc2;3,5;12;69002;Bob, Jr\nc3;;1.200,5;;\n",
+    );
+    let events = src(
+        "e.csv",
+        "contact_id;type;at;amount\nc1;order;2026-01-01;7,25\n",
+    );
+    let l = ok(contacts.clone(), std::slice::from_ref(&events), None);
+    let warnings: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.location(), w.message))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "c.csv:1:2: column `revenue` is read as text, but its values look like numbers with a decimal comma",
+            "c.csv:1:3: column `employees` is read as text, but its values look like numbers with a decimal comma",
+            "e.csv:1:4: column `amount` is read as text, but its values look like numbers with a decimal comma",
+        ]
+    );
+    assert_eq!(
+        l.warnings[0].help.as_deref(),
+        Some("to read them as numbers, set `decimal: \",\"` (and `thousands`, if they have one)")
+    );
+    // With the setting, they are numbers (a dot between thousands, here).
+    let l = load_sources(
+        &contacts,
+        &[events],
+        &LoadOptions {
+            dialect: Dialect {
+                decimal: Decimal::Comma,
+                thousands: Some(Thousands::Dot),
+                ..Dialect::default()
+            },
+            ..LoadOptions::default()
+        },
+    );
+    // `12 500,50` has a space, not a dot: revenue is text, and nothing is hinted any more.
+    let l = l.unwrap();
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(
+        schema_text(&l.dataset.schema),
+        "contact { id: text, revenue: text?, employees: number, zip: number?, name: text? }\nevent order { amount: number }\n"
+    );
+}
+
+#[test]
 fn dialect_settings_that_clash_are_refused() {
     let e = err_with(
         src("c.csv", "id;tags\nc1;a\n"),
