@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scoreline_data::dialect::{parse_list_separator, BadSetting};
+use scoreline_data::{Decimal, Delimiter, Encoding, Thousands};
+use scoreline_runner::project::DialectKeys;
 
 /// Scoreline: score contacts with rule files you can read, test and version.
 #[derive(Debug, Parser)]
@@ -104,6 +107,21 @@ pub struct InputArgs {
     /// The column (field) that identifies a contact.
     #[arg(long)]
     pub id_column: Option<String>,
+    /// What separates CSV cells: `,`, `;` or `tab` (default: detected from each header).
+    #[arg(long, value_name = "CHAR", value_parser = delimiter)]
+    pub delimiter: Option<Delimiter>,
+    /// The decimal separator of numbers in CSV cells: `.` (default) or `,`.
+    #[arg(long, value_name = "CHAR", value_parser = decimal)]
+    pub decimal: Option<Decimal>,
+    /// The thousands separator of numbers in CSV cells: `none` (default), `space`, `.`, `,`, `'`.
+    #[arg(long, value_name = "CHAR", value_parser = thousands)]
+    pub thousands: Option<ThousandsFlag>,
+    /// The data files' text encoding: `utf-8` (default), `windows-1252`, `latin-1`, `utf-16`, …
+    #[arg(long, value_name = "NAME", value_parser = encoding)]
+    pub encoding: Option<Encoding>,
+    /// What separates list items in CSV cells (default: `;`, or `|` when `;` separates cells).
+    #[arg(long, value_name = "CHAR", value_parser = list_separator)]
+    pub list_separator: Option<char>,
     /// Write bad data rows to this file (with the reason) and score the rest.
     #[arg(long, value_name = "FILE")]
     pub skip_bad_rows: Option<PathBuf>,
@@ -212,6 +230,13 @@ impl InputArgs {
             events: self.events.clone(),
             as_of: self.as_of.clone(),
             id_column: self.id_column.clone(),
+            dialect: DialectKeys {
+                delimiter: self.delimiter,
+                decimal: self.decimal,
+                thousands: self.thousands.map(|t| t.0),
+                encoding: self.encoding,
+                list_separator: self.list_separator,
+            },
             skip_bad_rows: self.skip_bad_rows.clone(),
             threads: self.threads,
         }
@@ -254,4 +279,34 @@ pub struct InitArgs {
     /// The template to start from.
     #[arg(long, value_enum, default_value_t = crate::commands::init::Template::B2bLeads)]
     pub template: crate::commands::init::Template,
+}
+
+/// A dialect flag's value, or the message clap shows for it (with our help line).
+fn flag<T>(parsed: Result<T, BadSetting>) -> Result<T, String> {
+    parsed.map_err(|bad| format!("{}\n  = help: {}", bad.message, bad.help))
+}
+
+fn delimiter(text: &str) -> Result<Delimiter, String> {
+    flag(Delimiter::parse(text))
+}
+
+fn decimal(text: &str) -> Result<Decimal, String> {
+    flag(Decimal::parse(text))
+}
+
+/// `--thousands`: a separator, or none (a type of its own: clap reads `Option<Option<_>>` as
+/// a flag whose value may be left out).
+#[derive(Debug, Clone, Copy)]
+pub struct ThousandsFlag(pub Option<Thousands>);
+
+fn thousands(text: &str) -> Result<ThousandsFlag, String> {
+    flag(Thousands::parse(text)).map(ThousandsFlag)
+}
+
+fn encoding(text: &str) -> Result<Encoding, String> {
+    flag(Encoding::parse(text))
+}
+
+fn list_separator(text: &str) -> Result<char, String> {
+    flag(parse_list_separator(text))
 }

@@ -644,3 +644,177 @@ fn plugin_prints_go_to_the_log_with_the_plugin_name() {
     assert!(scores.contains("\na,10\n"), "{scores}");
     assert!(!scores.contains("got 5"), "{scores}");
 }
+
+/// Text as Windows-1252 bytes (Latin-1 characters only), as a European Excel saves it.
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+/// The mini project's data as a French CRM exports it: `;` between cells, quoted cells holding
+/// `;`, decimal commas, a space between thousands, accents in Windows-1252, CRLF.
+fn european_mini(dir: &Path) {
+    write(dir, "rules.score", RULES);
+    std::fs::write(
+        dir.join("contacts.csv"),
+        windows_1252(
+            "id;industry;employees\r\na;SaaS;1 500,5\r\nb;\"Télécoms; réseaux\";\r\nc;SaaS;50\r\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("events.csv"),
+        windows_1252("contact_id;type;at;url\r\na;page_view;2026-10-01;/tarifs\r\na;page_view;2026-10-02;/blog/été\r\nc;page_view;2026-12-01;/futur\r\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_european_export_scores_without_rework() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    european_mini(dir);
+    let expected = [
+        "id,fit,engagement,total,tier,tier_action",
+        "a,15,4,19,hot,Call",
+        "b,0,0,0,cold,Newsletter",
+        "c,10,0,10,cold,Newsletter",
+    ];
+    let body = |name: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        text.lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_string)
+            .collect()
+    };
+    // Flags: the delimiter is detected from the header.
+    let flags = [
+        "--decimal",
+        ",",
+        "--thousands",
+        "space",
+        "--encoding",
+        "windows-1252",
+    ];
+    let out = run_mini(dir, &[&["--out", "flags.csv"][..], &flags].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(body("flags.csv"), expected);
+    // The delimiter given.
+    let out = run_mini(
+        dir,
+        &[&["--out", "given.csv", "--delimiter", ";"][..], &flags].concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(body("given.csv"), expected);
+    // The same keys in `scoreline.yaml`, with `explain` reading the same data.
+    write(
+        dir,
+        "scoreline.yaml",
+        "ruleset: rules.score\ndata:\n  contacts: contacts.csv\n  events: events.csv\n  decimal: \",\"\n  thousands: \" \"\n  encoding: windows-1252\nas_of: 2026-11-01\noutput:\n  scores: out/scores.csv\n",
+    );
+    let out = scoreline(&["run"], dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(body("out/scores.csv"), expected);
+    let out = scoreline(&["explain", "a", "--format", "json"], dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let big = &json["scores"][0]["clauses"][1];
+    assert_eq!(
+        (&big["label"], &big["fired"]),
+        (&"Big".into(), &true.into()),
+        "{json}"
+    );
+    // A flag goes over the file, key by key: told `,`, the header is one column.
+    let out = scoreline(&["run", "--delimiter", ","], dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(
+            "contacts.csv:1: the header is read as one single column `id;industry;employees`, which holds `;`\n  help: the cells seem to be separated by `;`, not `,`: set `delimiter: \";\"` (or `--delimiter ';'`)"
+        ),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn an_export_read_with_the_wrong_settings_says_what_to_set() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    european_mini(dir);
+    // Without `--encoding`: the Windows-1252 accents are not UTF-8.
+    let out = run_mini(
+        dir,
+        &["--out", "s.csv", "--decimal", ",", "--thousands", " "],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts.csv:3:2: field `industry` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"),
+        "{err}"
+    );
+    // Without `--decimal ,`: `1 500,5` is not a number.
+    let out = run_mini(dir, &["--out", "s.csv", "--encoding", "windows-1252"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts.csv:2:3: field `employees`: `1 500,5` is not a number"),
+        "{err}"
+    );
+    // A decimal dot where decimal commas were announced.
+    write(dir, "contacts.csv", "id;industry;employees\na;SaaS;12.5\n");
+    let out = run_mini(dir, &["--out", "s.csv", "--decimal", ","]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("contacts.csv:2:3: field `employees`: `12.5` is not a number\n  help: write numbers with a comma for decimals and no thousands separator, like `1250,5`"),
+        "{err}"
+    );
+    assert!(!dir.join("s.csv").exists());
+    // Settings that cannot be, on the command line or in the project file: usage errors.
+    let out = run_mini(dir, &["--delimiter", "|"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`|` is not a delimiter"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_mini(dir, &["--decimal", ".", "--thousands", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`.` cannot be both the decimal and the thousands separator"),
+        "{}",
+        stderr(&out)
+    );
+    write(
+        dir,
+        "scoreline.yaml",
+        "ruleset: rules.score\ndata:\n  contacts: contacts.csv\n  encoding: klingon\n",
+    );
+    let out = scoreline(&["run"], dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("data: `encoding`: `klingon` is not an encoding Scoreline knows"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn tab_separated_files_score_like_comma_separated_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    mini_project(dir);
+    let out = run_mini(dir, &["--out", "comma.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for name in ["contacts.csv", "events.csv"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap();
+        write(dir, name, &text.replace(',', "\t"));
+    }
+    let out = run_mini(dir, &["--out", "tab.csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("tab.csv")).unwrap(),
+        std::fs::read_to_string(dir.join("comma.csv")).unwrap()
+    );
+}

@@ -666,6 +666,66 @@ fn the_manifest_follows_the_outputs() {
 }
 
 #[test]
+fn a_european_export_is_watched_and_appended_to_like_any_other() {
+    // `;` between cells, decimal commas, Windows-1252 (`é` is one byte), set in the project.
+    let latin1 = |t: &str| -> Vec<u8> {
+        t.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect()
+    };
+    let tmp = project();
+    let dir = tmp.path();
+    write(
+        dir,
+        "scoreline.yaml",
+        &PROJECT.replace(
+            "  events: events.csv\n",
+            "  events: events.csv\n  decimal: \",\"\n  encoding: windows-1252\n",
+        ),
+    );
+    std::fs::write(
+        dir.join("contacts.csv"),
+        latin1("id;industry;employees\na;SaaS;500,5\nb;Télécoms;\nc;SaaS;50\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("events.csv"),
+        latin1(
+            "contact_id;type;at;url\na;page_view;2026-10-01;/tarifs\na;page_view;2026-10-02;/été\n",
+        ),
+    )
+    .unwrap();
+    let watch = Watch::start(dir);
+    assert!(read(dir, "out/scores.csv").contains("a,15,4,19,hot,Call"));
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("events.csv"))
+            .unwrap();
+        f.write_all(&latin1("b;page_view;2026-10-05;/café\n"))
+            .unwrap();
+    }
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(s["score_changed"], 1, "{s}");
+    let out = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(["run", "--out", "full.csv"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(read(dir, "out/scores.csv"), read(dir, "full.csv"));
+    assert!(read(dir, "full.csv").contains("b,0,2,2,cold,Newsletter"));
+    watch.stop();
+}
+
+#[test]
 fn a_write_in_progress_waits_and_is_handled_once_the_file_is_closed() {
     let tmp = project();
     let dir = tmp.path();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::dialect::Cells;
 use crate::fxhash::FxHashSet;
 use crate::model::{FieldType, Value};
 use crate::raw::Raw;
@@ -169,6 +170,16 @@ pub(crate) fn push_date(out: &mut String, ms: i64) {
     out.push('Z');
 }
 
+/// The help line for text that is not UTF-8: most such files come from Excel or a CRM.
+pub(crate) const NOT_UTF8_HELP: &str = "the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8";
+
+/// The help line for a syntax error's message, when there is one to give.
+pub(crate) fn syntax_help(message: &str) -> Option<String> {
+    message
+        .contains("not valid UTF-8")
+        .then(|| NOT_UTF8_HELP.to_string())
+}
+
 /// Why a value could not be read as the expected type.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Bad {
@@ -181,23 +192,29 @@ pub(crate) enum Bad {
 }
 
 impl Bad {
-    /// The problem's message for a field of the given type.
-    pub(crate) fn message(&self, field: &str, ty: FieldType) -> (String, Option<String>) {
+    /// The problem's message for a field of the given type, read as `cells` says.
+    pub(crate) fn message(
+        &self,
+        field: &str,
+        ty: FieldType,
+        cells: &Cells,
+    ) -> (String, Option<String>) {
         let found = match self {
             Bad::Text(t) => format!("`{}`", shorten(t)),
             Bad::Shape(s) => s.clone(),
             Bad::Utf8 => {
                 return (
                     format!("field `{field}` is not valid UTF-8 text"),
-                    Some("save the file with the UTF-8 encoding".into()),
+                    Some(NOT_UTF8_HELP.into()),
                 )
             }
         };
+        let number_help;
         let (noun, help) = match ty {
-            FieldType::Number => (
-                "a number",
-                "write numbers with a dot for decimals and no thousands separator, like `1250.5`",
-            ),
+            FieldType::Number => {
+                number_help = cells.number_help();
+                ("a number", number_help.as_str())
+            }
             FieldType::Date => (
                 "a date",
                 "write dates as `2026-11-01` or `2026-11-01T09:30:00Z` (RFC 3339, with an offset)",
@@ -253,12 +270,14 @@ fn utf8(b: &[u8]) -> Result<&str, Bad> {
     std::str::from_utf8(b).map_err(|_| Bad::Utf8)
 }
 
-/// Reads a text cell as a value of type `ty`. A blank cell is missing, or the empty list for a
-/// list. Texts are trimmed of surrounding blanks.
+/// Reads a text cell as a value of type `ty`, numbers and lists written as `cells` says. A
+/// blank cell is missing, or the empty list for a list. Texts are trimmed of surrounding
+/// blanks.
 pub(crate) fn text_value(
     cell: &[u8],
     ty: FieldType,
     interner: Option<&mut Interner>,
+    cells: &Cells,
 ) -> Result<Value, Bad> {
     let t = cell.trim_ascii();
     if t.is_empty() {
@@ -277,13 +296,13 @@ pub(crate) fn text_value(
                 None => Arc::from(s),
             }))
         }
-        FieldType::Number => parse_number_bytes(t).map(Value::Number).ok_or_else(bad),
+        FieldType::Number => cells.parse_number(t).map(Value::Number).ok_or_else(bad),
         FieldType::Date => parse_date_bytes(t).map(Value::Date).ok_or_else(bad),
         FieldType::Bool => parse_bool_bytes(t).map(Value::Bool).ok_or_else(bad),
         FieldType::List => {
             let s = utf8(t)?;
             let items: Vec<Arc<str>> = s
-                .split(';')
+                .split(cells.list)
                 .map(str::trim)
                 .filter(|i| !i.is_empty())
                 .map(Arc::from)
@@ -313,7 +332,7 @@ pub(crate) fn raw_value(
 ) -> Result<Value, Bad> {
     match (raw, ty) {
         (Raw::Null, _) => Ok(Value::Missing),
-        (Raw::Str(s), _) => text_value(s.as_bytes(), ty, interner),
+        (Raw::Str(s), _) => text_value(s.as_bytes(), ty, interner, &Cells::default()),
         (Raw::Int(i), FieldType::Number) => Ok(Value::Number(*i as f64)),
         (Raw::Num(n), FieldType::Number) => Ok(Value::Number(*n)),
         (Raw::Bool(b), FieldType::Bool) => Ok(Value::Bool(*b)),
@@ -352,6 +371,9 @@ pub(crate) struct Infer {
     date: bool,
     boolean: bool,
     list: bool,
+    /// Every value so far is a number if written with a decimal comma (`12,5`, `1 200,5`),
+    /// in a CSV file read with a decimal dot: a hint that `decimal: ","` is missing.
+    comma_numbers: bool,
 }
 
 impl Default for Infer {
@@ -362,20 +384,30 @@ impl Default for Infer {
             date: true,
             boolean: true,
             list: false,
+            comma_numbers: true,
         }
     }
 }
 
 impl Infer {
-    /// Takes a text cell into account.
-    pub(crate) fn text(&mut self, cell: &[u8]) {
+    /// Takes a text cell into account, numbers written as `cells` says.
+    pub(crate) fn text(&mut self, cell: &[u8], cells: &Cells) {
         let t = cell.trim_ascii();
         if t.is_empty() {
             return;
         }
         self.seen += 1;
-        if self.number && parse_number_bytes(t).is_none() {
+        let number = (self.number || self.comma_numbers) && cells.parse_number(t).is_some();
+        if self.number && !number {
             self.number = false;
+        }
+        if self.comma_numbers {
+            self.comma_numbers = cells.plain_numbers()
+                && if number {
+                    !t.contains(&b'.')
+                } else {
+                    Cells::comma_number(t)
+                };
         }
         if self.date && parse_date_bytes(t).is_none() {
             self.date = false;
@@ -387,9 +419,16 @@ impl Infer {
 
     /// Takes a JSON/YAML value into account.
     pub(crate) fn raw(&mut self, raw: &Raw) {
+        if !matches!(raw, Raw::Null | Raw::Str(_)) {
+            self.comma_numbers = false;
+        }
         match raw {
             Raw::Null => {}
-            Raw::Str(s) => self.text(s.as_bytes()),
+            Raw::Str(s) => {
+                self.text(s.as_bytes(), &Cells::default());
+                // The decimal setting does not apply to JSON and YAML.
+                self.comma_numbers = false;
+            }
             Raw::Bool(_) => {
                 self.seen += 1;
                 self.number = false;
@@ -420,6 +459,13 @@ impl Infer {
         self.date &= other.date;
         self.boolean &= other.boolean;
         self.list |= other.list;
+        self.comma_numbers &= other.comma_numbers;
+    }
+
+    /// Whether the column is read as text although its values look like numbers written
+    /// with a decimal comma (the `decimal` setting is probably missing).
+    pub(crate) fn looks_like_comma_numbers(&self) -> bool {
+        self.comma_numbers && self.seen > 0 && self.ty() == FieldType::Text
     }
 
     /// The inferred type: list if any value is a list; else number, date, bool, text, in that

@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod cell;
+pub mod dialect;
 mod fxhash;
 pub mod load;
 /// The data model, from its own crate (`scoreline-model`), where the engine finds it.
@@ -13,6 +14,7 @@ pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
+pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_owned, load_sources, read_records, read_sources, FileRows, Format, LoadOptions,
     LoadRequest, Loaded, Records, Source,

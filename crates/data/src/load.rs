@@ -8,9 +8,11 @@ mod par;
 mod plan;
 mod sink;
 
+use std::borrow::Cow;
 use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
+use crate::dialect::{self, Delimiter, Dialect, Encoding};
 use crate::model::{Dataset, Schema, Value};
 use crate::problem::{sort_problems, DataProblem, LoadError, SkippedRow};
 
@@ -93,6 +95,29 @@ impl Source {
     }
 }
 
+impl Source {
+    /// This source with its bytes in UTF-8: as it is, or decoded from `encoding` (or from
+    /// UTF-16 when the bytes start with a UTF-16 byte-order mark). `Err` names the line and
+    /// column of the first bytes that are not text in that encoding.
+    pub fn to_utf8(&self, encoding: Encoding) -> Result<Cow<'_, Source>, DataProblem> {
+        match dialect::decode(&self.bytes, encoding) {
+            Ok(Cow::Borrowed(_)) => Ok(Cow::Borrowed(self)),
+            Ok(Cow::Owned(bytes)) => Ok(Cow::Owned(Source {
+                name: self.name.clone(),
+                format: self.format,
+                bytes,
+            })),
+            Err((message, line, column)) => Err(DataProblem {
+                file: self.name.clone(),
+                line: Some(line),
+                column: Some(column),
+                message,
+                help: Some("check the file's `encoding` setting".into()),
+            }),
+        }
+    }
+}
+
 /// A short lowercase reason for an I/O error.
 pub(crate) fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind::*;
@@ -112,13 +137,16 @@ pub(crate) fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// How to load: schema, id column, what to do with bad rows, parallelism.
+/// How to load: schema, id column, how the files are written, what to do with bad rows,
+/// parallelism.
 #[derive(Debug, Clone)]
 pub struct LoadOptions<'a> {
     /// The schema to validate against; `None` infers the types from the data.
     pub schema: Option<&'a Schema>,
     /// The contacts' id column (default `id`). Events always name their contact `contact_id`.
     pub id_column: String,
+    /// How the files are written (delimiter, numbers, lists, encoding); the same for every file.
+    pub dialect: Dialect,
     /// Set bad rows aside (in [`Loaded::skipped`]) instead of failing.
     pub skip_bad_rows: bool,
     /// Threads to use (0: every core). The result does not depend on it.
@@ -132,6 +160,7 @@ impl Default for LoadOptions<'_> {
         LoadOptions {
             schema: None,
             id_column: "id".into(),
+            dialect: Dialect::default(),
             skip_bad_rows: false,
             threads: 0,
             chunk_bytes: 8 << 20,
@@ -235,9 +264,9 @@ pub fn read_sources(request: &LoadRequest) -> Result<(Source, Vec<Source>), Load
 
 /// Loads contacts and events from bytes already in memory (what [`load`] does after reading
 /// the files). Never panics, whatever the bytes.
-pub fn load_sources(
-    contacts: &Source,
-    events: &[Source],
+pub fn load_sources<'s>(
+    contacts: &'s Source,
+    events: &'s [Source],
     options: &LoadOptions,
 ) -> Result<Loaded, LoadError> {
     Ok(read_records(contacts, events, options)?.group())
@@ -275,9 +304,9 @@ impl Records {
 
 /// Reads and validates every record of the sources: [`load_sources`] without the grouping
 /// of events, so that the caller can free the sources' bytes before it.
-pub fn read_records(
-    contacts: &Source,
-    events: &[Source],
+pub fn read_records<'s>(
+    contacts: &'s Source,
+    events: &'s [Source],
     options: &LoadOptions,
 ) -> Result<Records, LoadError> {
     let threads = par::thread_count(options.threads);
@@ -290,21 +319,41 @@ pub fn read_records(
         .collect();
     let fail = |problems: Vec<DataProblem>| Err(LoadError::from_problems(problems, &order));
 
-    // 1. The structure of each file.
+    // 1. The structure of each file, in UTF-8.
     let mut fatal = Vec::new();
-    let cfile = files::open(contacts, chunk).map_err(|p| fatal.push(p)).ok();
-    let efiles: Vec<Option<File>> = events
-        .iter()
-        .map(|s| files::open(s, chunk).map_err(|p| fatal.push(p)).ok())
-        .collect();
     let mut warnings = Vec::new();
+    let mut text = |s: &'s Source| -> Option<Cow<'s, Source>> {
+        decode(s, &options.dialect, &mut warnings)
+            .map_err(|p| fatal.push(p))
+            .ok()
+    };
+    let ctext = text(contacts);
+    let etexts: Vec<Option<Cow<Source>>> = events.iter().map(&mut text).collect();
+    let cfile = ctext.as_deref().and_then(|s| {
+        files::open(s, chunk, dialect_of(options, s))
+            .map_err(|p| fatal.push(p))
+            .ok()
+    });
+    let efiles: Vec<Option<File>> = etexts
+        .iter()
+        .map(|s| {
+            let s = s.as_deref()?;
+            files::open(s, chunk, dialect_of(options, s))
+                .map_err(|p| fatal.push(p))
+                .ok()
+        })
+        .collect();
     if let Some(File {
-        body: Body::Csv { header, .. },
+        body: Body::Csv {
+            header, delimiter, ..
+        },
         name,
         ..
     }) = &cfile
     {
-        if !header.is_empty() && !header.iter().any(|h| h == id_column) {
+        if let Some(p) = one_column(name, header, *delimiter) {
+            fatal.push(p);
+        } else if !header.is_empty() && !header.iter().any(|h| h == id_column) {
             fatal.push(file_problem(
                 name,
                 format!("the header has no `{id_column}` column"),
@@ -315,7 +364,14 @@ pub fn read_records(
         }
     }
     for f in efiles.iter().flatten() {
-        if let Body::Csv { header, .. } = &f.body {
+        if let Body::Csv {
+            header, delimiter, ..
+        } = &f.body
+        {
+            if let Some(p) = one_column(f.name, header, *delimiter) {
+                fatal.push(p);
+                continue;
+            }
             for col in ["contact_id", "type", "at"] {
                 if !header.is_empty() && !header.iter().any(|h| h == col) {
                     fatal.push(file_problem(
@@ -378,6 +434,7 @@ pub fn read_records(
                     table.merge(t);
                     evs.merge(e);
                 }
+                comma_hints(&cfile, &efiles, &table, &evs, &mut warnings);
                 plan::inferred_schema(&table, &evs)
             }
         };
@@ -545,6 +602,119 @@ pub fn read_records(
         files,
         threads,
     })
+}
+
+/// The dialect a file is read in (for now the same for every file; a file's own settings
+/// will go over it here).
+fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
+    &options.dialect
+}
+
+/// A source whose bytes are UTF-8 (see [`Source::to_utf8`]). A UTF-8 file read in another
+/// encoding (its accents would be garbled) gets a warning.
+fn decode<'s>(
+    source: &'s Source,
+    dialect: &Dialect,
+    warnings: &mut Vec<DataProblem>,
+) -> Result<Cow<'s, Source>, DataProblem> {
+    let encoding = dialect.encoding;
+    let text = source.to_utf8(encoding)?;
+    if matches!(text, Cow::Owned(_))
+        && !encoding.is_utf8()
+        && !source.bytes.is_ascii()
+        && std::str::from_utf8(&source.bytes).is_ok()
+    {
+        warnings.push(DataProblem {
+            file: source.name.clone(),
+            line: None,
+            column: None,
+            message: format!(
+                "the file is read as `{}` text, but it looks like UTF-8: accented letters may come out wrong",
+                encoding.name()
+            ),
+            help: Some("if the file is UTF-8, remove the `encoding` setting".into()),
+        });
+    }
+    Ok(text)
+}
+
+/// A CSV header read as one single column whose name holds another delimiter: the file's
+/// cells are separated by that one (detection was misled, or the setting is wrong).
+fn one_column(file: &str, header: &[String], delimiter: Delimiter) -> Option<DataProblem> {
+    let [only] = header else { return None };
+    let other = Delimiter::ALL
+        .into_iter()
+        .filter(|d| *d != delimiter)
+        .max_by_key(|d| only.bytes().filter(|&b| b == d.byte()).count())
+        .filter(|d| only.as_bytes().contains(&d.byte()))?;
+    let setting = match other {
+        Delimiter::Tab => "`delimiter: tab` (or `--delimiter tab`)".to_string(),
+        d => format!("`delimiter: \"{0}\"` (or `--delimiter '{0}'`)", d.name()),
+    };
+    let shown = crate::cell::shorten(&only.replace('\t', "\\t"));
+    Some(file_problem(
+        file,
+        format!(
+            "the header is read as one single column `{shown}`, which holds `{}`",
+            if other == Delimiter::Tab {
+                "\\t"
+            } else {
+                other.name()
+            }
+        ),
+        Some(format!(
+            "the cells seem to be separated by {}, not {}: set {setting}",
+            delimiter_words(other),
+            delimiter_words(delimiter)
+        )),
+    ))
+}
+
+fn delimiter_words(d: Delimiter) -> &'static str {
+    match d {
+        Delimiter::Comma => "`,`",
+        Delimiter::Semicolon => "`;`",
+        Delimiter::Tab => "tabs",
+    }
+}
+
+/// Warnings for inferred columns read as text whose values all look like numbers written
+/// with a decimal comma: without `decimal: ","`, rules comparing them with numbers never hold.
+fn comma_hints(
+    cfile: &File,
+    efiles: &[File],
+    table: &InferTable,
+    evs: &InferEvents,
+    warnings: &mut Vec<DataProblem>,
+) {
+    let mut warn = |file: &File, name: &str| {
+        let Body::Csv { header, .. } = &file.body else {
+            return false;
+        };
+        let Some(c) = header.iter().position(|h| h == name) else {
+            return false;
+        };
+        warnings.push(at_header(
+            file.name,
+            c,
+            format!("column `{name}` is read as text, but its values look like numbers with a decimal comma"),
+            Some("to read them as numbers, set `decimal: \",\"` (and `thousands`, if they have one)".into()),
+        ));
+        true
+    };
+    for (name, inf) in table.names.iter().zip(&table.cols) {
+        if inf.looks_like_comma_numbers() {
+            warn(cfile, name);
+        }
+    }
+    for t in &evs.props {
+        for (name, inf) in t.names.iter().zip(&t.cols) {
+            if inf.looks_like_comma_numbers() {
+                // The first events file with such a column.
+                efiles.iter().any(|f| warn(f, name));
+            }
+        }
+    }
 }
 
 fn file_problem(file: &str, message: String, help: Option<String>) -> DataProblem {

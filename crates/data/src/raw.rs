@@ -180,6 +180,7 @@ pub(crate) fn parse_json(text: &[u8]) -> Result<Raw, (String, u32, u32)> {
             "EOF while parsing a list" => "the text ends before the closing `]`".to_string(),
             "EOF while parsing a string" => "a text in quotes is not closed".to_string(),
             "EOF while parsing a value" => "the text ends where a value is expected".to_string(),
+            "invalid unicode code point" => "the text is not valid UTF-8".to_string(),
             _ => msg,
         };
         (

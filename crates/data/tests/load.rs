@@ -5,8 +5,9 @@ use std::path::{Path, PathBuf};
 
 use scoreline_data::{
     format_date, format_number, load, load_sources, parse_date, write_atomic, write_skipped_to,
-    Dataset, EventSpec, FieldSpec, FieldType, Format, LoadError, LoadOptions, LoadRequest, Loaded,
-    OutputFormat, OutputMeta, OutputTable, Schema, Source, Value,
+    Dataset, Decimal, Delimiter, Dialect, Encoding, EventSpec, FieldSpec, FieldType, FileRows,
+    Format, LoadError, LoadOptions, LoadRequest, Loaded, OutputFormat, OutputMeta, OutputTable,
+    Schema, Source, Thousands, Value,
 };
 
 fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
@@ -852,6 +853,411 @@ fn invalid_utf8_is_reported() {
     );
 }
 
+// ---------------------------------------------------------------- dialects and encodings
+
+/// Semicolons, decimal commas, a space between thousands, Windows-1252.
+fn european() -> Dialect {
+    Dialect {
+        decimal: Decimal::Comma,
+        thousands: Some(Thousands::Space),
+        encoding: Encoding::parse("windows-1252").unwrap(),
+        ..Dialect::default()
+    }
+}
+
+fn load_with(
+    contacts: &str,
+    events: &[&str],
+    schema: Option<&Schema>,
+    dialect: Dialect,
+) -> Result<Loaded, LoadError> {
+    let mut request = LoadRequest::new(fixture(contacts));
+    request.events = events.iter().map(|e| fixture(e)).collect();
+    request.options = LoadOptions {
+        schema,
+        dialect,
+        ..LoadOptions::default()
+    };
+    load(&request)
+}
+
+/// Text as Windows-1252 bytes (the characters used here are all in Latin-1).
+fn windows_1252(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a Latin-1 character"))
+        .collect()
+}
+
+fn src_bytes(name: &str, bytes: Vec<u8>) -> Source {
+    Source {
+        name: name.into(),
+        format: Format::from_path(Path::new(name)).expect("a data file name"),
+        bytes,
+    }
+}
+
+#[test]
+fn a_european_export_is_read_as_it_is() {
+    // The fixtures' data, as a French Excel saves it: `;` between cells (detected), `|`
+    // between list items, quoted cells holding `;`, decimal commas, `5 000`, Windows-1252 and
+    // CRLF line endings.
+    let schema = b2b();
+    let expected = EXPECTED_B2B
+        .replace("\"Retail\"", "\"Télécoms\"")
+        .replace("Head of Growth, EMEA", "Head of Growth; EMEA")
+        .replace("\"whitepaper\"", "\"livre blanc é\"");
+    let files = ("contacts-european.csv", &["events-european.csv"][..]);
+    let detected = load_with(files.0, files.1, Some(&schema), european()).unwrap();
+    assert_eq!(dump(&detected.dataset), expected);
+    assert!(detected.warnings.is_empty(), "{:?}", detected.warnings);
+    // The same with the delimiter given.
+    let given = Dialect {
+        delimiter: Some(Delimiter::Semicolon),
+        ..european()
+    };
+    let l = load_with(files.0, files.1, Some(&schema), given).unwrap();
+    assert_eq!(dump(&l.dataset), expected);
+    // Inferred types are those of the comma-separated fixtures.
+    let inferred = load_with(files.0, files.1, None, european()).unwrap();
+    let plain = load_files("contacts.csv", &["events.csv"], None);
+    assert_eq!(
+        schema_text(&inferred.dataset.schema),
+        schema_text(&plain.dataset.schema)
+    );
+    assert!(dump(&inferred.dataset).contains("employees=5000 "));
+    assert!(dump(&inferred.dataset).contains("tags=\"vip|newsletter\""));
+}
+
+#[test]
+fn a_wrong_or_misdetected_delimiter_is_named() {
+    let schema = b2b();
+    // Told `,` for a `;` file: the header is one column.
+    let comma = Dialect {
+        delimiter: Some(Delimiter::Comma),
+        ..european()
+    };
+    let e = load_with(
+        "contacts-european.csv",
+        &["events-european.csv"],
+        Some(&schema),
+        comma,
+    )
+    .unwrap_err();
+    let shown: Vec<String> = e.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(shown.len(), 2, "{shown:?}");
+    assert!(shown[0].ends_with(
+        "contacts-european.csv:1: the header is read as one single column `id;email;industry;role;employees;country…`, which holds `;`\n  \
+         help: the cells seem to be separated by `;`, not `,`: set `delimiter: \";\"` (or `--delimiter ';'`)"
+    ), "{}", shown[0]);
+    assert!(shown[1].contains("events-european.csv:1: the header is read as one single column `contact_id;type;at;url;form;amount`"), "{}", shown[1]);
+    // Told `;` for a comma file.
+    let e = err_with(
+        src("c.csv", "id,name\nc1,x\n"),
+        Dialect {
+            delimiter: Some(Delimiter::Semicolon),
+            ..Dialect::default()
+        },
+    );
+    assert_eq!(
+        e.problems[0].to_string(),
+        "c.csv:1: the header is read as one single column `id,name`, which holds `,`\n  \
+         help: the cells seem to be separated by `,`, not `;`: set `delimiter: \",\"` (or `--delimiter ','`)"
+    );
+    // A whole header in quotes cannot be detected.
+    let e = err_with(src("c.csv", "\"id\tname\"\nc1\tx\n"), Dialect::default());
+    assert_eq!(
+        e.problems[0].to_string(),
+        "c.csv:1: the header is read as one single column `id\\tname`, which holds `\\t`\n  \
+         help: the cells seem to be separated by tabs, not `,`: set `delimiter: tab` (or `--delimiter tab`)"
+    );
+    // A one-column file that holds no other delimiter is only missing its column.
+    let e = err_with(src("c.csv", "name\nx\n"), Dialect::default());
+    assert_eq!(lines(&e), ["c.csv:1: the header has no `id` column"]);
+}
+
+fn err_with(contacts: Source, dialect: Dialect) -> LoadError {
+    let options = LoadOptions {
+        dialect,
+        ..LoadOptions::default()
+    };
+    match load_sources(&contacts, &[], &options) {
+        Ok(_) => panic!("expected the data to fail to load"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn tab_separated_files_are_detected() {
+    let l = ok(
+        src(
+            "c.csv",
+            "id\tname\tn\tl\nc1\tAna, Bob\t1.5\ta;b\nc2\t\"x\ty\"\t2\t\n",
+        ),
+        &[src(
+            "e.csv",
+            "contact_id\ttype\tat\tamount\nc1\torder\t2026-01-01\t3\n",
+        )],
+        None,
+    );
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"c1\" name=\"Ana, Bob\" n=1.5 l=\"a;b\"\n  order 2026-01-01T00:00:00Z amount=3\n\
+         id=\"c2\" name=\"x\\ty\" n=2 l=-\n"
+    );
+}
+
+#[test]
+fn numbers_follow_the_decimal_and_thousands_settings() {
+    let schema = Schema {
+        contact: vec![
+            field("id", FieldType::Text, false),
+            field("n", FieldType::Number, true),
+            field("tags", FieldType::List, true),
+        ],
+        events: vec![event(
+            "order",
+            vec![field("amount", FieldType::Number, false)],
+        )],
+    };
+    let dialect = Dialect {
+        decimal: Decimal::Comma,
+        thousands: Some(Thousands::Dot),
+        ..Dialect::default()
+    };
+    let contacts = src(
+        "c.csv",
+        "id;n;tags\nc1;1.250,5;a|b\nc2;12.5;\nc3;\"1,5\";x\nc4;1.2345;\nc5;-0,5;a;\n",
+    );
+    let events = src(
+        "e.csv",
+        "contact_id;type;at;amount\nc1;order;2026-01-01;7,25\nc1;order;2026-01-02;7.25\n",
+    );
+    let options = LoadOptions {
+        schema: Some(&schema),
+        dialect,
+        ..LoadOptions::default()
+    };
+    let e = load_sources(&contacts, std::slice::from_ref(&events), &options).unwrap_err();
+    assert_eq!(
+        lines(&e),
+        [
+            "c.csv:3:2: field `n`: `12.5` is not a number",
+            "c.csv:5:2: field `n`: `1.2345` is not a number",
+            "c.csv:6:4: this row has 4 fields, the header has 3",
+            "e.csv:3:4: field `amount`: `7.25` is not a number",
+        ]
+    );
+    assert_eq!(
+        e.problems[0].help.as_deref(),
+        Some("write numbers with a comma for decimals and a dot between thousands, like `1.250,5`, as the data's `decimal` and `thousands` settings say")
+    );
+    // The good rows, with the bad ones set aside.
+    let options = LoadOptions {
+        skip_bad_rows: true,
+        ..options
+    };
+    let l = load_sources(&contacts, std::slice::from_ref(&events), &options).unwrap();
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"c1\" n=1250.5 tags=[\"a\", \"b\"]\n  order 2026-01-01T00:00:00Z amount=7.25\n\
+         id=\"c3\" n=1.5 tags=[\"x\"]\n"
+    );
+    // Numbers in JSON are not affected; nor are texts in quotes in JSON.
+    let l = load_sources(
+        &src(
+            "c.ndjson",
+            "{\"id\": \"c1\", \"n\": 12.5, \"tags\": \"a;b\"}\n{\"id\": \"c2\", \"n\": \"3.5\"}\n",
+        ),
+        &[],
+        &options,
+    )
+    .unwrap();
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"c1\" n=12.5 tags=[\"a\", \"b\"]\nid=\"c2\" n=3.5 tags=-\n"
+    );
+}
+
+#[test]
+fn numbers_with_a_decimal_comma_read_as_text_get_a_warning() {
+    let contacts = src(
+        "c.csv",
+        "id;revenue;employees;zip;name\nc1;12 500,50;1200;75001;Ana\nc2;3,5;12;69002;Bob, Jr\nc3;;1.200,5;;\n",
+    );
+    let events = src(
+        "e.csv",
+        "contact_id;type;at;amount\nc1;order;2026-01-01;7,25\n",
+    );
+    let l = ok(contacts.clone(), std::slice::from_ref(&events), None);
+    let warnings: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|w| format!("{}: {}", w.location(), w.message))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "c.csv:1:2: column `revenue` is read as text, but its values look like numbers with a decimal comma",
+            "c.csv:1:3: column `employees` is read as text, but its values look like numbers with a decimal comma",
+            "e.csv:1:4: column `amount` is read as text, but its values look like numbers with a decimal comma",
+        ]
+    );
+    assert_eq!(
+        l.warnings[0].help.as_deref(),
+        Some("to read them as numbers, set `decimal: \",\"` (and `thousands`, if they have one)")
+    );
+    // With the setting, they are numbers (a dot between thousands, here).
+    let l = load_sources(
+        &contacts,
+        &[events],
+        &LoadOptions {
+            dialect: Dialect {
+                decimal: Decimal::Comma,
+                thousands: Some(Thousands::Dot),
+                ..Dialect::default()
+            },
+            ..LoadOptions::default()
+        },
+    );
+    // `12 500,50` has a space, not a dot: revenue is text, and nothing is hinted any more.
+    let l = l.unwrap();
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!(
+        schema_text(&l.dataset.schema),
+        "contact { id: text, revenue: text?, employees: number, zip: number?, name: text? }\nevent order { amount: number }\n"
+    );
+}
+
+#[test]
+fn dialect_settings_that_clash_are_refused() {
+    let e = err_with(
+        src("c.csv", "id;tags\nc1;a\n"),
+        Dialect {
+            list_separator: Some(';'),
+            ..Dialect::default()
+        },
+    );
+    assert_eq!(
+        e.problems[0].to_string(),
+        "c.csv:1:1: `;` cannot be both the delimiter and the list separator\n  help: set `list_separator` to another character, such as `|`"
+    );
+    // Lists split at the separator given.
+    let l = load_sources(
+        &src("c.csv", "id,tags\nc1,a/b\n"),
+        &[],
+        &LoadOptions {
+            schema: Some(&Schema {
+                contact: vec![
+                    field("id", FieldType::Text, false),
+                    field("tags", FieldType::List, false),
+                ],
+                events: vec![],
+            }),
+            dialect: Dialect {
+                list_separator: Some('/'),
+                ..Dialect::default()
+            },
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(dump(&l.dataset), "id=\"c1\" tags=[\"a\", \"b\"]\n");
+}
+
+#[test]
+fn encodings_other_than_utf8() {
+    let expected = "id=\"c1\" name=\"Société Générale\"\n";
+    let text = "id,name\nc1,Société Générale\n";
+    let latin1 = Dialect {
+        encoding: Encoding::parse("latin-1").unwrap(),
+        ..Dialect::default()
+    };
+    let l = load_sources(
+        &src_bytes("c.csv", windows_1252(text)),
+        &[],
+        &LoadOptions {
+            dialect: latin1,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(dump(&l.dataset), expected);
+    assert!(l.warnings.is_empty());
+    // UTF-16 with its byte-order mark is read whatever the setting (Excel's "Unicode text").
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let l = ok(src_bytes("c.csv", utf16), &[], None);
+    assert_eq!(dump(&l.dataset), expected);
+    // A UTF-8 file read as Windows-1252 gets a warning, and its accents are garbled.
+    let l = load_sources(
+        &src("c.csv", text),
+        &[],
+        &LoadOptions {
+            dialect: latin1,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"c1\" name=\"SociÃ©tÃ© GÃ©nÃ©rale\"\n"
+    );
+    assert_eq!(
+        l.warnings[0].to_string(),
+        "c.csv: the file is read as `windows-1252` text, but it looks like UTF-8: accented letters may come out wrong\n  help: if the file is UTF-8, remove the `encoding` setting"
+    );
+    // The encoding applies to every format.
+    let l = load_sources(
+        &src_bytes(
+            "c.ndjson",
+            windows_1252("{\"id\": \"c1\", \"name\": \"Société Générale\"}\n"),
+        ),
+        &[],
+        &LoadOptions {
+            dialect: latin1,
+            ..LoadOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(dump(&l.dataset), expected);
+}
+
+#[test]
+fn windows_1252_read_as_utf8_suggests_the_encoding() {
+    let e = err(
+        src_bytes("c.csv", windows_1252("id,name\nc1,ok\nc2,Société\n")),
+        &[],
+        None,
+    );
+    assert_eq!(
+        e.problems[0].to_string(),
+        "c.csv:3:2: field `name` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"
+    );
+    let e = err(
+        src_bytes("c.csv", windows_1252("id;Société\nc1;x\n")),
+        &[],
+        None,
+    );
+    assert_eq!(
+        lines(&e),
+        ["c.csv:1:2: column 2 of the header is not valid UTF-8 text (`Soci\u{fffd}t\u{fffd}`)"]
+    );
+    let e = err(
+        src_bytes(
+            "c.ndjson",
+            windows_1252("{\"id\": \"c1\"}\n{\"id\": \"Société\"}\n"),
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(
+        e.problems[0].to_string(),
+        "c.ndjson:2:13: invalid JSON: the text is not valid UTF-8\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"
+    );
+}
+
 // ---------------------------------------------------------------- skip bad rows
 
 #[test]
@@ -980,42 +1386,72 @@ impl Rng {
 }
 
 fn generated(contacts: usize, bad: bool) -> (String, String) {
+    generated_in(contacts, bad, false)
+}
+
+/// Generated contacts and events; `european`: the same data as a European Excel saves it
+/// (`;` between cells, `|` between list items, `1 234,5`), to be saved as Windows-1252.
+fn generated_in(contacts: usize, bad: bool, european: bool) -> (String, String) {
     let mut rng = Rng(7);
-    let mut c = HEADER.to_string();
-    let mut e = "contact_id,type,at,url,form,amount\n".to_string();
+    let sep = if european { ";" } else { "," };
+    let number = |whole: u64, frac: &str| {
+        if !european {
+            return format!("{whole}{}", if frac.is_empty() { "" } else { "." }) + frac;
+        }
+        let digits = whole.to_string();
+        let mut groups: Vec<&str> = digits
+            .as_bytes()
+            .rchunks(3)
+            .map(|g| std::str::from_utf8(g).unwrap())
+            .collect();
+        groups.reverse();
+        let grouped = groups.join(" ");
+        format!("{grouped}{}", if frac.is_empty() { "" } else { "," }) + frac
+    };
+    let mut c = HEADER.replace(',', sep);
+    let mut e = "contact_id,type,at,url,form,amount\n".replace(',', sep);
     for i in 0..contacts {
         let emp = if rng.below(4) == 0 {
             String::new()
         } else {
-            rng.below(5000).to_string()
+            let n = rng.below(5000);
+            number(n, if n % 5 == 1 { "5" } else { "" })
         };
         let emp = if bad && i % 97 == 5 {
             "n/a".to_string()
         } else {
             emp
         };
-        c += &format!(
-            "c{i},u{i}@x.io,SaaS,CMO,{emp},FR,a;b,2025-0{}-1{}\n",
-            1 + rng.below(9),
-            rng.below(10)
-        );
+        let industry = if i % 5 == 0 { "Télécoms" } else { "SaaS" };
+        let tags = if european { "a|b" } else { "a;b" };
+        c += &[
+            format!("c{i}"),
+            format!("u{i}@x.io"),
+            industry.into(),
+            "CMO".into(),
+            emp,
+            "FR".into(),
+            tags.into(),
+            format!("2025-0{}-1{}\n", 1 + rng.below(9), rng.below(10)),
+        ]
+        .join(sep);
         for _ in 0..rng.below(6) {
             let day = 1 + rng.below(28);
-            match rng.below(3) {
-                0 => {
-                    e += &format!(
-                        "c{i},page_view,2026-03-{day:02}T10:00:00Z,/p{},,\n",
-                        rng.below(5)
-                    )
-                }
-                1 => e += &format!("c{i},order,2026-02-{day:02},,,{}\n", rng.below(1000)),
-                _ => {
-                    e += &format!(
-                        "c{},email_open,2026-01-{day:02},,,\n",
-                        if bad && i % 89 == 3 { 999_999 } else { i }
-                    )
-                }
-            }
+            let row = match rng.below(3) {
+                0 => format!(
+                    "c{i},page_view,2026-03-{day:02}T10:00:00Z,/p{},,\n",
+                    rng.below(5)
+                ),
+                1 => format!("c{i},order,2026-02-{day:02},,,AMOUNT\n").replace(
+                    "AMOUNT",
+                    &number(rng.below(100_000), "25").replace(',', "DEC"),
+                ),
+                _ => format!(
+                    "c{},email_open,2026-01-{day:02},,,\n",
+                    if bad && i % 89 == 3 { 999_999 } else { i }
+                ),
+            };
+            e += &row.replace(',', sep).replace("DEC", ",");
         }
     }
     (c, e)
@@ -1025,12 +1461,20 @@ fn generated(contacts: usize, bad: bool) -> (String, String) {
 fn result_does_not_depend_on_threads_or_chunks() {
     let (c, e) = generated(600, false);
     let schema = b2b();
-    let run = |schema: Option<&Schema>, threads: usize, chunk_bytes: usize| {
+    fn run_in(
+        c: &[u8],
+        e: &[u8],
+        schema: Option<&Schema>,
+        dialect: Dialect,
+        threads: usize,
+        chunk_bytes: usize,
+    ) -> (String, String, Vec<FileRows>) {
         let l = load_sources(
-            &src("contacts.csv", &c),
-            &[src("events.csv", &e)],
+            &src_bytes("contacts.csv", c.to_vec()),
+            &[src_bytes("events.csv", e.to_vec())],
             &LoadOptions {
                 schema,
+                dialect,
                 threads,
                 chunk_bytes,
                 ..LoadOptions::default()
@@ -1038,6 +1482,16 @@ fn result_does_not_depend_on_threads_or_chunks() {
         )
         .unwrap();
         (dump(&l.dataset), schema_text(&l.dataset.schema), l.files)
+    }
+    let run = |schema: Option<&Schema>, threads: usize, chunk_bytes: usize| {
+        run_in(
+            c.as_bytes(),
+            e.as_bytes(),
+            schema,
+            Dialect::default(),
+            threads,
+            chunk_bytes,
+        )
     };
     let reference = run(Some(&schema), 1, 1 << 30);
     let data_lines = |text: &str| text.lines().filter(|l| !l.is_empty()).count() - 1;
@@ -1052,6 +1506,33 @@ fn result_does_not_depend_on_threads_or_chunks() {
         inferred.0,
         reference.0.replace("tags=[\"a\", \"b\"]", "tags=\"a;b\"")
     );
+
+    // The same data as a European export (detected `;`, decimal commas, thousands, `|`
+    // lists, Windows-1252), with its rows split at `;` directly or, with a quoted cell, by the
+    // csv reader: the same data at any thread count and chunk size.
+    let (ec, ee) = generated_in(600, false, true);
+    let grouped = |t: &str| {
+        t.split(['\n', ';'])
+            .any(|cell| cell.len() >= 5 && cell.as_bytes()[1] == b' ' && cell.contains(','))
+    };
+    assert!(
+        grouped(&ec) && grouped(&ee),
+        "numbers like `1 234,5` are written"
+    );
+    let quoted = ec.replacen("c7;u7@x.io", "\"c7\";\"u7@x.io\"", 1);
+    assert_ne!(quoted, ec);
+    for contacts in [&ec, &quoted] {
+        let (c, e) = (windows_1252(contacts), windows_1252(&ee));
+        for (threads, chunk_bytes) in [(1, 1 << 30), (4, 700), (2, 97)] {
+            assert_eq!(
+                run_in(&c, &e, Some(&schema), european(), threads, chunk_bytes),
+                reference
+            );
+            let (dump, schema, _) = run_in(&c, &e, None, european(), threads, chunk_bytes);
+            assert_eq!(schema, inferred.1);
+            assert_eq!(dump, inferred.0.replace("tags=\"a;b\"", "tags=\"a|b\""));
+        }
+    }
 }
 
 #[test]
@@ -1107,6 +1588,23 @@ fn problem_lines_do_not_depend_on_chunks() {
         "contacts.csv:7:5: field `employees`: `n/a` is not a number"
     );
     assert_eq!(run(3, 333), reference);
+    // The same bad data as a European export: the same problems at the same places.
+    let (ec, ee) = generated_in(400, true, true);
+    for (threads, chunk_bytes) in [(1, 1 << 30), (3, 333)] {
+        let e = load_sources(
+            &src_bytes("contacts.csv", windows_1252(&ec)),
+            &[src_bytes("events.csv", windows_1252(&ee))],
+            &LoadOptions {
+                schema: Some(&schema),
+                dialect: european(),
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap_err();
+        assert_eq!((lines(&e), e.more), reference);
+    }
     // Rows in quotes can hold newlines: lines are still physical lines.
     let l = err(
         contacts_csv("c1,\"a\nb\",SaaS,CMO,,FR,,2025-01-01\nc2,a@b.c,SaaS,CMO,x,FR,,2025-01-01\n"),
@@ -1210,6 +1708,15 @@ fn loaders_never_panic_on_junk() {
                     let _ = load_sources(&s, std::slice::from_ref(&s), &opts);
                 }
             }
+            // Decimal commas, thousands and another encoding.
+            let opts = LoadOptions {
+                schema: Some(&schema),
+                dialect: european(),
+                threads: 1,
+                chunk_bytes: 64,
+                ..LoadOptions::default()
+            };
+            let _ = load_sources(&s, std::slice::from_ref(&s), &opts);
         }
     }
 }

@@ -27,6 +27,8 @@ pub struct Inputs {
     pub events: Vec<std::path::PathBuf>,
     pub as_of: Option<String>,
     pub id_column: Option<String>,
+    /// How the data files are written (`--delimiter`, `--decimal`, …).
+    pub dialect: project::DialectKeys,
     pub skip_bad_rows: Option<std::path::PathBuf>,
     pub threads: Option<usize>,
 }

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use scoreline_data::{
-    DataProblem, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema, Source,
+    DataProblem, Dialect, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema, Source,
 };
 use scoreline_syntax::ast::Item;
 
@@ -118,6 +118,8 @@ pub struct Settings {
     pub as_of_text: String,
     pub as_of_millis: i64,
     pub id_column: String,
+    /// How the data files are written: flags over `data:`.
+    pub dialect: Dialect,
     /// The plugin limits of `scoreline.yaml`, if set.
     pub limits: Option<Limits>,
     pub skip_bad_rows: Option<PathBuf>,
@@ -137,6 +139,7 @@ impl Settings {
         LoadOptions {
             schema,
             id_column: self.id_column.clone(),
+            dialect: self.dialect,
             skip_bad_rows: self.skip_bad_rows.is_some(),
             threads: self.threads.unwrap_or(0),
             ..LoadOptions::default()
@@ -197,6 +200,17 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
                 .and_then(|p| p.project.data.id_column.clone())
         })
         .unwrap_or_else(|| "id".to_string());
+    let project_keys = project
+        .as_ref()
+        .map(|p| p.project.data.dialect_keys())
+        .unwrap_or_default();
+    let dialect = inputs.dialect.over(project_keys).dialect();
+    if let Err(bad) = dialect.check() {
+        return Err(Failure::usage(format!(
+            "error: {}\n  = help: {}",
+            bad.message, bad.help
+        )));
+    }
     let limits = project.as_ref().and_then(|p| p.project.plugins.clone());
     Ok(Settings {
         project,
@@ -206,6 +220,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         as_of_text,
         as_of_millis,
         id_column,
+        dialect,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
         threads: inputs.threads,

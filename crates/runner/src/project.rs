@@ -2,7 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use scoreline_data::dialect::{parse_list_separator, BadSetting};
+use scoreline_data::{Decimal, Delimiter, Dialect, Encoding, Thousands};
+use serde::{Deserialize, Deserializer};
 
 /// Output formats of scores.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -38,6 +40,109 @@ pub struct ProjectData {
     #[serde(default)]
     pub events: OneOrMany,
     pub id_column: Option<String>,
+    // The dialect keys, for every file (see [`DialectKeys`]).
+    #[serde(default, deserialize_with = "delimiter")]
+    pub delimiter: Option<Delimiter>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub decimal: Option<Decimal>,
+    #[serde(default, deserialize_with = "thousands")]
+    pub thousands: Option<Option<Thousands>>,
+    #[serde(default, deserialize_with = "encoding")]
+    pub encoding: Option<Encoding>,
+    #[serde(default, deserialize_with = "list_separator")]
+    pub list_separator: Option<char>,
+}
+
+impl ProjectData {
+    /// The dialect keys `data:` sets for every file.
+    pub fn dialect_keys(&self) -> DialectKeys {
+        DialectKeys {
+            delimiter: self.delimiter,
+            decimal: self.decimal,
+            thousands: self.thousands,
+            encoding: self.encoding,
+            list_separator: self.list_separator,
+        }
+    }
+}
+
+/// How the data files are written, key by key as a layer of settings gives them (`data:` in
+/// `scoreline.yaml`, the command line; later a file's own entry): `None` is "not set here".
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct DialectKeys {
+    pub delimiter: Option<Delimiter>,
+    pub decimal: Option<Decimal>,
+    /// `Some(None)`: set to `none`.
+    pub thousands: Option<Option<Thousands>>,
+    pub encoding: Option<Encoding>,
+    pub list_separator: Option<char>,
+}
+
+impl DialectKeys {
+    /// These keys over `base`, key by key.
+    pub fn over(self, base: DialectKeys) -> DialectKeys {
+        DialectKeys {
+            delimiter: self.delimiter.or(base.delimiter),
+            decimal: self.decimal.or(base.decimal),
+            thousands: self.thousands.or(base.thousands),
+            encoding: self.encoding.or(base.encoding),
+            list_separator: self.list_separator.or(base.list_separator),
+        }
+    }
+
+    /// The dialect, with the defaults for keys not set (delimiter detected, `.` for decimals,
+    /// no thousands separator, UTF-8, lists separated by `;` or `|`).
+    pub fn dialect(self) -> Dialect {
+        Dialect {
+            delimiter: self.delimiter,
+            decimal: self.decimal.unwrap_or_default(),
+            thousands: self.thousands.flatten(),
+            encoding: self.encoding.unwrap_or_default(),
+            list_separator: self.list_separator,
+        }
+    }
+}
+
+/// A dialect key's value read with `parse`; a value that is not a text, or that `parse`
+/// refuses, is an error at its place in the file.
+fn setting<'de, D, T>(
+    d: D,
+    key: &str,
+    parse: impl Fn(&str) -> Result<T, BadSetting>,
+) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+{
+    match Option::<String>::deserialize(d)? {
+        None => Ok(None),
+        // `list_separator: |` is a YAML block of text, empty here.
+        Some(text) if text.is_empty() => Err(serde::de::Error::custom(format!(
+            "`{key}` is empty\n  = help: write the character in quotes, like `{key}: \"|\"`"
+        ))),
+        Some(text) => parse(&text).map(Some).map_err(|bad| {
+            serde::de::Error::custom(format!("`{key}`: {}\n  = help: {}", bad.message, bad.help))
+        }),
+    }
+}
+
+fn delimiter<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Delimiter>, D::Error> {
+    setting(d, "delimiter", Delimiter::parse)
+}
+
+fn decimal<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    setting(d, "decimal", Decimal::parse)
+}
+
+fn thousands<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<Thousands>>, D::Error> {
+    setting(d, "thousands", Thousands::parse)
+}
+
+fn encoding<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Encoding>, D::Error> {
+    setting(d, "encoding", Encoding::parse)
+}
+
+fn list_separator<'de, D: Deserializer<'de>>(d: D) -> Result<Option<char>, D::Error> {
+    setting(d, "list_separator", parse_list_separator)
 }
 
 /// `events:` may be one path or a list of paths.
@@ -131,8 +236,13 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
 
 /// serde_yaml's message without its trailing location (we print our own).
 fn yaml_reason(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
+    let reason = match message.find(" at line ") {
+        Some(i) => &message[..i],
+        None => message,
+    };
+    if reason == "did not find expected node content" {
+        // `decimal: ,` or `list_separator: |`: YAML takes these characters as its own.
+        return format!("{reason}\n  = help: write a value such as `,`, `|` or `'` in quotes, like `decimal: \",\"`");
     }
+    reason.to_string()
 }

@@ -843,9 +843,10 @@ impl Runner {
         if good.plan.has_population_functions() || !good.evaluation.plugin_errors.is_empty() {
             return None;
         }
-        let tail = incremental::tail_source(&self.sources[i].as_ref()?.source, tail)?;
+        let dialect = &self.settings.dialect;
+        let tail = incremental::tail_source(&self.sources[i].as_ref()?.source, tail, dialect)?;
         // Only the contacts the new lines name are loaded, then rescored.
-        let ids = incremental::tail_ids(&tail)?;
+        let ids = incremental::tail_ids(&tail, dialect)?;
         let index = good.index.get_or_insert_with(|| row_index(&good.dataset));
         let mut rows = ids
             .iter()
@@ -859,6 +860,7 @@ impl Runner {
             &tail,
             &good.dataset.schema.events,
             &self.settings.id_column,
+            dialect,
         )?;
         let sub = incremental::subset_with(&good.dataset, &rows, &added);
         let parallel = self.settings.threads != Some(1) && rows.len() > 1000;
@@ -1101,6 +1103,7 @@ fn same_settings(a: &Settings, b: &Settings) -> bool {
         && a.events == b.events
         && a.as_of_text == b.as_of_text
         && a.id_column == b.id_column
+        && a.dialect == b.dialect
         && a.limits == b.limits
         && a.skip_bad_rows == b.skip_bad_rows
 }

@@ -4,6 +4,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use crate::cell::{raw_value, text_value, Interner};
+use crate::dialect::{Cells, Delimiter};
 use crate::model::{Contact, FieldType, Value};
 use crate::raw::Raw;
 
@@ -69,7 +70,8 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                 .filter(|(_, h)| !h.is_empty() && *h != id_column)
                 .map(|(c, h)| (table.col(h), c))
                 .collect();
-            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain);
+            let (delimiter, cells) = file.csv_dialect();
+            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain, delimiter);
             let mut rec = csv::ByteRecord::new();
             while let Ok(Some(_)) = rdr.next(&mut rec) {
                 if rec.len() != header.len() {
@@ -77,7 +79,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                 }
                 table.rows += 1;
                 for &(k, c) in &cols {
-                    table.cols[k].text(&rec[c]);
+                    table.cols[k].text(&rec[c], &cells);
                 }
             }
         }
@@ -145,7 +147,8 @@ pub(crate) fn read_chunk<'a>(
                 let line = loc.start().0.unwrap_or(0);
                 match parsed {
                     Err((message, l, c)) => {
-                        out.sink.add(Some(l), Some(c), (message, None));
+                        let help = crate::cell::syntax_help(&message);
+                        out.sink.add(Some(l), Some(c), (message, help));
                         let raw = loc.text().unwrap_or_default();
                         out.sink.finish_row(line, || raw);
                     }
@@ -178,7 +181,8 @@ fn read_csv(
     let bytes = &file.bytes[range.clone()];
     let cols = field_columns(plan, header);
     let width = header.len();
-    let mut rdr = RowReader::new(bytes, plain);
+    let (delimiter, cells) = file.csv_dialect();
+    let mut rdr = RowReader::new(bytes, plain, delimiter);
     let mut rec = csv::ByteRecord::new();
     loop {
         let pos = match rdr.next(&mut rec) {
@@ -202,7 +206,7 @@ fn read_csv(
             out.sink.add(
                 Some(line),
                 Some(rec.len().min(width) as u32 + 1),
-                ragged(rec.len(), width),
+                ragged(rec.len(), width, delimiter),
             );
             out.sink.finish_row(line, raw);
             continue;
@@ -214,9 +218,9 @@ fn read_csv(
                 None => Ok(Value::Missing),
                 Some(c) => {
                     let interner = (f > 0).then(|| &mut interners[f]);
-                    text_value(&rec[c], spec.ty, interner).map_err(|bad| {
+                    text_value(&rec[c], spec.ty, interner, &cells).map_err(|bad| {
                         out.sink
-                            .add(Some(line), col, bad.message(&spec.name, spec.ty))
+                            .add(Some(line), col, bad.message(&spec.name, spec.ty, &cells))
                     })
                 }
             };
@@ -254,13 +258,17 @@ pub(crate) fn row_text(b: &[u8]) -> String {
 }
 
 /// The message for a row with the wrong number of fields.
-pub(crate) fn ragged(found: usize, width: usize) -> (String, Option<String>) {
+pub(crate) fn ragged(found: usize, width: usize, delimiter: Delimiter) -> (String, Option<String>) {
+    let d = match delimiter {
+        Delimiter::Comma => "comma",
+        Delimiter::Semicolon => "semicolon",
+        Delimiter::Tab => "tab",
+    };
     (
         format!("this row has {found} fields, the header has {width}"),
-        Some(
-            "check for a missing or extra comma, or a text with a comma that is not in quotes"
-                .into(),
-        ),
+        Some(format!(
+            "check for a missing or extra {d}, or a text with a {d} that is not in quotes"
+        )),
     )
 }
 
@@ -354,7 +362,7 @@ fn read_record(
                 let interner = (f > 0).then(|| &mut interners[f]);
                 raw_value(v, ty, interner).map_err(|bad| {
                     let (l, c) = loc.key(k);
-                    out.sink.add(l, c, bad.message(k, ty));
+                    out.sink.add(l, c, bad.message(k, ty, &Cells::default()));
                 })
             }
         };

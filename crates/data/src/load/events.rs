@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::cell::{parse_date_bytes, raw_value, shorten, text_value, Bad, Interner};
+use crate::dialect::Cells;
 use crate::fxhash::FxHashMap;
 use crate::model::{Events, FieldType, Value};
 use crate::raw::Raw;
@@ -186,7 +187,8 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
                 return evs;
             };
             let names: Vec<String> = layout.props.iter().map(|&c| header[c].clone()).collect();
-            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain);
+            let (delimiter, cells) = file.csv_dialect();
+            let mut rdr = RowReader::new(&file.bytes[chunks[chunk].clone()], *plain, delimiter);
             let mut rec = csv::ByteRecord::new();
             let mut last: Option<(Vec<u8>, usize)> = None;
             while let Ok(Some(_)) = rdr.next(&mut rec) {
@@ -208,7 +210,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
                 let table = &mut evs.props[t];
                 table.rows += 1;
                 for (k, &c) in layout.props.iter().enumerate() {
-                    table.cols[k].text(&rec[c]);
+                    table.cols[k].text(&rec[c], &cells);
                 }
             }
         }
@@ -302,7 +304,8 @@ pub(crate) fn read_chunk<'a>(
                 *records += 1;
                 match parsed {
                     Err((message, l, c)) => {
-                        sink.add(Some(l), Some(c), (message, None));
+                        let help = crate::cell::syntax_help(&message);
+                        sink.add(Some(l), Some(c), (message, help));
                         let raw = loc.text().unwrap_or_default();
                         sink.finish_row(loc.start().0.unwrap_or(0), || raw);
                     }
@@ -369,7 +372,8 @@ fn read_csv(
     let sink = &mut out.sink;
     let ev = &mut out.events;
     let records = &mut out.records;
-    let mut rdr = RowReader::new(bytes, plain);
+    let (delimiter, cells) = file.csv_dialect();
+    let mut rdr = RowReader::new(bytes, plain, delimiter);
     let mut rec = csv::ByteRecord::new();
     let mut last_type: (Vec<u8>, Option<u32>) = (Vec::new(), None);
     let mut last_id: (Vec<u8>, u32) = (Vec::new(), 0);
@@ -402,7 +406,7 @@ fn read_csv(
             sink.add(
                 Some(line),
                 Some(rec.len().min(width) as u32 + 1),
-                ragged(rec.len(), width),
+                ragged(rec.len(), width, delimiter),
             );
             sink.finish_row(line, raw);
             continue;
@@ -439,7 +443,7 @@ fn read_csv(
                 sink.add(
                     Some(line),
                     Some(layout.at as u32 + 1),
-                    bad.message("at", FieldType::Date),
+                    bad.message("at", FieldType::Date, &cells),
                 );
             }
             at
@@ -490,14 +494,19 @@ fn read_csv(
                 let col = cols[t as usize][f];
                 let value = match col {
                     None => Ok(Value::Missing),
-                    Some(c) => text_value(&rec[c], field.ty, Some(&mut interners.0[t as usize][f]))
-                        .map_err(|bad| {
-                            sink.add(
-                                Some(line),
-                                Some(c as u32 + 1),
-                                bad.message(&field.name, field.ty),
-                            )
-                        }),
+                    Some(c) => text_value(
+                        &rec[c],
+                        field.ty,
+                        Some(&mut interners.0[t as usize][f]),
+                        &cells,
+                    )
+                    .map_err(|bad| {
+                        sink.add(
+                            Some(line),
+                            Some(c as u32 + 1),
+                            bad.message(&field.name, field.ty, &cells),
+                        )
+                    }),
                 };
                 if let Ok(Value::Missing) = value {
                     if !field.optional {
@@ -632,7 +641,7 @@ pub(crate) fn read_record(
             }
             Err(bad) => {
                 let (l, c) = loc.key("at");
-                sink.add(l, c, bad.message("at", FieldType::Date));
+                sink.add(l, c, bad.message("at", FieldType::Date, &Cells::default()));
                 None
             }
         },
@@ -659,7 +668,11 @@ pub(crate) fn read_record(
                 }
                 Some(Err(bad)) => {
                     let (l, c) = loc.key("contact_id");
-                    sink.add(l, c, bad.message("contact_id", FieldType::Text));
+                    sink.add(
+                        l,
+                        c,
+                        bad.message("contact_id", FieldType::Text, &Cells::default()),
+                    );
                     None
                 }
                 _ => {
@@ -713,7 +726,7 @@ pub(crate) fn read_record(
                 Some((k, v)) => raw_value(v, field.ty, Some(&mut interners.0[t as usize][f]))
                     .map_err(|bad| {
                         let (l, c) = loc.key(k);
-                        sink.add(l, c, bad.message(k, field.ty));
+                        sink.add(l, c, bad.message(k, field.ty, &Cells::default()));
                     }),
             };
             if let Ok(Value::Missing) = value {

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use crate::dialect::{Cells, Delimiter, Dialect};
 use crate::problem::DataProblem;
 use crate::raw::{self, Raw};
 
@@ -22,8 +23,13 @@ pub(crate) enum Body {
         header: Vec<String>,
         header_lines: u32,
         chunks: Vec<Range<usize>>,
-        /// No quote anywhere after the header: rows are plain lines of comma-separated cells.
+        /// No quote anywhere after the header: rows are plain lines of cells separated by the
+        /// delimiter.
         plain: bool,
+        /// What separates the cells (given, or detected from the header line).
+        delimiter: Delimiter,
+        /// How numbers and lists are written in the cells.
+        cells: Cells,
     },
     /// NDJSON: chunks of whole lines.
     Ndjson { chunks: Vec<Range<usize>> },
@@ -61,6 +67,16 @@ impl File<'_> {
         match &self.body {
             Body::Csv { header_lines, .. } => *header_lines,
             _ => 0,
+        }
+    }
+
+    /// The delimiter and the way cells are written, for a CSV file (defaults for others).
+    pub(crate) fn csv_dialect(&self) -> (Delimiter, Cells) {
+        match &self.body {
+            Body::Csv {
+                delimiter, cells, ..
+            } => (*delimiter, *cells),
+            _ => (Delimiter::Comma, Cells::default()),
         }
     }
 
@@ -169,10 +185,11 @@ fn record_chunks(bytes: &[u8], start: usize, size: usize, delimiter: u8) -> Vec<
 }
 
 /// A CSV reader over a slice, rows of any length (ragged rows are reported by the caller).
-pub(crate) fn csv_reader(bytes: &[u8]) -> csv::Reader<&[u8]> {
+pub(crate) fn csv_reader(bytes: &[u8], delimiter: u8) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
+        .delimiter(delimiter)
         .from_reader(bytes)
 }
 
@@ -186,7 +203,7 @@ pub(crate) struct RowPos {
 }
 
 /// Reads the rows of a CSV chunk: with the csv crate, or, when the file has no quotes, by
-/// splitting lines at commas (several times faster, same rows).
+/// splitting lines at the delimiter (several times faster, same rows).
 pub(crate) enum RowReader<'a> {
     /// The csv crate's reader, and the bytes it reads: after a CRLF line ending, the crate
     /// places the next row at the `\n` it has not consumed yet, one line short.
@@ -198,20 +215,22 @@ pub(crate) enum RowReader<'a> {
         bytes: &'a [u8],
         pos: usize,
         line: u32,
+        delimiter: u8,
     },
 }
 
 impl<'a> RowReader<'a> {
-    pub(crate) fn new(bytes: &'a [u8], plain: bool) -> Self {
+    pub(crate) fn new(bytes: &'a [u8], plain: bool, delimiter: Delimiter) -> Self {
         if plain {
             RowReader::Plain {
                 bytes,
                 pos: 0,
                 line: 1,
+                delimiter: delimiter.byte(),
             }
         } else {
             RowReader::Csv {
-                rdr: csv_reader(bytes),
+                rdr: csv_reader(bytes, delimiter.byte()),
                 bytes,
             }
         }
@@ -237,7 +256,12 @@ impl<'a> RowReader<'a> {
                 Ok(false) => Ok(None),
                 Err(e) => Err(e.position().map_or(0, |p| p.line() as u32)),
             },
-            RowReader::Plain { bytes, pos, line } => loop {
+            RowReader::Plain {
+                bytes,
+                pos,
+                line,
+                delimiter,
+            } => loop {
                 if *pos >= bytes.len() {
                     return Ok(None);
                 }
@@ -248,11 +272,11 @@ impl<'a> RowReader<'a> {
                 let mut i = start;
                 while i < bytes.len() {
                     match bytes[i] {
-                        b',' => {
+                        b'\n' => break,
+                        c if c == *delimiter => {
                             rec.push_field(&bytes[field..i]);
                             field = i + 1;
                         }
-                        b'\n' => break,
                         _ => {}
                     }
                     i += 1;
@@ -292,7 +316,12 @@ impl<'a> RowReader<'a> {
 }
 
 /// Reads a file's structure. A problem here concerns the whole file (the rows cannot be read).
-pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a>, DataProblem> {
+/// The bytes are UTF-8 (decoded by the caller); `dialect` says how CSV cells are written.
+pub(crate) fn open<'a>(
+    source: &'a Source,
+    chunk_bytes: usize,
+    dialect: &Dialect,
+) -> Result<File<'a>, DataProblem> {
     let name = source.name.as_str();
     let mut bytes = source.bytes.as_slice();
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()) {
@@ -300,7 +329,13 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
     }
     let body = match source.format {
         Format::Csv => {
-            let mut rdr = csv_reader(bytes);
+            let delimiter = dialect
+                .delimiter
+                .unwrap_or_else(|| Delimiter::detect(bytes));
+            let cells = dialect
+                .cells(delimiter)
+                .map_err(|bad| problem(name, 1, 1, bad.message, Some(&bad.help)))?;
+            let mut rdr = csv_reader(bytes, delimiter.byte());
             let mut record = csv::ByteRecord::new();
             let has_header = rdr.read_byte_record(&mut record).unwrap_or(false);
             if !has_header {
@@ -309,6 +344,8 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                     header_lines: 1,
                     chunks: Vec::new(),
                     plain: true,
+                    delimiter,
+                    cells,
                 }
             } else {
                 let mut end = (rdr.position().byte() as usize).min(bytes.len());
@@ -318,10 +355,7 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                 }
                 let header_lines =
                     (memchr::memchr_iter(b'\n', &bytes[..end]).count() as u32).max(1);
-                let header: Vec<String> = record
-                    .iter()
-                    .map(|h| String::from_utf8_lossy(h).trim().to_string())
-                    .collect();
+                let header = header_names(name, &record)?;
                 for (i, h) in header.iter().enumerate() {
                     if !h.is_empty() && header[..i].contains(h) {
                         return Err(problem(
@@ -339,13 +373,15 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                 let chunks = if plain {
                     line_chunks(bytes, end, chunk_bytes)
                 } else {
-                    record_chunks(bytes, end, chunk_bytes, b',')
+                    record_chunks(bytes, end, chunk_bytes, delimiter.byte())
                 };
                 Body::Csv {
                     header,
                     header_lines,
                     chunks,
                     plain,
+                    delimiter,
+                    cells,
                 }
             }
         }
@@ -413,13 +449,17 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
                             Err(e) => e,
                             Ok(_) => ("invalid JSON: the list is not closed".into(), 1, 1),
                         };
-                        return Err(problem(name, line, column, message, None));
+                        let help = crate::cell::syntax_help(&message);
+                        return Err(problem(name, line, column, message, help.as_deref()));
                     }
                 }
             }
         }
         Format::Yaml => match crate::yaml::parse(bytes) {
-            Err((message, line, column)) => return Err(problem(name, line, column, message, None)),
+            Err((message, line, column)) => {
+                let help = crate::cell::syntax_help(&message);
+                return Err(problem(name, line, column, message, help.as_deref()));
+            }
             Ok(Raw::Arr(items)) => {
                 let lines = crate::yaml::item_lines(bytes);
                 let known = lines.len() == items.len();
@@ -450,6 +490,29 @@ pub(crate) fn open<'a>(source: &'a Source, chunk_bytes: usize) -> Result<File<'a
         },
     };
     Ok(File { name, bytes, body })
+}
+
+/// The names of a CSV header, trimmed; a name that is not UTF-8 is an error (the file was
+/// saved in another encoding).
+fn header_names(file: &str, record: &csv::ByteRecord) -> Result<Vec<String>, DataProblem> {
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, h)| match std::str::from_utf8(h) {
+            Ok(h) => Ok(h.trim().to_string()),
+            Err(_) => Err(problem(
+                file,
+                1,
+                i as u32 + 1,
+                format!(
+                    "column {} of the header is not valid UTF-8 text (`{}`)",
+                    i + 1,
+                    crate::cell::shorten(String::from_utf8_lossy(h).trim())
+                ),
+                Some(crate::cell::NOT_UTF8_HELP),
+            )),
+        })
+        .collect()
 }
 
 /// Where a JSON/YAML record (or an event inside one) is, to point problems at its keys.

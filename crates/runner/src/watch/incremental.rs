@@ -7,14 +7,20 @@
 //! the caller fall back to a full reload, which reports it the usual way.
 
 use scoreline_data::{
-    Dataset, EventSpec, Events, FieldSpec, FieldType, Format, LoadOptions, Schema, Source,
+    Dataset, Delimiter, Dialect, Encoding, EventSpec, Events, FieldSpec, FieldType, Format,
+    LoadOptions, Schema, Source,
 };
 use scoreline_engine::Evaluation;
 
 /// The lines appended to `file` (whose bytes start with the same header) as a data source of
-/// their own: NDJSON as is, CSV behind the file's header line.
-pub fn tail_source(file: &Source, tail: &[u8]) -> Option<Source> {
+/// their own, in UTF-8 (decoded as `dialect` says): NDJSON as is, CSV behind the file's header
+/// line. `None` for a UTF-16 file, whose lines are not cut at a newline byte.
+pub fn tail_source(file: &Source, tail: &[u8], dialect: &Dialect) -> Option<Source> {
     let old = file;
+    let utf16_bom = old.bytes.starts_with(&[0xFF, 0xFE]) || old.bytes.starts_with(&[0xFE, 0xFF]);
+    if utf16_bom || !dialect.encoding.is_ascii_compatible() {
+        return None;
+    }
     let bytes = match old.format {
         Format::Ndjson => tail.to_vec(),
         Format::Csv => {
@@ -27,16 +33,18 @@ pub fn tail_source(file: &Source, tail: &[u8]) -> Option<Source> {
         // A JSON array or a YAML list does not grow by lines.
         Format::Json | Format::Yaml => return None,
     };
-    Some(Source {
+    let source = Source {
         name: old.name.clone(),
         format: old.format,
         bytes,
-    })
+    };
+    let text = source.to_utf8(dialect.encoding).ok()?.into_owned();
+    Some(text)
 }
 
 /// The contact ids the appended lines name (`contact_id`), in any order, repeated or not.
 /// `None` when they cannot be read simply (then the caller rescores in full).
-pub fn tail_ids(tail: &Source) -> Option<Vec<String>> {
+pub fn tail_ids(tail: &Source, dialect: &Dialect) -> Option<Vec<String>> {
     match tail.format {
         Format::Ndjson => {
             let text = std::str::from_utf8(&tail.bytes).ok()?;
@@ -52,8 +60,12 @@ pub fn tail_ids(tail: &Source) -> Option<Vec<String>> {
             Some(ids)
         }
         Format::Csv => {
+            let delimiter = dialect
+                .delimiter
+                .unwrap_or_else(|| Delimiter::detect(&tail.bytes));
             let mut reader = csv::ReaderBuilder::new()
                 .flexible(true)
+                .delimiter(delimiter.byte())
                 .from_reader(&tail.bytes[..]);
             let column = reader
                 .headers()
@@ -96,13 +108,15 @@ pub fn ids_source(dataset: &Dataset, rows: &[usize], id_column: &str) -> Source 
     }
 }
 
-/// Loads the appended events against the event types in force, for the contacts whose ids
-/// `ids` lists. `None` on any problem.
+/// Loads the appended events (from [`tail_source`], in UTF-8) against the event types in
+/// force, for the contacts whose ids `ids` lists, reading CSV cells as `dialect` says. `None`
+/// on any problem.
 pub fn load_tail(
     ids: &Source,
     tail: &Source,
     events: &[EventSpec],
     id_column: &str,
+    dialect: &Dialect,
 ) -> Option<Events> {
     let schema = Schema {
         contact: vec![FieldSpec {
@@ -115,6 +129,11 @@ pub fn load_tail(
     let options = LoadOptions {
         schema: Some(&schema),
         id_column: id_column.to_string(),
+        // Both sources are UTF-8 already.
+        dialect: Dialect {
+            encoding: Encoding::default(),
+            ..*dialect
+        },
         skip_bad_rows: false,
         // A few lines: one thread is fastest.
         threads: 1,
@@ -276,74 +295,117 @@ mod tests {
         }
     }
 
-    fn load(contacts: &Source, events: &Source) -> Dataset {
+    fn load(contacts: &Source, events: &Source, dialect: &Dialect) -> Dataset {
         scoreline_data::load_sources(
             contacts,
             std::slice::from_ref(events),
-            &LoadOptions::default(),
+            &LoadOptions {
+                dialect: *dialect,
+                ..LoadOptions::default()
+            },
         )
         .unwrap_or_else(|e| panic!("{e}"))
         .dataset
     }
 
+    /// A European export: `;`, decimal commas, Windows-1252.
+    fn european_dialect() -> Dialect {
+        Dialect {
+            decimal: scoreline_data::Decimal::Comma,
+            encoding: Encoding::parse("windows-1252").unwrap(),
+            ..Dialect::default()
+        }
+    }
+
+    /// Text as Windows-1252 bytes (Latin-1 characters only).
+    fn windows_1252(text: &str) -> Vec<u8> {
+        text.chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect()
+    }
+
     /// Differential: the prefix loaded in full plus the tail merged gives the same events as
-    /// the whole file loaded in full, at every split point.
+    /// the whole file loaded in full, at every split point; in a plain CSV and in a European
+    /// one.
     #[test]
     fn merged_tail_equals_a_full_load() {
-        let contacts = source("contacts.csv", "id,plan\na,pro\nb,free\nc,pro\nd,free\n");
-        let mut lines = vec!["contact_id,type,at,url,amount".to_string()];
-        let mut x: u64 = 7;
-        for i in 0..60 {
-            x = x
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            let who = ["a", "b", "c", "d"][(x >> 33) as usize % 4];
-            // Few distinct days: many ties, which must keep file order.
-            let day = 1 + (x >> 40) % 5;
-            if i % 3 == 0 {
-                lines.push(format!("{who},order,2026-10-0{day},,{}", i * 10));
+        for european in [false, true] {
+            let (dialect, sep, dec) = if european {
+                (european_dialect(), ";", ",")
             } else {
-                lines.push(format!("{who},page_view,2026-10-0{day},\"/p,{i}\","));
+                (Dialect::default(), ",", ".")
+            };
+            let bytes = |t: &str| {
+                if european {
+                    windows_1252(t)
+                } else {
+                    t.as_bytes().to_vec()
+                }
+            };
+            let csv = |name: &str, t: &str| Source {
+                bytes: bytes(t),
+                ..source(name, "")
+            };
+            let contacts = csv(
+                "contacts.csv",
+                &"id,plan\na,pro\nb,free\nc,pro\nd,free\n".replace(',', sep),
+            );
+            let mut lines = vec!["contact_id,type,at,url,amount".replace(',', sep)];
+            let mut x: u64 = 7;
+            for i in 0..60 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let who = ["a", "b", "c", "d"][(x >> 33) as usize % 4];
+                // Few distinct days: many ties, which must keep file order.
+                let day = 1 + (x >> 40) % 5;
+                let line = if i % 3 == 0 {
+                    format!("{who},order,2026-10-0{day},,{i}DEC5")
+                } else {
+                    format!("{who},page_view,2026-10-0{day},\"/p,{i}é\",")
+                };
+                lines.push(line.replace(',', sep).replace("DEC", dec));
             }
-        }
-        let whole = lines.join("\n") + "\n";
-        let full = load(&contacts, &source("events.csv", &whole));
-        for split in [2, 10, 30, 59] {
-            let prefix = lines[..split].join("\n") + "\n";
-            let old = source("events.csv", &prefix);
-            let mut dataset = load(&contacts, &old);
-            let tail = tail_source(&old, &whole.as_bytes()[prefix.len()..]).unwrap();
-            let index: std::collections::HashMap<&str, usize> = dataset
-                .contacts
-                .iter()
-                .enumerate()
-                .map(|(r, c)| (c.id(), r))
-                .collect();
-            let mut rows: Vec<usize> = tail_ids(&tail)
-                .unwrap()
-                .iter()
-                .map(|id| index[id.as_str()])
-                .collect();
-            rows.sort_unstable();
-            rows.dedup();
-            let named = ids_source(&dataset, &rows, "id");
-            let added = load_tail(&named, &tail, &dataset.schema.events, "id");
-            if split == 2 {
-                // The prefix has orders only: the inferred schema has no `page_view`, so the
-                // tail cannot be added on its own (the runner then reloads in full).
-                assert!(added.is_none());
-                continue;
+            let whole = lines.join("\n") + "\n";
+            let full = load(&contacts, &csv("events.csv", &whole), &dialect);
+            for split in [2, 10, 30, 59] {
+                let prefix = lines[..split].join("\n") + "\n";
+                let old = csv("events.csv", &prefix);
+                let mut dataset = load(&contacts, &old, &dialect);
+                let appended = &bytes(&whole)[bytes(&prefix).len()..];
+                let tail = tail_source(&old, appended, &dialect).unwrap();
+                let index: std::collections::HashMap<&str, usize> = dataset
+                    .contacts
+                    .iter()
+                    .enumerate()
+                    .map(|(r, c)| (c.id(), r))
+                    .collect();
+                let mut rows: Vec<usize> = tail_ids(&tail, &dialect)
+                    .unwrap()
+                    .iter()
+                    .map(|id| index[id.as_str()])
+                    .collect();
+                rows.sort_unstable();
+                rows.dedup();
+                let named = ids_source(&dataset, &rows, "id");
+                let added = load_tail(&named, &tail, &dataset.schema.events, "id", &dialect);
+                if split == 2 {
+                    // The prefix has orders only: the inferred schema has no `page_view`, so
+                    // the tail cannot be added on its own (the runner then reloads in full).
+                    assert!(added.is_none());
+                    continue;
+                }
+                let added = added.unwrap();
+                assert_eq!(dataset.schema, full.schema, "split {split}");
+                // The contacts concerned, scored before the merge, see what the merge gives.
+                let sub = subset_with(&dataset, &rows, &added);
+                let affected = merge(&mut dataset.events, &added, &rows);
+                let expected = subset(&full, &rows);
+                assert_same_events(&sub.events, &expected.events, split);
+                assert_eq!(sub.contacts, expected.contacts, "split {split}");
+                assert_eq!(affected, rows, "split {split}");
+                assert_same_events(&dataset.events, &full.events, split);
             }
-            let added = added.unwrap();
-            assert_eq!(dataset.schema, full.schema, "split {split}");
-            // The contacts concerned, scored before the merge, see what the merge gives.
-            let sub = subset_with(&dataset, &rows, &added);
-            let affected = merge(&mut dataset.events, &added, &rows);
-            let expected = subset(&full, &rows);
-            assert_same_events(&sub.events, &expected.events, split);
-            assert_eq!(sub.contacts, expected.contacts, "split {split}");
-            assert_eq!(affected, rows, "split {split}");
-            assert_same_events(&dataset.events, &full.events, split);
         }
     }
 
@@ -361,11 +423,22 @@ mod tests {
             "e.csv",
             "url,contact_id,type,at\n\"/a,\"\"b\"\"\",x1,page_view,2026-01-01\r\n/c,x2,page_view,2026-01-01\n",
         );
-        assert_eq!(tail_ids(&csv), Some(vec!["x1".into(), "x2".into()]));
+        assert_eq!(
+            tail_ids(&csv, &Dialect::default()),
+            Some(vec!["x1".into(), "x2".into()])
+        );
+        let semicolons = source("e.csv", "contact_id;type\nx1;t\n\"x;2\";t\n");
+        assert_eq!(
+            tail_ids(&semicolons, &Dialect::default()),
+            Some(vec!["x1".into(), "x;2".into()])
+        );
         let nd = source(
             "e.ndjson",
             "{\"contact_id\":\"x1\",\"type\":\"t\"}\n{\"contact_id\":7}\n",
         );
-        assert_eq!(tail_ids(&nd), Some(vec!["x1".into(), "7".into()]));
+        assert_eq!(
+            tail_ids(&nd, &Dialect::default()),
+            Some(vec!["x1".into(), "7".into()])
+        );
     }
 }
