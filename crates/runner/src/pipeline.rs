@@ -371,8 +371,6 @@ pub struct Prepared {
     pub events_count: usize,
     /// The project's output settings, when a project file was read.
     pub project: Option<LoadedProject>,
-    /// The plugins by their name in the rule file (for their log lines).
-    pub plugins: Vec<(String, Arc<scoreline_plugins::Plugin>)>,
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
@@ -417,7 +415,6 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         contacts_path: settings.contacts,
         events_count,
         project: settings.project,
-        plugins: ruleset.plugins.clone(),
     })
 }
 
