@@ -5,13 +5,11 @@
 //! [`Diagnostic`](scoreline_syntax::Diagnostic)s (at load) or [`PluginError`]s (per call).
 #![forbid(unsafe_code)]
 
-pub mod cache;
 pub mod error;
 pub mod limits;
 pub mod plugin;
 pub mod value;
 
-pub use cache::PluginCache;
 pub use error::PluginError;
 pub use limits::Limits;
 pub use plugin::{FunctionInfo, Plugin};

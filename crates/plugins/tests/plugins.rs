@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scoreline_data::Value;
-use scoreline_plugins::{EventArg, Limits, Plugin, PluginArg, PluginCache, PluginError};
+use scoreline_plugins::{EventArg, Limits, Plugin, PluginArg, PluginError};
 use scoreline_syntax::SourceFile;
 
 fn example(file: &str) -> Plugin {
@@ -604,25 +604,4 @@ fn one_plugin_serves_many_threads() {
     for (i, kind) in kinds.iter().enumerate() {
         assert_eq!(*kind, text(["webmail", "corporate", "disposable"][i % 3]));
     }
-}
-
-#[test]
-fn the_cache_reuses_an_unchanged_script() {
-    let cache = PluginCache::new();
-    let file = |text: &str| Arc::new(SourceFile::new("p.rhai", text));
-    let a = cache
-        .load("p", file("fn f() { 1 }"), &Limits::default())
-        .unwrap();
-    let b = cache
-        .load("p", file("fn f() { 1 }"), &Limits::default())
-        .unwrap();
-    assert!(Arc::ptr_eq(&a, &b));
-    let c = cache
-        .load("p", file("fn f() { 2 }"), &Limits::default())
-        .unwrap();
-    assert!(!Arc::ptr_eq(&a, &c));
-    assert!(cache
-        .load("p", file("fn f( {"), &Limits::default())
-        .is_err());
-    assert_eq!(cache.len(), 2);
 }

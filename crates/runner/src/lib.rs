@@ -1,12 +1,11 @@
 //! Scoreline's runner: the project file, the pipeline that turns a rule file and data files
-//! into a compiled plan and a data set, and (later) the hot-reloading watcher.
+//! into a compiled plan and a data set, the output writers, and the hot-reloading watcher.
 #![forbid(unsafe_code)]
 
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
 pub mod project;
-pub mod ruletest;
 pub mod sources;
 pub mod watch;
 

@@ -409,8 +409,6 @@ pub struct Prepared {
     pub events_count: usize,
     /// The project's output settings, when a project file was read.
     pub project: Option<LoadedProject>,
-    /// The plugins by their name in the rule file (for their log lines).
-    pub plugins: Vec<(String, Arc<scoreline_plugins::Plugin>)>,
     /// The data files as the manifest describes them.
     pub inputs: Vec<Input>,
     /// The skipped rows file and how many rows it holds, with `--skip-bad-rows`.
@@ -464,7 +462,6 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         contacts_path: settings.contacts,
         events_count,
         project: settings.project,
-        plugins: ruleset.plugins.clone(),
         inputs,
         skipped_rows,
     })

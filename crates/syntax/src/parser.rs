@@ -1,4 +1,4 @@
-//! Text → AST, with the grammar in `grammar/scoreline.pest`.
+//! Text → AST, with the grammar in `scoreline.pest` (beside this file).
 //!
 //! Parsing runs in three steps:
 //! 1. [`scan`] walks the text once: it collects comments, finds lexical mistakes (unclosed
@@ -27,7 +27,7 @@ pub use errors::codes;
 
 /// The pest parser generated from the grammar.
 #[derive(pest_derive::Parser)]
-#[grammar = "../../grammar/scoreline.pest"]
+#[grammar = "scoreline.pest"]
 struct Grammar;
 
 /// Deepest bracket nesting accepted (`(`, `[` and `{` together).

@@ -1,6 +1,8 @@
 //! `scoreline init [--template NAME] DIR`: a new project from one of the example rulesets.
-//! The templates are built into the binary (from `rulesets/` and `plugins/`), so `init`
-//! works wherever scoreline is installed.
+//! The templates are built into the binary, so `init` works wherever scoreline is installed.
+//! They are copies, inside this crate (`templates/`, so that its package holds them), of the
+//! repository's `rulesets/` and `plugins/`, which stay the originals; a test checks that the
+//! copies are the same.
 
 use std::path::{Path, PathBuf};
 
@@ -24,9 +26,10 @@ pub enum Template {
 /// A file of a template: its path in the new project and its text.
 type TemplateFile = (&'static str, &'static str);
 
+/// A file of `templates/`, by its path in the repository (`templates/` mirrors it).
 macro_rules! repo_file {
     ($path:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../", $path))
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/templates/", $path))
     };
 }
 
@@ -259,6 +262,52 @@ mod tests {
         assert!(files.iter().any(|(p, _)| p == "plugins/email_domain.rhai"));
         for t in [Template::EcommerceRfm, Template::SubscriptionChurn] {
             assert!(project_files(t).is_ok());
+        }
+    }
+
+    /// Every file under `dir`, as paths relative to `root` with `/` between parts.
+    fn files_under(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                files_under(root, &path, out);
+            } else {
+                let relative = path.strip_prefix(root).unwrap();
+                let parts: Vec<String> = relative
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                    .collect();
+                out.push(parts.join("/"));
+            }
+        }
+    }
+
+    /// `templates/` holds copies of repository files (so that the crate's package has them):
+    /// each must be the same as its original, and each must be one that `init` embeds.
+    #[test]
+    fn templates_are_the_same_as_the_repository_files() {
+        let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let templates = crate_dir.join("templates");
+        let repo = crate_dir.join("../..");
+        let mut copies = Vec::new();
+        files_under(&templates, &templates, &mut copies);
+        copies.sort();
+        let embedded = B2B_LEADS.len() + ECOMMERCE_RFM.len() + SUBSCRIPTION_CHURN.len();
+        assert_eq!(
+            copies.len(),
+            embedded + PLUGINS.len(),
+            "templates/ holds a file that `init` does not embed: {copies:?}"
+        );
+        for copy in &copies {
+            let original = std::fs::read(repo.join(copy)).unwrap_or_else(|e| {
+                panic!("`{copy}` is in templates/ but not in the repository: {e}")
+            });
+            let copied = std::fs::read(templates.join(copy)).unwrap();
+            assert!(
+                copied == original,
+                "crates/cli/templates/{copy} differs from {copy}: copy the repository's file over it \
+                 (`cp {copy} crates/cli/templates/{copy}`)"
+            );
         }
     }
 }

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use scoreline_runner::ruletest::{self, Report, Status};
+use scoreline_ruletest::{self as ruletest, Report, Status};
 
 use crate::args::{TestArgs, TestFormat};
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};

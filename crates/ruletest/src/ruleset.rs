@@ -13,8 +13,8 @@ use scoreline_syntax::Diagnostic;
 
 use super::file::TestFile;
 use super::{codes, did_you_mean, line_of, CoverageItem, Problem};
-use crate::pipeline::{check_rule_file, CheckedFile};
-use crate::sources::io_reason;
+use scoreline_runner::pipeline::{check_rule_file, CheckedFile};
+use scoreline_runner::sources::io_reason;
 
 /// A rule file, checked once however many test files use it.
 pub(super) struct Ruleset {

@@ -2,6 +2,7 @@
 //! contacts and what each must get; every case is scored as its own population and its
 //! outputs compared with the expectations. Coverage says which rules, `each` clauses and
 //! segment arms no case ever fired. The format is documented in docs/testing.md.
+#![forbid(unsafe_code)]
 
 mod case;
 mod contacts;
@@ -19,13 +20,13 @@ use std::rc::Rc;
 use scoreline_syntax::ast::Span;
 use scoreline_syntax::{Diagnostic, SourceFile};
 
-use crate::sources::io_reason;
 use file::TestFile;
 pub use report::{
     details, CaseReport, ContactFailure, Coverage, CoverageItem, FileReport, Mismatch, Problem,
     Report, Status,
 };
 use ruleset::{load_ruleset, LoadFailure, Ruleset};
+use scoreline_runner::sources::io_reason;
 
 /// The codes of test file errors (listed in docs/testing.md).
 pub(crate) mod codes {
