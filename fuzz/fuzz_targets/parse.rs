@@ -1,5 +1,5 @@
 //! Arbitrary bytes → the parser must not panic, hang or overflow its stack; when it fails,
-//! the diagnostic must render.
+//! every diagnostic must render.
 #![no_main]
 
 use std::sync::Arc;
@@ -15,10 +15,15 @@ fuzz_target!(|data: &[u8]| {
     match parse(&file) {
         Ok(ast) => assert_eq!(ast.span.end as usize, text.len()),
         Err(diagnostics) => {
-            assert_eq!(diagnostics.len(), 1);
-            let d = &diagnostics[0];
-            assert!(d.span.start <= d.span.end && d.span.end as usize <= text.len());
-            let _ = d.render();
+            // Every syntax error, in file order, each with a span inside the text.
+            assert!(!diagnostics.is_empty());
+            for d in &diagnostics {
+                assert!(d.span.start <= d.span.end && d.span.end as usize <= text.len());
+                let _ = d.render();
+            }
+            assert!(diagnostics
+                .windows(2)
+                .all(|w| w[0].span.start <= w[1].span.start));
         }
     }
 });

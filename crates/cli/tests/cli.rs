@@ -473,6 +473,55 @@ fn check_reports_every_error_with_position_and_exit_code() {
 }
 
 #[test]
+fn check_and_fmt_show_every_syntax_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "schema { contact { id: text, industry: text } }\nlet a = industry ==\nscore s {\n  rule when a => +1\n  rule when industry + 1 > 0 => +1\n}\nsegment t {\n  \"x\" when s > 1 => call\n}\nlet b = (1 +\n";
+    let path = write(tmp.path(), "broken.score", text);
+    let out = scoreline(&["check", "broken.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    // Three syntax errors, each at its own place, and the type error of an item that parsed;
+    // not the unknown `a` (its `let` is broken).
+    for at in [
+        "broken.score:3:1",
+        "broken.score:5:22",
+        "broken.score:8:21",
+        "broken.score:11:1",
+    ] {
+        assert!(err.contains(at), "{at} missing:\n{err}");
+    }
+    assert!(!err.contains("unknown name"), "{err}");
+    assert!(
+        err.contains("checked 1 file: 4 errors, 0 warnings"),
+        "{err}"
+    );
+
+    let out = scoreline(&["check", "--format", "json", "broken.score"], tmp.path());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let codes: Vec<&str> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["E0001", "E0301", "E0001", "E0001"]);
+
+    // `fmt` refuses the file and shows every syntax error (the type error is not its business).
+    let out = scoreline(&["fmt", "broken.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    for at in ["broken.score:3:1", "broken.score:8:21", "broken.score:11:1"] {
+        assert!(err.contains(at), "{at} missing:\n{err}");
+    }
+    assert!(!err.contains("broken.score:5:22"), "{err}");
+    assert!(
+        err.contains("not formatted: `broken.score` has syntax errors"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+}
+
+#[test]
 fn warnings_pass_unless_denied() {
     let tmp = tempfile::tempdir().unwrap();
     write(

@@ -7,6 +7,7 @@
 mod calls;
 mod expr;
 mod items;
+mod partial;
 mod population;
 mod schema;
 mod segments;
@@ -20,6 +21,7 @@ use scoreline_syntax::ast::{Item, RuleFile, Span};
 use scoreline_syntax::{Diagnostic, SourceFile};
 
 use crate::resolve::{self, ItemKind, Symbols};
+pub use partial::check_partial;
 use schema::SchemaEnv;
 pub use types::{EventOf, Scalar, Type};
 

@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use scoreline_engine::check::{
-    check, has_errors, CheckOptions, Checked, PluginFunction, PluginInfo, PluginResolver, Type,
+    check, check_partial, has_errors, CheckOptions, Checked, PluginFunction, PluginInfo,
+    PluginResolver, Type,
 };
 use scoreline_syntax::diagnostic::render;
 use scoreline_syntax::{Diagnostic, SourceFile};
@@ -52,10 +53,13 @@ impl PluginResolver for TestPlugins {
 
 fn source(path: &Path) -> Arc<SourceFile> {
     let text = std::fs::read_to_string(path).expect("case file is readable");
-    let name = format!(
-        "cases/check/{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("?")
-    );
+    let name_of = |p: Option<&Path>| {
+        p.and_then(|p| p.file_name())
+            .and_then(|n| n.to_str())
+            .unwrap_or("?")
+            .to_string()
+    };
+    let name = format!("cases/{}/{}", name_of(path.parent()), name_of(Some(path)));
     Arc::new(SourceFile::new(name, text))
 }
 
@@ -132,6 +136,46 @@ fn check_cases() {
             }
         };
         insta::assert_snapshot!(rendered);
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Files with syntax errors: the items that parse are checked too, and nothing a broken item
+/// may explain is reported. The second line lists the codes expected, in order:
+/// `# expect: E0001 E0301`.
+#[test]
+fn check_partial_cases() {
+    let mut failures: Vec<String> = Vec::new();
+    insta::glob!("cases/check_partial/*.score", |path| {
+        let file = source(path);
+        let expected: Vec<&str> = file
+            .text
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect:"))
+            .unwrap_or_else(|| panic!("{}: the first line must be `# expect: …`", file.name))
+            .split_whitespace()
+            .collect();
+        let parsed = scoreline_syntax::parser::parse_recovering(&file);
+        assert!(!parsed.errors.is_empty(), "{}: no syntax error", file.name);
+        let checked = check_partial(
+            &file,
+            &parsed,
+            &CheckOptions {
+                plugins: &TestPlugins,
+            },
+        );
+        let mut all: Vec<Diagnostic> = parsed.errors.clone();
+        all.extend(checked.diagnostics);
+        all.sort_by_key(|d| d.span.start);
+        let codes: Vec<&str> = all.iter().map(|d| d.code).collect();
+        if codes != expected {
+            failures.push(format!(
+                "{}: expected {expected:?}, got {codes:?}",
+                file.name
+            ));
+        }
+        insta::assert_snapshot!(render(&all));
     });
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -14,7 +14,7 @@ use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
 use crate::{EXIT_ERRORS, EXIT_USAGE};
 
-use scoreline_engine::check::{check, CheckOptions, Checked};
+use scoreline_engine::check::{check, check_partial, CheckOptions, Checked};
 use scoreline_plugins::Limits;
 use scoreline_syntax::ast::RuleFile;
 use scoreline_syntax::{Diagnostic, SourceFile};
@@ -28,7 +28,7 @@ pub struct CheckedFile {
     pub ast: Option<RuleFile>,
     /// The checker's results, when the file parsed.
     pub checked: Option<Checked>,
-    /// Syntax errors, or the checker's errors and warnings, sorted by position.
+    /// Syntax errors and the checker's errors and warnings, sorted by position.
     pub diagnostics: Vec<Diagnostic>,
     /// The plugins the file declares, compiled.
     pub plugins: PluginFiles,
@@ -49,27 +49,36 @@ pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFi
 }
 
 /// Parses and checks a rule file already read, with the plugins found through `plugins`.
+///
+/// A file with syntax errors gets all of them, and the checker's findings about the items
+/// that could be read (leaving out what the broken items may explain); it has no AST.
 pub fn check_source(source: Arc<SourceFile>, plugins: PluginFiles) -> CheckedFile {
-    match scoreline_syntax::parse(&source) {
-        Err(diagnostics) => CheckedFile {
+    let parsed = scoreline_syntax::parser::parse_recovering(&source);
+    plugins.name_plugins(&parsed.file);
+    let options = CheckOptions { plugins: &plugins };
+    if !parsed.errors.is_empty() {
+        let checked = check_partial(&source, &parsed, &options);
+        let mut diagnostics = parsed.errors;
+        diagnostics.extend(checked.diagnostics);
+        // This file's problems in order, then those in plugin scripts (as the checker does).
+        diagnostics.sort_by_key(|d| (!Arc::ptr_eq(&d.file, &source), d.span.start, d.span.end));
+        return CheckedFile {
             source,
             ast: None,
             checked: None,
             diagnostics,
             plugins,
-        },
-        Ok(ast) => {
-            plugins.name_plugins(&ast);
-            let checked = check(&source, &ast, &CheckOptions { plugins: &plugins });
-            let diagnostics = checked.diagnostics.clone();
-            CheckedFile {
-                source,
-                ast: Some(ast),
-                checked: Some(checked),
-                diagnostics,
-                plugins,
-            }
-        }
+        };
+    }
+    let ast = parsed.file;
+    let checked = check(&source, &ast, &options);
+    let diagnostics = checked.diagnostics.clone();
+    CheckedFile {
+        source,
+        ast: Some(ast),
+        checked: Some(checked),
+        diagnostics,
+        plugins,
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scoreline_syntax::ast::*;
+use scoreline_syntax::parser::parse_recovering;
 use scoreline_syntax::{parse, Diagnostic, SourceFile};
 
 fn source(name: &str, text: &str) -> Arc<SourceFile> {
@@ -402,6 +403,121 @@ fn syntax_error_cases() {
         assert!(d.code.starts_with("E00"), "{name}: code {}", d.code);
         insta::assert_snapshot!(d.render());
     });
+}
+
+/// Files with several broken items: every error, in order, then what was still read and what
+/// was skipped (so that a case shows which items the checker will see).
+#[test]
+fn several_syntax_errors_cases() {
+    insta::glob!("cases/syntax_errors_many/*.score", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let file = source(&name, &text);
+        let parsed = parse_recovering(&file);
+        assert!(parsed.errors.len() >= 2, "{name}: several errors expected");
+        for pair in parsed.errors.windows(2) {
+            assert!(
+                pair[0].span.start <= pair[1].span.start,
+                "{name}: in file order"
+            );
+            assert_ne!(
+                pair[0].message, pair[1].message,
+                "{name}: an error repeated"
+            );
+        }
+        // `parse` reports the same errors.
+        let Err(all) = parse(&file) else {
+            panic!("{name} should not parse")
+        };
+        assert_eq!(all.len(), parsed.errors.len());
+        let mut out = String::new();
+        for item in &parsed.file.items {
+            let (word, id) = match item {
+                Item::Schema(_) => ("schema", None),
+                Item::Plugin(p) => ("plugin", Some(&p.name)),
+                Item::Let(l) => ("let", Some(&l.name)),
+                Item::Score(s) => ("score", Some(&s.name)),
+                Item::Segment(s) => ("segment", Some(&s.name)),
+            };
+            let at = file.line_col(item.span().start as usize);
+            let name = id.map(|i| format!(" {}", i.name)).unwrap_or_default();
+            let _ = writeln!(out, "read:    {word}{name} (line {})", at.line);
+        }
+        for s in &parsed.skipped {
+            let from = file.line_col(s.span.start as usize);
+            let to = file.line_col(s.span.end as usize);
+            let word = s.keyword.unwrap_or("(no item word)");
+            let name = s
+                .name
+                .as_ref()
+                .map(|i| format!(" {}", i.name))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "skipped: {word}{name} (line {} to line {}:{})",
+                from.line, to.line, to.column
+            );
+        }
+        out.push('\n');
+        out.push_str(&scoreline_syntax::diagnostic::render(&parsed.errors));
+        insta::assert_snapshot!(out);
+    });
+}
+
+#[test]
+fn a_file_without_errors_reads_the_same_with_recovery() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/cases/parse/language_example.score"
+    ))
+    .unwrap();
+    let file = source("x.score", &text);
+    let parsed = parse_recovering(&file);
+    assert!(parsed.errors.is_empty() && parsed.skipped.is_empty());
+    assert_eq!(parsed.file, parse(&file).unwrap());
+}
+
+#[test]
+fn items_around_a_broken_one_keep_their_spans() {
+    // Spans after the skipped part are the file's offsets, not offsets in what was re-read.
+    let text = "let a = 1\nlet b = (\nscore c \"C\" = a + 2\n";
+    let parsed = parse_recovering(&source("t.score", text));
+    assert_eq!(parsed.errors.len(), 1);
+    let names: Vec<(&str, &str)> = parsed
+        .file
+        .items
+        .iter()
+        .map(|i| match i {
+            Item::Let(l) => (l.name.name.as_str(), &text[l.span.range()]),
+            Item::Score(s) => (s.name.name.as_str(), &text[s.span.range()]),
+            _ => panic!("unexpected item"),
+        })
+        .collect();
+    assert_eq!(names, [("a", "let a = 1"), ("c", "score c \"C\" = a + 2")]);
+    assert_eq!(parsed.skipped.len(), 1);
+    assert_eq!(&text[parsed.skipped[0].span.range()], "let b = (\n");
+    assert_eq!(parsed.skipped[0].name.as_ref().unwrap().name, "b");
+}
+
+#[test]
+fn errors_stop_at_the_limit_quickly() {
+    let n = scoreline_syntax::parser::MAX_SYNTAX_ERRORS;
+    let d = on_small_stack(Duration::from_secs(60), move || {
+        let text = "let x = )\n".repeat(HUGE / 10);
+        parse_recovering(&source("t.score", &text)).errors
+    });
+    assert_eq!(d.len(), n + 1);
+    assert!(d[..n].iter().all(|d| d.code == "E0001"));
+    assert_eq!(d[n].code, "E0016");
+    assert_eq!(d[n].span.start as usize, n * 10);
+    // Items that pest reads but that cannot be built count too.
+    let line = "let x = a < b < c\n";
+    let parsed = parse_recovering(&source("t.score", &line.repeat(2 * n)));
+    assert_eq!(parsed.errors.len(), n + 1);
+    assert!(parsed.errors[..n].iter().all(|d| d.code == "E0011"));
+    assert_eq!(parsed.errors[n].code, "E0016");
+    assert_eq!(parsed.errors[n].span.start as usize, n * line.len());
+    assert!(parsed.file.items.is_empty());
 }
 
 // ---------------------------------------------------------------------------- precedence
@@ -904,10 +1020,14 @@ fn binary_junk_never_panics() {
             }
             let file = source("junk.score", &text);
             if let Err(ds) = parse(&file) {
-                assert_eq!(ds.len(), 1);
-                let rendered = ds[0].render();
-                assert!(!rendered.contains("Rule::"), "{rendered}");
-                assert!(!rendered.contains("kw_"), "{rendered}");
+                assert!(!ds.is_empty());
+                for d in &ds {
+                    assert!(d.span.start <= d.span.end && d.span.end as usize <= text.len());
+                    let rendered = d.render();
+                    assert!(!rendered.contains("Rule::"), "{rendered}");
+                    assert!(!rendered.contains("kw_"), "{rendered}");
+                    assert!(!rendered.contains("resume"), "{rendered}");
+                }
             }
         }
     });

@@ -630,12 +630,7 @@ impl<'a> Ctx<'a, '_> {
                 } else {
                     0.0
                 };
-                if digits >= 0.0 {
-                    Val::num(round_half_away(n, digits.min(15.0) as u32))
-                } else {
-                    let scale = 10f64.powi((-digits).min(300.0) as i32);
-                    Val::num(round_half_away(n / scale, 0) * scale)
-                }
+                Val::num(round_half_away(n, digits.clamp(-300.0, 15.0) as i32))
             }
             Func::Min | Func::Max => {
                 let want = if func == Func::Min {

@@ -83,34 +83,42 @@ impl<'i, 'f> Children<'i, 'f> {
     }
 }
 
-/// Builds the whole file from the `file` pair.
-pub(super) fn rule_file(
-    file: &Arc<SourceFile>,
-    mut pairs: Pairs<Rule>,
-    comments: Vec<Comment>,
-) -> Built<RuleFile> {
-    let whole = Span::new(0, file.text.len());
-    let top = pairs.next().ok_or_else(|| internal(file, whole))?;
-    let mut header = None;
-    let mut items = Vec::new();
+/// The header and items of a stretch of the file that pest read: the whole file (a `file`
+/// pair) or what follows a syntax error (a `resume` pair).
+#[derive(Default)]
+pub(super) struct Stretch {
+    pub header: Option<Header>,
+    pub items: Vec<Item>,
+    /// The header or items that could not be built (a bad date, `a < b < c`…): where each
+    /// one is, and its error.
+    pub failed: Vec<(Span, Diagnostic)>,
+}
+
+/// Builds a stretch from the pairs of a `file` or `resume` rule.
+pub(super) fn stretch(file: &Arc<SourceFile>, mut pairs: Pairs<Rule>) -> Stretch {
+    let mut out = Stretch::default();
+    let Some(top) = pairs.next() else {
+        let whole = Span::new(0, file.text.len());
+        out.failed.push((whole, internal(file, whole)));
+        return out;
+    };
     for pair in top.into_inner() {
-        match pair.as_rule() {
-            Rule::header => header = Some(build_header(file, pair)?),
-            Rule::schema => items.push(Item::Schema(build_schema(file, pair)?)),
-            Rule::plugin => items.push(Item::Plugin(build_plugin(file, pair)?)),
-            Rule::let_decl => items.push(Item::Let(build_let(file, pair)?)),
-            Rule::score => items.push(Item::Score(build_score(file, pair)?)),
-            Rule::segment => items.push(Item::Segment(build_segment(file, pair)?)),
-            Rule::EOI => {}
-            _ => return Err(internal(file, span_of(&pair))),
+        let span = span_of(&pair);
+        let built = match pair.as_rule() {
+            Rule::header => build_header(file, pair).map(|h| out.header = Some(h)),
+            Rule::schema => build_schema(file, pair).map(|s| out.items.push(Item::Schema(s))),
+            Rule::plugin => build_plugin(file, pair).map(|p| out.items.push(Item::Plugin(p))),
+            Rule::let_decl => build_let(file, pair).map(|l| out.items.push(Item::Let(l))),
+            Rule::score => build_score(file, pair).map(|s| out.items.push(Item::Score(s))),
+            Rule::segment => build_segment(file, pair).map(|s| out.items.push(Item::Segment(s))),
+            Rule::EOI | Rule::resume_gap => Ok(()),
+            _ => Err(internal(file, span)),
+        };
+        if let Err(d) = built {
+            out.failed.push((span, d));
         }
     }
-    Ok(RuleFile {
-        header,
-        items,
-        comments,
-        span: whole,
-    })
+    out
 }
 
 /// An identifier from any of the `*_name` rules.

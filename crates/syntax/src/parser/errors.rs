@@ -43,10 +43,12 @@ pub mod codes {
     pub const TOO_COMPLEX: &str = "E0014";
     /// A `ruleset` header that is not the first item, or a second one.
     pub const MISPLACED_HEADER: &str = "E0015";
+    /// So many syntax errors that the parser stopped reading the file.
+    pub const TOO_MANY_ERRORS: &str = "E0016";
 }
 
 /// The words that start an item.
-const ITEM_WORDS: &[&str] = &["ruleset", "schema", "plugin", "let", "score", "segment"];
+pub(super) const ITEM_WORDS: &[&str] = &["ruleset", "schema", "plugin", "let", "score", "segment"];
 /// The words that start a clause in a score block.
 const CLAUSE_WORDS: &[&str] = &["rule", "each", "clamp"];
 /// Every reserved word (LANGUAGE.md §2).
@@ -106,8 +108,9 @@ struct Around<'a> {
 }
 
 impl<'a> Around<'a> {
-    fn at(text: &'a str, pos: usize) -> Around<'a> {
-        let mut lexer = Lexer::new(text);
+    /// The tokens around `pos`, with the brackets open since `from` (where parsing started).
+    fn at(text: &'a str, from: usize, pos: usize) -> Around<'a> {
+        let mut lexer = Lexer::at(text, from);
         let mut prev = None;
         let mut stack: Vec<Open> = Vec::new();
         let mut block: Option<&'static str> = None;
@@ -170,6 +173,13 @@ impl<'a> Around<'a> {
         }
     }
 
+    /// Whether the found token is the first on its line.
+    fn found_starts_line(&self) -> bool {
+        let before = &self.text[..self.found.start];
+        let line = &before[before.rfind('\n').map_or(0, |i| i + 1)..];
+        line.trim_start_matches('\u{feff}').trim().is_empty()
+    }
+
     fn line_of(&self, tok: Tok) -> usize {
         self.text[..tok.start].matches('\n').count() + 1
     }
@@ -201,21 +211,34 @@ enum Role {
     Needed,
 }
 
-/// Turns a pest error into one diagnostic. `lexical` is the scanner's first complaint, which
-/// wins when it is at or before the position where pest gave up.
-pub(super) fn syntax_error(
-    file: &Arc<SourceFile>,
-    error: &Error<Rule>,
-    lexical: Option<Diagnostic>,
-) -> Diagnostic {
-    let pos = match error.location {
+/// Where pest gave up.
+pub(super) fn error_position(error: &Error<Rule>) -> usize {
+    match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
-    };
+    }
+}
+
+/// Whether pest gave up because of its call limit rather than at a mistake in the text.
+pub(super) fn gave_up(error: &Error<Rule>) -> bool {
+    matches!(error.variant, ErrorVariant::CustomError { .. })
+}
+
+/// Turns a pest error into one diagnostic; pest started reading at byte `from` (0, or the
+/// item where parsing resumed after an earlier error). `lexical(until)` is the scanner's first
+/// complaint about a token between `from` and `until`: it wins when it is at or before the
+/// token where pest gave up.
+pub(super) fn syntax_error(
+    file: &Arc<SourceFile>,
+    from: usize,
+    error: &Error<Rule>,
+    lexical: impl FnOnce(usize) -> Option<Diagnostic>,
+) -> Diagnostic {
+    let pos = error_position(error);
     let positives = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => positives.as_slice(),
         ErrorVariant::CustomError { .. } => {
-            if let Some(lexical) = lexical {
+            if let Some(lexical) = lexical(usize::MAX) {
                 return lexical;
             }
             return Diagnostic::error(
@@ -229,12 +252,10 @@ pub(super) fn syntax_error(
             );
         }
     };
-    let around = Around::at(&file.text, pos);
-    if let Some(lexical) = lexical {
-        // The scanner's complaint wins when it is at or before the token pest stopped at.
-        if (lexical.span.start as usize) < around.found.end.max(pos + 1) {
-            return lexical;
-        }
+    let around = Around::at(&file.text, from, pos);
+    // The scanner's complaint wins when it is at or before the token pest stopped at.
+    if let Some(lexical) = lexical(around.found.end.max(pos + 1)) {
+        return lexical;
     }
     expected_error(file, positives, &around)
 }
@@ -280,8 +301,11 @@ fn expected_error(file: &Arc<SourceFile>, positives: &[Rule], around: &Around) -
         ));
     }
     // At the very start of the file, pest reports the whole `file` rule.
-    let expects_item =
-        has(Rule::EOI) || has(Rule::kw_score) || has(Rule::kw_segment) || has(Rule::file);
+    let expects_item = has(Rule::EOI)
+        || has(Rule::kw_score)
+        || has(Rule::kw_segment)
+        || has(Rule::file)
+        || has(Rule::resume);
     if found.kind == TokKind::Word && found_text == "ruleset" && expects_item {
         return Diagnostic::error(
             file,
@@ -329,7 +353,9 @@ fn expected_error(file: &Arc<SourceFile>, positives: &[Rule], around: &Around) -
         }
     }
     let message = if needed.is_empty() {
-        if continuation {
+        if found.kind == TokKind::Eof {
+            "unexpected end of the file".to_string()
+        } else if continuation {
             format!("unexpected {} after an expression", around.found_desc())
         } else {
             format!("unexpected {}", around.found_desc())
@@ -379,6 +405,7 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
     match rule {
         Rule::EOI
         | Rule::file
+        | Rule::resume
         | Rule::kw_ruleset
         | Rule::kw_schema
         | Rule::kw_plugin
@@ -387,13 +414,17 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
         | Rule::kw_segment => {
             needed("a new item (`score`, `segment`, `let`, `plugin` or `schema`)")
         }
+        // After an expression score, `clamp` is an option, like `max` after an `each`.
+        Rule::kw_clamp if !positives.contains(&Rule::kw_rule) => {
+            Some((Continuation, String::new()))
+        }
         Rule::kw_rule | Rule::kw_each | Rule::kw_clamp => {
             needed("a `rule`, `each` or `clamp` line")
         }
         Rule::kw_contact | Rule::kw_event => {
             needed("a `contact { … }` or `event NAME { … }` block")
         }
-        Rule::operand | Rule::plus => Some((
+        Rule::operand | Rule::plus | Rule::points => Some((
             Needed,
             match around.prev_text() {
                 "when" => "a condition after `when`".to_string(),
@@ -508,6 +539,11 @@ fn hint(
         "is",
     ]
     .contains(&found);
+    if is_word && ITEM_WORDS.contains(&found) && around.found_starts_line() && !expects_item {
+        return Some(format!(
+            "`{found}` starts a new item: the one before it is unfinished"
+        ));
+    }
     if is_word && is_keyword(found) && !operator_word && positives.contains(&Rule::operand) {
         return Some(format!(
             "`{found}` is a keyword and cannot be used as a name"

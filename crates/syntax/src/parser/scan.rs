@@ -79,6 +79,15 @@ impl<'a> Lexer<'a> {
         Lexer { text, pos }
     }
 
+    /// A lexer at byte `from` of `text`: the start of a token, or 0.
+    pub fn at(text: &'a str, from: usize) -> Lexer<'a> {
+        if from == 0 {
+            Lexer::new(text)
+        } else {
+            Lexer { text, pos: from }
+        }
+    }
+
     fn peek_char(&self, at: usize) -> Option<char> {
         self.text.get(at..).and_then(|rest| rest.chars().next())
     }
@@ -237,8 +246,7 @@ pub(super) fn scan(file: &Arc<SourceFile>) -> Scanned {
                 });
                 None
             }
-            TokKind::Str { closed } => string_problem(file, tok, closed),
-            TokKind::Unknown => Some(unknown_character(file, tok)),
+            TokKind::Str { .. } | TokKind::Unknown => lexical_problem(file, tok),
             TokKind::Punct => {
                 match lexer.text_of(tok) {
                     "(" | "[" | "{" => {
@@ -276,6 +284,35 @@ pub(super) fn scan(file: &Arc<SourceFile>) -> Scanned {
         comments,
         lexical_error,
         too_deep: None,
+    }
+}
+
+/// The first lexical mistake in a token that starts at or after byte `from` (the start of a
+/// token, or 0) and before `until`.
+pub(super) fn first_lexical_error(
+    file: &Arc<SourceFile>,
+    from: usize,
+    until: usize,
+) -> Option<Diagnostic> {
+    let mut lexer = Lexer::at(&file.text, from);
+    loop {
+        let tok = lexer.next_tok();
+        if tok.kind == TokKind::Eof || tok.start >= until {
+            return None;
+        }
+        if let Some(d) = lexical_problem(file, tok) {
+            return Some(d);
+        }
+    }
+}
+
+/// What is wrong with a token on its own: an unclosed string, a bad escape, a character that
+/// starts no token.
+fn lexical_problem(file: &Arc<SourceFile>, tok: Tok) -> Option<Diagnostic> {
+    match tok.kind {
+        TokKind::Str { closed } => string_problem(file, tok, closed),
+        TokKind::Unknown => Some(unknown_character(file, tok)),
+        _ => None,
     }
 }
 
