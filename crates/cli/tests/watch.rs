@@ -782,3 +782,70 @@ fn a_line_cut_off_in_the_change_feed_is_removed() {
     assert_eq!(feed.lines().count(), 2, "{feed}");
     watch.stop();
 }
+
+#[test]
+fn appended_events_rescore_incrementally_with_population_functions() {
+    let tmp = project();
+    let dir = tmp.path();
+    // Quartiles of visits: an appended visit moves the contact, and may move others.
+    write(
+        dir,
+        "rules.score",
+        r#"ruleset ranks "Ranks"
+schema {
+  contact { id: text, industry: text, employees: number? }
+  event page_view { url: text }
+}
+let visits = count(page_view)
+score quartile = ntile(visits, 4)
+score rank = percent_rank(employees)
+"#,
+    );
+    let mut contacts = String::from("id,industry,employees\n");
+    let mut events = String::from("contact_id,type,at,url\n");
+    for i in 0..12 {
+        contacts += &format!("k{i},SaaS,{}\n", 10 * i);
+        for d in 0..(i % 5) {
+            events += &format!("k{i},page_view,2026-10-0{},/p\n", d + 1);
+        }
+    }
+    write(dir, "contacts.csv", &contacts);
+    write(dir, "events.csv", &events);
+    let watch = Watch::start(dir);
+    let full_run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+            .args(["run", "--out", name])
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        read(dir, name)
+    };
+    let append = |text: &str| {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.join("events.csv"))
+            .unwrap();
+        f.write_all(text.as_bytes()).unwrap();
+    };
+    // k0 had no visit: now 3, which moves it up a quartile and moves others' ranks.
+    append("k0,page_view,2026-10-01,/a\nk0,page_view,2026-10-02,/b\nk0,page_view,2026-10-03,/c\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(s["incremental"], true, "{s}");
+    // k0 and the contacts it overtook, not all twelve.
+    let rescored = s["rescored"].as_u64().unwrap();
+    assert!((2..12).contains(&rescored), "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full1.csv"));
+    // A visit that changes no contact's rank: only that contact is rescored.
+    append("k4,page_view,2026-10-09,/d\n");
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["incremental"], true, "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), full_run("full2.csv"));
+    watch.stop();
+}

@@ -10,14 +10,17 @@ use std::cell::RefCell;
 use std::sync::Arc;
 
 use rayon::prelude::*;
-use scoreline_model::{Dataset, Value};
+use rayon::ThreadPool;
+use scoreline_model::{AsOf, Dataset, Value};
+use scoreline_plugins::{capture_log, CapturedLog};
 use serde::Serialize;
 
 use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};
-use crate::plan::node::{PopKind, Step};
+use crate::plan::node::Step;
 use crate::plan::Plan;
 use interp::{events_until, Ctx, PluginErrors, NO_EVENT};
 use population::Population;
+pub use population::{PartitionStatistics, Statistics};
 use value::Val;
 
 /// How many contacts a worker takes at a time.
@@ -39,6 +42,20 @@ pub struct Evaluation {
     pub errors: Vec<RowError>,
     /// How many contacts got each label, per segment.
     pub segment_counts: Vec<SegmentCounts>,
+    /// Every contact's explanation, in row order, when [`EvalOptions::explain`] asked.
+    pub explanations: Vec<Explanation>,
+    /// What the plugins printed (`print`, `debug`) during this evaluation, each line starting
+    /// with the plugin's name, in contact order: the run's log, never part of the scores.
+    pub plugin_log: Vec<String>,
+}
+
+/// How to evaluate a partition.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvalOptions<'p> {
+    /// Explain every contact ([`Evaluation::explanations`]).
+    pub explain: bool,
+    /// The threads to score on; `None` scores on the caller's thread. The result is the same.
+    pub pool: Option<&'p ThreadPool>,
 }
 
 impl Evaluation {
@@ -172,45 +189,137 @@ struct ChunkStats {
     plugin_errors: Vec<PluginErrorTally>,
     row_errors: Vec<RowError>,
     explanations: Vec<Explanation>,
+    log: CapturedLog,
 }
 
 /// Plugin failures of the population pass, by contact index (ascending): each contact's row
 /// reports them with its own.
-type PopulationErrors = Vec<(usize, Vec<(usize, scoreline_plugins::PluginError)>)>;
+pub(crate) type PopulationErrors = Vec<(usize, Vec<(usize, scoreline_plugins::PluginError)>)>;
+
+/// Runs `f` on every chunk of `items` (`chunk` items each) with per-worker state from
+/// `init`, on `pool` or on this thread; results in chunk order either way.
+fn map_chunks<T: Send, S, R: Send>(
+    items: &mut [T],
+    chunk: usize,
+    pool: Option<&ThreadPool>,
+    init: impl Fn() -> S + Sync + Send,
+    f: impl Fn(&mut S, (usize, &mut [T])) -> R + Sync + Send,
+) -> Vec<R> {
+    let chunk = chunk.max(1);
+    match pool {
+        Some(pool) => pool.install(|| {
+            items
+                .par_chunks_mut(chunk)
+                .enumerate()
+                .map_init(&init, &f)
+                .collect()
+        }),
+        None => {
+            let mut state = init();
+            items
+                .chunks_mut(chunk)
+                .enumerate()
+                .map(|c| f(&mut state, c))
+                .collect()
+        }
+    }
+}
 
 impl Plan {
-    /// Scores every contact of `data` at `as_of_millis`; rows come back in input order, the
-    /// same whether `parallel` or not.
-    pub fn evaluate(&self, data: &Dataset, as_of_millis: i64, parallel: bool) -> Evaluation {
-        self.run(data, as_of_millis, parallel, false).0
+    /// Scores every contact of `data` at `as_of`, the whole data set being one partition:
+    /// [`Plan::statistics`], then [`Plan::evaluate`] with them.
+    pub fn score(&self, data: &Dataset, as_of: AsOf, options: EvalOptions) -> Evaluation {
+        let own = self.statistics(data, as_of, options.pool);
+        let all = own.summary().clone();
+        self.evaluate(data, &own, &all, as_of, options)
     }
 
-    /// Scores every contact and explains each one in the same pass.
-    pub fn evaluate_with_explanations(
+    /// The first pass over one partition of the contacts, for population functions (empty
+    /// when the plan has none): merge the partitions' [`PartitionStatistics::summary`] with
+    /// [`Statistics::merge`], then evaluate each partition with the merged statistics.
+    pub fn statistics(
+        &self,
+        partition: &Dataset,
+        as_of: AsOf,
+        pool: Option<&ThreadPool>,
+    ) -> PartitionStatistics {
+        self.population_pass(partition, as_of.millis(), pool)
+    }
+
+    /// Scores every contact of `partition` at `as_of`; rows come back in input order, the same
+    /// whatever the pool. `own` is the partition's first pass ([`Plan::statistics`]; computed
+    /// again if it was over other contacts or events), `all` the statistics of the whole
+    /// population.
+    pub fn evaluate(
+        &self,
+        partition: &Dataset,
+        own: &PartitionStatistics,
+        all: &Statistics,
+        as_of: AsOf,
+        options: EvalOptions,
+    ) -> Evaluation {
+        let again;
+        let own = if self.population.is_empty()
+            || (own.contacts() == partition.contacts.len()
+                && own.partition == population::partition_key(partition))
+        {
+            own
+        } else {
+            again = self.statistics(partition, as_of, options.pool);
+            &again
+        };
+        let mut evaluation = self.run(partition, as_of.millis(), (own, all), options);
+        if !own.log.lines.is_empty() || own.log.dropped > 0 {
+            let mut log = own.log.clone();
+            log.append(CapturedLog {
+                lines: std::mem::take(&mut evaluation.plugin_log),
+                dropped: 0,
+            });
+            evaluation.plugin_log = log.into_lines();
+        }
+        evaluation
+    }
+
+    /// Explains contact number `contact` (its index in `data.contacts`), with what the
+    /// plugins printed meanwhile.
+    pub fn explain(
         &self,
         data: &Dataset,
-        as_of_millis: i64,
-        parallel: bool,
-    ) -> (Evaluation, Vec<Explanation>) {
-        self.run(data, as_of_millis, parallel, true)
+        contact: usize,
+        as_of: AsOf,
+    ) -> (Explanation, Vec<String>) {
+        let own = self.statistics(data, as_of, None);
+        let ((explanation, _), log) = capture_log(|| {
+            let population = self.population_view(&own, own.summary());
+            let mut scratch = Scratch::new(self);
+            let mut out = vec![Value::Missing; self.columns().len()];
+            let mut explanation = self.new_explanation(data, contact);
+            let errors = self.contact(
+                data,
+                as_of.millis(),
+                (population.as_ref(), &own.errors),
+                contact,
+                &mut scratch,
+                &mut out,
+                Some(&mut explanation),
+            );
+            (explanation, errors)
+        });
+        let mut all = own.log.clone();
+        all.append(log);
+        (explanation, all.into_lines())
     }
 
-    /// Explains contact number `contact` (its index in `data.contacts`).
-    pub fn explain(&self, data: &Dataset, contact: usize, as_of_millis: i64) -> Explanation {
-        let (population, population_errors) = self.population_pass(data, as_of_millis, true);
-        let mut scratch = Scratch::new(self);
-        let mut out = vec![Value::Missing; self.columns().len()];
-        let mut explanation = self.new_explanation(data, contact);
-        self.contact(
-            data,
-            as_of_millis,
-            (population.as_ref(), &population_errors),
-            contact,
-            &mut scratch,
-            &mut out,
-            Some(&mut explanation),
-        );
-        explanation
+    fn population_view<'s>(
+        &self,
+        own: &'s PartitionStatistics,
+        all: &'s Statistics,
+    ) -> Option<Population<'s>> {
+        (!self.population.is_empty()).then(|| Population {
+            kinds: self.population.iter().map(|s| s.kind).collect(),
+            own,
+            all,
+        })
     }
 
     fn new_explanation(&self, data: &Dataset, contact: usize) -> Explanation {
@@ -227,13 +336,15 @@ impl Plan {
         &'a self,
         data: &'a Dataset,
         as_of: i64,
-        parallel: bool,
-        explain: bool,
-    ) -> (Evaluation, Vec<Explanation>) {
+        (own, all): (&PartitionStatistics, &Statistics),
+        options: EvalOptions,
+    ) -> Evaluation {
+        let explain = options.explain;
         let columns = self.columns();
         let width = columns.len();
         let n = data.contacts.len();
-        let (population, population_errors) = self.population_pass(data, as_of, parallel);
+        let population = self.population_view(own, all);
+        let population_errors = &own.errors;
         let mut values = vec![Value::Missing; n * width];
         let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [Value])| {
             let first = chunk * CHUNK;
@@ -245,52 +356,49 @@ impl Plan {
                     .collect(),
                 ..ChunkStats::default()
             };
-            for (i, row) in out.chunks_exact_mut(width).enumerate() {
-                let contact = first + i;
-                let mut explanation = explain.then(|| self.new_explanation(data, contact));
-                let errors = self.contact(
-                    data,
-                    as_of,
-                    (population.as_ref(), &population_errors),
-                    contact,
-                    scratch,
-                    row,
-                    explanation.as_mut(),
-                );
-                if let Some(message) = errors {
-                    stats.row_errors.push(RowError {
-                        row: contact,
-                        message,
-                    });
+            let ((), log) = capture_log(|| {
+                for (i, row) in out.chunks_exact_mut(width).enumerate() {
+                    let contact = first + i;
+                    let mut explanation = explain.then(|| self.new_explanation(data, contact));
+                    let errors = self.contact(
+                        data,
+                        as_of,
+                        (population.as_ref(), population_errors),
+                        contact,
+                        scratch,
+                        row,
+                        explanation.as_mut(),
+                    );
+                    if let Some(message) = errors {
+                        stats.row_errors.push(RowError {
+                            row: contact,
+                            message,
+                        });
+                    }
+                    for (counts, arm) in stats.arm_counts.iter_mut().zip(&scratch.arms) {
+                        let last = counts.len() - 1;
+                        counts[arm.unwrap_or(last)] += 1;
+                    }
+                    stats.explanations.extend(explanation);
                 }
-                for (counts, arm) in stats.arm_counts.iter_mut().zip(&scratch.arms) {
-                    let last = counts.len() - 1;
-                    counts[arm.unwrap_or(last)] += 1;
-                }
-                stats.explanations.extend(explanation);
-            }
+            });
+            stats.log = log;
             stats.plugin_errors = std::mem::take(&mut scratch.plugin_errors.borrow_mut().tallies)
                 .into_iter()
                 .map(|(_, t)| t)
                 .collect();
             stats
         };
-        let new_scratch = || Scratch::<'a>::new(self);
         let stats: Vec<ChunkStats> = if width == 0 || n == 0 {
             Vec::new()
-        } else if parallel {
-            values
-                .par_chunks_mut(CHUNK * width)
-                .enumerate()
-                .map_init(new_scratch, work)
-                .collect()
         } else {
-            let mut scratch = new_scratch();
-            values
-                .chunks_mut(CHUNK * width)
-                .enumerate()
-                .map(|c| work(&mut scratch, c))
-                .collect()
+            map_chunks(
+                &mut values,
+                CHUNK * width,
+                options.pool,
+                || Scratch::<'a>::new(self),
+                work,
+            )
         };
         self.merge(columns, values, stats)
     }
@@ -300,7 +408,7 @@ impl Plan {
         columns: Vec<String>,
         values: Vec<Value>,
         stats: Vec<ChunkStats>,
-    ) -> (Evaluation, Vec<Explanation>) {
+    ) -> Evaluation {
         let mut totals: Vec<Vec<usize>> = self
             .segments
             .iter()
@@ -309,7 +417,9 @@ impl Plan {
         let mut plugin_errors: Vec<PluginErrorTally> = Vec::new();
         let mut errors = Vec::new();
         let mut explanations = Vec::new();
+        let mut log = CapturedLog::default();
         for chunk in stats {
+            log.append(chunk.log);
             for (total, counts) in totals.iter_mut().zip(&chunk.arm_counts) {
                 for (t, c) in total.iter_mut().zip(counts) {
                     *t += c;
@@ -347,94 +457,93 @@ impl Plan {
                 missing: counts.last().copied().unwrap_or(0),
             })
             .collect();
-        (
-            Evaluation {
-                columns,
-                values,
-                plugin_errors,
-                errors,
-                segment_counts,
-            },
+        Evaluation {
+            columns,
+            values,
+            plugin_errors,
+            errors,
+            segment_counts,
             explanations,
-        )
+            plugin_log: log.into_lines(),
+        }
     }
 
-    /// The first pass for population functions: every contact's argument values, and the
-    /// plugin calls that failed on the way.
+    /// The first pass for population functions: every contact's argument values, the plugin
+    /// calls that failed on the way, and what the plugins printed.
     fn population_pass<'a>(
         &'a self,
         data: &'a Dataset,
         as_of: i64,
-        parallel: bool,
-    ) -> (Option<Population>, PopulationErrors) {
-        if self.population.is_empty() {
-            return (None, Vec::new());
-        }
+        pool: Option<&ThreadPool>,
+    ) -> PartitionStatistics {
         let sites = self.population.len();
         let n = data.contacts.len();
+        if sites == 0 {
+            return PartitionStatistics::default();
+        }
         let mut keys = vec![f64::NAN; n * sites];
         let work = |scratch: &mut Scratch<'a>, (chunk, out): (usize, &mut [f64])| {
             let mut errors: PopulationErrors = Vec::new();
-            for (i, row) in out.chunks_exact_mut(sites).enumerate() {
-                let contact = chunk * CHUNK + i;
-                let (events_start, events_end) = events_until(data, contact, as_of);
-                let fields = &data.contacts[contact].fields[..];
-                self.run_steps(
-                    &self.population_steps,
-                    data,
-                    as_of,
-                    None,
-                    contact,
-                    (events_start, events_end),
-                    scratch,
-                    None,
-                );
-                let ctx = Ctx {
-                    plan: self,
-                    data,
-                    contact,
-                    fields,
-                    events_start,
-                    events_end,
-                    as_of,
-                    slots: &scratch.slots,
-                    population: None,
-                    plugin_errors: &scratch.plugin_errors,
-                };
-                for (key, site) in row.iter_mut().zip(&self.population) {
-                    *key = match ctx.eval(&site.arg, NO_EVENT) {
-                        Val::Num(x) => x,
-                        Val::Date(d) => d as f64,
-                        _ => f64::NAN,
+            let ((), log) = capture_log(|| {
+                for (i, row) in out.chunks_exact_mut(sites).enumerate() {
+                    let contact = chunk * CHUNK + i;
+                    let (events_start, events_end) = events_until(data, contact, as_of);
+                    let fields = &data.contacts[contact].fields[..];
+                    self.run_steps(
+                        &self.population_steps,
+                        data,
+                        as_of,
+                        None,
+                        contact,
+                        (events_start, events_end),
+                        scratch,
+                        None,
+                    );
+                    let ctx = Ctx {
+                        plan: self,
+                        data,
+                        contact,
+                        fields,
+                        events_start,
+                        events_end,
+                        as_of,
+                        slots: &scratch.slots,
+                        population: None,
+                        plugin_errors: &scratch.plugin_errors,
                     };
+                    for (key, site) in row.iter_mut().zip(&self.population) {
+                        *key = match ctx.eval(&site.arg, NO_EVENT) {
+                            Val::Num(x) => x,
+                            Val::Date(d) => d as f64,
+                            _ => f64::NAN,
+                        };
+                    }
+                    let mut plugin_errors = scratch.plugin_errors.borrow_mut();
+                    if !plugin_errors.current.is_empty() {
+                        errors.push((contact, std::mem::take(&mut plugin_errors.current)));
+                    }
                 }
-                let mut plugin_errors = scratch.plugin_errors.borrow_mut();
-                if !plugin_errors.current.is_empty() {
-                    errors.push((contact, std::mem::take(&mut plugin_errors.current)));
-                }
-            }
-            errors
+            });
+            (errors, log)
         };
-        let new_scratch = || Scratch::<'a>::new(self);
-        let errors: Vec<PopulationErrors> = if n == 0 {
+        let parts: Vec<(PopulationErrors, CapturedLog)> = if n == 0 {
             Vec::new()
-        } else if parallel {
-            keys.par_chunks_mut(CHUNK * sites)
-                .enumerate()
-                .map_init(new_scratch, work)
-                .collect()
         } else {
-            let mut scratch = new_scratch();
-            keys.chunks_mut(CHUNK * sites)
-                .enumerate()
-                .map(|c| work(&mut scratch, c))
-                .collect()
+            map_chunks(
+                &mut keys,
+                CHUNK * sites,
+                pool,
+                || Scratch::<'a>::new(self),
+                work,
+            )
         };
-        let kinds: Vec<PopKind> = self.population.iter().map(|s| s.kind).collect();
-        (
-            Some(Population::new(kinds, keys)),
-            errors.into_iter().flatten().collect(),
-        )
+        let mut errors = Vec::new();
+        let mut log = CapturedLog::default();
+        for (e, l) in parts {
+            errors.extend(e);
+            log.append(l);
+        }
+        PartitionStatistics::new(sites, keys, errors, log, population::partition_key(data))
     }
 
     /// Evaluates `steps` for one contact into `scratch.slots`.
@@ -444,7 +553,7 @@ impl Plan {
         steps: &[Step],
         data: &'a Dataset,
         as_of: i64,
-        population: Option<&Population>,
+        population: Option<&Population<'_>>,
         contact: usize,
         (events_start, events_end): (usize, usize),
         scratch: &mut Scratch<'a>,
@@ -509,7 +618,7 @@ impl Plan {
         &'a self,
         data: &'a Dataset,
         as_of: i64,
-        (population, population_errors): (Option<&Population>, &PopulationErrors),
+        (population, population_errors): (Option<&Population<'_>>, &PopulationErrors),
         contact: usize,
         scratch: &mut Scratch<'a>,
         row: &mut [Value],

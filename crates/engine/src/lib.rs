@@ -9,7 +9,11 @@ pub mod plan;
 pub mod resolve;
 pub mod version;
 
-pub use eval::{Evaluation, PluginErrorTally, RowError, SegmentCounts};
+pub use eval::{
+    EvalOptions, Evaluation, PartitionStatistics, PluginErrorTally, RowError, SegmentCounts,
+    Statistics,
+};
 pub use explain::Explanation;
 pub use plan::{compile, Plan};
+pub use scoreline_model::AsOf;
 pub use version::ruleset_version;

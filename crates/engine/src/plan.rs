@@ -76,21 +76,6 @@ impl Plan {
         self.segments.iter().map(|s| s.name.as_str()).collect()
     }
 
-    /// What the plugins the plan calls printed (`print`/`debug`) since the last call, each
-    /// line starting with the plugin's name: the run's log, never part of the scores.
-    pub fn take_plugin_logs(&self) -> Vec<String> {
-        let mut seen: Vec<*const scoreline_plugins::Plugin> = Vec::new();
-        let mut lines = Vec::new();
-        for f in &self.plugin_functions {
-            let ptr = Arc::as_ptr(&f.plugin);
-            if !seen.contains(&ptr) {
-                seen.push(ptr);
-                lines.extend(f.plugin.take_log());
-            }
-        }
-        lines
-    }
-
     /// Whether evaluation needs a first pass over every contact (population functions).
     pub fn has_population_functions(&self) -> bool {
         !self.population.is_empty()

@@ -13,10 +13,55 @@ use std::path::Path;
 
 use support::{load_case, to_csv};
 
+/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
+fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+) -> scoreline_engine::Evaluation {
+    score_with(plan, data, as_of, parallel, false)
+}
+
+fn score_with(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    explain: bool,
+) -> scoreline_engine::Evaluation {
+    let pool = parallel.then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool")
+    });
+    plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain,
+            pool: pool.as_ref(),
+        },
+    )
+}
+
+/// One contact's explanation.
+#[allow(dead_code)]
+fn explain(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    contact: usize,
+    as_of: i64,
+) -> scoreline_engine::Explanation {
+    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
+        .0
+}
+
 fn run_case(dir: &Path) -> Result<(), String> {
     let case = load_case(dir)?;
-    let sequential = case.plan.evaluate(&case.data, case.as_of, false);
-    let parallel = case.plan.evaluate(&case.data, case.as_of, true);
+    let sequential = score(&case.plan, &case.data, case.as_of, false);
+    let parallel = score(&case.plan, &case.data, case.as_of, true);
     let got = to_csv(&sequential.columns, sequential.rows());
     let got_parallel = to_csv(&parallel.columns, parallel.rows());
     if got != got_parallel {
@@ -26,6 +71,42 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     if sequential.errors != parallel.errors || sequential.plugin_errors != parallel.plugin_errors {
         return Err("parallel plugin errors differ from sequential".to_string());
+    }
+    // Scored in partitions, population statistics merged: the same rows and errors.
+    let n = case.data.contacts.len();
+    for parts in [2, 3] {
+        let as_of = scoreline_engine::AsOf::from_millis(case.as_of);
+        let bounds: Vec<usize> = (0..=parts).map(|k| n * k / parts).collect();
+        let partitions: Vec<_> = bounds
+            .windows(2)
+            .map(|w| case.data.partition(w[0]..w[1]))
+            .collect();
+        let own: Vec<_> = partitions
+            .iter()
+            .map(|p| case.plan.statistics(p, as_of, None))
+            .collect();
+        let all = scoreline_engine::Statistics::merge(own.iter().map(|o| o.summary()));
+        let mut rows = Vec::new();
+        let mut errors = Vec::new();
+        for (k, (p, o)) in partitions.iter().zip(&own).enumerate() {
+            let e = case.plan.evaluate(p, o, &all, as_of, Default::default());
+            rows.extend(e.rows().map(<[_]>::to_vec));
+            errors.extend(e.errors.into_iter().map(|mut r| {
+                r.row += bounds[k];
+                r
+            }));
+        }
+        let got_parts = to_csv(&sequential.columns, rows.iter().map(Vec::as_slice));
+        if got_parts != got {
+            return Err(format!(
+                "scored in {parts} partitions, the output differs:\n{got}\n---\n{got_parts}"
+            ));
+        }
+        if errors != sequential.errors {
+            return Err(format!(
+                "scored in {parts} partitions, the plugin errors differ"
+            ));
+        }
     }
     let errors: String = sequential
         .errors
@@ -41,7 +122,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     // Every contact's explanation must agree with its row.
     for (i, row) in sequential.rows().enumerate() {
-        let explanation = case.plan.explain(&case.data, i, case.as_of);
+        let explanation = explain(&case.plan, &case.data, i, case.as_of);
         for (score, value) in explanation.scores.iter().zip(&row[1..]) {
             let shown = match value {
                 scoreline_data::Value::Number(n) => Some(*n),

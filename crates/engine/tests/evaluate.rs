@@ -8,6 +8,51 @@ use std::sync::Arc;
 
 use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 
+/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
+fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+) -> scoreline_engine::Evaluation {
+    score_with(plan, data, as_of, parallel, false)
+}
+
+fn score_with(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    explain: bool,
+) -> scoreline_engine::Evaluation {
+    let pool = parallel.then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool")
+    });
+    plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain,
+            pool: pool.as_ref(),
+        },
+    )
+}
+
+/// One contact's explanation.
+#[allow(dead_code)]
+fn explain(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    contact: usize,
+    as_of: i64,
+) -> scoreline_engine::Explanation {
+    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
+        .0
+}
+
 const DAY: i64 = 86_400_000;
 const AS_OF: i64 = 1_780_272_000_000; // 2026-06-01
 
@@ -144,8 +189,8 @@ fn generate(n: usize) -> Dataset {
 fn parallel_and_sequential_evaluation_agree() {
     let plan = support::compile_rules(RULES, &schema()).expect("compiles");
     let data = generate(5000);
-    let sequential = plan.evaluate(&data, AS_OF, false);
-    let parallel = plan.evaluate(&data, AS_OF, true);
+    let sequential = score(&plan, &data, AS_OF, false);
+    let parallel = score(&plan, &data, AS_OF, true);
     assert_eq!(sequential.columns, parallel.columns);
     assert_eq!(sequential.len(), 5000);
     assert_eq!(sequential.values, parallel.values);
@@ -156,11 +201,12 @@ fn parallel_and_sequential_evaluation_agree() {
     let total: usize = counts.labels.iter().map(|(_, c)| c).sum::<usize>() + counts.missing;
     assert_eq!(total, 5000);
 
-    let (with, explanations) = plan.evaluate_with_explanations(&data, AS_OF, true);
+    let mut with = score_with(&plan, &data, AS_OF, true, true);
+    let explanations = std::mem::take(&mut with.explanations);
     assert_eq!(with.values, sequential.values);
     assert_eq!(explanations.len(), 5000);
     for i in [0, 1, 2, 1234, 4999] {
-        assert_eq!(explanations[i], plan.explain(&data, i, AS_OF));
+        assert_eq!(explanations[i], explain(&plan, &data, i, AS_OF));
         assert_eq!(explanations[i].id, format!("c{i}"));
     }
 }
@@ -185,7 +231,7 @@ segment tier {
     let contacts = "id,industry,role,employees\nc1,SaaS,CEO,500\n";
     let events = "contact_id,type,at,url\nc1,view,2026-05-01,/pricing\nc1,view,2026-05-02,/pricing\nc1,view,2026-05-03,/blog\n";
     let data = support::dataset(schema(), contacts, events).expect("data");
-    let explanation = plan.explain(&data, 0, AS_OF);
+    let explanation = explain(&plan, &data, 0, AS_OF);
     let score = &explanation.scores[0];
     assert_eq!(score.value, Some(20.0));
     assert_eq!(score.total, Some(45.0));
@@ -282,7 +328,7 @@ score n_events = mail.count_events(events)
     let events = "contact_id,type,at,url\nc2,view,2026-05-01,/a\nc2,view,2026-05-02,/b\nc2,view,2026-07-01,/later\n";
     let data = support::dataset(schema(), contacts, events).expect("data");
     for parallel in [false, true] {
-        let evaluation = plan.evaluate(&data, AS_OF, parallel);
+        let evaluation = score(&plan, &data, AS_OF, parallel);
         let csv = support::to_csv(&evaluation.columns, evaluation.rows());
         assert_eq!(
             csv,
@@ -324,4 +370,46 @@ fn an_unknown_plugin_function_is_an_error() {
         "{err}"
     );
     assert!(err.contains("did you mean `is_free`?"), "{err}");
+}
+
+#[test]
+fn partitions_scored_with_merged_statistics_give_the_whole_run() {
+    let rules = "let visits = count(any)\nscore q = quintile(visits)\nscore r = percent_rank(employees)\nscore t = ntile(employees * 100 + visits, 7)\n";
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let data = generate(3000);
+    let as_of = scoreline_engine::AsOf::from_millis(AS_OF);
+    let whole = score(&plan, &data, AS_OF, true);
+    for parts in [1, 2, 7] {
+        let bounds: Vec<usize> = (0..=parts).map(|k| 3000 * k / parts).collect();
+        let partitions: Vec<Dataset> = bounds
+            .windows(2)
+            .map(|w| data.partition(w[0]..w[1]))
+            .collect();
+        let own: Vec<_> = partitions
+            .iter()
+            .map(|p| plan.statistics(p, as_of, None))
+            .collect();
+        // The statistics cross machines as JSON, exactly.
+        let shipped: Vec<scoreline_engine::Statistics> = own
+            .iter()
+            .map(|o| serde_json::from_str(&serde_json::to_string(o.summary()).unwrap()).unwrap())
+            .collect();
+        assert!(shipped.iter().zip(&own).all(|(s, o)| s == o.summary()));
+        let all = scoreline_engine::Statistics::merge(&shipped);
+        assert_eq!(all.counts().len(), 3);
+        let mut values = Vec::new();
+        for (p, o) in partitions.iter().zip(&own) {
+            values.extend(plan.evaluate(p, o, &all, as_of, Default::default()).values);
+        }
+        assert_eq!(values, whole.values, "{parts} partitions");
+        // Statistics of another partition are not this one's: they are computed again.
+        let e = plan.evaluate(
+            &partitions[0],
+            &own[own.len() - 1],
+            &all,
+            as_of,
+            Default::default(),
+        );
+        assert_eq!(e.values[..], whole.values[..e.values.len()]);
+    }
 }

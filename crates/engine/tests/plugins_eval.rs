@@ -9,6 +9,51 @@ use std::sync::Arc;
 use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 use scoreline_engine::Plan;
 
+/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
+fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+) -> scoreline_engine::Evaluation {
+    score_with(plan, data, as_of, parallel, false)
+}
+
+fn score_with(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    explain: bool,
+) -> scoreline_engine::Evaluation {
+    let pool = parallel.then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool")
+    });
+    plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain,
+            pool: pool.as_ref(),
+        },
+    )
+}
+
+/// One contact's explanation.
+#[allow(dead_code)]
+fn explain(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    contact: usize,
+    as_of: i64,
+) -> scoreline_engine::Explanation {
+    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
+        .0
+}
+
 const DAY: i64 = 86_400_000;
 const AS_OF: i64 = 1_780_272_000_000; // 2026-06-01
 
@@ -151,8 +196,8 @@ fn parallel_and_sequential_runs_give_the_same_rows_and_errors() {
     let plan = plan(RULES);
     let n = 4500;
     let data = generate(n);
-    let sequential = plan.evaluate(&data, AS_OF, false);
-    let parallel = plan.evaluate(&data, AS_OF, true);
+    let sequential = score(&plan, &data, AS_OF, false);
+    let parallel = score(&plan, &data, AS_OF, true);
     assert_eq!(sequential.len(), n);
     let csv = support::to_csv(&sequential.columns, sequential.rows());
     assert_eq!(csv, support::to_csv(&parallel.columns, parallel.rows()));
@@ -210,11 +255,12 @@ fn parallel_and_sequential_runs_give_the_same_rows_and_errors() {
     );
 
     // Explanations carry the same errors as the rows.
-    let (with, explanations) = plan.evaluate_with_explanations(&data, AS_OF, true);
+    let mut with = score_with(&plan, &data, AS_OF, true, true);
+    let explanations = std::mem::take(&mut with.explanations);
     assert_eq!(with.values, sequential.values);
     assert_eq!(with.errors, sequential.errors);
     for i in [0, 3, 10, 2048, 2050, n - 1] {
-        assert_eq!(explanations[i], plan.explain(&data, i, AS_OF));
+        assert_eq!(explanations[i], explain(&plan, &data, i, AS_OF));
         let joined =
             (!explanations[i].errors.is_empty()).then(|| explanations[i].errors.join("; "));
         assert_eq!(joined.as_deref(), sequential.row_error(i), "row {i}");
@@ -230,7 +276,7 @@ fn no_errors_costs_nothing_in_the_result() {
         "",
     )
     .expect("data");
-    let evaluation = plan.evaluate(&data, AS_OF, false);
+    let evaluation = score(&plan, &data, AS_OF, false);
     assert!(evaluation.errors.is_empty());
     assert!(evaluation.plugin_errors.is_empty());
     assert_eq!(
@@ -262,7 +308,7 @@ segment level {
 "#;
     let plan = plan(rules);
     let data = support::dataset(schema(), "id,email,role\nc1,a@gmail.com,\n", "").expect("data");
-    let explanation = plan.explain(&data, 0, AS_OF);
+    let explanation = explain(&plan, &data, 0, AS_OF);
     let failed = "t.seniority failed at titles.rhai:4:9: the script threw `no role`";
     assert_eq!(explanation.errors, [failed]);
     let fit = &explanation.scores[0];
@@ -320,7 +366,7 @@ score fit {
 "#;
     let plan = plan(rules);
     let data = support::dataset(schema(), "id,email,role\nc1,a@gmail.com,\n", "").expect("data");
-    let explanation = plan.explain(&data, 0, AS_OF);
+    let explanation = explain(&plan, &data, 0, AS_OF);
     let text = explanation.render_text();
     let expected = "contact c1
 

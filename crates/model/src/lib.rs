@@ -262,6 +262,42 @@ impl Dataset {
     }
 }
 
+impl Dataset {
+    /// The contacts at `range` (indices, clamped to the data set) with their events: one
+    /// partition of the data set, with the same schema.
+    pub fn partition(&self, range: std::ops::Range<usize>) -> Dataset {
+        let end = range.end.min(self.contacts.len());
+        let start = range.start.min(end);
+        let ev = &self.events;
+        let offset = |c: usize| ev.contact_start.get(c).copied().unwrap_or(0) as usize;
+        let (first, last) = (offset(start), offset(end));
+        let prop = |e: usize| ev.prop_start.get(e).map_or(ev.props.len(), |&p| p as usize);
+        let (pfirst, plast) = (prop(first), prop(last));
+        let events = if ev.contact_start.is_empty() {
+            Events::default()
+        } else {
+            Events {
+                contact_start: ev.contact_start[start..=end]
+                    .iter()
+                    .map(|&s| s - first as u32)
+                    .collect(),
+                type_id: ev.type_id[first..last].to_vec(),
+                at: ev.at[first..last].to_vec(),
+                prop_start: ev.prop_start[first..last]
+                    .iter()
+                    .map(|&p| p - pfirst as u32)
+                    .collect(),
+                props: ev.props[pfirst..plast].to_vec(),
+            }
+        };
+        Dataset {
+            schema: self.schema.clone(),
+            contacts: self.contacts[start..end].to_vec(),
+            events,
+        }
+    }
+}
+
 /// Builds [`Events`] from events in any order: they come out grouped by contact and sorted
 /// by time within each contact (events at the same instant keep the order they were added).
 #[derive(Debug, Clone, Default)]
@@ -371,6 +407,14 @@ mod tests {
         assert_eq!(events.props(2), url("/late").as_slice());
         let data = dataset(events);
         assert_eq!(data.validate(), Ok(()));
+        // Partitions keep their contacts' events, and the invariants.
+        let (a, b) = (data.partition(0..1), data.partition(1..2));
+        assert_eq!((a.contacts.len(), a.events.len()), (1, 1));
+        assert_eq!((b.contacts.len(), b.events.len()), (1, 3));
+        assert_eq!(b.events.props(1), url("/late").as_slice());
+        assert_eq!(a.validate().and(b.validate()), Ok(()));
+        assert_eq!(data.partition(2..9).contacts.len(), 0);
+        assert_eq!(data.partition(2..9).validate(), Ok(()));
     }
 
     #[test]

@@ -12,5 +12,5 @@ pub mod value;
 
 pub use error::PluginError;
 pub use limits::Limits;
-pub use plugin::{FunctionInfo, Plugin};
+pub use plugin::{capture_log, CapturedLog, FunctionInfo, Plugin};
 pub use value::{EventArg, PluginArg};

@@ -1,6 +1,6 @@
 //! A loaded plugin: one compiled Rhai script, its sandboxed engine and its callable functions.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -25,6 +25,72 @@ thread_local! {
     /// When the call running on this thread must stop. Calls run on their caller's thread,
     /// so a thread-local is the call's own state and needs no lock.
     static DEADLINE: Cell<Option<Instant>> = const { Cell::new(None) };
+    /// The lines printed on this thread while [`capture_log`] runs: each evaluation gets its
+    /// own log, whoever else calls the same plugins at the same time.
+    static CAPTURE: RefCell<Option<Log>> = const { RefCell::new(None) };
+}
+
+/// What plugins printed (`print`, `debug`) during a [`capture_log`], each line starting with
+/// the plugin's name, in the order printed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CapturedLog {
+    pub lines: Vec<String>,
+    /// Lines printed beyond the most kept, counted only.
+    pub dropped: usize,
+}
+
+impl CapturedLog {
+    /// Appends `other` after these lines, keeping at most as many lines as a plugin's log.
+    pub fn append(&mut self, other: CapturedLog) {
+        let room = MAX_LOG_LINES.saturating_sub(self.lines.len());
+        let kept = other.lines.len().min(room);
+        self.dropped += other.lines.len() - kept + other.dropped;
+        self.lines.extend(other.lines.into_iter().take(kept));
+    }
+
+    /// The lines, then a line saying how many were not kept, if any.
+    pub fn into_lines(mut self) -> Vec<String> {
+        if self.dropped > 0 {
+            self.lines.push(format!(
+                "{} more plugin log lines were not kept",
+                self.dropped
+            ));
+        }
+        self.lines
+    }
+}
+
+/// Runs `f` and returns what plugins printed on this thread meanwhile (calls made on other
+/// threads are not seen: each worker captures its own). Outside a capture, lines go to the
+/// plugin's own log ([`Plugin::take_log`]).
+pub fn capture_log<R>(f: impl FnOnce() -> R) -> (R, CapturedLog) {
+    let outer = CAPTURE.with(|c| c.borrow_mut().replace(Log::default()));
+    let result = f();
+    let log = CAPTURE.with(|c| std::mem::replace(&mut *c.borrow_mut(), outer));
+    let log = log.unwrap_or_default();
+    (
+        result,
+        CapturedLog {
+            lines: log.lines,
+            dropped: log.dropped,
+        },
+    )
+}
+
+/// Sends a printed line to the capture running on this thread, or else to `shared`.
+fn log_line(shared: &Mutex<Log>, line: String) {
+    let line = CAPTURE.with(|c| match c.borrow_mut().as_mut() {
+        Some(log) => {
+            log.push(line);
+            None
+        }
+        None => Some(line),
+    });
+    if let Some(line) = line {
+        if let Ok(mut log) = shared.lock() {
+            log.push(line);
+        }
+    }
 }
 
 /// A callable function of a plugin: its name and how many arguments it takes.
@@ -134,20 +200,14 @@ fn sandbox(name: &Arc<str>, limits: &Limits, log: &Arc<Mutex<Log>>) -> Engine {
     });
 
     let (print_name, print_log) = (Arc::clone(name), Arc::clone(log));
-    engine.on_print(move |text| {
-        if let Ok(mut log) = print_log.lock() {
-            log.push(format!("{print_name}: {text}"));
-        }
-    });
+    engine.on_print(move |text| log_line(&print_log, format!("{print_name}: {text}")));
     let (debug_name, debug_log) = (Arc::clone(name), Arc::clone(log));
     engine.on_debug(move |text, _source, position| {
         let line = match position.line() {
             Some(line) => format!("{debug_name} (line {line}): {text}"),
             None => format!("{debug_name}: {text}"),
         };
-        if let Ok(mut log) = debug_log.lock() {
-            log.push(line);
-        }
+        log_line(&debug_log, line);
     });
     engine
 }

@@ -556,6 +556,31 @@ fn print_and_debug_go_to_the_log_tagged_with_the_plugin() {
 }
 
 #[test]
+fn a_capture_takes_the_lines_printed_on_its_thread() {
+    let p = script("fn ok(x) { print(`x=${x}`); x }");
+    let (value, captured) = scoreline_plugins::capture_log(|| {
+        // Another thread calling the same plugin at the same time logs to the shared log.
+        std::thread::scope(|s| {
+            s.spawn(|| call_ok(&p, "ok", &[Value::Number(2.0)]));
+        });
+        let inner = scoreline_plugins::capture_log(|| call_ok(&p, "ok", &[Value::Number(3.0)]));
+        assert_eq!(inner.1.lines, ["test: x=3.0"]);
+        call_ok(&p, "ok", &[Value::Number(1.0)])
+    });
+    assert_eq!(value, Value::Number(1.0));
+    assert_eq!(captured.lines, ["test: x=1.0"]);
+    assert_eq!(p.take_log(), ["test: x=2.0"]);
+    let mut all = scoreline_plugins::CapturedLog::default();
+    all.append(captured);
+    all.append(scoreline_plugins::CapturedLog {
+        lines: vec!["b".into()],
+        dropped: 2,
+    });
+    assert_eq!(all.clone().into_lines().len(), 3);
+    assert_eq!(all.into_lines()[2], "2 more plugin log lines were not kept");
+}
+
+#[test]
 fn limits_are_read_from_yaml_with_snake_case_keys() {
     let limits: Limits =
         serde_yaml::from_str("max_operations: 5000\nmax_call_time: 250ms\n").unwrap();

@@ -126,7 +126,15 @@ pub(super) fn run(
             return report;
         }
     };
-    let (evaluation, explanations) = plan.evaluate_with_explanations(&dataset, case.as_of, false);
+    let mut evaluation = plan.score(
+        &dataset,
+        scoreline_engine::AsOf::from_millis(case.as_of),
+        scoreline_engine::EvalOptions {
+            explain: true,
+            pool: None,
+        },
+    );
+    let explanations = std::mem::take(&mut evaluation.explanations);
     record_coverage(rs, &explanations);
 
     // Compare.

@@ -6,6 +6,7 @@ pub mod manifest;
 pub mod output;
 pub mod pipeline;
 pub mod project;
+pub mod score;
 pub mod sources;
 pub mod watch;
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use scoreline_data::{Dataset, OutputMeta, Source};
-use scoreline_engine::{Evaluation, Plan};
+use scoreline_engine::{AsOf, EvalOptions, Evaluation, PartitionStatistics, Plan};
 use scoreline_syntax::ast::{Item, RuleFile};
 use scoreline_syntax::SourceFile;
 
@@ -27,6 +27,7 @@ use crate::output::{
 use crate::pipeline::{
     check_source, parse_as_of, render_load_error, render_problems, resolve, Ruleset, Settings,
 };
+use crate::score::{score, thread_pool, ScoreOptions, Scored};
 use crate::sources::{io_reason, read_source, PluginCache, PluginFiles};
 use crate::{Inputs, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 
@@ -301,6 +302,8 @@ struct Good {
     meta: OutputMeta,
     dataset: Arc<Dataset>,
     evaluation: Evaluation,
+    /// The population statistics `evaluation` was scored with (each contact's keys).
+    statistics: PartitionStatistics,
     /// The scores file's text, as last written.
     rendered: RenderedScores,
     as_of_millis: i64,
@@ -347,6 +350,8 @@ struct Runner {
     /// Whether the data set in force was loaded from exactly `sources`.
     data_synced: bool,
     good: Option<Good>,
+    /// The threads every cycle scores on (from `settings.threads`).
+    pool: Option<rayon::ThreadPool>,
 }
 
 /// A cycle that did not apply: its report has been printed.
@@ -365,7 +370,9 @@ impl Runner {
             rule_source: None,
             data_synced: false,
             good: None,
+            pool: None,
         };
+        runner.pool = thread_pool(runner.settings.threads);
         runner.track_files();
         runner
     }
@@ -494,6 +501,9 @@ impl Runner {
                 return Err(NotApplied);
             }
             if !same_settings(&settings, &self.settings) || outputs != self.outputs {
+                if settings.threads != self.settings.threads {
+                    self.pool = thread_pool(settings.threads);
+                }
                 self.settings = settings;
                 self.outputs = outputs;
                 change.all = true;
@@ -756,21 +766,21 @@ impl Runner {
                 return Err(Box::new(good));
             }
         };
-        let parallel = self.settings.threads != Some(1);
-        let (evaluation, explanations) = if self.outputs.explain.is_some() {
-            let (e, x) = plan.evaluate_with_explanations(&dataset, as_of_millis, parallel);
-            (e, Some(x))
-        } else {
-            (plan.evaluate(&dataset, as_of_millis, parallel), None)
-        };
         flush_plugin_logs(&ruleset);
-        if !evaluation.plugin_errors.is_empty() {
-            report_plugin_errors(&evaluation);
-            if !self.options.allow_plugin_errors {
-                eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
-                return Err(Box::new(good));
-            }
-        }
+        let explain = self.outputs.explain.is_some();
+        let options = ScoreOptions {
+            explain,
+            pool: self.pool.as_ref(),
+            allow_plugin_errors: self.options.allow_plugin_errors,
+        };
+        let Ok(Scored {
+            mut evaluation,
+            statistics,
+        }) = score(&plan, &dataset, as_of_millis, options)
+        else {
+            return Err(Box::new(good));
+        };
+        let explanations = explain.then(|| std::mem::take(&mut evaluation.explanations));
         let meta = ruleset.meta(&plan);
         let columns = Columns::new(
             &plan.score_names(),
@@ -788,6 +798,7 @@ impl Runner {
             meta,
             dataset,
             evaluation,
+            statistics,
             rendered,
             as_of_millis,
             index,
@@ -807,7 +818,7 @@ impl Runner {
         ) {
             Ok(status) => {
                 // Ready for appended events, now that the outputs are in place.
-                if new.index.is_none() && !new.plan.has_population_functions() {
+                if new.index.is_none() {
                     new.index = Some(row_index(&new.dataset));
                 }
                 Ok((status, new, reload))
@@ -840,7 +851,7 @@ impl Runner {
         i: usize,
         noticed: Instant,
     ) -> Option<Status> {
-        if good.plan.has_population_functions() || !good.evaluation.plugin_errors.is_empty() {
+        if !good.evaluation.plugin_errors.is_empty() {
             return None;
         }
         let dialect = &self.settings.dialect;
@@ -862,10 +873,50 @@ impl Runner {
             &self.settings.id_column,
             dialect,
         )?;
-        let sub = incremental::subset_with(&good.dataset, &rows, &added);
-        let parallel = self.settings.threads != Some(1) && rows.len() > 1000;
-        let scored = good.plan.evaluate(&sub, good.as_of_millis, parallel);
-        flush_plugin_logs(&good.ruleset);
+        let touched = incremental::subset_with(&good.dataset, &rows, &added);
+        let as_of = AsOf::from_millis(good.as_of_millis);
+        let pool = self.pool.as_ref().filter(|_| rows.len() > 1000);
+        // With population functions, the statistics in force move with the touched contacts'
+        // values: the contacts whose answers move are rescored too (all of them is a full
+        // rescore).
+        let (rescore, statistics, sub) = if good.plan.has_population_functions() {
+            let changed = good.plan.statistics(&touched, as_of, pool);
+            let mut after = good.statistics.clone();
+            after.update(&rows, &changed);
+            let mut rescore = after.moved(good.statistics.summary(), after.summary());
+            rescore.extend_from_slice(&rows);
+            rescore.sort_unstable();
+            rescore.dedup();
+            // When nearly every contact moves (a value appeared or vanished, so the count
+            // changed), a full rescore costs less than copying them out.
+            if rescore.len() * 10 > good.dataset.contacts.len() * 9 {
+                return None;
+            }
+            let at: Vec<usize> = rows
+                .iter()
+                .filter_map(|r| rescore.binary_search(r).ok())
+                .collect();
+            let mut sub = incremental::subset(&good.dataset, &rescore);
+            incremental::merge(&mut sub.events, &added, &at);
+            (rescore, Some(after), sub)
+        } else {
+            (rows.clone(), None, touched)
+        };
+        let own = good.plan.statistics(&sub, as_of, pool);
+        let all = statistics.as_ref().unwrap_or(&own).summary();
+        let scored = good.plan.evaluate(
+            &sub,
+            &own,
+            all,
+            as_of,
+            EvalOptions {
+                explain: false,
+                pool,
+            },
+        );
+        for line in &scored.plugin_log {
+            eprintln!("{line}");
+        }
         if !scored.plugin_errors.is_empty() {
             // A full rescore of the data set in force reports the errors the usual way.
             return None;
@@ -874,7 +925,7 @@ impl Runner {
         let width = good.evaluation.columns.len();
         let before = Evaluation {
             columns: good.evaluation.columns.clone(),
-            values: rows
+            values: rescore
                 .iter()
                 .flat_map(|&r| {
                     good.evaluation.values[r * width..(r + 1) * width]
@@ -890,15 +941,15 @@ impl Runner {
         let mut input_after = input_before.clone();
         input_after.sha256 = self.sources[i].as_ref()?.hash.hex();
         input_after.rows += added.len();
-        incremental::patch(&mut good.evaluation, &rows, &scored);
-        good.rendered.update(&good.evaluation, &rows);
+        incremental::patch(&mut good.evaluation, &rescore, &scored);
+        good.rendered.update(&good.evaluation, &rescore);
         good.inputs[i] = input_after;
         match self.publish(
             Some((&before, &good.columns, &scored)),
             good,
             None,
             true,
-            rows.len(),
+            rescore.len(),
             noticed,
         ) {
             Ok(status) => {
@@ -906,6 +957,9 @@ impl Runner {
                 // again the held bytes' data set.
                 let dataset = Arc::make_mut(&mut good.dataset);
                 incremental::merge(&mut dataset.events, &added, &rows);
+                if let Some(after) = statistics {
+                    good.statistics = after;
+                }
                 self.data_synced = true;
                 Some(status)
             }
@@ -913,8 +967,8 @@ impl Runner {
                 // The scores in force stay those written last; the data set in force no
                 // longer matches the files' bytes (`data_synced` stays false), so the next
                 // change reloads it.
-                incremental::patch(&mut good.evaluation, &rows, &before);
-                good.rendered.update(&good.evaluation, &rows);
+                incremental::patch(&mut good.evaluation, &rescore, &before);
+                good.rendered.update(&good.evaluation, &rescore);
                 good.inputs[i] = input_before;
                 Some(self.failed_status(noticed))
             }
@@ -1113,20 +1167,6 @@ fn flush_plugin_logs(ruleset: &Ruleset) {
         for line in plugin.take_log() {
             eprintln!("{line}");
         }
-    }
-}
-
-fn report_plugin_errors(evaluation: &Evaluation) {
-    for tally in &evaluation.plugin_errors {
-        eprintln!("{}", tally.error.to_diagnostic().render());
-        eprintln!(
-            "`{}.{}` failed for {} contact{} (first: {})\n",
-            tally.plugin,
-            tally.function,
-            tally.count,
-            if tally.count == 1 { "" } else { "s" },
-            tally.contact_ids.join(", ")
-        );
     }
 }
 

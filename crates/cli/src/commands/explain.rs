@@ -1,13 +1,11 @@
 //! `scoreline explain ID`: one contact's scores and segments, clause by clause.
 
 use crate::args::{ExplainArgs, ExplainFormat};
-use crate::commands::run::configure_threads;
 use crate::{EXIT_ERRORS, EXIT_OK};
 use scoreline_runner::pipeline::prepare;
 
 /// Runs `scoreline explain`.
 pub fn run(args: ExplainArgs) -> u8 {
-    configure_threads(args.inputs.threads);
     let prepared = match prepare(&args.inputs.to_inputs()) {
         Ok(p) => p,
         Err(code) => return code,
@@ -25,10 +23,12 @@ pub fn run(args: ExplainArgs) -> u8 {
         );
         return EXIT_ERRORS;
     };
-    let explanation = prepared
-        .plan
-        .explain(&prepared.dataset, index, prepared.as_of_millis);
-    for line in prepared.plan.take_plugin_logs() {
+    let (explanation, plugin_log) = prepared.plan.explain(
+        &prepared.dataset,
+        index,
+        scoreline_engine::AsOf::from_millis(prepared.as_of_millis),
+    );
+    for line in plugin_log {
         eprintln!("{line}");
     }
     match args.format {

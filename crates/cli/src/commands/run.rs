@@ -12,11 +12,11 @@ use scoreline_runner::output::{
     write_explanations, write_manifest, write_scores_with_errors, OutputFlags, Outputs, Written,
 };
 use scoreline_runner::pipeline::{prepare, Prepared};
+use scoreline_runner::score::{score, thread_pool, ScoreOptions, Scored};
 
 /// Runs `scoreline run`.
 pub fn run(args: RunArgs) -> u8 {
     let started = Instant::now();
-    configure_threads(args.inputs.threads);
     let progress = spinner();
     progress.set_message("reading the rules and the data");
     let prepared = match prepare(&args.inputs.to_inputs()) {
@@ -26,8 +26,6 @@ pub fn run(args: RunArgs) -> u8 {
             return code;
         }
     };
-    let parallel = args.inputs.threads != Some(1);
-
     let outputs = Outputs::resolve(
         &OutputFlags {
             scores: args.out.clone(),
@@ -46,34 +44,26 @@ pub fn run(args: RunArgs) -> u8 {
         prepared.dataset.contacts.len()
     ));
     let scoring = Instant::now();
-    let (evaluation, explanations) = if explain_path.is_some() {
-        let (e, x) = prepared.plan.evaluate_with_explanations(
-            &prepared.dataset,
-            prepared.as_of_millis,
-            parallel,
-        );
-        (e, Some(x))
-    } else {
-        (
-            prepared
-                .plan
-                .evaluate(&prepared.dataset, prepared.as_of_millis, parallel),
-            None,
-        )
+    let pool = thread_pool(args.inputs.threads);
+    let options = ScoreOptions {
+        explain: explain_path.is_some(),
+        pool: pool.as_ref(),
+        allow_plugin_errors: args.allow_plugin_errors,
     };
+    let scored = score(
+        &prepared.plan,
+        &prepared.dataset,
+        prepared.as_of_millis,
+        options,
+    );
     let scoring_time = scoring.elapsed();
-    for line in prepared.plan.take_plugin_logs() {
-        eprintln!("{line}");
-    }
-
-    if !evaluation.plugin_errors.is_empty() {
+    let Ok(Scored { mut evaluation, .. }) = scored else {
         progress.finish_and_clear();
-        report_plugin_errors(&evaluation);
-        if !args.allow_plugin_errors {
-            eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
-            return EXIT_ERRORS;
-        }
-    }
+        return EXIT_ERRORS;
+    };
+    let explanations = explain_path
+        .is_some()
+        .then(|| std::mem::take(&mut evaluation.explanations));
 
     progress.set_message("writing the scores");
     if let Err(message) = write_scores_with_errors(
@@ -123,16 +113,6 @@ pub fn run(args: RunArgs) -> u8 {
     EXIT_OK
 }
 
-/// Sets the worker thread count once for the process.
-pub fn configure_threads(threads: Option<usize>) {
-    if let Some(n) = threads {
-        // Fails only if a pool exists already, in which case it keeps its size.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global();
-    }
-}
-
 /// A spinner on stderr when it is a terminal; indicatif draws nothing on a pipe.
 pub fn spinner() -> ProgressBar {
     let bar = ProgressBar::new_spinner();
@@ -142,20 +122,6 @@ pub fn spinner() -> ProgressBar {
     );
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
-}
-
-fn report_plugin_errors(evaluation: &Evaluation) {
-    for tally in &evaluation.plugin_errors {
-        eprintln!("{}", tally.error.to_diagnostic().render());
-        eprintln!(
-            "`{}.{}` failed for {} contact{} (first: {})\n",
-            tally.plugin,
-            tally.function,
-            tally.count,
-            if tally.count == 1 { "" } else { "s" },
-            tally.contact_ids.join(", ")
-        );
-    }
 }
 
 fn summary(

@@ -6,11 +6,9 @@ use scoreline_runner::output::OutputFlags;
 use scoreline_runner::watch::{watch, WatchOptions};
 
 use crate::args::{StatusFormat, WatchArgs};
-use crate::commands::run::configure_threads;
 
 /// Runs `scoreline watch` until Ctrl-C or SIGTERM.
 pub fn run(args: WatchArgs) -> u8 {
-    configure_threads(args.inputs.threads);
     watch(WatchOptions {
         inputs: args.inputs.to_inputs(),
         outputs: OutputFlags {

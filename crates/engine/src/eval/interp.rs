@@ -40,7 +40,7 @@ pub(crate) struct Ctx<'a, 's> {
     pub events_end: usize,
     pub as_of: i64,
     pub slots: &'s [Val<'a>],
-    pub population: Option<&'s Population>,
+    pub population: Option<&'s Population<'s>>,
     /// Plugin call failures of the current chunk of contacts.
     pub plugin_errors: &'s RefCell<PluginErrors>,
 }
