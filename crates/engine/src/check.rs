@@ -35,6 +35,15 @@ pub struct CheckOptions<'a> {
 pub trait PluginResolver {
     /// What the script at `declared_path` (as written, relative to the rule file) offers.
     fn resolve(&self, declared_path: &str) -> PluginInfo;
+
+    /// Told the rule file's plugin declarations before they are resolved (their names tag
+    /// the plugins' log lines).
+    fn declared(&self, _file: &RuleFile) {}
+
+    /// The compiled script at `declared_path`, for evaluation, if it loaded.
+    fn plugin(&self, _declared_path: &str) -> Option<Arc<scoreline_plugins::Plugin>> {
+        None
+    }
 }
 
 /// The outcome of looking up a plugin script.

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod explain;
 pub mod plan;
 pub mod resolve;
+pub mod ruleset;
 pub mod version;
 
 pub use eval::{
@@ -15,5 +16,6 @@ pub use eval::{
 };
 pub use explain::Explanation;
 pub use plan::{compile, Plan};
+pub use ruleset::{Rejected, Ruleset};
 pub use scoreline_model::AsOf;
 pub use version::ruleset_version;

@@ -413,3 +413,43 @@ fn partitions_scored_with_merged_statistics_give_the_whole_run() {
         assert_eq!(e.values[..], whole.values[..e.values.len()]);
     }
 }
+
+#[test]
+fn the_front_door_checks_compiles_and_scores() {
+    use scoreline_engine::check::NoPlugins;
+    use scoreline_engine::Ruleset;
+    use scoreline_syntax::SourceFile;
+    let file = |text: &str| Arc::new(SourceFile::new("rules.score", text));
+    // Every syntax error at once, and no tree.
+    let rejected = Ruleset::check(
+        file("score a {\n  rule when => +1\n}\nscore b = 1 +\nscore c = 2\n"),
+        &NoPlugins,
+    )
+    .unwrap_err();
+    assert_eq!(rejected.diagnostics.len(), 2, "{:?}", rejected.diagnostics);
+    assert!(rejected.ast.is_none());
+    // A type error: the tree is there, for tools that still want it.
+    let rejected = Ruleset::check(file("score a = \"x\" + 1\n"), &NoPlugins).unwrap_err();
+    assert!(rejected.ast.is_some() && rejected.checked.is_some());
+    assert!(rejected.diagnostics.iter().all(|d| d.is_error()));
+    // A good file: compiled against the data's schema, then scored.
+    let ruleset = Ruleset::check(
+        file("let unused = 1\nscore s {\n  rule when employees > 100 => +10\n}\n"),
+        &NoPlugins,
+    )
+    .unwrap();
+    assert_eq!(
+        ruleset.diagnostics().len(),
+        1,
+        "the unused let is a warning"
+    );
+    let data = generate(50);
+    let plan = ruleset.compile(&data.schema).unwrap();
+    let e = plan.score(
+        &data,
+        scoreline_engine::AsOf::from_millis(AS_OF),
+        Default::default(),
+    );
+    assert_eq!(e.columns, ["id", "s"]);
+    assert_eq!(e.len(), 50);
+}

@@ -14,7 +14,7 @@ use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
 use crate::{EXIT_ERRORS, EXIT_USAGE};
 
-use scoreline_engine::check::{check, check_partial, CheckOptions, Checked};
+use scoreline_engine::check::Checked;
 use scoreline_plugins::Limits;
 use scoreline_syntax::ast::RuleFile;
 use scoreline_syntax::{Diagnostic, SourceFile};
@@ -53,30 +53,19 @@ pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFi
 /// A file with syntax errors gets all of them, and the checker's findings about the items
 /// that could be read (leaving out what the broken items may explain); it has no AST.
 pub fn check_source(source: Arc<SourceFile>, plugins: PluginFiles) -> CheckedFile {
-    let parsed = scoreline_syntax::parser::parse_recovering(&source);
-    plugins.name_plugins(&parsed.file);
-    let options = CheckOptions { plugins: &plugins };
-    if !parsed.errors.is_empty() {
-        let checked = check_partial(&source, &parsed, &options);
-        let mut diagnostics = parsed.errors;
-        diagnostics.extend(checked.diagnostics);
-        // This file's problems in order, then those in plugin scripts (as the checker does).
-        diagnostics.sort_by_key(|d| (!Arc::ptr_eq(&d.file, &source), d.span.start, d.span.end));
-        return CheckedFile {
-            source,
-            ast: None,
-            checked: None,
-            diagnostics,
-            plugins,
+    let (ast, checked, diagnostics) =
+        match scoreline_engine::Ruleset::check(Arc::clone(&source), &plugins) {
+            Ok(ruleset) => {
+                let diagnostics = ruleset.diagnostics().to_vec();
+                let (ast, checked) = ruleset.into_parts();
+                (Some(ast), Some(checked), diagnostics)
+            }
+            Err(rejected) => (rejected.ast, rejected.checked, rejected.diagnostics),
         };
-    }
-    let ast = parsed.file;
-    let checked = check(&source, &ast, &options);
-    let diagnostics = checked.diagnostics.clone();
     CheckedFile {
         source,
-        ast: Some(ast),
-        checked: Some(checked),
+        ast,
+        checked,
         diagnostics,
         plugins,
     }

@@ -256,4 +256,12 @@ impl PluginResolver for PluginFiles {
             Err(info) => info,
         }
     }
+
+    fn declared(&self, file: &scoreline_syntax::ast::RuleFile) {
+        self.name_plugins(file);
+    }
+
+    fn plugin(&self, declared_path: &str) -> Option<Arc<scoreline_plugins::Plugin>> {
+        self.get(declared_path).map(|p| Arc::clone(&p.plugin))
+    }
 }
