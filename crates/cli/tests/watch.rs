@@ -300,6 +300,15 @@ fn a_bad_edit_keeps_the_last_good_state_until_fixed() {
     assert!(diagnostics.contains("industy"), "{check}");
     // Standard error is read by another thread: wait for the whole report.
     watch.wait_stderr(diagnostics);
+    // The status line carries them as data, as `check --format json` gives them.
+    let json = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(["check", "--format", "json", "rules.score"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let expected: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(s["diagnostics"], expected, "{s}");
+    assert_eq!(s["diagnostics"][0]["line"], 7, "{s}");
 
     // A data change meanwhile is scored with the last good rules.
     write(
@@ -309,7 +318,36 @@ fn a_bad_edit_keeps_the_last_good_state_until_fixed() {
     );
     let s = watch.next_about("contacts.csv");
     assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(s.get("diagnostics").is_none(), "{s}");
     assert!(read(dir, "out/scores.csv").contains("b,10,0,10,cold,Newsletter"));
+    // A data problem: the status names the file, line and column.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,many\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    let d = &s["diagnostics"][0];
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("contacts.csv"), Some(2), Some(3)),
+        "{s}"
+    );
+    assert!(
+        d["message"]
+            .as_str()
+            .unwrap()
+            .contains("`many` is not a number"),
+        "{s}"
+    );
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,500\nb,SaaS,\nc,SaaS,50\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
 
     // The fix picks up from there.
     write(dir, "rules.score", &RULES.replace("=> +10", "=> +11"));

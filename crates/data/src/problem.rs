@@ -20,6 +20,21 @@ pub struct DataProblem {
 }
 
 impl DataProblem {
+    /// The problem as a JSON object, in the shape of a rule file's diagnostics: file, line,
+    /// column (null when not known), severity, code (null: data problems have none),
+    /// message, help.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "severity": "error",
+            "code": null,
+            "message": self.message,
+            "help": self.help,
+        })
+    }
+
     /// The position as `file:line:column` (as much of it as is known).
     pub fn location(&self) -> String {
         match (self.line, self.column) {

@@ -41,7 +41,7 @@ impl Ruleset {
     pub fn check(
         source: Arc<SourceFile>,
         plugins: &dyn PluginResolver,
-    ) -> Result<Ruleset, Rejected> {
+    ) -> Result<Ruleset, Box<Rejected>> {
         let parsed = scoreline_syntax::parser::parse_recovering(&source);
         plugins.declared(&parsed.file);
         let options = CheckOptions { plugins };
@@ -50,20 +50,20 @@ impl Ruleset {
             let mut diagnostics = parsed.errors;
             diagnostics.extend(checked.diagnostics);
             diagnostics.sort_by_key(|d| (!Arc::ptr_eq(&d.file, &source), d.span.start, d.span.end));
-            return Err(Rejected {
+            return Err(Box::new(Rejected {
                 diagnostics,
                 ast: None,
                 checked: None,
-            });
+            }));
         }
         let ast = parsed.file;
         let checked = check(&source, &ast, &options);
         if checked.has_errors() {
-            return Err(Rejected {
+            return Err(Box::new(Rejected {
                 diagnostics: checked.diagnostics.clone(),
                 ast: Some(ast),
                 checked: Some(checked),
-            });
+            }));
         }
         let plugins = ast
             .items

@@ -60,7 +60,10 @@ pub fn check_source(source: Arc<SourceFile>, plugins: PluginFiles) -> CheckedFil
                 let (ast, checked) = ruleset.into_parts();
                 (Some(ast), Some(checked), diagnostics)
             }
-            Err(rejected) => (rejected.ast, rejected.checked, rejected.diagnostics),
+            Err(rejected) => {
+                let rejected = *rejected;
+                (rejected.ast, rejected.checked, rejected.diagnostics)
+            }
         };
     CheckedFile {
         source,
@@ -77,12 +80,16 @@ pub struct Failure {
     pub code: u8,
     /// The text for standard error (diagnostics, data problems, messages); may be empty.
     pub report: String,
+    /// The same problems as data, one JSON object each (the shape of `check --format json`),
+    /// for machine-readable outputs such as watch's status lines.
+    pub diagnostics: Vec<serde_json::Value>,
 }
 
 impl Failure {
     fn usage(report: String) -> Failure {
         Failure {
             code: EXIT_USAGE,
+            diagnostics: message_json(&report),
             report,
         }
     }
@@ -90,7 +97,26 @@ impl Failure {
     fn errors(report: String) -> Failure {
         Failure {
             code: EXIT_ERRORS,
+            diagnostics: message_json(&report),
             report,
+        }
+    }
+
+    /// Rule file (or plugin) diagnostics.
+    fn from_diagnostics(diagnostics: &[Diagnostic]) -> Failure {
+        Failure {
+            code: EXIT_ERRORS,
+            report: scoreline_syntax::diagnostic::render(diagnostics),
+            diagnostics: diagnostics.iter().map(Diagnostic::to_json).collect(),
+        }
+    }
+
+    /// A data load that failed: every problem.
+    fn from_load(e: &LoadError) -> Failure {
+        Failure {
+            code: EXIT_ERRORS,
+            report: render_load_error(e),
+            diagnostics: e.problems.iter().map(DataProblem::to_json).collect(),
         }
     }
 
@@ -101,6 +127,29 @@ impl Failure {
         }
         self.code
     }
+}
+
+/// A message printed as `error: …` (with `  = help: …` lines) as a JSON diagnostic.
+pub fn message_json(text: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    for block in text.split("\nerror: ").filter(|b| !b.trim().is_empty()) {
+        let block = block.strip_prefix("error: ").unwrap_or(block);
+        let mut lines = block.lines();
+        let message = lines.next().unwrap_or_default().trim().to_string();
+        let help: Vec<&str> = lines
+            .filter_map(|l| l.trim().strip_prefix("= help: "))
+            .collect();
+        out.push(serde_json::json!({
+            "file": null,
+            "line": null,
+            "column": null,
+            "severity": "error",
+            "code": null,
+            "message": message,
+            "help": (!help.is_empty()).then(|| help.join("; ")),
+        }));
+    }
+    out
 }
 
 /// The inputs of a run, flags over `scoreline.yaml`, with every path relative to the
@@ -256,13 +305,13 @@ impl Ruleset {
             ast,
             checked,
             plugins: files,
-            ..
+            diagnostics,
         } = file;
         let (Some(ast), Some(checked)) = (ast, checked) else {
-            return Err(Failure::errors(report));
+            return Err(Failure::from_diagnostics(&diagnostics));
         };
         if has_errors {
-            return Err(Failure::errors(report));
+            return Err(Failure::from_diagnostics(&diagnostics));
         }
         let mut plugins = Vec::new();
         let mut plugin_bytes = Vec::new();
@@ -306,7 +355,7 @@ impl Ruleset {
             schema,
             &self.plugins,
         )
-        .map_err(|d| Failure::errors(scoreline_syntax::diagnostic::render(&d)))
+        .map_err(|d| Failure::from_diagnostics(&d))
     }
 
     /// The name (the plan's header, else the rule file's stem) and version stamped on outputs.
@@ -367,8 +416,8 @@ pub fn load_data(
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
-    let (contacts, events) = scoreline_data::read_sources(&request)
-        .map_err(|e| Failure::errors(render_load_error(&e)))?;
+    let (contacts, events) =
+        scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
     let sources: Vec<&Source> = std::iter::once(&contacts).chain(&events).collect();
     let (hashes, records) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| manifest::hash_sources(&sources));
@@ -391,7 +440,7 @@ pub fn load_data(
             let inputs = manifest::inputs(&paths, &hashes, &loaded.files);
             Ok((loaded, inputs, warnings))
         }
-        Err(e) => Err(Failure::errors(render_load_error(&e))),
+        Err(e) => Err(Failure::from_load(&e)),
     }
 }
 

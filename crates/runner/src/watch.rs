@@ -25,7 +25,8 @@ use crate::output::{
     write_explanations, write_manifest, OutputFlags, Outputs, RenderedScores, Written,
 };
 use crate::pipeline::{
-    check_source, parse_as_of, render_load_error, render_problems, resolve, Ruleset, Settings,
+    check_source, message_json, parse_as_of, render_load_error, render_problems, resolve, Failure,
+    Ruleset, Settings,
 };
 use crate::score::{score, thread_pool, ScoreOptions, Scored};
 use crate::sources::{io_reason, read_source, PluginCache, PluginFiles};
@@ -352,6 +353,8 @@ struct Runner {
     good: Option<Good>,
     /// The threads every cycle scores on (from `settings.threads`).
     pool: Option<rayon::ThreadPool>,
+    /// The problems of the cycle under way, as data: a failed cycle's status line carries them.
+    problems: std::cell::RefCell<Vec<serde_json::Value>>,
 }
 
 /// A cycle that did not apply: its report has been printed.
@@ -371,6 +374,7 @@ impl Runner {
             data_synced: false,
             good: None,
             pool: None,
+            problems: Default::default(),
         };
         runner.pool = thread_pool(runner.settings.threads);
         runner.track_files();
@@ -433,14 +437,30 @@ impl Runner {
         (change, names)
     }
 
+    /// Prints a stage's failure, and keeps its problems for the status line.
+    fn report_failure(&self, f: Failure) {
+        self.problems
+            .borrow_mut()
+            .extend(f.diagnostics.iter().cloned());
+        f.print();
+    }
+
+    /// Prints an error message (`error: …`), and keeps it for the status line.
+    fn report_message(&self, m: &str) {
+        self.problems.borrow_mut().extend(message_json(m));
+        eprintln!("{m}");
+    }
+
     /// Handles one change and prints its status line.
     fn cycle(&mut self, change: Change, names: Vec<String>, noticed: Instant) {
+        self.problems.borrow_mut().clear();
         let status = match self.apply(change, noticed) {
             Ok(mut status) => {
                 status.changed = names;
                 status
             }
             Err(NotApplied) => Status {
+                diagnostics: std::mem::take(&mut *self.problems.borrow_mut()),
                 time: now_text(),
                 changed: names,
                 outcome: Outcome::Failed,
@@ -473,6 +493,7 @@ impl Runner {
     fn unchanged(&self, noticed: Instant) -> Status {
         let good = self.good.as_ref();
         Status {
+            diagnostics: Vec::new(),
             time: now_text(),
             changed: Vec::new(),
             outcome: Outcome::Unchanged,
@@ -492,7 +513,7 @@ impl Runner {
         // 1. The project file: new settings mean re-reading everything.
         if change.project && !change.all {
             let settings = resolve(&self.options.inputs).map_err(|f| {
-                f.print();
+                self.report_failure(f);
                 NotApplied
             })?;
             let outputs = Outputs::resolve(&self.options.outputs, settings.project.as_ref());
@@ -555,7 +576,7 @@ impl Runner {
             self.plugins = checked.plugins.compiled();
             let (ruleset, warnings) = Ruleset::from_checked(&self.settings.ruleset, checked)
                 .map_err(|f| {
-                    f.print();
+                    self.report_failure(f);
                     NotApplied
                 })?;
             if !warnings.is_empty() {
@@ -622,6 +643,9 @@ impl Runner {
             self.data_synced = false;
         }
         if !unreadable.is_empty() {
+            self.problems
+                .borrow_mut()
+                .extend(unreadable.iter().map(scoreline_data::DataProblem::to_json));
             eprintln!("{}", render_problems(&unreadable));
             return Err(NotApplied);
         }
@@ -727,6 +751,9 @@ impl Runner {
                     (Arc::new(loaded.dataset), None, inputs, skipped_rows)
                 }
                 Err(e) => {
+                    self.problems
+                        .borrow_mut()
+                        .extend(e.problems.iter().map(scoreline_data::DataProblem::to_json));
                     eprintln!("{}", render_load_error(&e));
                     return Err(Box::new(good));
                 }
@@ -754,7 +781,7 @@ impl Runner {
             None => match ruleset.compile(&dataset.schema) {
                 Ok(p) => Arc::new(p),
                 Err(f) => {
-                    f.print();
+                    self.report_failure(f);
                     return Err(Box::new(good));
                 }
             },
@@ -762,7 +789,7 @@ impl Runner {
         let as_of_millis = match parse_as_of(&self.settings.as_of_text) {
             Ok(ms) => ms,
             Err(m) => {
-                eprintln!("{m}");
+                self.report_message(&m);
                 return Err(Box::new(good));
             }
         };
@@ -978,6 +1005,7 @@ impl Runner {
     fn failed_status(&self, noticed: Instant) -> Status {
         let mut s = self.unchanged(noticed);
         s.outcome = Outcome::Failed;
+        s.diagnostics = std::mem::take(&mut *self.problems.borrow_mut());
         s
     }
 
@@ -1010,13 +1038,13 @@ impl Runner {
         });
         if let Some(path) = self.outputs.scores.as_deref() {
             if let Err(m) = new.rendered.write(path) {
-                eprintln!("{m}");
+                self.report_message(&m);
                 return Err(());
             }
         }
         if let (Some(path), Some(x)) = (&self.outputs.explain, explanations) {
             if let Err(m) = write_explanations(path, x) {
-                eprintln!("{m}");
+                self.report_message(&m);
                 return Err(());
             }
         }
@@ -1033,13 +1061,13 @@ impl Runner {
             &new.inputs,
             written,
         ) {
-            eprintln!("{m}");
+            self.report_message(&m);
             return Err(());
         }
         let mut feed_lines = 0;
         if let (Some(path), Some(d)) = (feed_path, &diff) {
             if let Err(m) = crate::output::create_parent(path) {
-                eprintln!("{m}");
+                self.report_message(&m);
                 return Err(());
             }
             match changes::append_feed(path, &d.feed) {
@@ -1058,6 +1086,7 @@ impl Runner {
         }
         let diff = diff.unwrap_or_default();
         Ok(Status {
+            diagnostics: Vec::new(),
             time,
             changed: Vec::new(),
             outcome: Outcome::Rescored,

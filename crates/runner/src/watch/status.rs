@@ -48,6 +48,10 @@ pub struct Status {
     pub ruleset_version: String,
     /// Lines appended to the change feed.
     pub feed_lines: usize,
+    /// Why a failed cycle did not apply: each problem as in `check --format json` (file, line,
+    /// column, severity, code, message, help). Absent when there is none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<serde_json::Value>,
 }
 
 /// `12 ms`, `1.40 s`.
@@ -126,6 +130,7 @@ mod tests {
     #[test]
     fn human_line_shows_moves_per_segment() {
         let status = Status {
+            diagnostics: Vec::new(),
             time: "2026-11-01T09:30:05Z".into(),
             changed: vec!["rules/leads.score".into()],
             outcome: Outcome::Rescored,
