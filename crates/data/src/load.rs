@@ -81,7 +81,7 @@ impl Source {
                 ),
             ));
         };
-        match std::fs::read(path) {
+        match read_bytes(path) {
             Ok(bytes) => Ok(Source {
                 name: name.clone(),
                 format,
@@ -116,6 +116,47 @@ impl Source {
             }),
         }
     }
+}
+
+/// Files larger than this are read by several threads at once, each its own part.
+const PARALLEL_READ_BYTES: u64 = 32 << 20;
+
+/// A file's bytes. A large file is read in parts on every core: copying it out of the page
+/// cache (and faulting in the memory it goes to) is then shared, not one core's work while
+/// the others wait.
+fn read_bytes(path: &Path) -> std::io::Result<Vec<u8>> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileExt;
+        let file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        let threads = par::thread_count(0).min(8);
+        if meta.is_file() && meta.len() >= PARALLEL_READ_BYTES && threads > 1 {
+            let len = usize::try_from(meta.len()).map_err(|_| std::io::ErrorKind::OutOfMemory)?;
+            let mut bytes = vec![0u8; len];
+            let part = len.div_ceil(threads);
+            let results: Vec<std::io::Result<()>> = std::thread::scope(|s| {
+                let handles: Vec<_> = bytes
+                    .chunks_mut(part)
+                    .enumerate()
+                    .map(|(k, buf)| {
+                        let file = &file;
+                        s.spawn(move || file.read_exact_at(buf, (k * part) as u64))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            });
+            results.into_iter().collect::<std::io::Result<()>>()?;
+            // A file that grew meanwhile: read whole again, as `fs::read` would have.
+            if file.metadata()?.len() == meta.len() {
+                return Ok(bytes);
+            }
+        }
+    }
+    std::fs::read(path)
 }
 
 /// A short lowercase reason for an I/O error.
