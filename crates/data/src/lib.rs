@@ -1,5 +1,6 @@
-//! Scoreline's data: contacts and events read from CSV, NDJSON, JSON and YAML, validated
-//! against the ruleset's schema (or typed by inference), and the writers for outputs.
+//! Scoreline's data: contacts and events read from CSV, NDJSON, JSON and YAML files or given
+//! as records of values, validated against the ruleset's schema (or typed by inference), and
+//! the writers for outputs.
 #![forbid(unsafe_code)]
 
 mod cell;

@@ -2421,3 +2421,83 @@ fn skip_bad_rows_sets_records_aside() {
         ]
     );
 }
+
+/// A random value of any shape, nested up to `depth`.
+fn junk_datum(rng: &mut Rng, depth: u32) -> Datum {
+    const TEXTS: [&str; 9] = [
+        "",
+        " ",
+        "c1",
+        "c2",
+        "page_view",
+        "2026-01-01",
+        "12,5",
+        "true",
+        "\u{a0}x",
+    ];
+    match rng.below(if depth == 0 { 7 } else { 9 }) {
+        0 => Datum::Null,
+        1 => Datum::Bool(rng.below(2) == 0),
+        2 => Datum::Int(rng.next() as i64),
+        3 => Datum::Number([f64::NAN, f64::INFINITY, -0.0, 1.5, 1e300][rng.below(5) as usize]),
+        4 | 5 => Datum::Text(TEXTS[rng.below(TEXTS.len() as u64) as usize].into()),
+        6 => Datum::Date(rng.next() as i64 / 2),
+        7 => Datum::List(
+            (0..rng.below(4))
+                .map(|_| junk_datum(rng, depth - 1))
+                .collect(),
+        ),
+        _ => Datum::Record(junk_record(rng, depth - 1)),
+    }
+}
+
+/// A record of random fields, most of them with the schema's names.
+fn junk_record(rng: &mut Rng, depth: u32) -> Record {
+    const KEYS: [&str; 10] = [
+        "id",
+        "email",
+        "employees",
+        "tags",
+        "created_at",
+        "events",
+        "type",
+        "at",
+        "contact_id",
+        "url",
+    ];
+    Record {
+        fields: (0..rng.below(8))
+            .map(|_| {
+                let k = KEYS[rng.below(KEYS.len() as u64) as usize].to_string();
+                (k, junk_datum(rng, depth))
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn records_of_any_shape_never_panic() {
+    let schema = b2b();
+    let mut rng = Rng(11);
+    for _ in 0..200 {
+        let set = |rng: &mut Rng, name: &str| RecordSet {
+            name: name.into(),
+            records: (0..rng.below(12)).map(|_| junk_record(rng, 3)).collect(),
+        };
+        let (contacts, events) = (set(&mut rng, "contacts"), set(&mut rng, "events"));
+        for schema in [None, Some(&schema)] {
+            for skip in [false, true] {
+                let opts = LoadOptions {
+                    schema,
+                    skip_bad_rows: skip,
+                    threads: 2,
+                    chunk_bytes: 100,
+                    ..LoadOptions::default()
+                };
+                if let Ok(l) = load_records(&contacts, std::slice::from_ref(&events), &opts) {
+                    dump(&l.dataset);
+                }
+            }
+        }
+    }
+}

@@ -7,7 +7,7 @@ use csv::ByteRecord;
 
 use crate::cell::Cell;
 use crate::problem::{DataProblem, RecordAt};
-use crate::record::{Datum, Record as Fields};
+use crate::record::{Datum, Record};
 
 use super::decode::Loc;
 use super::sink::Sink;
@@ -45,10 +45,10 @@ impl At {
     }
 }
 
-/// One record, as a converter reads it: the cells of the converter's fields, numbered as the
-/// converter numbers them (for contacts, the fields of the schema, the id first; for events,
+/// A record bound to a converter's fields, as the converter reads it: the cells of its
+/// fields, numbered as the converter numbers them (for contacts, the fields of the schema, the id first; for events,
 /// the properties of the event's type), and where each is.
-pub(crate) trait Record {
+pub(crate) trait Bound {
     /// The cell that feeds field `f`, if the record has one.
     fn cell(&self, f: usize) -> Option<Cell<'_>>;
     /// Where field `f` is written; where it would be, when the record lacks it.
@@ -63,7 +63,7 @@ pub(crate) struct CsvRow<'r> {
     pub(crate) line: u32,
 }
 
-impl Record for CsvRow<'_> {
+impl Bound for CsvRow<'_> {
     #[inline]
     fn cell(&self, f: usize) -> Option<Cell<'_>> {
         self.cols[f].map(|c| Cell::Text(&self.rec[c]))
@@ -77,8 +77,8 @@ impl Record for CsvRow<'_> {
 
 /// A structured record (JSON, YAML, or given as values), its fields found by name.
 pub(crate) struct Named<'r> {
-    pub(crate) fields: &'r Fields,
-    pub(crate) loc: Loc<'r>,
+    fields: &'r Record,
+    loc: Loc<'r>,
     /// For each of the converter's fields, the index of the record's field that feeds it.
     slots: Vec<Option<usize>>,
     /// The converter's field names (to name a field the record lacks).
@@ -101,7 +101,7 @@ impl<'r> Named<'r> {
     /// is; a field written twice is an error, one the schema does not have is passed to
     /// `unknown` (which may warn, once per name).
     pub(crate) fn bind(
-        fields: &'r Fields,
+        fields: &'r Record,
         loc: Loc<'r>,
         names: &'r [String],
         sink: &mut Sink,
@@ -132,7 +132,7 @@ impl<'r> Named<'r> {
     }
 }
 
-impl Record for Named<'_> {
+impl Bound for Named<'_> {
     #[inline]
     fn cell(&self, f: usize) -> Option<Cell<'_>> {
         self.slots[f].map(|i| Cell::Datum(&self.fields.fields[i].1))

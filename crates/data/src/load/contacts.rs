@@ -8,9 +8,9 @@ use std::sync::Arc;
 use crate::cell::Interner;
 use crate::dialect::{Cells, Delimiter};
 use crate::model::{Contact, FieldType, Value};
-use crate::record::{Datum, Record as Fields};
+use crate::record::{Datum, Record};
 
-use super::cells::{At, CsvRow, Named, Record, Role};
+use super::cells::{At, Bound, CsvRow, Named, Role};
 use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::events::{self, EventConverter, EventOut, Owner};
 use super::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
@@ -65,7 +65,7 @@ impl<'p> ContactConverter<'p> {
     /// The contact's field values, one per field in force, missing where the record has none
     /// or a bad one; the problems go to the sink's current row.
     #[inline]
-    pub(crate) fn fields<R: Record>(&mut self, rec: &R, sink: &mut Sink) -> Vec<Value> {
+    pub(crate) fn fields<R: Bound>(&mut self, rec: &R, sink: &mut Sink) -> Vec<Value> {
         let plan = self.plan;
         let mut fields = Vec::with_capacity(plan.fields.len());
         for (f, spec) in plan.fields.iter().enumerate() {
@@ -96,7 +96,7 @@ impl<'p> ContactConverter<'p> {
     /// field has that name) holds the contact's inline events, returned apart.
     fn bind<'r>(
         &self,
-        record: &'r Fields,
+        record: &'r Record,
         loc: Loc<'r>,
         sink: &mut Sink,
     ) -> (Named<'r>, Option<&'r Datum>)
@@ -376,7 +376,7 @@ fn finish_contact(
 /// Reads one structured record as a contact, with its inline events.
 fn read_record(
     file: &File,
-    record: &Fields,
+    record: &Record,
     loc: Loc,
     conv: &mut ContactConverter,
     events: &mut EventConverter,
@@ -479,7 +479,7 @@ pub(crate) fn raw_text(file: &File, raw: &RawRef) -> String {
         RawRef::Text(t) => t.to_string(),
         RawRef::Given(i) => match &file.body {
             Body::Records { records, .. } => {
-                records.get(*i).map(Fields::to_json).unwrap_or_default()
+                records.get(*i).map(Record::to_json).unwrap_or_default()
             }
             _ => String::new(),
         },

@@ -9,9 +9,9 @@ use crate::cell::{scalar_text, shorten, Bad, Cell, Interner};
 use crate::dialect::Cells;
 use crate::fxhash::FxHashMap;
 use crate::model::{Events, FieldType, Value};
-use crate::record::{Datum, Record as Fields};
+use crate::record::{Datum, Record};
 
-use super::cells::{At, CsvRow, Named, Record, Role};
+use super::cells::{At, Bound, CsvRow, Named, Role};
 use super::contacts::{ragged, row_text};
 use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::plan::{EventPlan, InferEvents};
@@ -213,7 +213,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
     evs
 }
 
-fn infer_record_fields(evs: &mut InferEvents, record: &Fields) {
+fn infer_record_fields(evs: &mut InferEvents, record: &Record) {
     let Some(name) = record
         .fields
         .iter()
@@ -284,7 +284,7 @@ impl Fixed {
 /// properties once its type is known.
 pub(crate) trait EventRecord {
     /// The record's properties, bound to the fields of one event type.
-    type Props<'s>: Record
+    type Props<'s>: Bound
     where
         Self: 's;
     /// The cell of `contact_id`, `type` or `at`, if the record has one.
@@ -357,7 +357,7 @@ impl CsvEvent<'_> {
 
 /// A structured event record (JSON, YAML, or given as values).
 pub(crate) struct NamedEvent<'r> {
-    record: &'r Fields,
+    record: &'r Record,
     loc: Loc<'r>,
 }
 
