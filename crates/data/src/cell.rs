@@ -1,12 +1,13 @@
-//! Reading one value: text cells (CSV, JSON strings) and JSON/YAML values into [`Value`]s of a
-//! given type, and per-column type inference.
+//! Reading one value: text cells (CSV, JSON strings) and structured values ([`Datum`]s of
+//! JSON, YAML or records given as values) into [`Value`]s of a given type, and per-column type
+//! inference.
 
 use std::sync::Arc;
 
 use crate::dialect::Cells;
 use crate::fxhash::FxHashSet;
 use crate::model::{FieldType, Value};
-use crate::raw::Raw;
+use crate::record::Datum;
 
 /// Milliseconds in a day.
 const DAY_MS: i64 = 86_400_000;
@@ -312,52 +313,83 @@ pub(crate) fn text_value(
     }
 }
 
-/// The text of a JSON/YAML scalar, as written (`12`, `1.5`, `true`).
-pub(crate) fn scalar_text(raw: &Raw) -> Option<String> {
-    match raw {
-        Raw::Int(i) => Some(i.to_string()),
-        Raw::Num(n) => Some(n.to_string()),
-        Raw::Bool(b) => Some(b.to_string()),
-        Raw::Str(s) => Some(s.clone()),
-        Raw::Null | Raw::Arr(_) | Raw::Obj(_) => None,
+/// One value as a decoder hands it to a converter: a CSV cell, or a value of a structured
+/// record. (A CSV reader only ever makes `Text` cells: once the converter is monomorphised for
+/// it, the match below is decided at compile time.)
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Cell<'a> {
+    /// A CSV cell: text, numbers and lists written as the file's dialect says.
+    Text(&'a [u8]),
+    /// A value of a JSON/YAML record, or of a record given as values.
+    Datum(&'a Datum),
+}
+
+impl Cell<'_> {
+    /// Reads the cell as a value of type `ty` (see [`text_value`] and [`datum_value`]).
+    #[inline]
+    pub(crate) fn value(
+        self,
+        ty: FieldType,
+        interner: Option<&mut Interner>,
+        cells: &Cells,
+    ) -> Result<Value, Bad> {
+        match self {
+            Cell::Text(t) => text_value(t, ty, interner, cells),
+            Cell::Datum(d) => datum_value(d, ty, interner),
+        }
     }
 }
 
-/// Reads a JSON/YAML value as a value of type `ty`. `null` is missing; strings are read like
-/// CSV cells; numbers and booleans are accepted as texts.
-pub(crate) fn raw_value(
-    raw: &Raw,
+/// The text of a scalar, as written (`12`, `1.5`, `true`; a date in RFC 3339).
+pub(crate) fn scalar_text(d: &Datum) -> Option<String> {
+    match d {
+        Datum::Int(i) => Some(i.to_string()),
+        Datum::Number(n) => Some(n.to_string()),
+        Datum::Bool(b) => Some(b.to_string()),
+        Datum::Text(s) => Some(s.clone()),
+        Datum::Date(ms) => Some(format_date(*ms)),
+        Datum::Null | Datum::List(_) | Datum::Record(_) => None,
+    }
+}
+
+/// Reads a structured value as a value of type `ty`. Null is missing; texts are read like
+/// CSV cells (in the default dialect); numbers, booleans and dates are accepted as texts.
+pub(crate) fn datum_value(
+    d: &Datum,
     ty: FieldType,
     interner: Option<&mut Interner>,
 ) -> Result<Value, Bad> {
-    match (raw, ty) {
-        (Raw::Null, _) => Ok(Value::Missing),
-        (Raw::Str(s), _) => text_value(s.as_bytes(), ty, interner, &Cells::default()),
-        (Raw::Int(i), FieldType::Number) => Ok(Value::Number(*i as f64)),
-        (Raw::Num(n), FieldType::Number) => Ok(Value::Number(*n)),
-        (Raw::Bool(b), FieldType::Bool) => Ok(Value::Bool(*b)),
-        (Raw::Int(_) | Raw::Num(_) | Raw::Bool(_), FieldType::Text) => {
-            Ok(Value::Text(Arc::from(scalar_text(raw).unwrap_or_default())))
+    match (d, ty) {
+        (Datum::Null, _) => Ok(Value::Missing),
+        (Datum::Text(s), _) => text_value(s.as_bytes(), ty, interner, &Cells::default()),
+        (Datum::Int(i), FieldType::Number) => Ok(Value::Number(*i as f64)),
+        (Datum::Number(n), FieldType::Number) if n.is_finite() => Ok(Value::Number(*n)),
+        (Datum::Bool(b), FieldType::Bool) => Ok(Value::Bool(*b)),
+        (Datum::Date(ms), FieldType::Date) => Ok(Value::Date(*ms)),
+        (Datum::Int(_) | Datum::Number(_) | Datum::Bool(_) | Datum::Date(_), FieldType::Text) => {
+            Ok(Value::Text(Arc::from(scalar_text(d).unwrap_or_default())))
         }
-        (Raw::Int(_) | Raw::Num(_) | Raw::Bool(_), FieldType::List) => Ok(Value::List(Arc::from(
-            vec![Arc::from(scalar_text(raw).unwrap_or_default())],
-        ))),
-        (Raw::Arr(items), FieldType::List) => {
+        (Datum::Int(_) | Datum::Number(_) | Datum::Bool(_) | Datum::Date(_), FieldType::List) => {
+            Ok(Value::List(Arc::from(vec![Arc::from(
+                scalar_text(d).unwrap_or_default(),
+            )])))
+        }
+        (Datum::List(items), FieldType::List) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 match item {
-                    Raw::Null => {}
-                    Raw::Arr(_) => return Err(Bad::Shape("a list inside a list".into())),
-                    Raw::Obj(_) => return Err(Bad::Shape("an object inside a list".into())),
+                    Datum::Null => {}
+                    Datum::List(_) => return Err(Bad::Shape("a list inside a list".into())),
+                    Datum::Record(_) => return Err(Bad::Shape("an object inside a list".into())),
                     _ => out.push(Arc::from(scalar_text(item).unwrap_or_default())),
                 }
             }
             Ok(Value::List(Arc::from(out)))
         }
-        (Raw::Arr(_), _) => Err(Bad::Shape("a list".into())),
-        (Raw::Obj(_), _) => Err(Bad::Shape("an object".into())),
-        (Raw::Int(_) | Raw::Num(_) | Raw::Bool(_), _) => {
-            Err(Bad::Text(scalar_text(raw).unwrap_or_default()))
+        (Datum::List(_), _) => Err(Bad::Shape("a list".into())),
+        (Datum::Record(_), _) => Err(Bad::Shape("an object".into())),
+        (Datum::Int(_) | Datum::Number(_) | Datum::Bool(_) | Datum::Date(_), _) => {
+            Err(Bad::Text(scalar_text(d).unwrap_or_default()))
         }
     }
 }
@@ -417,33 +449,38 @@ impl Infer {
         }
     }
 
-    /// Takes a JSON/YAML value into account.
-    pub(crate) fn raw(&mut self, raw: &Raw) {
-        if !matches!(raw, Raw::Null | Raw::Str(_)) {
+    /// Takes a structured value into account.
+    pub(crate) fn datum(&mut self, d: &Datum) {
+        if !matches!(d, Datum::Null | Datum::Text(_)) {
             self.comma_numbers = false;
         }
-        match raw {
-            Raw::Null => {}
-            Raw::Str(s) => {
+        match d {
+            Datum::Null => {}
+            Datum::Text(s) => {
                 self.text(s.as_bytes(), &Cells::default());
                 // The decimal setting does not apply to JSON and YAML.
                 self.comma_numbers = false;
             }
-            Raw::Bool(_) => {
+            Datum::Bool(_) => {
                 self.seen += 1;
                 self.number = false;
                 self.date = false;
             }
-            Raw::Int(_) | Raw::Num(_) => {
+            Datum::Int(_) | Datum::Number(_) => {
                 self.seen += 1;
                 self.date = false;
                 self.boolean = false;
             }
-            Raw::Arr(_) => {
+            Datum::Date(_) => {
+                self.seen += 1;
+                self.number = false;
+                self.boolean = false;
+            }
+            Datum::List(_) => {
                 self.seen += 1;
                 self.list = true;
             }
-            Raw::Obj(_) => {
+            Datum::Record(_) => {
                 self.seen += 1;
                 self.number = false;
                 self.date = false;

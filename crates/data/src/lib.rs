@@ -1,5 +1,6 @@
-//! Scoreline's data: contacts and events read from CSV, NDJSON, JSON and YAML, validated
-//! against the ruleset's schema (or typed by inference), and the writers for outputs.
+//! Scoreline's data: contacts and events read from CSV, NDJSON, JSON and YAML files or given
+//! as records of values, validated against the ruleset's schema (or typed by inference), and
+//! the writers for outputs.
 #![forbid(unsafe_code)]
 
 mod cell;
@@ -8,19 +9,21 @@ mod fxhash;
 pub mod load;
 /// The data model, from its own crate (`scoreline-model`), where the engine finds it.
 pub use scoreline_model as model;
+mod json;
 pub mod problem;
-mod raw;
+pub mod record;
 pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
-    load, load_owned, load_sources, read_records, read_sources, FileRows, Format, LoadOptions,
-    LoadRequest, Loaded, Records, Source,
+    load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
+    read_sources, FileRows, Format, Input, LoadOptions, LoadRequest, Loaded, Records, Source,
 };
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
-pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, SkippedRow};
+pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};
+pub use record::{Datum, Record, RecordSet};
 pub use write::{
     format_number, write_atomic, OutputFormat, OutputMeta, OutputTable, RenderedRows, RowWriter,
 };

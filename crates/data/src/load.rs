@@ -1,9 +1,12 @@
-//! Loading contacts and events: files by extension, type inference or validation against the
-//! schema, every problem collected with its position, bad rows optionally set aside.
+//! Loading contacts and events from files (by extension) or from records given as values:
+//! each input decoded into records (`decode.rs`), the types inferred or the schema in force,
+//! every record checked against it by the converter of its kind (`contacts.rs`, `events.rs`),
+//! every problem collected with its position, bad rows optionally set aside.
 
+mod cells;
 mod contacts;
+mod decode;
 mod events;
-mod files;
 mod par;
 mod plan;
 mod sink;
@@ -14,11 +17,12 @@ use std::path::{Path, PathBuf};
 
 use crate::dialect::{self, Delimiter, Dialect, Encoding};
 use crate::model::{Dataset, Schema, Value};
-use crate::problem::{sort_problems, DataProblem, LoadError, SkippedRow};
+use crate::problem::{sort_problems, DataProblem, LoadError, RecordAt, SkippedRow};
+use crate::record::RecordSet;
 
-use self::contacts::RawRef;
+use self::cells::At;
+use self::decode::{Body, File};
 use self::events::{EventOut, Ids};
-use self::files::{Body, File};
 use self::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
 
 /// A data file format, chosen by the file's extension.
@@ -61,13 +65,8 @@ impl Source {
     /// Reads a file; its format comes from its extension.
     pub fn read(path: &Path) -> Result<Source, DataProblem> {
         let name = path.display().to_string();
-        let problem = |message: String, help: Option<String>| DataProblem {
-            file: name.clone(),
-            line: None,
-            column: None,
-            message,
-            help,
-        };
+        let problem =
+            |message: String, help: Option<String>| At::default().problem(&name, message, help);
         let Some(format) = Format::from_path(path) else {
             let ext = path
                 .extension()
@@ -107,13 +106,11 @@ impl Source {
                 format: self.format,
                 bytes,
             })),
-            Err((message, line, column)) => Err(DataProblem {
-                file: self.name.clone(),
-                line: Some(line),
-                column: Some(column),
+            Err((message, line, column)) => Err(At::line(Some(line), Some(column)).problem(
+                &self.name,
                 message,
-                help: Some("check the file's `encoding` setting".into()),
-            }),
+                Some("check the file's `encoding` setting".into()),
+            )),
         }
     }
 }
@@ -350,36 +347,87 @@ pub fn read_records<'s>(
     events: &'s [Source],
     options: &LoadOptions,
 ) -> Result<Records, LoadError> {
+    let events: Vec<Input> = events.iter().map(Input::File).collect();
+    read_inputs(Input::File(contacts), &events, options)
+}
+
+/// One input of a load: a data file's bytes, or records given as values.
+#[derive(Debug, Clone, Copy)]
+pub enum Input<'a> {
+    File(&'a Source),
+    Records(&'a RecordSet),
+}
+
+impl Input<'_> {
+    /// The name shown in problems.
+    pub fn name(&self) -> &str {
+        match self {
+            Input::File(s) => &s.name,
+            Input::Records(r) => &r.name,
+        }
+    }
+}
+
+/// Loads contacts and events given as values, with no text in between: the records are
+/// checked against the schema (or typed by inference) exactly as a file's records are, and
+/// problems name the record (its index, and its id when it has one) and the field.
+pub fn load_records(
+    contacts: &RecordSet,
+    events: &[RecordSet],
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    let events: Vec<Input> = events.iter().map(Input::Records).collect();
+    load_inputs(Input::Records(contacts), &events, options)
+}
+
+/// Loads contacts and events from any inputs, files and records given as values alike.
+pub fn load_inputs(
+    contacts: Input,
+    events: &[Input],
+    options: &LoadOptions,
+) -> Result<Loaded, LoadError> {
+    Ok(read_inputs(contacts, events, options)?.group())
+}
+
+/// Reads and validates every record of the inputs: [`load_inputs`] without the grouping of
+/// events.
+pub fn read_inputs<'s>(
+    contacts: Input<'s>,
+    events: &[Input<'s>],
+    options: &LoadOptions,
+) -> Result<Records, LoadError> {
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
     let id_column = options.id_column.as_str();
-    let order: Vec<String> = std::iter::once(&contacts.name)
-        .chain(events.iter().map(|s| &s.name))
-        .cloned()
+    let order: Vec<String> = std::iter::once(contacts.name())
+        .chain(events.iter().map(|s| s.name()))
+        .map(str::to_string)
         .collect();
     let fail = |problems: Vec<DataProblem>| Err(LoadError::from_problems(problems, &order));
 
-    // 1. The structure of each file, in UTF-8.
+    // 1. The structure of each input (files in UTF-8).
     let mut fatal = Vec::new();
     let mut warnings = Vec::new();
-    let mut text = |s: &'s Source| -> Option<Cow<'s, Source>> {
-        decode(s, &options.dialect, &mut warnings)
-            .map_err(|p| fatal.push(p))
-            .ok()
+    let mut text = |input: Input<'s>| -> Option<Text<'s>> {
+        match input {
+            Input::File(s) => in_utf8(s, &options.dialect, &mut warnings)
+                .map(Text::File)
+                .map_err(|p| fatal.push(p))
+                .ok(),
+            Input::Records(r) => Some(Text::Records(r)),
+        }
     };
     let ctext = text(contacts);
-    let etexts: Vec<Option<Cow<Source>>> = events.iter().map(&mut text).collect();
-    let cfile = ctext.as_deref().and_then(|s| {
-        files::open(s, chunk, dialect_of(options, s))
-            .map_err(|p| fatal.push(p))
-            .ok()
-    });
+    let etexts: Vec<Option<Text>> = events.iter().map(|&i| text(i)).collect();
+    let cfile = ctext
+        .as_ref()
+        .and_then(|t| t.open(chunk, options).map_err(|p| fatal.push(p)).ok());
     let efiles: Vec<Option<File>> = etexts
         .iter()
-        .map(|s| {
-            let s = s.as_deref()?;
-            files::open(s, chunk, dialect_of(options, s))
+        .map(|t| {
+            t.as_ref()?
+                .open(chunk, options)
                 .map_err(|p| fatal.push(p))
                 .ok()
         })
@@ -489,6 +537,7 @@ pub fn read_records<'s>(
     }
 
     // 3. Contacts, in parallel chunks, then in order: ids and duplicates.
+    let given = cfile.given();
     let jobs: Vec<usize> = (0..cfile.chunk_count()).collect();
     let outs = par::par_map(&jobs, threads, |&k| {
         contacts::read_chunk(&cfile, k, &cplan, &eplan, skip)
@@ -515,11 +564,16 @@ pub fn read_records<'s>(
             if let Some(Value::Text(id)) = contact.fields.first() {
                 match ids.index.entry(id.clone()) {
                     Entry::Occupied(e) => {
+                        // For records given as values, `line` is the record's index + 1.
                         let first = first_line[*e.get() as usize];
-                        let help = if first > 0 {
-                            format!("the id is first used at line {first}; each contact needs its own id")
-                        } else {
-                            "each contact needs its own id".into()
+                        let help = match first {
+                            0 => "each contact needs its own id".into(),
+                            n if given => format!(
+                                "the id is first used by record {n}; each contact needs its own id"
+                            ),
+                            n => format!(
+                                "the id is first used at line {n}; each contact needs its own id"
+                            ),
                         };
                         let message =
                             format!("duplicate contact id `{}`", crate::cell::shorten(id));
@@ -541,26 +595,29 @@ pub fn read_records<'s>(
                                     " (its {n} inline event{s} are set aside with it)"
                                 ));
                             }
-                            let raw = match &out.raws[k] {
-                                RawRef::Bytes(r) => contacts::row_text(
-                                    cfile.bytes.get(r.clone()).unwrap_or_default(),
-                                ),
-                                RawRef::Text(t) => t.to_string(),
-                            };
+                            let raw = contacts::raw_text(&cfile, &out.raws[k]);
                             skipped.push(SkippedRow {
                                 file: cfile.name.to_string(),
                                 line,
+                                record: None,
                                 reason,
                                 raw,
                             });
                         } else {
-                            problems.push(DataProblem {
-                                file: cfile.name.to_string(),
-                                line: (line > 0).then_some(line),
-                                column: (column > 0).then_some(column),
-                                message,
-                                help: Some(help),
-                            });
+                            let at = if given {
+                                At {
+                                    record: Some(Box::new(RecordAt {
+                                        index: line as usize - 1,
+                                        key: Some(id.to_string()),
+                                        event: None,
+                                        field: Some(id_column.to_string()),
+                                    })),
+                                    ..At::default()
+                                }
+                            } else {
+                                At::line((line > 0).then_some(line), (column > 0).then_some(column))
+                            };
+                            problems.push(at.problem(cfile.name, message, Some(help)));
                         }
                         local.push(None);
                         continue;
@@ -634,6 +691,19 @@ pub fn read_records<'s>(
     }
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
+    // Rows of records given as values were numbered by record: they have no line.
+    let given: Vec<&str> = std::iter::once(&cfile)
+        .chain(&efiles)
+        .filter(|f| f.given())
+        .map(|f| f.name)
+        .collect();
+    for s in skipped
+        .iter_mut()
+        .filter(|s| given.contains(&s.file.as_str()))
+    {
+        s.record = s.line.checked_sub(1).map(|i| i as usize);
+        s.line = 0;
+    }
     Ok(Records {
         schema,
         contacts: all_contacts,
@@ -645,6 +715,22 @@ pub fn read_records<'s>(
     })
 }
 
+/// An input ready to be opened: a file's source in UTF-8, or records given as values.
+enum Text<'s> {
+    File(Cow<'s, Source>),
+    Records(&'s RecordSet),
+}
+
+impl Text<'_> {
+    /// The input's structure (see [`decode::open`]).
+    fn open(&self, chunk: usize, options: &LoadOptions) -> Result<File<'_>, DataProblem> {
+        match self {
+            Text::File(s) => decode::open(s, chunk, dialect_of(options, s)),
+            Text::Records(r) => Ok(decode::given(r, chunk)),
+        }
+    }
+}
+
 /// The dialect a file is read in (for now the same for every file; a file's own settings
 /// will go over it here).
 fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
@@ -653,7 +739,7 @@ fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
 
 /// A source whose bytes are UTF-8 (see [`Source::to_utf8`]). A UTF-8 file read in another
 /// encoding (its accents would be garbled) gets a warning.
-fn decode<'s>(
+fn in_utf8<'s>(
     source: &'s Source,
     dialect: &Dialect,
     warnings: &mut Vec<DataProblem>,
@@ -665,16 +751,14 @@ fn decode<'s>(
         && !source.bytes.is_ascii()
         && std::str::from_utf8(&source.bytes).is_ok()
     {
-        warnings.push(DataProblem {
-            file: source.name.clone(),
-            line: None,
-            column: None,
-            message: format!(
+        warnings.push(At::default().problem(
+            &source.name,
+            format!(
                 "the file is read as `{}` text, but it looks like UTF-8: accented letters may come out wrong",
                 encoding.name()
             ),
-            help: Some("if the file is UTF-8, remove the `encoding` setting".into()),
-        });
+            Some("if the file is UTF-8, remove the `encoding` setting".into()),
+        ));
     }
     Ok(text)
 }
@@ -759,23 +843,11 @@ fn comma_hints(
 }
 
 fn file_problem(file: &str, message: String, help: Option<String>) -> DataProblem {
-    DataProblem {
-        file: file.to_string(),
-        line: Some(1),
-        column: None,
-        message,
-        help,
-    }
+    At::line(Some(1), None).problem(file, message, help)
 }
 
 fn at_header(file: &str, column: usize, message: String, help: Option<String>) -> DataProblem {
-    DataProblem {
-        file: file.to_string(),
-        line: Some(1),
-        column: Some(column as u32 + 1),
-        message,
-        help,
-    }
+    At::line(Some(1), Some(column as u32 + 1)).problem(file, message, help)
 }
 
 /// With a schema: CSV columns of required fields must be there; other columns are ignored

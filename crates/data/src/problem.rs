@@ -4,19 +4,51 @@ use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 
-/// One problem in a data file, at a line (and column) when known.
+/// One problem in a data file, at a line (and column) when known; in records given as
+/// values, at a record and field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataProblem {
-    /// The file, as given by the user.
+    /// The file, as given by the user (for records given as values, their source's name).
     pub file: String,
     /// The 1-based physical line (the header is line 1 in CSV), when known.
     pub line: Option<u32>,
     /// The 1-based column: the CSV field number, or the character column in JSON/YAML.
     pub column: Option<u32>,
+    /// In records given as values (which have no lines): the record and field.
+    pub record: Option<Box<RecordAt>>,
     /// One short lowercase sentence, the user's words in backticks.
     pub message: String,
     /// What to do about it, when there is something useful to say.
     pub help: Option<String>,
+}
+
+/// Where a problem is in records given as values: the record, the inline event, the field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordAt {
+    /// The record's index in its source, from 0.
+    pub index: usize,
+    /// The record's key, when it has one that can be shown (a contact's id).
+    pub key: Option<String>,
+    /// For an inline event of a contact: its index in the contact's `events`, from 0.
+    pub event: Option<usize>,
+    /// The field the problem is about, when it is about one.
+    pub field: Option<String>,
+}
+
+impl fmt::Display for RecordAt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "record {}", self.index + 1)?;
+        if let Some(key) = &self.key {
+            write!(f, " (`{}`)", crate::cell::shorten(key))?;
+        }
+        if let Some(e) = self.event {
+            write!(f, ", event {}", e + 1)?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        Ok(())
+    }
 }
 
 impl DataProblem {
@@ -26,6 +58,7 @@ impl DataProblem {
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::json!({
             "file": self.file,
+            "record": self.record.as_ref().map(|r| r.to_string()),
             "line": self.line,
             "column": self.column,
             "severity": "error",
@@ -35,11 +68,13 @@ impl DataProblem {
         })
     }
 
-    /// The position as `file:line:column` (as much of it as is known).
+    /// The position as `file:line:column` (as much of it as is known), or for records given
+    /// as values `source, record 3 (`c3`), field `employees``.
     pub fn location(&self) -> String {
-        match (self.line, self.column) {
-            (Some(l), Some(c)) => format!("{}:{l}:{c}", self.file),
-            (Some(l), None) => format!("{}:{l}", self.file),
+        match (self.line, self.column, &self.record) {
+            (Some(l), Some(c), _) => format!("{}:{l}:{c}", self.file),
+            (Some(l), None, _) => format!("{}:{l}", self.file),
+            (None, _, Some(r)) => format!("{}, {r}", self.file),
             _ => self.file.clone(),
         }
     }
@@ -82,16 +117,24 @@ impl LoadError {
     }
 }
 
-/// Sorts problems by file (in the order the files were given), line and column; stable.
+/// Sorts problems by file (in the order the files were given), line and column (records
+/// given as values: record and inline event); stable.
 pub(crate) fn sort_problems(problems: &mut [DataProblem], file_order: &[String]) {
     let rank = |f: &str| file_order.iter().position(|x| x == f).unwrap_or(usize::MAX);
-    problems.sort_by(|a, b| {
-        (rank(&a.file), a.line.unwrap_or(0), a.column.unwrap_or(0)).cmp(&(
-            rank(&b.file),
-            b.line.unwrap_or(0),
-            b.column.unwrap_or(0),
-        ))
-    });
+    let key = |p: &DataProblem| {
+        let (record, event) = p
+            .record
+            .as_ref()
+            .map_or((0, 0), |r| (r.index, r.event.map_or(0, |e| e + 1)));
+        (
+            rank(&p.file),
+            p.line.unwrap_or(0),
+            p.column.unwrap_or(0),
+            record,
+            event,
+        )
+    };
+    problems.sort_by_key(key);
 }
 
 impl fmt::Display for LoadError {
@@ -119,6 +162,8 @@ pub struct SkippedRow {
     pub file: String,
     /// The 1-based line where the row starts (0 when not known).
     pub line: u32,
+    /// For records given as values (which have no lines): the record's index, from 0.
+    pub record: Option<usize>,
     /// Why it was left out.
     pub reason: String,
     /// The row as written in the file (JSON for records inside a YAML file or a contact).

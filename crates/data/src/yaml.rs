@@ -1,21 +1,21 @@
 //! YAML input, kept behind this one module: serde_yaml is deprecated upstream, and a switch to
 //! a maintained fork should touch nothing else.
 
-use crate::raw::Raw;
+use crate::record::Datum;
 
 /// Parses a YAML document; on error, the message and the 1-based line and column.
-pub(crate) fn parse(text: &[u8]) -> Result<Raw, (String, u32, u32)> {
+pub(crate) fn parse(text: &[u8]) -> Result<Datum, (String, u32, u32)> {
     let text = match std::str::from_utf8(text) {
         Ok(t) => t,
         Err(e) => {
-            let (line, col) = crate::raw::line_col(text, e.valid_up_to(), 1, 1);
+            let (line, col) = crate::json::line_col(text, e.valid_up_to(), 1, 1);
             return Err(("the file is not valid UTF-8 text".into(), line, col));
         }
     };
     if text.trim().is_empty() {
-        return Ok(Raw::Arr(Vec::new()));
+        return Ok(Datum::List(Vec::new()));
     }
-    serde_yaml::from_str::<Raw>(text).map_err(|e| {
+    serde_yaml::from_str::<Datum>(text).map_err(|e| {
         let (line, col) = e
             .location()
             .map_or((1, 1), |l| (l.line() as u32, l.column() as u32));

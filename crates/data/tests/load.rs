@@ -4,10 +4,11 @@
 use std::path::{Path, PathBuf};
 
 use scoreline_data::{
-    format_date, format_number, load, load_sources, parse_date, write_atomic, write_skipped_to,
-    Dataset, Decimal, Delimiter, Dialect, Encoding, EventSpec, FieldSpec, FieldType, FileRows,
-    Format, LoadError, LoadOptions, LoadRequest, Loaded, OutputFormat, OutputMeta, OutputTable,
-    Schema, Source, Thousands, Value,
+    format_date, format_number, load, load_inputs, load_records, load_sources, parse_date,
+    write_atomic, write_skipped_to, Dataset, Datum, Decimal, Delimiter, Dialect, Encoding,
+    EventSpec, FieldSpec, FieldType, FileRows, Format, Input, LoadError, LoadOptions, LoadRequest,
+    Loaded, OutputFormat, OutputMeta, OutputTable, Record, RecordSet, Schema, Source, Thousands,
+    Value,
 };
 
 fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
@@ -1903,6 +1904,7 @@ fn skipped_rows_file_is_written_atomically() {
     let rows = vec![scoreline_data::SkippedRow {
         file: "c.csv".into(),
         line: 3,
+        record: None,
         reason: "duplicate contact id `c1`".into(),
         raw: "c1,x".into(),
     }];
@@ -2014,5 +2016,488 @@ fn quoted_files_report_the_same_problems_in_chunks() {
             reference,
             "{threads} threads, {chunk} bytes"
         );
+    }
+}
+
+// ---------------------------------------------------------------- records given as values
+
+/// Records given as text cells, one per CSV cell (the test files hold no quotes): the same
+/// cells as the CSV reader sees, handed over as values.
+fn text_records(name: &str, csv: &str) -> RecordSet {
+    let mut lines = csv.lines().filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let records = lines
+        .map(|line| Record {
+            fields: header
+                .iter()
+                .zip(line.split(','))
+                .map(|(h, cell)| (h.to_string(), Datum::Text(cell.to_string())))
+                .collect(),
+        })
+        .collect();
+    RecordSet {
+        name: name.into(),
+        records,
+    }
+}
+
+fn day(text: &str) -> Datum {
+    Datum::Date(parse_date(text).unwrap())
+}
+
+/// The contacts of the B2B fixture as typed values (numbers, dates, lists), as a database
+/// or Arrow reader would give them.
+fn b2b_contacts(events: Option<Vec<Vec<Record>>>) -> RecordSet {
+    let contact = |id: &str, email: &str, industry: &str, role: &str| {
+        Record::new()
+            .with("id", id)
+            .with("email", email)
+            .with("industry", industry)
+            .with("role", role)
+    };
+    let mut records = vec![
+        contact("c1", "ana@acme.io", "SaaS", "CMO")
+            .with("employees", 250i64)
+            .with("country", "FR")
+            .with("tags", vec!["vip", "newsletter"])
+            .with("created_at", day("2025-01-15")),
+        contact("c2", "bob@gmail.com", "Retail", "Intern")
+            .with("employees", Datum::Null)
+            .with("country", "US")
+            .with("tags", Vec::<Datum>::new())
+            .with("created_at", "2025-06-01T09:30:00+02:00"),
+        contact("c3", "carla@big.co", "Fintech", "Head of Growth, EMEA")
+            .with("employees", 5000.0)
+            .with("country", "DE")
+            .with("tags", vec!["webinar"])
+            .with("created_at", day("2024-12-31T23:59:59Z")),
+    ];
+    if let Some(events) = events {
+        for (r, evs) in records.iter_mut().zip(events) {
+            r.fields.push((
+                "events".into(),
+                Datum::List(evs.into_iter().map(Datum::Record).collect()),
+            ));
+        }
+    }
+    RecordSet {
+        name: "contacts".into(),
+        records,
+    }
+}
+
+/// The events of the B2B fixture, per contact, in the events file's order.
+fn b2b_events() -> Vec<Vec<Record>> {
+    let ev = |ty: &str, at: Datum| Record::new().with("type", ty).with("at", at);
+    vec![
+        vec![
+            ev("page_view", day("2026-10-01T10:00:00Z")).with("url", "/pricing"),
+            ev("email_open", "2026-09-01".into()),
+            ev("page_view", day("2026-10-01T10:00:00Z")).with("url", "/blog/scoring"),
+            ev("demo_request", day("2026-09-15")),
+        ],
+        vec![ev("form_submit", "2026-10-02T08:00:00Z".into()).with("form", "whitepaper")],
+        vec![ev("order", day("2026-10-03T12:00:00+01:00")).with("amount", 1250.5)],
+    ]
+}
+
+fn b2b_event_records() -> RecordSet {
+    let records = b2b_events()
+        .into_iter()
+        .zip(["c1", "c2", "c3"])
+        .flat_map(|(evs, id)| {
+            evs.into_iter()
+                .map(move |e| Record::new().with("contact_id", id).with_all(e))
+        })
+        .collect();
+    RecordSet {
+        name: "events".into(),
+        records,
+    }
+}
+
+trait WithAll {
+    fn with_all(self, other: Record) -> Record;
+}
+
+impl WithAll for Record {
+    fn with_all(mut self, other: Record) -> Record {
+        self.fields.extend(other.fields);
+        self
+    }
+}
+
+fn ok_records(contacts: &RecordSet, events: &[RecordSet], schema: Option<&Schema>) -> Loaded {
+    match load_records(contacts, events, &options(schema)) {
+        Ok(l) => l,
+        Err(e) => panic!("expected the records to load, got:\n{e}"),
+    }
+}
+
+fn err_records(contacts: &RecordSet, events: &[RecordSet], schema: Option<&Schema>) -> LoadError {
+    match load_records(contacts, events, &options(schema)) {
+        Ok(_) => panic!("expected the records to be refused"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn records_given_as_values_load_like_the_files() {
+    let schema = b2b();
+    // Typed values, events in their own records or inline: the data of the files.
+    let apart = ok_records(&b2b_contacts(None), &[b2b_event_records()], Some(&schema));
+    assert_eq!(dump(&apart.dataset), EXPECTED_B2B);
+    let inline = ok_records(&b2b_contacts(Some(b2b_events())), &[], Some(&schema));
+    assert_eq!(dump(&inline.dataset), EXPECTED_B2B);
+    for l in [&apart, &inline] {
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        assert!(l.skipped.is_empty());
+        assert_eq!(l.dataset.events.contact_start, vec![0, 4, 5, 6]);
+    }
+    let counts: Vec<(&str, usize, usize)> = apart
+        .files
+        .iter()
+        .map(|f| (f.file.as_str(), f.rows, f.skipped))
+        .collect();
+    assert_eq!(counts, [("contacts", 3, 0), ("events", 6, 0)]);
+
+    // A file and records in one load: CSV contacts, events given as values.
+    let contacts = std::fs::read(fixture("contacts.csv")).unwrap();
+    let contacts = src_bytes("contacts.csv", contacts);
+    let events = b2b_event_records();
+    let mixed = load_inputs(
+        Input::File(&contacts),
+        &[Input::Records(&events)],
+        &options(Some(&schema)),
+    )
+    .unwrap();
+    assert_eq!(dump(&mixed.dataset), EXPECTED_B2B);
+
+    // The CSV files' cells given as text: the same data, and the same inferred types.
+    let csv_c = std::fs::read_to_string(fixture("contacts.csv")).unwrap();
+    let csv_e = std::fs::read_to_string(fixture("events.csv")).unwrap();
+    // (`"carla@big.co"` and the quoted role are the only quotes: unquote them, and keep the
+    // role's comma out of the split.)
+    let plain_c = csv_c
+        .replace("\"carla@big.co\"", "carla@big.co")
+        .replace("\"Head of Growth, EMEA\"", "HEAD");
+    let mut given_c = text_records("contacts", &plain_c);
+    for r in &mut given_c.records {
+        for (_, v) in &mut r.fields {
+            if *v == Datum::Text("HEAD".into()) {
+                *v = Datum::Text("Head of Growth, EMEA".into());
+            }
+        }
+    }
+    let given_e = text_records("events", &csv_e);
+    let files = load_files("contacts.csv", &["events.csv"], None);
+    let given = ok_records(&given_c, std::slice::from_ref(&given_e), None);
+    assert_eq!(dump(&given.dataset), dump(&files.dataset));
+    assert_eq!(
+        schema_text(&given.dataset.schema),
+        schema_text(&files.dataset.schema)
+    );
+    let with_schema = ok_records(&given_c, &[given_e], Some(&schema));
+    assert_eq!(dump(&with_schema.dataset), EXPECTED_B2B);
+}
+
+#[test]
+fn generated_records_load_like_the_csv_at_any_thread_count() {
+    let (c, e) = generated(600, false);
+    let schema = b2b();
+    let reference = ok(
+        src("contacts.csv", &c),
+        &[src("events.csv", &e)],
+        Some(&schema),
+    );
+    let (given_c, given_e) = (text_records("contacts", &c), text_records("events", &e));
+    for (threads, chunk_bytes) in [(1, 1 << 30), (4, 700), (2, 97), (3, 1)] {
+        let l = load_records(
+            &given_c,
+            std::slice::from_ref(&given_e),
+            &LoadOptions {
+                schema: Some(&schema),
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(dump(&l.dataset), dump(&reference.dataset));
+        let rows: Vec<usize> = l.files.iter().map(|f| f.rows).collect();
+        let expected: Vec<usize> = reference.files.iter().map(|f| f.rows).collect();
+        assert_eq!(rows, expected);
+    }
+    // With bad values, the same problems, in record order, whatever the chunks.
+    let (c, e) = generated(300, true);
+    let (given_c, given_e) = (text_records("contacts", &c), text_records("events", &e));
+    let run = |threads: usize, chunk_bytes: usize| {
+        let e = load_records(
+            &given_c,
+            std::slice::from_ref(&given_e),
+            &LoadOptions {
+                schema: Some(&schema),
+                threads,
+                chunk_bytes,
+                ..LoadOptions::default()
+            },
+        )
+        .unwrap_err();
+        (lines(&e), e.more)
+    };
+    let bad = run(1, 1 << 30);
+    assert_eq!(
+        bad.0[..2],
+        [
+            "contacts, record 6 (`c5`), field `employees`: field `employees`: `n/a` is not a number",
+            "contacts, record 103 (`c102`), field `employees`: field `employees`: `n/a` is not a number",
+        ]
+    );
+    assert!(bad.0.iter().any(|l| l.starts_with("events, record ")
+        && l.ends_with(", field `contact_id`: event for unknown contact `c999999`")));
+    for (threads, chunk) in [(3, 333), (2, 50), (4, 1)] {
+        assert_eq!(run(threads, chunk), bad, "{threads} threads, {chunk} bytes");
+    }
+}
+
+#[test]
+fn bad_values_in_records_name_the_record_and_field() {
+    let schema = b2b();
+    let good = |id: &str| {
+        Record::new()
+            .with("id", id)
+            .with("email", "a@b.c")
+            .with("industry", "SaaS")
+            .with("role", "CMO")
+            .with("country", "FR")
+            .with("tags", Vec::<Datum>::new())
+            .with("created_at", day("2025-01-01"))
+    };
+    let mut bad_type = good("c2");
+    bad_type.fields[1].1 = Datum::List(vec!["a".into()]);
+    bad_type.fields.push(("employees".into(), "lots".into()));
+    let mut missing = good("c3");
+    missing.fields.retain(|(k, _)| k != "country");
+    let mut inline = good("c4");
+    inline.fields.push((
+        "events".into(),
+        Datum::List(vec![
+            Datum::Record(Record::new().with("type", "page_view").with("at", "never")),
+            Datum::Int(3),
+        ]),
+    ));
+    let contacts = RecordSet {
+        name: "crm.contacts".into(),
+        records: vec![
+            good("c1"),
+            bad_type,
+            missing,
+            inline,
+            good("c1"),
+            Record::new().with("email", "x@y.z"),
+            good("c7").with("nickname", "al").with("created_at", 12i64),
+        ],
+    };
+    let events = RecordSet {
+        name: "crm.events".into(),
+        records: vec![
+            Record::new()
+                .with("contact_id", "c1")
+                .with("type", "pageview")
+                .with("at", day("2026-01-01")),
+            Record::new()
+                .with("contact_id", "c9")
+                .with("type", "order")
+                .with("at", day("2026-01-01"))
+                .with("amount", true),
+            Record::new().with("contact_id", "c1"),
+        ],
+    };
+    let e = err_records(&contacts, &[events], Some(&schema));
+    assert_eq!(
+        lines(&e),
+        [
+            "crm.contacts, record 2 (`c2`), field `email`: field `email`: a list is not text",
+            "crm.contacts, record 2 (`c2`), field `employees`: field `employees`: `lots` is not a number",
+            "crm.contacts, record 3 (`c3`), field `country`: field `country` is missing",
+            "crm.contacts, record 4 (`c4`), event 1, field `at`: field `at`: `never` is not a date",
+            "crm.contacts, record 4 (`c4`), event 1, field `url`: field `url` of event `page_view` is missing",
+            "crm.contacts, record 4 (`c4`), event 2: expected an event object with `type` and `at`, found a number",
+            "crm.contacts, record 5 (`c1`), field `id`: duplicate contact id `c1`",
+            "crm.contacts, record 6, field `id`: contact without an id (`id` is empty)",
+            "crm.contacts, record 6, field `industry`: field `industry` is missing",
+            "crm.contacts, record 6, field `role`: field `role` is missing",
+            "crm.contacts, record 6, field `country`: field `country` is missing",
+            "crm.contacts, record 6, field `tags`: field `tags` is missing",
+            "crm.contacts, record 6, field `created_at`: field `created_at` is missing",
+            "crm.contacts, record 7 (`c7`), field `created_at`: field `created_at` appears twice",
+            "crm.contacts, record 7 (`c7`), field `created_at`: field `created_at`: `12` is not a date",
+            "crm.events, record 1, field `type`: unknown event type `pageview`",
+            "crm.events, record 2, field `contact_id`: event for unknown contact `c9`",
+            "crm.events, record 2, field `amount`: field `amount`: `true` is not a number",
+            "crm.events, record 3, field `type`: event without a `type`",
+            "crm.events, record 3, field `at`: event without an `at` time stamp",
+        ]
+    );
+    assert_eq!(
+        e.problems[6].help.as_deref(),
+        Some("the id is first used by record 1; each contact needs its own id")
+    );
+    let record = e.problems[0].record.as_deref().unwrap();
+    assert_eq!(
+        (
+            record.index,
+            record.key.as_deref(),
+            record.event,
+            record.field.as_deref()
+        ),
+        (1, Some("c2"), None, Some("email"))
+    );
+    assert_eq!((e.problems[0].line, e.problems[0].column), (None, None));
+
+    // A field that is not in the schema is ignored with a warning naming the record.
+    let l = ok_records(
+        &RecordSet {
+            name: "crm.contacts".into(),
+            records: vec![
+                good("c1").with("nickname", "al"),
+                good("c2").with("nickname", "bo"),
+            ],
+        },
+        &[],
+        Some(&schema),
+    );
+    let warnings: Vec<String> = l
+        .warnings
+        .iter()
+        .map(|p| format!("{}: {}", p.location(), p.message))
+        .collect();
+    assert_eq!(
+        warnings,
+        ["crm.contacts, record 1 (`c1`), field `nickname`: field `nickname` is not in the schema and is ignored"]
+    );
+}
+
+#[test]
+fn skip_bad_rows_sets_records_aside() {
+    let schema = b2b();
+    let contacts = text_records(
+        "contacts",
+        &format!(
+            "{HEADER}c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\n\
+             c2,a@b.c,SaaS,CMO,lots,FR,,2025-01-01\n\
+             c1,dup@b.c,SaaS,CMO,,FR,,2025-01-01\n"
+        ),
+    );
+    let events = text_records(
+        "events",
+        "contact_id,type,at,url\nc1,page_view,2026-01-01,/pricing\nc2,page_view,2026-01-01,/\n",
+    );
+    let opts = LoadOptions {
+        schema: Some(&schema),
+        skip_bad_rows: true,
+        ..LoadOptions::default()
+    };
+    let l = load_records(&contacts, &[events], &opts).unwrap();
+    assert_eq!(l.dataset.contacts.len(), 1);
+    assert_eq!(l.dataset.events.len(), 1);
+    let skipped: Vec<String> = l
+        .skipped
+        .iter()
+        .map(|s| {
+            format!(
+                "{}, record {:?}: {} | {}",
+                s.file, s.record, s.reason, s.raw
+            )
+        })
+        .collect();
+    assert!(l.skipped.iter().all(|s| s.line == 0));
+    assert_eq!(
+        skipped,
+        [
+            r#"contacts, record Some(1): field `employees`: `lots` is not a number | {"id":"c2","email":"a@b.c","industry":"SaaS","role":"CMO","employees":"lots","country":"FR","tags":"","created_at":"2025-01-01"}"#,
+            r#"contacts, record Some(2): duplicate contact id `c1` | {"id":"c1","email":"dup@b.c","industry":"SaaS","role":"CMO","employees":"","country":"FR","tags":"","created_at":"2025-01-01"}"#,
+            r#"events, record Some(1): its contact `c2` was set aside: field `employees`: `lots` is not a number | {"contact_id":"c2","type":"page_view","at":"2026-01-01","url":"/"}"#,
+        ]
+    );
+}
+
+/// A random value of any shape, nested up to `depth`.
+fn junk_datum(rng: &mut Rng, depth: u32) -> Datum {
+    const TEXTS: [&str; 9] = [
+        "",
+        " ",
+        "c1",
+        "c2",
+        "page_view",
+        "2026-01-01",
+        "12,5",
+        "true",
+        "\u{a0}x",
+    ];
+    match rng.below(if depth == 0 { 7 } else { 9 }) {
+        0 => Datum::Null,
+        1 => Datum::Bool(rng.below(2) == 0),
+        2 => Datum::Int(rng.next() as i64),
+        3 => Datum::Number([f64::NAN, f64::INFINITY, -0.0, 1.5, 1e300][rng.below(5) as usize]),
+        4 | 5 => Datum::Text(TEXTS[rng.below(TEXTS.len() as u64) as usize].into()),
+        6 => Datum::Date(rng.next() as i64 / 2),
+        7 => Datum::List(
+            (0..rng.below(4))
+                .map(|_| junk_datum(rng, depth - 1))
+                .collect(),
+        ),
+        _ => Datum::Record(junk_record(rng, depth - 1)),
+    }
+}
+
+/// A record of random fields, most of them with the schema's names.
+fn junk_record(rng: &mut Rng, depth: u32) -> Record {
+    const KEYS: [&str; 10] = [
+        "id",
+        "email",
+        "employees",
+        "tags",
+        "created_at",
+        "events",
+        "type",
+        "at",
+        "contact_id",
+        "url",
+    ];
+    Record {
+        fields: (0..rng.below(8))
+            .map(|_| {
+                let k = KEYS[rng.below(KEYS.len() as u64) as usize].to_string();
+                (k, junk_datum(rng, depth))
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn records_of_any_shape_never_panic() {
+    let schema = b2b();
+    let mut rng = Rng(11);
+    for _ in 0..200 {
+        let set = |rng: &mut Rng, name: &str| RecordSet {
+            name: name.into(),
+            records: (0..rng.below(12)).map(|_| junk_record(rng, 3)).collect(),
+        };
+        let (contacts, events) = (set(&mut rng, "contacts"), set(&mut rng, "events"));
+        for schema in [None, Some(&schema)] {
+            for skip in [false, true] {
+                let opts = LoadOptions {
+                    schema,
+                    skip_bad_rows: skip,
+                    threads: 2,
+                    chunk_bytes: 100,
+                    ..LoadOptions::default()
+                };
+                if let Ok(l) = load_records(&contacts, std::slice::from_ref(&events), &opts) {
+                    dump(&l.dataset);
+                }
+            }
+        }
     }
 }

@@ -1,9 +1,10 @@
 //! One case: its expectations checked against the ruleset, its contacts loaded like real
-//! data, scored as their own population, and the outputs compared.
+//! data (as records of values, no text in between), scored as their own population, and the
+//! outputs compared.
 
 use std::time::Instant;
 
-use scoreline_data::{Format, LoadOptions, Source, Value};
+use scoreline_data::{LoadOptions, Value};
 use scoreline_engine::Explanation;
 use scoreline_syntax::ast::Item;
 use scoreline_syntax::Diagnostic;
@@ -80,22 +81,17 @@ pub(super) fn run(
     }
 
     // The contacts, loaded like real data.
-    let json = contacts::ContactsJson::new(&case.contacts, case.span);
-    let source = Source {
-        name: tf.source.name.clone(),
-        format: Format::Json,
-        bytes: json.text.clone().into_bytes(),
-    };
+    let records = contacts::records(&tf.source.name, &case.contacts);
     let options = LoadOptions {
         schema: checked.schema.as_ref(),
         threads: 1,
         ..LoadOptions::default()
     };
-    let loaded = match scoreline_data::load_sources(&source, &[], &options) {
+    let loaded = match scoreline_data::load_records(&records, &[], &options) {
         Ok(l) => Some(l),
         Err(e) => {
             for p in &e.problems {
-                diagnostics.push(data_problem(tf, &json, case, p));
+                diagnostics.push(data_problem(tf, case, p));
             }
             None
         }
@@ -463,13 +459,12 @@ fn merge_missing_fields(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 }
 
 /// A problem the data loader found in a case's contacts, at the test file's line.
-fn data_problem(
-    tf: &TestFile,
-    json: &contacts::ContactsJson,
-    case: &Case,
-    p: &scoreline_data::DataProblem,
-) -> Diagnostic {
-    let span = json.origin(p.line).unwrap_or(case.span);
+fn data_problem(tf: &TestFile, case: &Case, p: &scoreline_data::DataProblem) -> Diagnostic {
+    let span = p
+        .record
+        .as_deref()
+        .and_then(|at| contacts::origin(&case.contacts, at))
+        .unwrap_or(case.span);
     let message = p.message.clone();
     let mut help = p.help.clone();
     if message.ends_with("is missing") && !message.contains(" of event ") {

@@ -1,140 +1,85 @@
-//! A case's contacts as data: written out as a JSON array (one field or event per line) and
-//! loaded with the data crate, exactly like real data, so that they are checked against the
-//! schema the same way. Each JSON line remembers where in the test file it came from, so
-//! that a problem the loader finds points at the test file's line.
+//! A case's contacts as data: each contact (its fields, then its inline events) becomes a
+//! record of values, loaded with the data crate exactly like real data, so that it is checked
+//! against the schema the same way, with no text in between. A problem the loader finds names
+//! the record, the inline event and the field; [`origin`] turns that back into the test
+//! file's span.
 
+use scoreline_data::{Datum, Record, RecordAt, RecordSet};
 use scoreline_syntax::ast::Span;
 use serde_yaml::Value as Yaml;
 
 use super::file::{key_text, ContactSpec};
 
-/// JSON text and, for each of its lines, the span of the test file it came from.
-pub(crate) struct ContactsJson {
-    pub text: String,
-    origins: Vec<Span>,
-}
-
-impl ContactsJson {
-    /// Writes `contacts` as a JSON array; `case` is the span of the case (for the brackets).
-    pub(crate) fn new(contacts: &[ContactSpec], case: Span) -> ContactsJson {
-        let mut lines: Vec<(String, Span)> = vec![("[".into(), case)];
-        let groups: Vec<Vec<(String, Span)>> = contacts.iter().map(contact_lines).collect();
-        push_joined(&mut lines, groups);
-        lines.push(("]".into(), case));
-        let text = lines
-            .iter()
-            .map(|(l, _)| l.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        ContactsJson {
-            text,
-            origins: lines.into_iter().map(|(_, s)| s).collect(),
-        }
-    }
-
-    /// The test file span that JSON line `line` (1-based) came from.
-    pub(crate) fn origin(&self, line: Option<u32>) -> Option<Span> {
-        let line = line? as usize;
-        self.origins.get(line.checked_sub(1)?).copied()
+/// The contacts of a case as records given as values, named `name` (the test file) in
+/// problems.
+pub(crate) fn records(name: &str, contacts: &[ContactSpec]) -> RecordSet {
+    RecordSet {
+        name: name.to_string(),
+        records: contacts.iter().map(record).collect(),
     }
 }
 
-/// Appends groups of lines, with a comma after every group but the last.
-fn push_joined(lines: &mut Vec<(String, Span)>, groups: Vec<Vec<(String, Span)>>) {
-    let n = groups.len();
-    for (g, mut group) in groups.into_iter().enumerate() {
-        if g + 1 < n {
-            if let Some(last) = group.last_mut() {
-                last.0.push(',');
-            }
-        }
-        lines.extend(group);
-    }
-}
-
-fn contact_lines(c: &ContactSpec) -> Vec<(String, Span)> {
-    let mut out = vec![("{".to_string(), c.span)];
-    let mut members: Vec<Vec<(String, Span)>> = c
+fn record(c: &ContactSpec) -> Record {
+    let mut fields: Vec<(String, Datum)> = c
         .fields
         .iter()
-        .map(|(k, v, s)| vec![(format!("{}: {}", string(k), json(v)), *s)])
+        .map(|(k, v, _)| (k.clone(), datum(v)))
         .collect();
-    if let Some((value, key_span, item_spans)) = &c.events {
-        let mut group = Vec::new();
-        match value {
-            Yaml::Sequence(items) => {
-                group.push(("\"events\": [".to_string(), *key_span));
-                let events: Vec<Vec<(String, Span)>> = items
-                    .iter()
-                    .enumerate()
-                    .map(|(n, e)| {
-                        let span = item_spans.get(n).copied().unwrap_or(*key_span);
-                        vec![(json(e), span)]
-                    })
-                    .collect();
-                push_joined(&mut group, events);
-                group.push(("]".to_string(), *key_span));
-            }
-            other => group.push((format!("\"events\": {}", json(other)), *key_span)),
-        }
-        members.push(group);
+    if let Some((events, _, _)) = &c.events {
+        fields.push(("events".into(), datum(events)));
     }
-    push_joined(&mut out, members);
-    out.push(("}".to_string(), c.span));
-    out
+    Record { fields }
 }
 
-/// A YAML value as JSON on one line.
-fn json(v: &Yaml) -> String {
+/// Where in the test file the loader's problem at `at` is: the inline event's item, the
+/// field's key, or the contact when the field is not written (a required field missing).
+pub(crate) fn origin(contacts: &[ContactSpec], at: &RecordAt) -> Option<Span> {
+    let c = contacts.get(at.index)?;
+    if let Some(n) = at.event {
+        let (_, key, items) = c.events.as_ref()?;
+        return Some(items.get(n).copied().unwrap_or(*key));
+    }
+    let Some(field) = at.field.as_deref() else {
+        return Some(c.span);
+    };
+    if field == "events" {
+        if let Some((_, key, _)) = &c.events {
+            return Some(*key);
+        }
+    }
+    Some(
+        c.fields
+            .iter()
+            .find(|(k, _, _)| k == field)
+            .map_or(c.span, |(_, _, s)| *s),
+    )
+}
+
+/// A YAML value as a data value, as it is written: a text stays a text (read as the field's
+/// type by the loader, like a CSV cell), a number stays a number.
+fn datum(v: &Yaml) -> Datum {
     match v {
-        Yaml::Null => "null".into(),
-        Yaml::Bool(b) => b.to_string(),
+        Yaml::Null => Datum::Null,
+        Yaml::Bool(b) => Datum::Bool(*b),
         Yaml::Number(n) => {
             if let Some(i) = n.as_i64() {
-                i.to_string()
-            } else if let Some(u) = n.as_u64() {
-                u.to_string()
+                Datum::Int(i)
             } else {
                 match n.as_f64() {
-                    Some(f) if f.is_finite() => format!("{f:?}"),
-                    // JSON has no infinity or NaN: pass them as text, the loader says why.
-                    _ => string(&n.to_string()),
+                    Some(f) if f.is_finite() => Datum::Number(f),
+                    // `.inf` and `.nan` are not numbers a field can hold: passed as written,
+                    // the loader says why.
+                    _ => Datum::Text(n.to_string()),
                 }
             }
         }
-        Yaml::String(s) => string(s),
-        Yaml::Sequence(items) => {
-            let parts: Vec<String> = items.iter().map(json).collect();
-            format!("[{}]", parts.join(", "))
-        }
-        Yaml::Mapping(m) => {
-            let parts: Vec<String> = m
-                .iter()
-                .map(|(k, v)| format!("{}: {}", string(&key_text(k)), json(v)))
-                .collect();
-            format!("{{{}}}", parts.join(", "))
-        }
-        Yaml::Tagged(t) => json(&t.value),
+        Yaml::String(s) => Datum::Text(s.clone()),
+        Yaml::Sequence(items) => Datum::List(items.iter().map(datum).collect()),
+        Yaml::Mapping(m) => Datum::Record(Record {
+            fields: m.iter().map(|(k, v)| (key_text(k), datum(v))).collect(),
+        }),
+        Yaml::Tagged(t) => datum(&t.value),
     }
-}
-
-/// A JSON string literal.
-fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -145,9 +90,8 @@ mod tests {
         Span::new(n, n + 1)
     }
 
-    #[test]
-    fn one_field_or_event_per_line_with_origins() {
-        let contacts = vec![
+    fn contacts() -> Vec<ContactSpec> {
+        vec![
             ContactSpec {
                 id: "c1".into(),
                 span: s(10),
@@ -155,6 +99,12 @@ mod tests {
                     ("id".into(), Yaml::String("c1".into()), s(11)),
                     ("note".into(), Yaml::String("say \"hi\"\n".into()), s(12)),
                     ("n".into(), serde_yaml::from_str("2.5").unwrap(), s(13)),
+                    (
+                        "big".into(),
+                        serde_yaml::from_str("18446744073709551615").unwrap(),
+                        s(17),
+                    ),
+                    ("inf".into(), serde_yaml::from_str(".inf").unwrap(), s(18)),
                 ],
                 events: Some((
                     serde_yaml::from_str("[{type: a, at: 2026-01-01}, {type: b, at: x}]").unwrap(),
@@ -168,28 +118,51 @@ mod tests {
                 fields: vec![("id".into(), Yaml::String("c2".into()), s(21))],
                 events: None,
             },
+        ]
+    }
+
+    #[test]
+    fn contacts_become_records_of_values() {
+        let set = records("t.test.yaml", &contacts());
+        assert_eq!(set.name, "t.test.yaml");
+        let ev = |ty: &str, at: &str| Datum::Record(Record::new().with("type", ty).with("at", at));
+        let expected = vec![
+            Record::new()
+                .with("id", "c1")
+                .with("note", "say \"hi\"\n")
+                .with("n", 2.5)
+                .with("big", 18446744073709551615.0)
+                .with("inf", ".inf")
+                .with(
+                    "events",
+                    Datum::List(vec![ev("a", "2026-01-01"), ev("b", "x")]),
+                ),
+            Record::new().with("id", "c2"),
         ];
-        let j = ContactsJson::new(&contacts, s(1));
-        let expected = r#"[
-{
-"id": "c1",
-"note": "say \"hi\"\n",
-"n": 2.5,
-"events": [
-{"type": "a", "at": "2026-01-01"},
-{"type": "b", "at": "x"}
-]
-},
-{
-"id": "c2"
-}
-]"#;
-        assert_eq!(j.text, expected);
-        let parsed: serde_yaml::Value = serde_yaml::from_str(&j.text).unwrap();
-        assert_eq!(parsed.as_sequence().map(Vec::len), Some(2));
-        assert_eq!(j.origin(Some(4)), Some(s(12)));
-        assert_eq!(j.origin(Some(8)), Some(s(16)));
-        assert_eq!(j.origin(Some(12)), Some(s(21)));
-        assert_eq!(j.origin(Some(99)), None);
+        assert_eq!(set.records, expected);
+    }
+
+    #[test]
+    fn problems_point_back_at_the_test_file() {
+        let contacts = contacts();
+        let at = |index: usize, event: Option<usize>, field: Option<&str>| RecordAt {
+            index,
+            key: None,
+            event,
+            field: field.map(str::to_string),
+        };
+        let origin = |a: RecordAt| origin(&contacts, &a);
+        // A field's value: its key; a field not written: the contact.
+        assert_eq!(origin(at(0, None, Some("n"))), Some(s(13)));
+        assert_eq!(origin(at(0, None, Some("country"))), Some(s(10)));
+        assert_eq!(origin(at(0, None, None)), Some(s(10)));
+        assert_eq!(origin(at(1, None, Some("id"))), Some(s(21)));
+        // An inline event: its item, whatever the field; `events` itself: its key.
+        assert_eq!(origin(at(0, Some(1), Some("at"))), Some(s(16)));
+        assert_eq!(origin(at(0, Some(0), None)), Some(s(15)));
+        assert_eq!(origin(at(0, None, Some("events"))), Some(s(14)));
+        // No such contact, or no such event list: the case's span is used instead.
+        assert_eq!(origin(at(5, None, None)), None);
+        assert_eq!(origin(at(1, Some(0), None)), None);
     }
 }

@@ -1,22 +1,28 @@
-//! Reading contacts: type inference and conversion of CSV rows and JSON/YAML records.
+//! Contacts: the contact converter (one record, from any decoder, checked against the contact
+//! fields in force and made a [`Contact`]), type inference over contacts, and the reading of a
+//! chunk (its decoder's records through the converter).
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::cell::{raw_value, text_value, Interner};
+use crate::cell::Interner;
 use crate::dialect::{Cells, Delimiter};
 use crate::model::{Contact, FieldType, Value};
-use crate::raw::Raw;
+use crate::record::{Datum, Record};
 
-use super::events::{self, EventInterners, EventOut, Owner};
-use super::files::{for_each_record, Body, File, Loc, RowReader};
+use super::cells::{At, Bound, CsvRow, Named, Role};
+use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
+use super::events::{self, EventConverter, EventOut, Owner};
 use super::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
 use super::sink::{missing_field, Sink};
 
 /// Where to find a contact's text again (to report it when it turns out to be a duplicate).
 pub(crate) enum RawRef {
+    /// Bytes of the file.
     Bytes(Range<usize>),
     Text(Box<str>),
+    /// The record at this index of records given as values.
+    Given(usize),
 }
 
 /// The contacts of one chunk.
@@ -24,7 +30,7 @@ pub(crate) struct ContactOut<'a> {
     pub(crate) sink: Sink<'a>,
     pub(crate) contacts: Vec<Contact>,
     /// The line and column of each contact's id (lines chunk-relative for CSV and NDJSON;
-    /// 0 when not known).
+    /// 0 when not known); for records given as values, the record's index + 1 and 0.
     pub(crate) id_pos: Vec<(u32, u32)>,
     pub(crate) raws: Vec<RawRef>,
     /// Ids of contacts set aside, with why.
@@ -33,23 +39,108 @@ pub(crate) struct ContactOut<'a> {
     pub(crate) inline: EventOut,
     /// The number of newlines in the chunk (CSV, NDJSON).
     pub(crate) newlines: u32,
-    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items), good or bad.
+    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items, records
+    /// given as values), good or bad.
     pub(crate) records: usize,
+}
+
+/// The contact converter: reads a record's cells as the contact fields in force, the id
+/// first, reporting every value that does not fit.
+pub(crate) struct ContactConverter<'p> {
+    plan: &'p ContactPlan,
+    interners: Vec<Interner>,
+    /// How the cells of text are written (CSV dialect; the default for other formats).
+    cells: Cells,
+}
+
+impl<'p> ContactConverter<'p> {
+    pub(crate) fn new(plan: &'p ContactPlan, cells: Cells) -> Self {
+        ContactConverter {
+            plan,
+            interners: plan.fields.iter().map(|_| Interner::default()).collect(),
+            cells,
+        }
+    }
+
+    /// The contact's field values, one per field in force, missing where the record has none
+    /// or a bad one; the problems go to the sink's current row.
+    #[inline]
+    pub(crate) fn fields<R: Bound>(&mut self, rec: &R, sink: &mut Sink) -> Vec<Value> {
+        let plan = self.plan;
+        let mut fields = Vec::with_capacity(plan.fields.len());
+        for (f, spec) in plan.fields.iter().enumerate() {
+            let ty = if f == 0 { FieldType::Text } else { spec.ty };
+            let value = match rec.cell(f) {
+                None => Ok(Value::Missing),
+                Some(cell) => {
+                    let interner = (f > 0).then(|| &mut self.interners[f]);
+                    cell.value(ty, interner, &self.cells).map_err(|bad| {
+                        sink.add(rec.at(f), bad.message(&plan.names[f], ty, &self.cells))
+                    })
+                }
+            };
+            if let Ok(Value::Missing) = value {
+                if f == 0 {
+                    sink.add(rec.at(f), no_id(&plan.id_column));
+                } else if !spec.optional {
+                    sink.add(rec.at(f), missing_field(&spec.name, spec.ty.name(), None));
+                }
+            }
+            fields.push(value.unwrap_or_default());
+        }
+        fields
+    }
+
+    /// Binds a structured record's fields to the contact fields: a field written twice is an
+    /// error, one that is not in the schema is ignored with a warning; `events` (when no
+    /// field has that name) holds the contact's inline events, returned apart.
+    fn bind<'r>(
+        &self,
+        record: &'r Record,
+        loc: Loc<'r>,
+        sink: &mut Sink,
+    ) -> (Named<'r>, Option<&'r Datum>)
+    where
+        'p: 'r,
+    {
+        let plan = self.plan;
+        let mut inline = None;
+        let named = Named::bind(
+            record,
+            loc,
+            &plan.names,
+            sink,
+            |k, v| {
+                let (is_id, field) = plan.fields_of(k);
+                if !is_id && field.is_none() {
+                    if k == "events" {
+                        inline = Some(v);
+                        return Role::Apart;
+                    }
+                    return Role::Unknown;
+                }
+                Role::Feeds(is_id.then_some(0), field)
+            },
+            |sink, k, _, loc| {
+                if !sink.warned(k) {
+                    sink.warn(
+                        k,
+                        loc.key(k),
+                        format!("field `{k}` is not in the schema and is ignored"),
+                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                    );
+                }
+            },
+        );
+        (named, inline)
+    }
 }
 
 /// Which CSV column feeds each contact field.
 pub(crate) fn field_columns(plan: &ContactPlan, header: &[String]) -> Vec<Option<usize>> {
-    plan.fields
+    plan.names
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            let name = if i == 0 {
-                plan.id_column.as_str()
-            } else {
-                f.name.as_str()
-            };
-            header.iter().position(|h| h == name)
-        })
+        .map(|name| header.iter().position(|h| h == name))
         .collect()
 }
 
@@ -85,20 +176,20 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
         }
         _ => {
             for_each_record(file, chunk, |_, parsed| {
-                let Ok(Raw::Obj(entries)) = parsed else {
+                let Ok(Item::Record(record)) = parsed else {
                     return;
                 };
                 table.rows += 1;
-                for (k, v) in entries {
+                for (k, v) in &record.fields {
                     if k == "events" {
-                        if let Raw::Arr(items) = v {
+                        if let Datum::List(items) = v {
                             for item in items {
                                 events::infer_record(&mut evs, item);
                             }
                         }
                     } else if k != id_column {
                         let i = table.col(k);
-                        table.cols[i].raw(v);
+                        table.cols[i].datum(v);
                     }
                 }
             });
@@ -120,7 +211,7 @@ fn new_out<'a>(file: &'a str, skip: bool) -> ContactOut<'a> {
     }
 }
 
-/// Reads one chunk of contacts.
+/// Reads one chunk of contacts: its decoder's records through the contact converter.
 pub(crate) fn read_chunk<'a>(
     file: &'a File<'a>,
     chunk: usize,
@@ -129,7 +220,8 @@ pub(crate) fn read_chunk<'a>(
     skip: bool,
 ) -> ContactOut<'a> {
     let mut out = new_out(file.name, skip);
-    let mut interners: Vec<Interner> = plan.fields.iter().map(|_| Interner::default()).collect();
+    let (delimiter, cells) = file.csv_dialect();
+    let mut conv = ContactConverter::new(plan, cells);
     match &file.body {
         Body::Csv {
             header,
@@ -138,30 +230,37 @@ pub(crate) fn read_chunk<'a>(
             ..
         } => {
             let range = chunks[chunk].clone();
-            read_csv(file, range, *plain, header, plan, &mut interners, &mut out);
+            read_csv(file, range, *plain, delimiter, header, &mut conv, &mut out);
         }
         _ => {
-            let mut ev_interners = EventInterners::new(event_plan);
+            let mut events = EventConverter::new(event_plan, None, cells);
             out.newlines = for_each_record(file, chunk, |loc, parsed| {
                 out.records += 1;
-                let line = loc.start().0.unwrap_or(0);
+                let line = loc.line();
                 match parsed {
                     Err((message, l, c)) => {
                         let help = crate::cell::syntax_help(&message);
-                        out.sink.add(Some(l), Some(c), (message, help));
+                        out.sink.add(At::line(Some(l), Some(c)), (message, help));
                         let raw = loc.text().unwrap_or_default();
                         out.sink.finish_row(line, || raw);
                     }
-                    Ok(raw) => read_record(
-                        file,
-                        raw,
-                        loc,
-                        plan,
-                        event_plan,
-                        &mut interners,
-                        &mut ev_interners,
-                        &mut out,
-                    ),
+                    Ok(Item::Other(d)) => {
+                        out.sink.add(
+                            loc.start(),
+                            (
+                                format!(
+                                    "expected an object with the contact's fields, found {}",
+                                    d.kind()
+                                ),
+                                None,
+                            ),
+                        );
+                        out.sink
+                            .finish_row(line, || loc.text().unwrap_or_else(|| d.to_json()));
+                    }
+                    Ok(Item::Record(record)) => {
+                        read_record(file, record, loc, &mut conv, &mut events, &mut out)
+                    }
                 }
             });
         }
@@ -173,15 +272,14 @@ fn read_csv(
     file: &File,
     range: Range<usize>,
     plain: bool,
+    delimiter: Delimiter,
     header: &[String],
-    plan: &ContactPlan,
-    interners: &mut [Interner],
+    conv: &mut ContactConverter,
     out: &mut ContactOut,
 ) {
     let bytes = &file.bytes[range.clone()];
-    let cols = field_columns(plan, header);
+    let cols = field_columns(conv.plan, header);
     let width = header.len();
-    let (delimiter, cells) = file.csv_dialect();
     let mut rdr = RowReader::new(bytes, plain, delimiter);
     let mut rec = csv::ByteRecord::new();
     loop {
@@ -190,8 +288,7 @@ fn read_csv(
             Ok(None) => break,
             Err(line) => {
                 out.sink.fatal(
-                    Some(line),
-                    None,
+                    At::line(Some(line), None),
                     "the file cannot be read as CSV".into(),
                     None,
                 );
@@ -204,39 +301,18 @@ fn read_csv(
         let raw = || row_text(&bytes[start.min(end)..end]);
         if rec.len() != width {
             out.sink.add(
-                Some(line),
-                Some(rec.len().min(width) as u32 + 1),
+                At::line(Some(line), Some(rec.len().min(width) as u32 + 1)),
                 ragged(rec.len(), width, delimiter),
             );
             out.sink.finish_row(line, raw);
             continue;
         }
-        let mut fields = Vec::with_capacity(plan.fields.len());
-        for (f, spec) in plan.fields.iter().enumerate() {
-            let col = cols[f].map(|c| c as u32 + 1);
-            let value = match cols[f] {
-                None => Ok(Value::Missing),
-                Some(c) => {
-                    let interner = (f > 0).then(|| &mut interners[f]);
-                    text_value(&rec[c], spec.ty, interner, &cells).map_err(|bad| {
-                        out.sink
-                            .add(Some(line), col, bad.message(&spec.name, spec.ty, &cells))
-                    })
-                }
-            };
-            if let Ok(Value::Missing) = value {
-                if f == 0 {
-                    out.sink.add(Some(line), col, no_id(&plan.id_column));
-                } else if !spec.optional {
-                    out.sink.add(
-                        Some(line),
-                        col,
-                        missing_field(&spec.name, spec.ty.name(), None),
-                    );
-                }
-            }
-            fields.push(value.unwrap_or_default());
-        }
+        let row = CsvRow {
+            rec: &rec,
+            cols: &cols,
+            line,
+        };
+        let fields = conv.fields(&row, &mut out.sink);
         let id_pos = (line, cols[0].map_or(0, |c| c as u32 + 1));
         finish_contact(
             out,
@@ -297,89 +373,26 @@ fn finish_contact(
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Reads one structured record as a contact, with its inline events.
 fn read_record(
     file: &File,
-    raw: &Raw,
+    record: &Record,
     loc: Loc,
-    plan: &ContactPlan,
-    event_plan: &EventPlan,
-    interners: &mut [Interner],
-    ev_interners: &mut EventInterners,
+    conv: &mut ContactConverter,
+    events: &mut EventConverter,
     out: &mut ContactOut,
 ) {
-    let (line, column) = loc.start();
-    let line_n = line.unwrap_or(0);
-    let raw_text = || loc.text().unwrap_or_else(|| raw.to_json());
-    let Raw::Obj(entries) = raw else {
-        out.sink.add(
-            line,
-            column,
-            (
-                format!(
-                    "expected an object with the contact's fields, found {}",
-                    raw.kind()
-                ),
-                None,
-            ),
-        );
-        out.sink.finish_row(line_n, raw_text);
-        return;
+    let plan = conv.plan;
+    let line = loc.line();
+    // A record given as values is named by its id, when it has a text one.
+    let key = match record.get(&plan.id_column) {
+        Some(Datum::Text(id)) if !id.trim().is_empty() => Some(id.trim()),
+        _ => None,
     };
-    let mut slots: Vec<Option<(&str, &Raw)>> = vec![None; plan.fields.len()];
-    let mut inline: Option<&Raw> = None;
-    for (k, v) in entries {
-        let (is_id, field) = plan.fields_of(k);
-        if k == "events" && !is_id && field.is_none() {
-            inline = Some(v);
-            continue;
-        }
-        for f in is_id.then_some(0).into_iter().chain(field) {
-            if slots[f].is_some() {
-                let (l, c) = loc.key(k);
-                out.sink
-                    .add(l, c, (format!("field `{k}` appears twice"), None));
-            }
-            slots[f] = Some((k, v));
-        }
-        if !is_id && field.is_none() {
-            let (l, c) = loc.key(k);
-            out.sink.warn(
-                k,
-                l,
-                c,
-                format!("field `{k}` is not in the schema and is ignored"),
-                Some("declare it in the ruleset's `schema` block to use it".into()),
-            );
-        }
-    }
-    let mut fields = Vec::with_capacity(plan.fields.len());
-    for (f, spec) in plan.fields.iter().enumerate() {
-        let ty = if f == 0 { FieldType::Text } else { spec.ty };
-        let value = match slots[f] {
-            None => Ok(Value::Missing),
-            Some((k, v)) => {
-                let interner = (f > 0).then(|| &mut interners[f]);
-                raw_value(v, ty, interner).map_err(|bad| {
-                    let (l, c) = loc.key(k);
-                    out.sink.add(l, c, bad.message(k, ty, &Cells::default()));
-                })
-            }
-        };
-        if let Ok(Value::Missing) = value {
-            let (l, c) = match slots[f] {
-                Some((k, _)) => loc.key(k),
-                None => (line, column),
-            };
-            if f == 0 {
-                out.sink.add(l, c, no_id(&plan.id_column));
-            } else if !spec.optional {
-                out.sink
-                    .add(l, c, missing_field(&spec.name, spec.ty.name(), None));
-            }
-        }
-        fields.push(value.unwrap_or_default());
-    }
+    let loc = loc.with_key(key);
+    let raw_text = || loc.text().unwrap_or_else(|| record.to_json());
+    let (named, inline) = conv.bind(record, loc, &mut out.sink);
+    let fields = conv.fields(&named, &mut out.sink);
     // Inline events are read now; a contact that is set aside takes them with it (they are
     // part of its text), so they are then forgotten.
     let mark = out.inline.mark();
@@ -388,18 +401,19 @@ fn read_record(
     let mut inline_count = 0;
     if let Some(v) = inline {
         match v {
-            Raw::Null => {}
-            Raw::Arr(items) => {
+            Datum::Null => {}
+            Datum::List(items) => {
                 inline_count = items.len();
                 let pending = out.sink.take_row();
                 for (n, item) in items.iter().enumerate() {
-                    events::read_record(
+                    let item = match item {
+                        Datum::Record(r) => Item::Record(r),
+                        other => Item::Other(other),
+                    };
+                    events.convert(
                         item,
                         loc.event(n),
                         Owner::Local(local),
-                        None,
-                        event_plan,
-                        ev_interners,
                         &mut out.inline,
                         &mut out.sink,
                     );
@@ -407,10 +421,8 @@ fn read_record(
                 out.sink.restore_row(pending);
             }
             other => {
-                let (l, c) = loc.key("events");
                 out.sink.add(
-                    l,
-                    c,
+                    loc.key("events"),
                     (
                         format!(
                             "`events` should be a list of events, found {}",
@@ -435,14 +447,21 @@ fn read_record(
             let start = (text.as_ptr() as usize).saturating_sub(file.bytes.as_ptr() as usize);
             RawRef::Bytes(start..start + text.len())
         }
-        _ => RawRef::Text(raw.to_json().into()),
+        Loc::Given { index, .. } => RawRef::Given(index),
+        _ => RawRef::Text(record.to_json().into()),
     };
     let id_pos = match loc {
-        Loc::Json { .. } => loc.key(&plan.id_column),
-        _ => (line, column),
+        Loc::Json { .. } => {
+            let at = loc.key(&plan.id_column);
+            (at.line.unwrap_or(0), at.column.unwrap_or(0))
+        }
+        Loc::Given { index, .. } => (index as u32 + 1, 0),
+        _ => {
+            let at = loc.start();
+            (at.line.unwrap_or(0), at.column.unwrap_or(0))
+        }
     };
-    let id_pos = (id_pos.0.unwrap_or(0), id_pos.1.unwrap_or(0));
-    finish_contact(out, fields, line_n, id_pos, raw_ref, raw_text);
+    finish_contact(out, fields, line, id_pos, raw_ref, raw_text);
     if set_aside && inline_count > 0 {
         if let Some(last) = out.sink.skipped.last_mut() {
             let s = if inline_count == 1 { "" } else { "s" };
@@ -450,5 +469,19 @@ fn read_record(
                 " (its {inline_count} inline event{s} are set aside with it)"
             ));
         }
+    }
+}
+
+/// The text of a contact set aside as a duplicate.
+pub(crate) fn raw_text(file: &File, raw: &RawRef) -> String {
+    match raw {
+        RawRef::Bytes(r) => row_text(file.bytes.get(r.clone()).unwrap_or_default()),
+        RawRef::Text(t) => t.to_string(),
+        RawRef::Given(i) => match &file.body {
+            Body::Records { records, .. } => {
+                records.get(*i).map(Record::to_json).unwrap_or_default()
+            }
+            _ => String::new(),
+        },
     }
 }

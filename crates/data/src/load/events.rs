@@ -1,16 +1,19 @@
-//! Reading events: type inference, conversion of CSV rows and JSON/YAML records, and grouping
-//! by contact.
+//! Events: the event converter (one record, from any decoder, checked against the event
+//! types in force: its type, time stamp, contact and properties), type inference over events,
+//! the reading of a chunk of an events file, and the grouping of events by contact.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::cell::{parse_date_bytes, raw_value, shorten, text_value, Bad, Interner};
+use crate::cell::{scalar_text, shorten, Bad, Cell, Interner};
 use crate::dialect::Cells;
 use crate::fxhash::FxHashMap;
 use crate::model::{Events, FieldType, Value};
-use crate::raw::Raw;
+use crate::record::{Datum, Record};
 
+use super::cells::{At, Bound, CsvRow, Named, Role};
 use super::contacts::{ragged, row_text};
-use super::files::{for_each_record, Body, File, Loc, RowReader};
+use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::plan::{EventPlan, InferEvents};
 use super::sink::{missing_field, Sink};
 
@@ -80,7 +83,7 @@ impl EventInterners {
 }
 
 /// Whose events these are.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Owner {
     /// Inline events of the contact at this index of its chunk.
     Local(u32),
@@ -99,14 +102,14 @@ pub(crate) struct Ids {
 }
 
 /// What looking up an event's contact gives.
-enum Found {
+pub(crate) enum Found {
     Contact(u32),
     Skipped(String),
     Unknown,
 }
 
 impl Ids {
-    fn find(&self, id: &str) -> Found {
+    pub(crate) fn find(&self, id: &str) -> Found {
         if let Some(&i) = self.index.get(id) {
             Found::Contact(i)
         } else if let Some(reason) = self.skipped.get(id) {
@@ -152,24 +155,10 @@ fn bad_type(found: &str) -> (String, Option<String>) {
     )
 }
 
-/// Type inference over one JSON/YAML event.
-pub(crate) fn infer_record(evs: &mut InferEvents, raw: &Raw) {
-    let Raw::Obj(entries) = raw else { return };
-    let Some(name) = entries.iter().find_map(|(k, v)| match (k.as_str(), v) {
-        ("type", Raw::Str(s)) if !s.trim().is_empty() => Some(s.trim()),
-        _ => None,
-    }) else {
-        return;
-    };
-    let t = evs.ty(name, &[]);
-    let table = &mut evs.props[t];
-    table.rows += 1;
-    for (k, v) in entries {
-        if k == "type" || k == "at" || k == "contact_id" {
-            continue;
-        }
-        let i = table.col(k);
-        table.cols[i].raw(v);
+/// Type inference over one structured event.
+pub(crate) fn infer_record(evs: &mut InferEvents, d: &Datum) {
+    if let Datum::Record(record) = d {
+        infer_record_fields(evs, record);
     }
 }
 
@@ -215,14 +204,36 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
             }
         }
         _ => {
-            for_each_record(file, chunk, |_, parsed| {
-                if let Ok(raw) = parsed {
-                    infer_record(&mut evs, raw);
-                }
+            for_each_record(file, chunk, |_, parsed| match parsed {
+                Ok(Item::Record(r)) => infer_record_fields(&mut evs, r),
+                Ok(Item::Other(_)) | Err(_) => {}
             });
         }
     }
     evs
+}
+
+fn infer_record_fields(evs: &mut InferEvents, record: &Record) {
+    let Some(name) = record
+        .fields
+        .iter()
+        .find_map(|(k, v)| match (k.as_str(), v) {
+            ("type", Datum::Text(s)) if !s.trim().is_empty() => Some(s.trim()),
+            _ => None,
+        })
+    else {
+        return;
+    };
+    let t = evs.ty(name, &[]);
+    let table = &mut evs.props[t];
+    table.rows += 1;
+    for (k, v) in &record.fields {
+        if k == "type" || k == "at" || k == "contact_id" {
+            continue;
+        }
+        let i = table.col(k);
+        table.cols[i].datum(v);
+    }
 }
 
 /// The columns of an events CSV file.
@@ -251,16 +262,452 @@ impl CsvLayout {
     }
 }
 
+/// The three fields every event has.
+#[derive(Clone, Copy)]
+pub(crate) enum Fixed {
+    Contact,
+    Type,
+    At,
+}
+
+impl Fixed {
+    fn name(self) -> &'static str {
+        match self {
+            Fixed::Contact => "contact_id",
+            Fixed::Type => "type",
+            Fixed::At => "at",
+        }
+    }
+}
+
+/// One event record, as the event converter reads it: its three fixed fields, and its
+/// properties once its type is known.
+pub(crate) trait EventRecord {
+    /// The record's properties, bound to the fields of one event type.
+    type Props<'s>: Bound
+    where
+        Self: 's;
+    /// The cell of `contact_id`, `type` or `at`, if the record has one.
+    fn fixed(&self, which: Fixed) -> Option<Cell<'_>>;
+    /// Where that field is written.
+    fn at_fixed(&self, which: Fixed) -> At;
+    /// Where a problem with that field goes when it holds nothing.
+    fn at_missing(&self, which: Fixed) -> At;
+    /// The properties, bound to the fields of type `t` (problems of the binding, such as a
+    /// field written twice, go to the sink).
+    fn props<'s>(
+        &'s self,
+        t: usize,
+        plan: &'s EventPlan,
+        owner: Owner,
+        sink: &mut Sink,
+    ) -> Self::Props<'s>;
+}
+
+/// A CSV row of an events file.
+pub(crate) struct CsvEvent<'r> {
+    rec: &'r csv::ByteRecord,
+    layout: &'r CsvLayout,
+    /// Per type, the column of each property.
+    cols: &'r [Vec<Option<usize>>],
+    line: u32,
+}
+
+impl EventRecord for CsvEvent<'_> {
+    type Props<'s>
+        = CsvRow<'s>
+    where
+        Self: 's;
+
+    #[inline]
+    fn fixed(&self, which: Fixed) -> Option<Cell<'_>> {
+        Some(Cell::Text(&self.rec[self.column(which)]))
+    }
+
+    #[inline]
+    fn at_fixed(&self, which: Fixed) -> At {
+        At::line(Some(self.line), Some(self.column(which) as u32 + 1))
+    }
+
+    #[inline]
+    fn at_missing(&self, which: Fixed) -> At {
+        self.at_fixed(which)
+    }
+
+    #[inline]
+    fn props<'s>(&'s self, t: usize, _: &'s EventPlan, _: Owner, _: &mut Sink) -> CsvRow<'s> {
+        CsvRow {
+            rec: self.rec,
+            cols: &self.cols[t],
+            line: self.line,
+        }
+    }
+}
+
+impl CsvEvent<'_> {
+    #[inline]
+    fn column(&self, which: Fixed) -> usize {
+        match which {
+            Fixed::Contact => self.layout.contact,
+            Fixed::Type => self.layout.ty,
+            Fixed::At => self.layout.at,
+        }
+    }
+}
+
+/// A structured event record (JSON, YAML, or given as values).
+pub(crate) struct NamedEvent<'r> {
+    record: &'r Record,
+    loc: Loc<'r>,
+}
+
+impl NamedEvent<'_> {
+    fn get(&self, which: Fixed) -> Option<&Datum> {
+        self.record.get(which.name())
+    }
+}
+
+impl EventRecord for NamedEvent<'_> {
+    type Props<'s>
+        = Named<'s>
+    where
+        Self: 's;
+
+    fn fixed(&self, which: Fixed) -> Option<Cell<'_>> {
+        self.get(which).map(Cell::Datum)
+    }
+
+    fn at_fixed(&self, which: Fixed) -> At {
+        self.loc.key(which.name())
+    }
+
+    fn at_missing(&self, which: Fixed) -> At {
+        self.loc.missing(which.name())
+    }
+
+    fn props<'s>(
+        &'s self,
+        t: usize,
+        plan: &'s EventPlan,
+        owner: Owner,
+        sink: &mut Sink,
+    ) -> Named<'s> {
+        let spec = &plan.specs[t];
+        let by_name = &plan.props[t];
+        Named::bind(
+            self.record,
+            self.loc,
+            &plan.names[t],
+            sink,
+            |k, _| {
+                if k == "type" || k == "at" || (k == "contact_id" && owner == Owner::File) {
+                    return Role::Apart;
+                }
+                match by_name.get(k) {
+                    Some(&f) => Role::Feeds(Some(f), None),
+                    None => Role::Unknown,
+                }
+            },
+            |sink, k, v, loc| {
+                if matches!(v, Datum::Null) || k == "contact_id" {
+                    return;
+                }
+                let key = format!("{}/{k}", spec.name);
+                if !sink.warned(&key) {
+                    sink.warn(
+                        &key,
+                        loc.key(k),
+                        format!(
+                            "field `{k}` is not a field of event `{}`; its values are ignored",
+                            spec.name
+                        ),
+                        Some(format!(
+                            "declare it in `event {} {{ … }}` to use it",
+                            spec.name
+                        )),
+                    );
+                }
+            },
+        )
+    }
+}
+
+/// The event converter: reads a record's type, time stamp, contact and properties against
+/// the event types in force, reporting every value that does not fit.
+pub(crate) struct EventConverter<'p> {
+    plan: &'p EventPlan,
+    /// The contacts' ids, for events that name their contact (`None` for inline events).
+    ids: Option<&'p Ids>,
+    interners: EventInterners,
+    /// How the cells of text are written (CSV dialect; the default for other formats).
+    cells: Cells,
+    /// The last type name read and its index: files often hold runs of one type.
+    last_type: (Vec<u8>, Option<u32>),
+    /// The last contact id read and its index: files are often grouped by contact, in the
+    /// contacts file's order.
+    last_id: (Vec<u8>, u32),
+}
+
+impl<'p> EventConverter<'p> {
+    pub(crate) fn new(plan: &'p EventPlan, ids: Option<&'p Ids>, cells: Cells) -> Self {
+        EventConverter {
+            plan,
+            ids,
+            interners: EventInterners::new(plan),
+            cells,
+            last_type: (Vec::new(), None),
+            last_id: (Vec::new(), 0),
+        }
+    }
+
+    /// Reads one structured event (of an events file, or inline in a contact).
+    pub(crate) fn convert(
+        &mut self,
+        item: Item,
+        loc: Loc,
+        owner: Owner,
+        ev: &mut EventOut,
+        sink: &mut Sink,
+    ) {
+        let line = loc.line();
+        let raw_text = || loc.text().unwrap_or_else(|| item.to_json());
+        match item {
+            Item::Other(d) => {
+                sink.add(
+                    loc.start(),
+                    (
+                        format!(
+                            "expected an event object with `type` and `at`, found {}",
+                            d.kind()
+                        ),
+                        None,
+                    ),
+                );
+                sink.finish_row(line, raw_text);
+            }
+            Item::Record(record) => {
+                let rec = NamedEvent { record, loc };
+                self.event(&rec, owner, line, raw_text, ev, sink);
+            }
+        }
+    }
+
+    /// Reads one event record; returns its type, when known.
+    #[inline]
+    pub(crate) fn event<R: EventRecord>(
+        &mut self,
+        rec: &R,
+        owner: Owner,
+        line: u32,
+        raw: impl FnOnce() -> String,
+        ev: &mut EventOut,
+        sink: &mut Sink,
+    ) -> Option<u32> {
+        let plan = self.plan;
+        let ty = self.ty(rec, sink);
+        let at = self.at(rec, sink);
+        let mut skipped_contact = None;
+        let contact = match owner {
+            Owner::Local(c) => Some(c),
+            Owner::File => self.contact(rec, sink, &mut skipped_contact),
+        };
+        // Properties.
+        let mark = ev.props.len();
+        if let Some(t) = ty {
+            let spec = &plan.specs[t as usize];
+            let props = rec.props(t as usize, plan, owner, sink);
+            for (f, field) in spec.fields.iter().enumerate() {
+                let value = match props.cell(f) {
+                    None => Ok(Value::Missing),
+                    Some(cell) => cell
+                        .value(
+                            field.ty,
+                            Some(&mut self.interners.0[t as usize][f]),
+                            &self.cells,
+                        )
+                        .map_err(|bad| {
+                            sink.add(props.at(f), bad.message(&field.name, field.ty, &self.cells))
+                        }),
+                };
+                if let Ok(Value::Missing) = value {
+                    if !field.optional {
+                        sink.add(
+                            props.at(f),
+                            missing_field(&field.name, field.ty.name(), Some(&spec.name)),
+                        );
+                    }
+                }
+                ev.props.push(value.unwrap_or_default());
+            }
+        }
+        if let Some((id, reason)) = skipped_contact {
+            sink.drop_row();
+            ev.props.truncate(mark);
+            sink.skip_row(
+                line,
+                format!("its contact `{}` was set aside: {reason}", shorten(&id)),
+                raw(),
+            );
+            return ty;
+        }
+        let ok = !sink.row_has_problems();
+        sink.finish_row(line, raw);
+        match (ok, contact, ty, at) {
+            (true, Some(c), Some(t), Some(at)) => {
+                ev.contact.push(c);
+                ev.type_id.push(t);
+                ev.at.push(at);
+                ev.prop_start.push(mark as u32);
+            }
+            _ => ev.props.truncate(mark),
+        }
+        ty
+    }
+
+    /// The event's type.
+    #[inline]
+    fn ty<R: EventRecord>(&mut self, rec: &R, sink: &mut Sink) -> Option<u32> {
+        let name = match rec.fixed(Fixed::Type) {
+            None | Some(Cell::Datum(Datum::Null)) => {
+                sink.add(rec.at_missing(Fixed::Type), no_type());
+                return None;
+            }
+            Some(Cell::Text(t)) => t.trim_ascii(),
+            Some(Cell::Datum(Datum::Text(s))) => s.trim().as_bytes(),
+            Some(Cell::Datum(other)) => {
+                sink.add(rec.at_fixed(Fixed::Type), bad_type(other.kind()));
+                return None;
+            }
+        };
+        if name.is_empty() {
+            sink.add(rec.at_fixed(Fixed::Type), no_type());
+            return None;
+        }
+        if self.last_type.1.is_some() && self.last_type.0 == name {
+            return self.last_type.1;
+        }
+        let t = self.plan.lookup(name);
+        match t {
+            None => sink.add(
+                rec.at_fixed(Fixed::Type),
+                self.plan.unknown(&String::from_utf8_lossy(name)),
+            ),
+            Some(_) => {
+                self.last_type.0.clear();
+                self.last_type.0.extend_from_slice(name);
+                self.last_type.1 = t;
+            }
+        }
+        t
+    }
+
+    /// The event's time stamp.
+    #[inline]
+    fn at<R: EventRecord>(&mut self, rec: &R, sink: &mut Sink) -> Option<i64> {
+        let cell = match rec.fixed(Fixed::At) {
+            None | Some(Cell::Datum(Datum::Null)) => {
+                sink.add(rec.at_missing(Fixed::At), no_at());
+                return None;
+            }
+            Some(cell) => cell,
+        };
+        match cell.value(FieldType::Date, None, &self.cells) {
+            Ok(Value::Date(d)) => Some(d),
+            Ok(_) => {
+                sink.add(rec.at_fixed(Fixed::At), no_at());
+                None
+            }
+            Err(bad) => {
+                sink.add(
+                    rec.at_fixed(Fixed::At),
+                    bad.message("at", FieldType::Date, &self.cells),
+                );
+                None
+            }
+        }
+    }
+
+    /// The contact an event of an events file names, or why there is none (a contact set
+    /// aside goes to `skipped`).
+    #[inline]
+    fn contact<R: EventRecord>(
+        &mut self,
+        rec: &R,
+        sink: &mut Sink,
+        skipped: &mut Option<(String, String)>,
+    ) -> Option<u32> {
+        let scalar;
+        let id: &[u8] = match rec.fixed(Fixed::Contact) {
+            None | Some(Cell::Datum(Datum::Null)) => b"",
+            Some(Cell::Text(t)) => t.trim_ascii(),
+            Some(Cell::Datum(Datum::Text(s))) => s.as_bytes().trim_ascii(),
+            Some(Cell::Datum(d @ (Datum::List(_) | Datum::Record(_)))) => {
+                let bad = Bad::Shape(
+                    if matches!(d, Datum::List(_)) {
+                        "a list"
+                    } else {
+                        "an object"
+                    }
+                    .into(),
+                );
+                sink.add(
+                    rec.at_fixed(Fixed::Contact),
+                    bad.message("contact_id", FieldType::Text, &self.cells),
+                );
+                return None;
+            }
+            Some(Cell::Datum(d)) => {
+                scalar = scalar_text(d).unwrap_or_default();
+                scalar.as_bytes()
+            }
+        };
+        let last = &mut self.last_id;
+        if !id.is_empty() && id == last.0.as_slice() {
+            return Some(last.1);
+        }
+        let next = self.ids.and_then(|ids| ids.order.get(last.1 as usize + 1));
+        if !last.0.is_empty() && next.is_some_and(|n| n.as_bytes() == id) {
+            // Events files often follow the contacts file's order: try the next contact.
+            last.0.clear();
+            last.0.extend_from_slice(id);
+            last.1 += 1;
+            return Some(last.1);
+        }
+        if id.is_empty() {
+            sink.add(rec.at_missing(Fixed::Contact), no_contact());
+            return None;
+        }
+        let text: Cow<str> = String::from_utf8_lossy(id);
+        match self.ids.map_or(Found::Unknown, |ids| ids.find(&text)) {
+            Found::Contact(c) => {
+                last.0.clear();
+                last.0.extend_from_slice(id);
+                last.1 = c;
+                Some(c)
+            }
+            Found::Skipped(reason) => {
+                *skipped = Some((text.into_owned(), reason));
+                None
+            }
+            Found::Unknown => {
+                sink.add(rec.at_fixed(Fixed::Contact), unknown_contact(&text));
+                None
+            }
+        }
+    }
+}
+
 /// The events of one chunk of an events file.
 pub(crate) struct EventChunk<'a> {
     pub(crate) sink: Sink<'a>,
     pub(crate) events: EventOut,
     pub(crate) newlines: u32,
-    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items), good or bad.
+    /// The number of records read (CSV rows, NDJSON lines, JSON or YAML items, records
+    /// given as values), good or bad.
     pub(crate) records: usize,
 }
 
-/// Reads one chunk of an events file.
+/// Reads one chunk of an events file: its decoder's records through the event converter.
 pub(crate) fn read_chunk<'a>(
     file: &'a File<'a>,
     chunk: usize,
@@ -274,7 +721,8 @@ pub(crate) fn read_chunk<'a>(
         newlines: 0,
         records: 0,
     };
-    let mut interners = EventInterners::new(plan);
+    let (_, cells) = file.csv_dialect();
+    let mut conv = EventConverter::new(plan, Some(ids), cells);
     match &file.body {
         Body::Csv {
             header,
@@ -289,9 +737,7 @@ pub(crate) fn read_chunk<'a>(
                     *plain,
                     header,
                     &layout,
-                    plan,
-                    ids,
-                    &mut interners,
+                    &mut conv,
                     &mut out,
                 );
             }
@@ -305,20 +751,11 @@ pub(crate) fn read_chunk<'a>(
                 match parsed {
                     Err((message, l, c)) => {
                         let help = crate::cell::syntax_help(&message);
-                        sink.add(Some(l), Some(c), (message, help));
+                        sink.add(At::line(Some(l), Some(c)), (message, help));
                         let raw = loc.text().unwrap_or_default();
-                        sink.finish_row(loc.start().0.unwrap_or(0), || raw);
+                        sink.finish_row(loc.line(), || raw);
                     }
-                    Ok(raw) => read_record(
-                        raw,
-                        loc,
-                        Owner::File,
-                        Some(ids),
-                        plan,
-                        &mut interners,
-                        events,
-                        sink,
-                    ),
+                    Ok(item) => conv.convert(item, loc, Owner::File, events, sink),
                 }
             });
         }
@@ -326,18 +763,16 @@ pub(crate) fn read_chunk<'a>(
     out
 }
 
-#[allow(clippy::too_many_arguments)]
 fn read_csv(
     file: &File,
     range: std::ops::Range<usize>,
     plain: bool,
     header: &[String],
     layout: &CsvLayout,
-    plan: &EventPlan,
-    ids: &Ids,
-    interners: &mut EventInterners,
+    conv: &mut EventConverter,
     out: &mut EventChunk,
 ) {
+    let plan = conv.plan;
     let bytes = &file.bytes[range];
     let width = header.len();
     // Per type: the column of each property, and (with a schema) the other columns, whose
@@ -372,11 +807,9 @@ fn read_csv(
     let sink = &mut out.sink;
     let ev = &mut out.events;
     let records = &mut out.records;
-    let (delimiter, cells) = file.csv_dialect();
+    let (delimiter, _) = file.csv_dialect();
     let mut rdr = RowReader::new(bytes, plain, delimiter);
     let mut rec = csv::ByteRecord::new();
-    let mut last_type: (Vec<u8>, Option<u32>) = (Vec::new(), None);
-    let mut last_id: (Vec<u8>, u32) = (Vec::new(), 0);
     // Room for every row at once: no regrowth of the big arrays.
     let rows = bytes.iter().filter(|&&c| c == b'\n').count() + 1;
     ev.contact.reserve(rows);
@@ -390,8 +823,7 @@ fn read_csv(
             Ok(None) => break,
             Err(line) => {
                 sink.fatal(
-                    Some(line),
-                    None,
+                    At::line(Some(line), None),
                     "the file cannot be read as CSV".into(),
                     None,
                 );
@@ -404,368 +836,48 @@ fn read_csv(
         let raw = || row_text(&bytes[start.min(end)..end]);
         if rec.len() != width {
             sink.add(
-                Some(line),
-                Some(rec.len().min(width) as u32 + 1),
+                At::line(Some(line), Some(rec.len().min(width) as u32 + 1)),
                 ragged(rec.len(), width, delimiter),
             );
             sink.finish_row(line, raw);
             continue;
         }
-        // Type.
-        let name = rec[layout.ty].trim_ascii();
-        let ty = if name.is_empty() {
-            sink.add(Some(line), Some(layout.ty as u32 + 1), no_type());
-            None
-        } else if last_type.1.is_some() && last_type.0 == name {
-            last_type.1
-        } else {
-            let t = plan.lookup(name);
-            if t.is_none() {
-                sink.add(
-                    Some(line),
-                    Some(layout.ty as u32 + 1),
-                    plan.unknown(&String::from_utf8_lossy(name)),
-                );
-            } else {
-                last_type = (name.to_vec(), t);
-            }
-            t
+        let row = CsvEvent {
+            rec: &rec,
+            layout,
+            cols: &cols,
+            line,
         };
-        // Time stamp.
-        let at_cell = rec[layout.at].trim_ascii();
-        let at = if at_cell.is_empty() {
-            sink.add(Some(line), Some(layout.at as u32 + 1), no_at());
-            None
-        } else {
-            let at = parse_date_bytes(at_cell);
-            if at.is_none() {
-                let bad = Bad::Text(String::from_utf8_lossy(at_cell).into_owned());
-                sink.add(
-                    Some(line),
-                    Some(layout.at as u32 + 1),
-                    bad.message("at", FieldType::Date, &cells),
-                );
-            }
-            at
-        };
-        // Contact (files are often grouped by contact: the last one is remembered).
-        let id_cell = rec[layout.contact].trim_ascii();
-        let mut skipped_contact = None;
-        let next = ids.order.get(last_id.1 as usize + 1);
-        let contact = if !id_cell.is_empty() && id_cell == last_id.0.as_slice() {
-            Some(last_id.1)
-        } else if !last_id.0.is_empty() && next.is_some_and(|n| n.as_bytes() == id_cell) {
-            // Events files often follow the contacts file's order: try the next contact.
-            last_id.0.clear();
-            last_id.0.extend_from_slice(id_cell);
-            last_id.1 += 1;
-            Some(last_id.1)
-        } else if id_cell.is_empty() {
-            sink.add(Some(line), Some(layout.contact as u32 + 1), no_contact());
-            None
-        } else {
-            let id = String::from_utf8_lossy(id_cell);
-            match ids.find(&id) {
-                Found::Contact(c) => {
-                    last_id.0.clear();
-                    last_id.0.extend_from_slice(id_cell);
-                    last_id.1 = c;
-                    Some(c)
-                }
-                Found::Skipped(reason) => {
-                    skipped_contact = Some((id.into_owned(), reason));
-                    None
-                }
-                Found::Unknown => {
-                    sink.add(
-                        Some(line),
-                        Some(layout.contact as u32 + 1),
-                        unknown_contact(&id),
-                    );
-                    None
-                }
-            }
-        };
-        // Properties.
-        let mark = ev.props.len();
+        let ty = conv.event(&row, Owner::File, line, raw, ev, sink);
+        // Columns of other types' properties that hold a value here: ignored, with a
+        // warning (once per type and column).
         if let Some(t) = ty {
-            let spec = &plan.specs[t as usize];
-            for (f, field) in spec.fields.iter().enumerate() {
-                let col = cols[t as usize][f];
-                let value = match col {
-                    None => Ok(Value::Missing),
-                    Some(c) => text_value(
-                        &rec[c],
-                        field.ty,
-                        Some(&mut interners.0[t as usize][f]),
-                        &cells,
-                    )
-                    .map_err(|bad| {
-                        sink.add(
-                            Some(line),
-                            Some(c as u32 + 1),
-                            bad.message(&field.name, field.ty, &cells),
-                        )
-                    }),
-                };
-                if let Ok(Value::Missing) = value {
-                    if !field.optional {
-                        sink.add(
-                            Some(line),
-                            col.map(|c| c as u32 + 1),
-                            missing_field(&field.name, field.ty.name(), Some(&spec.name)),
-                        );
-                    }
-                }
-                ev.props.push(value.unwrap_or_default());
-            }
             let other = &mut others[t as usize];
-            if !other.is_empty() {
-                let mut i = 0;
-                while i < other.len() {
-                    let c = other[i];
-                    if rec[c].trim_ascii().is_empty() {
-                        i += 1;
-                        continue;
-                    }
-                    sink.warn(
-                        &format!("{}/{}", spec.name, header[c]),
-                        Some(line),
-                        Some(c as u32 + 1),
-                        format!(
-                            "column `{}` is not a field of event `{}`; its values are ignored",
-                            header[c], spec.name
-                        ),
-                        Some(format!(
-                            "declare it in `event {} {{ … }}` to use it",
-                            spec.name
-                        )),
-                    );
-                    other.swap_remove(i);
+            let spec = &plan.specs[t as usize];
+            let mut i = 0;
+            while i < other.len() {
+                let c = other[i];
+                if rec[c].trim_ascii().is_empty() {
+                    i += 1;
+                    continue;
                 }
+                sink.warn(
+                    &format!("{}/{}", spec.name, header[c]),
+                    At::line(Some(line), Some(c as u32 + 1)),
+                    format!(
+                        "column `{}` is not a field of event `{}`; its values are ignored",
+                        header[c], spec.name
+                    ),
+                    Some(format!(
+                        "declare it in `event {} {{ … }}` to use it",
+                        spec.name
+                    )),
+                );
+                other.swap_remove(i);
             }
-        }
-        if let Some((id, reason)) = skipped_contact {
-            sink.drop_row();
-            ev.props.truncate(mark);
-            sink.skip_row(
-                line,
-                format!("its contact `{}` was set aside: {reason}", shorten(&id)),
-                raw(),
-            );
-            continue;
-        }
-        let ok = !sink.row_has_problems();
-        sink.finish_row(line, raw);
-        match (ok, contact, ty, at) {
-            (true, Some(c), Some(t), Some(at)) => {
-                ev.contact.push(c);
-                ev.type_id.push(t);
-                ev.at.push(at);
-                ev.prop_start.push(mark as u32);
-            }
-            _ => ev.props.truncate(mark),
         }
     }
     out.newlines = rdr.newlines();
-}
-
-/// Reads one JSON/YAML event (of an events file, or inline in a contact).
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn read_record(
-    raw: &Raw,
-    loc: Loc,
-    owner: Owner,
-    ids: Option<&Ids>,
-    plan: &EventPlan,
-    interners: &mut EventInterners,
-    ev: &mut EventOut,
-    sink: &mut Sink,
-) {
-    let (line, column) = loc.start();
-    let line_n = line.unwrap_or(0);
-    let raw_text = || loc.text().unwrap_or_else(|| raw.to_json());
-    let Raw::Obj(entries) = raw else {
-        sink.add(
-            line,
-            column,
-            (
-                format!(
-                    "expected an event object with `type` and `at`, found {}",
-                    raw.kind()
-                ),
-                None,
-            ),
-        );
-        sink.finish_row(line_n, raw_text);
-        return;
-    };
-    let get = |key: &str| entries.iter().find(|(k, _)| k == key).map(|(_, v)| v);
-    // Type.
-    let ty = match get("type") {
-        None | Some(Raw::Null) => {
-            sink.add(line, column, no_type());
-            None
-        }
-        Some(Raw::Str(s)) if s.trim().is_empty() => {
-            let (l, c) = loc.key("type");
-            sink.add(l, c, no_type());
-            None
-        }
-        Some(Raw::Str(s)) => {
-            let t = plan.lookup(s.trim().as_bytes());
-            if t.is_none() {
-                let (l, c) = loc.key("type");
-                sink.add(l, c, plan.unknown(s.trim()));
-            }
-            t
-        }
-        Some(other) => {
-            let (l, c) = loc.key("type");
-            sink.add(l, c, bad_type(other.kind()));
-            None
-        }
-    };
-    // Time stamp.
-    let at = match get("at") {
-        None | Some(Raw::Null) => {
-            sink.add(line, column, no_at());
-            None
-        }
-        Some(v) => match raw_value(v, FieldType::Date, None) {
-            Ok(Value::Date(d)) => Some(d),
-            Ok(_) => {
-                let (l, c) = loc.key("at");
-                sink.add(l, c, no_at());
-                None
-            }
-            Err(bad) => {
-                let (l, c) = loc.key("at");
-                sink.add(l, c, bad.message("at", FieldType::Date, &Cells::default()));
-                None
-            }
-        },
-    };
-    // Contact.
-    let mut skipped_contact = None;
-    let contact = match (owner, ids) {
-        (Owner::Local(c), _) => Some(c),
-        (Owner::File, ids) => {
-            match get("contact_id").map(|v| raw_value(v, FieldType::Text, None)) {
-                Some(Ok(Value::Text(id))) => {
-                    match ids.map_or(Found::Unknown, |ids| ids.find(&id)) {
-                        Found::Contact(c) => Some(c),
-                        Found::Skipped(reason) => {
-                            skipped_contact = Some((id, reason));
-                            None
-                        }
-                        Found::Unknown => {
-                            let (l, c) = loc.key("contact_id");
-                            sink.add(l, c, unknown_contact(&id));
-                            None
-                        }
-                    }
-                }
-                Some(Err(bad)) => {
-                    let (l, c) = loc.key("contact_id");
-                    sink.add(
-                        l,
-                        c,
-                        bad.message("contact_id", FieldType::Text, &Cells::default()),
-                    );
-                    None
-                }
-                _ => {
-                    sink.add(line, column, no_contact());
-                    None
-                }
-            }
-        }
-    };
-    // Properties.
-    let mark = ev.props.len();
-    if let Some(t) = ty {
-        let spec = &plan.specs[t as usize];
-        let by_name = &plan.props[t as usize];
-        let mut slots: Vec<Option<(&str, &Raw)>> = vec![None; spec.fields.len()];
-        for (k, v) in entries {
-            if k == "type" || k == "at" || (k == "contact_id" && matches!(owner, Owner::File)) {
-                continue;
-            }
-            match by_name.get(k.as_str()) {
-                Some(&f) => {
-                    if slots[f].is_some() {
-                        let (l, c) = loc.key(k);
-                        sink.add(l, c, (format!("field `{k}` appears twice"), None));
-                    }
-                    slots[f] = Some((k, v));
-                }
-                None if matches!(v, Raw::Null) => {}
-                None if k == "contact_id" => {}
-                None => {
-                    let (l, c) = loc.key(k);
-                    sink.warn(
-                        &format!("{}/{k}", spec.name),
-                        l,
-                        c,
-                        format!(
-                            "field `{k}` is not a field of event `{}`; its values are ignored",
-                            spec.name
-                        ),
-                        Some(format!(
-                            "declare it in `event {} {{ … }}` to use it",
-                            spec.name
-                        )),
-                    );
-                }
-            }
-        }
-        for (f, field) in spec.fields.iter().enumerate() {
-            let value = match slots[f] {
-                None => Ok(Value::Missing),
-                Some((k, v)) => raw_value(v, field.ty, Some(&mut interners.0[t as usize][f]))
-                    .map_err(|bad| {
-                        let (l, c) = loc.key(k);
-                        sink.add(l, c, bad.message(k, field.ty, &Cells::default()));
-                    }),
-            };
-            if let Ok(Value::Missing) = value {
-                if !field.optional {
-                    let (l, c) = match slots[f] {
-                        Some((k, _)) => loc.key(k),
-                        None => (line, column),
-                    };
-                    sink.add(
-                        l,
-                        c,
-                        missing_field(&field.name, field.ty.name(), Some(&spec.name)),
-                    );
-                }
-            }
-            ev.props.push(value.unwrap_or_default());
-        }
-    }
-    if let Some((id, reason)) = skipped_contact {
-        sink.drop_row();
-        ev.props.truncate(mark);
-        sink.skip_row(
-            line_n,
-            format!("its contact `{}` was set aside: {reason}", shorten(&id)),
-            raw_text(),
-        );
-        return;
-    }
-    let ok = !sink.row_has_problems();
-    sink.finish_row(line_n, raw_text);
-    match (ok, contact, ty, at) {
-        (true, Some(c), Some(t), Some(at)) => {
-            ev.contact.push(c);
-            ev.type_id.push(t);
-            ev.at.push(at);
-            ev.prop_start.push(mark as u32);
-        }
-        _ => ev.props.truncate(mark),
-    }
 }
 
 /// Groups events by contact (contacts in order), each contact's events sorted by time with

@@ -10,6 +10,9 @@ pub(crate) struct ContactPlan {
     /// Field index by name, for every field but the id (fed by the id column).
     pub(crate) by_name: FxHashMap<String, usize>,
     pub(crate) id_column: String,
+    /// The name of the column (or key) that feeds each field: the id column, then the
+    /// fields' names.
+    pub(crate) names: Vec<String>,
 }
 
 impl ContactPlan {
@@ -20,10 +23,22 @@ impl ContactPlan {
             .skip(1)
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
+        let names = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i == 0 {
+                    id_column.to_string()
+                } else {
+                    f.name.clone()
+                }
+            })
+            .collect();
         ContactPlan {
             fields,
             by_name,
             id_column: id_column.to_string(),
+            names,
         }
     }
 
@@ -40,6 +55,8 @@ pub(crate) struct EventPlan {
     by_name: FxHashMap<Vec<u8>, u32>,
     /// Per type, property index by name.
     pub(crate) props: Vec<FxHashMap<String, usize>>,
+    /// Per type, the properties' names.
+    pub(crate) names: Vec<Vec<String>>,
     /// Whether the types come from a schema (then unknown types are errors).
     pub(crate) declared: bool,
 }
@@ -61,10 +78,15 @@ impl EventPlan {
                     .collect()
             })
             .collect();
+        let names = specs
+            .iter()
+            .map(|s| s.fields.iter().map(|f| f.name.clone()).collect())
+            .collect();
         EventPlan {
             specs,
             by_name,
             props,
+            names,
             declared,
         }
     }

@@ -3,6 +3,8 @@
 use crate::fxhash::FxHashSet;
 use crate::problem::{DataProblem, SkippedRow};
 
+use super::cells::At;
+
 /// Problems, skipped rows and warnings of one chunk of one file. Lines are relative to the
 /// chunk until the orchestrator shifts them.
 pub(crate) struct Sink<'a> {
@@ -29,19 +31,8 @@ impl<'a> Sink<'a> {
     }
 
     /// Notes a problem of the current row.
-    pub(crate) fn add(
-        &mut self,
-        line: Option<u32>,
-        column: Option<u32>,
-        (message, help): (String, Option<String>),
-    ) {
-        self.row.push(DataProblem {
-            file: self.file.to_string(),
-            line,
-            column,
-            message,
-            help,
-        });
+    pub(crate) fn add(&mut self, at: At, (message, help): (String, Option<String>)) {
+        self.row.push(at.problem(self.file, message, help));
     }
 
     /// Whether the current row has a problem so far.
@@ -82,46 +73,27 @@ impl<'a> Sink<'a> {
         self.skipped.push(SkippedRow {
             file: self.file.to_string(),
             line,
+            record: None,
             reason,
             raw,
         });
     }
 
     /// A problem that concerns the whole file.
-    pub(crate) fn fatal(
-        &mut self,
-        line: Option<u32>,
-        column: Option<u32>,
-        message: String,
-        help: Option<String>,
-    ) {
-        self.problems.push(DataProblem {
-            file: self.file.to_string(),
-            line,
-            column,
-            message,
-            help,
-        });
+    pub(crate) fn fatal(&mut self, at: At, message: String, help: Option<String>) {
+        self.problems.push(at.problem(self.file, message, help));
     }
 
     /// A warning, once per `key` in this chunk.
-    pub(crate) fn warn(
-        &mut self,
-        key: &str,
-        line: Option<u32>,
-        column: Option<u32>,
-        message: String,
-        help: Option<String>,
-    ) {
+    pub(crate) fn warn(&mut self, key: &str, at: At, message: String, help: Option<String>) {
         if self.warned.insert(key.to_string()) {
-            self.warnings.push(DataProblem {
-                file: self.file.to_string(),
-                line,
-                column,
-                message,
-                help,
-            });
+            self.warnings.push(at.problem(self.file, message, help));
         }
+    }
+
+    /// Whether a warning with this `key` was given in this chunk.
+    pub(crate) fn warned(&self, key: &str) -> bool {
+        self.warned.contains(key)
     }
 
     /// Adds `base` to every line (chunk-relative lines become file lines).

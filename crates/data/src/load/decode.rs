@@ -1,23 +1,28 @@
-//! The structure of each input file: a CSV header and chunks of rows, NDJSON chunks of lines,
-//! the elements of a JSON array, or the records of a YAML list; and where a record is.
+//! Decoding: the structure of each input, in chunks that can be read independently (a CSV
+//! header and chunks of rows, NDJSON chunks of lines, the elements of a JSON array, the
+//! records of a YAML list, or records given as values), the records of a chunk, and where a
+//! record is. What a record means is the converters' business (`contacts.rs`, `events.rs`).
 
 use std::ops::Range;
 
 use crate::dialect::{Cells, Delimiter, Dialect};
-use crate::problem::DataProblem;
-use crate::raw::{self, Raw};
+use crate::json;
+use crate::problem::{DataProblem, RecordAt};
+use crate::record::{Datum, Record, RecordSet};
 
+use super::cells::At;
 use super::{Format, Source};
 
-/// A file, split into chunks that can be read independently.
+/// An input, split into chunks that can be read independently.
 pub(crate) struct File<'a> {
     pub(crate) name: &'a str,
+    /// The file's bytes (none for records given as values).
     pub(crate) bytes: &'a [u8],
-    pub(crate) body: Body,
+    pub(crate) body: Body<'a>,
 }
 
-/// The file's structure.
-pub(crate) enum Body {
+/// The input's structure.
+pub(crate) enum Body<'a> {
     /// CSV: the header's names, the number of lines it takes, and chunks of whole rows.
     Csv {
         header: Vec<String>,
@@ -40,7 +45,12 @@ pub(crate) enum Body {
     },
     /// A YAML list, parsed: each record with the lines it spans when known.
     Yaml {
-        records: Vec<(Option<(u32, u32)>, Raw)>,
+        records: Vec<(Option<(u32, u32)>, Datum)>,
+    },
+    /// Records given as values, in chunks of record indices.
+    Records {
+        records: &'a [Record],
+        chunks: Vec<Range<usize>>,
     },
 }
 
@@ -55,11 +65,17 @@ impl File<'_> {
     /// The number of chunks.
     pub(crate) fn chunk_count(&self) -> usize {
         match &self.body {
-            Body::Csv { chunks, .. } | Body::Ndjson { chunks } | Body::JsonArray { chunks, .. } => {
-                chunks.len()
-            }
+            Body::Csv { chunks, .. }
+            | Body::Ndjson { chunks }
+            | Body::JsonArray { chunks, .. }
+            | Body::Records { chunks, .. } => chunks.len(),
             Body::Yaml { .. } => 1,
         }
+    }
+
+    /// Whether the input is records given as values (its problems name records, not lines).
+    pub(crate) fn given(&self) -> bool {
+        matches!(self.body, Body::Records { .. })
     }
 
     /// The line that precedes chunk 0 (CSV: the header's lines; others: none).
@@ -88,12 +104,24 @@ impl File<'_> {
 }
 
 fn problem(file: &str, line: u32, column: u32, message: String, help: Option<&str>) -> DataProblem {
-    DataProblem {
-        file: file.to_string(),
-        line: Some(line),
-        column: Some(column),
-        message,
-        help: help.map(str::to_string),
+    At::line(Some(line), Some(column)).problem(file, message, help.map(str::to_string))
+}
+
+/// Records given as values, in chunks of about `chunk_bytes / 100` records (a record is
+/// counted as a hundred bytes: the result does not depend on it).
+pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
+    let per = (chunk_bytes / 100).max(1);
+    let n = set.records.len();
+    let chunks = (0..n.div_ceil(per))
+        .map(|k| k * per..((k + 1) * per).min(n))
+        .collect();
+    File {
+        name: &set.name,
+        bytes: &[],
+        body: Body::Records {
+            records: &set.records,
+            chunks,
+        },
     }
 }
 
@@ -399,7 +427,7 @@ pub(crate) fn open<'a>(
                     chunks: Vec::new(),
                 }
             } else if bytes[start] != b'[' {
-                let (line, column) = raw::line_col(bytes, start, 1, 1);
+                let (line, column) = json::line_col(bytes, start, 1, 1);
                 return Err(problem(
                     name,
                     line,
@@ -408,7 +436,7 @@ pub(crate) fn open<'a>(
                     Some("a JSON data file holds one array of objects; for one object per line use `.ndjson`"),
                 ));
             } else {
-                match raw::split_array(bytes, start) {
+                match json::split_array(bytes, start) {
                     Some((ranges, end)) if bytes[end..].iter().all(|c| c.is_ascii_whitespace()) => {
                         let mut elems = Vec::with_capacity(ranges.len());
                         let (mut line, mut at, mut line_start) = (1u32, 0usize, 0usize);
@@ -445,7 +473,7 @@ pub(crate) fn open<'a>(
                     }
                     _ => {
                         // The structure is broken: the JSON parser says where and why.
-                        let (message, line, column) = match raw::parse_json(bytes) {
+                        let (message, line, column) = match json::parse_json(bytes) {
                             Err(e) => e,
                             Ok(_) => ("invalid JSON: the list is not closed".into(), 1, 1),
                         };
@@ -460,7 +488,7 @@ pub(crate) fn open<'a>(
                 let help = crate::cell::syntax_help(&message);
                 return Err(problem(name, line, column, message, help.as_deref()));
             }
-            Ok(Raw::Arr(items)) => {
+            Ok(Datum::List(items)) => {
                 let lines = crate::yaml::item_lines(bytes);
                 let known = lines.len() == items.len();
                 let total = bytes.split(|&c| c == b'\n').count() as u32 + 1;
@@ -475,7 +503,7 @@ pub(crate) fn open<'a>(
                     .collect();
                 Body::Yaml { records }
             }
-            Ok(Raw::Null) => Body::Yaml {
+            Ok(Datum::Null) => Body::Yaml {
                 records: Vec::new(),
             },
             Ok(other) => {
@@ -515,7 +543,7 @@ fn header_names(file: &str, record: &csv::ByteRecord) -> Result<Vec<String>, Dat
         .collect()
 }
 
-/// Where a JSON/YAML record (or an event inside one) is, to point problems at its keys.
+/// Where a record (or an event inside one) is, to point problems at its keys.
 #[derive(Clone, Copy)]
 pub(crate) enum Loc<'a> {
     /// JSON text of the record, with the line and column where it starts.
@@ -528,13 +556,20 @@ pub(crate) enum Loc<'a> {
     Yaml { file: &'a [u8], from: u32, to: u32 },
     /// Only the line is known (0: not even that).
     Line(u32),
+    /// A record given as values: its index in its source, its key once known (a contact's
+    /// id), and for an inline event its index in the contact's `events`.
+    Given {
+        index: usize,
+        key: Option<&'a str>,
+        event: Option<usize>,
+    },
 }
 
 impl<'a> Loc<'a> {
-    /// The line and column where the record starts.
-    pub(crate) fn start(&self) -> (Option<u32>, Option<u32>) {
+    /// Where the record starts.
+    pub(crate) fn start(&self) -> At {
         match *self {
-            Loc::Json { line, column, .. } => (Some(line), Some(column)),
+            Loc::Json { line, column, .. } => At::line(Some(line), Some(column)),
             Loc::Yaml { from, file, .. } => {
                 let col = file
                     .split(|&c| c == b'\n')
@@ -544,25 +579,71 @@ impl<'a> Loc<'a> {
                             .position(|&c| c != b' ' && c != b'-')
                             .map_or(1, |p| p as u32 + 1)
                     });
-                (Some(from), Some(col))
+                At::line(Some(from), Some(col))
             }
-            Loc::Line(0) => (None, None),
-            Loc::Line(l) => (Some(l), None),
+            Loc::Line(0) => At::default(),
+            Loc::Line(l) => At::line(Some(l), None),
+            Loc::Given { .. } => self.given(None),
         }
     }
 
-    /// The line and column of key `key` (falls back to the record's start).
-    pub(crate) fn key(&self, key: &str) -> (Option<u32>, Option<u32>) {
+    /// The line where the record starts (0 when not known), for rows set aside; for a record
+    /// given as values, its index + 1 (made the row's `record` once the rows are collected).
+    pub(crate) fn line(&self) -> u32 {
+        match *self {
+            Loc::Json { line, .. } => line,
+            Loc::Yaml { from, .. } => from,
+            Loc::Line(l) => l,
+            Loc::Given { index, .. } => index as u32 + 1,
+        }
+    }
+
+    fn given(&self, field: Option<&str>) -> At {
+        let Loc::Given { index, key, event } = *self else {
+            return At::default();
+        };
+        At {
+            line: None,
+            column: None,
+            record: Some(Box::new(RecordAt {
+                index,
+                key: key.map(str::to_string),
+                event,
+                field: field.map(str::to_string),
+            })),
+        }
+    }
+
+    /// Where key `key` is (falls back to the record's start).
+    pub(crate) fn key(&self, key: &str) -> At {
         let found = match *self {
             Loc::Json { text, line, column } => {
-                raw::locate_key(text, key).map(|(k, _)| raw::line_col(text, k, line, column))
+                json::locate_key(text, key).map(|(k, _)| json::line_col(text, k, line, column))
             }
             Loc::Yaml { file, from, to } => crate::yaml::key_position(file, from, to, key),
             Loc::Line(_) => None,
+            Loc::Given { .. } => return self.given(Some(key)),
         };
         match found {
-            Some((l, c)) => (Some(l), Some(c)),
+            Some((l, c)) => At::line(Some(l), Some(c)),
             None => self.start(),
+        }
+    }
+
+    /// Where field `name`, which the record lacks, would be: the record's start in a file;
+    /// the record and the field's name for records given as values.
+    pub(crate) fn missing(&self, name: &str) -> At {
+        match self {
+            Loc::Given { .. } => self.given(Some(name)),
+            _ => self.start(),
+        }
+    }
+
+    /// This place, for a record given as values whose key is `key`.
+    pub(crate) fn with_key(self, key: Option<&'a str>) -> Loc<'a> {
+        match self {
+            Loc::Given { index, event, .. } => Loc::Given { index, key, event },
+            other => other,
         }
     }
 
@@ -570,10 +651,10 @@ impl<'a> Loc<'a> {
     pub(crate) fn event(&self, n: usize) -> Loc<'a> {
         match *self {
             Loc::Json { text, line, column } => {
-                let found = raw::locate_key(text, "events").and_then(|(_, v)| {
-                    let (elems, _) = raw::split_array(text, v)?;
+                let found = json::locate_key(text, "events").and_then(|(_, v)| {
+                    let (elems, _) = json::split_array(text, v)?;
                     let r = elems.get(n)?.clone();
-                    let (l, c) = raw::line_col(text, r.start, line, column);
+                    let (l, c) = json::line_col(text, r.start, line, column);
                     Some(Loc::Json {
                         text: &text[r],
                         line: l,
@@ -612,6 +693,11 @@ impl<'a> Loc<'a> {
                 }
             }
             Loc::Line(_) => *self,
+            Loc::Given { index, key, .. } => Loc::Given {
+                index,
+                key,
+                event: Some(n),
+            },
         }
     }
 
@@ -619,17 +705,45 @@ impl<'a> Loc<'a> {
     pub(crate) fn text(&self) -> Option<String> {
         match *self {
             Loc::Json { text, .. } => Some(String::from_utf8_lossy(text).trim().to_string()),
-            Loc::Yaml { .. } | Loc::Line(_) => None,
+            Loc::Yaml { .. } | Loc::Line(_) | Loc::Given { .. } => None,
         }
     }
 }
 
-/// Calls `f` for every record of a JSON-like chunk: its location and its parsed value (or the
-/// syntax error's message, line and column). Lines are relative to the chunk for NDJSON.
+/// A decoded structured record: a record, or a value that should have been one.
+#[derive(Clone, Copy)]
+pub(crate) enum Item<'a> {
+    Record(&'a Record),
+    Other(&'a Datum),
+}
+
+impl<'a> Item<'a> {
+    fn of(d: &'a Datum) -> Item<'a> {
+        match d {
+            Datum::Record(r) => Item::Record(r),
+            other => Item::Other(other),
+        }
+    }
+
+    /// The record as compact JSON (for rows set aside).
+    pub(crate) fn to_json(self) -> String {
+        match self {
+            Item::Record(r) => r.to_json(),
+            Item::Other(d) => d.to_json(),
+        }
+    }
+}
+
+/// A syntax error in a record: the message, line and column.
+pub(crate) type Syntax = (String, u32, u32);
+
+/// Calls `f` for every structured record of a chunk (JSON, YAML, or given as values): its
+/// location and the record (or the syntax error). Lines are relative to the chunk for
+/// NDJSON; returns the number of newlines in the chunk (NDJSON; else 0).
 pub(crate) fn for_each_record<'f>(
     file: &'f File<'f>,
     chunk: usize,
-    mut f: impl FnMut(Loc<'f>, Result<&Raw, (String, u32, u32)>),
+    mut f: impl FnMut(Loc<'f>, Result<Item<'_>, Syntax>),
 ) -> u32 {
     match &file.body {
         Body::Ndjson { chunks } => {
@@ -646,8 +760,8 @@ pub(crate) fn for_each_record<'f>(
                     line,
                     column: 1,
                 };
-                match raw::parse_json(text) {
-                    Ok(r) => f(loc, Ok(&r)),
+                match json::parse_json(text) {
+                    Ok(r) => f(loc, Ok(Item::of(&r))),
                     Err((m, _, c)) => f(loc, Err((m, line, c))),
                 }
             }
@@ -662,8 +776,8 @@ pub(crate) fn for_each_record<'f>(
                     line: e.line,
                     column: e.column,
                 };
-                match raw::parse_json(text) {
-                    Ok(r) => f(loc, Ok(&r)),
+                match json::parse_json(text) {
+                    Ok(r) => f(loc, Ok(Item::of(&r))),
                     Err((m, l, c)) => {
                         let (line, column) = if l <= 1 {
                             (e.line, e.column + c - 1)
@@ -686,7 +800,19 @@ pub(crate) fn for_each_record<'f>(
                     },
                     None => Loc::Line(0),
                 };
-                f(loc, Ok(r));
+                f(loc, Ok(Item::of(r)));
+            }
+            0
+        }
+        Body::Records { records, chunks } => {
+            let range = chunks[chunk].clone();
+            for (index, r) in records[range.clone()].iter().enumerate() {
+                let loc = Loc::Given {
+                    index: range.start + index,
+                    key: None,
+                    event: None,
+                };
+                f(loc, Ok(Item::Record(r)));
             }
             0
         }
