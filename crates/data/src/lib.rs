@@ -14,7 +14,7 @@ mod yaml;
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
 pub use load::{
     load, load_owned, load_sources, read_records, read_sources, FileRows, Format, LoadOptions,
-    LoadRequest, Loaded, Records, Source,
+    LoadRequest, Loaded, Records, SetAside, Source,
 };
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, SkippedRow};

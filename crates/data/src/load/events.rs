@@ -352,11 +352,13 @@ fn read_csv(
     let mut others: Vec<Vec<usize>> = plan
         .specs
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(t, s)| {
             layout
                 .props
                 .iter()
                 .copied()
+                .filter(|_| !plan.is_aside(t as u32))
                 .filter(|&c| plan.declared && s.fields.iter().all(|f| f.name != header[c]))
                 .filter(|&c| {
                     plan.specs
@@ -689,6 +691,7 @@ pub(crate) fn read_record(
                 }
                 None if matches!(v, Raw::Null) => {}
                 None if k == "contact_id" => {}
+                None if plan.is_aside(t) => {}
                 None => {
                     let (l, c) = loc.key(k);
                     sink.warn(
