@@ -23,6 +23,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show how one contact's scores and segments were reached, clause by clause.
     Explain(ExplainArgs),
+    /// Score as of a past day and compare with what happened next: AUC, lift, segments.
+    Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score, then rescore whenever the rules, plugins, data or `scoreline.yaml` change.
     Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.
