@@ -136,6 +136,10 @@ pub struct RunArgs {
     /// Do not fail when plugin calls fail: put their errors in an `errors` column.
     #[arg(long)]
     pub allow_plugin_errors: bool,
+    /// Also write a report (score distributions, segment sizes) as one self-contained HTML
+    /// file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// Formats of `watch`'s status lines.

@@ -416,3 +416,178 @@ fn an_undeclared_outcome_field_is_an_error_with_a_schema() {
         "{err}"
     );
 }
+
+/// Writes the run and evaluate reports of the test project; gives their paths and the
+/// charts (`data-chart` id and title) each must hold.
+fn reports(dir: &Path) -> Vec<(PathBuf, Vec<(&'static str, &'static str)>)> {
+    let o = scoreline(
+        &["run", "--out", "scores.csv", "--report", "out/run.html"],
+        dir,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote the report to out/run.html"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        dir,
+        &with(WON, &["--format", "json", "--report", "out/evaluate.html"]),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    vec![
+        (
+            dir.join("out/run.html"),
+            vec![
+                ("distribution-fit", "Distribution of fit"),
+                ("distribution-engagement", "Distribution of engagement"),
+                ("distribution-total", "Distribution of total"),
+                ("segment-tier", "Contacts per label of tier"),
+            ],
+        ),
+        (
+            dir.join("out/evaluate.html"),
+            vec![
+                (
+                    "roc",
+                    "ROC curve · AUC fit 0.83, engagement 1.00, total 1.00",
+                ),
+                (
+                    "gains",
+                    "Gains curve: conversions captured by targeting the top scores",
+                ),
+                ("buckets-fit", "Conversion and lift by bucket · fit"),
+                (
+                    "buckets-engagement",
+                    "Conversion and lift by bucket · engagement",
+                ),
+                ("buckets-total", "Conversion and lift by bucket · total"),
+                ("segment-tier", "Conversion and lift by label · tier"),
+            ],
+        ),
+    ]
+}
+
+/// Each chart's `<svg>` with its id and its title.
+fn assert_charts(html: &str, charts: &[(&str, &str)], what: &str) {
+    for (id, title) in charts {
+        let at = html
+            .find(&format!("data-chart=\"{id}\""))
+            .unwrap_or_else(|| panic!("{what}: no chart `{id}`"));
+        let svg = &html[at..html[at..].find("</svg>").map_or(html.len(), |e| at + e)];
+        assert!(
+            svg.contains(&format!("<title id=\"{id}-title\">{title}</title>")),
+            "{what}: chart `{id}` has no title `{title}`:\n{}",
+            &svg[..svg.len().min(600)]
+        );
+        for needle in ["class=\"axis-label\"", "<title>"] {
+            assert!(
+                svg.contains(needle),
+                "{what}: chart `{id}` has no `{needle}`"
+            );
+        }
+    }
+}
+
+#[test]
+fn reports_are_self_contained_html_with_every_chart() {
+    let tmp = project();
+    for (path, charts) in reports(tmp.path()) {
+        let html = std::fs::read_to_string(&path).unwrap();
+        let what = path.display().to_string();
+        assert!(html.starts_with("<!doctype html>"), "{what}");
+        for banned in [
+            "http://", "https://", "<script", "<link", "<img", "<iframe", "@import", "url(", "src=",
+        ] {
+            assert!(!html.contains(banned), "{what} holds `{banned}`");
+        }
+        assert_charts(&html, &charts, &what);
+        // Every number is also in a table.
+        assert!(
+            html.matches("<table>").count() >= charts.len() - 1,
+            "{what}"
+        );
+    }
+}
+
+/// Chromium, when installed.
+fn chromium() -> Option<PathBuf> {
+    ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+}
+
+/// Runs headless Chromium on a page with `args`.
+fn browse(browser: &Path, page: &Path, args: &[&str]) -> Output {
+    let profile = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", page.display());
+    Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs")
+}
+
+#[test]
+fn reports_render_in_a_real_browser() {
+    let Some(browser) = chromium() else {
+        if std::env::var_os("CI").is_some() {
+            panic!("chromium is not installed, and CI must run the browser test: install the Debian package `chromium` (.ci/run does)");
+        }
+        println!("SKIPPED reports_render_in_a_real_browser: chromium is not installed (`apt-get install chromium`); CI runs it");
+        return;
+    };
+    let tmp = project();
+    for (path, charts) in reports(tmp.path()) {
+        let what = path.display().to_string();
+        // The DOM as the browser built it holds every chart.
+        let dom = browse(&browser, &path, &["--dump-dom"]);
+        assert!(dom.status.success(), "{what}: {}", stderr(&dom));
+        let dom = stdout(&dom);
+        assert!(dom.contains("<svg"), "{what}: no SVG in the rendered DOM");
+        assert_charts(&dom, &charts, &what);
+        // The screenshot is not blank: dark text and blue bars on a light page.
+        let shot = tmp.path().join("shot.png");
+        let o = browse(
+            &browser,
+            &path,
+            &[
+                &format!("--screenshot={}", shot.display()),
+                "--window-size=1200,2400",
+            ],
+        );
+        assert!(o.status.success(), "{what}: {}", stderr(&o));
+        let decoder = png::Decoder::new(std::io::BufReader::new(
+            std::fs::File::open(&shot).expect("a screenshot"),
+        ));
+        let mut reader = decoder.read_info().unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((info.width, info.height), (1200, 2400), "{what}");
+        let channels = info.color_type.samples();
+        let pixels: Vec<&[u8]> = buf[..info.buffer_size()].chunks(channels).collect();
+        let share = |f: &dyn Fn(&[u8]) -> bool| {
+            pixels.iter().filter(|p| f(p)).count() as f64 / pixels.len() as f64
+        };
+        let not_white = share(&|p| p[..3].iter().any(|&c| c < 235));
+        let blue = share(&|p| p[2] > 150 && p[0] < 80 && p[1] < 130);
+        assert!(
+            not_white > 0.05,
+            "{what}: the page looks blank ({not_white})"
+        );
+        assert!(blue > 0.002, "{what}: no chart colour on the page ({blue})");
+    }
+}

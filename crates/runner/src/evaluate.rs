@@ -66,6 +66,8 @@ pub struct Evaluated {
     pub curves: Vec<Vec<metrics::CurvePoint>>,
     /// Why some metrics are null.
     pub notes: Vec<metrics::Undefined>,
+    /// The rule file's titles, for the HTML report.
+    pub titles: crate::report::Titles,
 }
 
 impl Evaluated {
@@ -207,6 +209,7 @@ fn assemble(
         baseline_as_of: baseline.map(scoreline_data::format_date),
         curves,
         notes,
+        titles: crate::report::Titles::of(&ruleset.ast),
     }
 }
 
