@@ -164,12 +164,44 @@ fn outcome_events_from_a_separate_file_give_the_json_of_trust_md() {
         "{}",
         stderr(&r)
     );
-    // The note for the label no contact got is on stderr, the JSON stays as it is.
+    // A label no contact got needs no note: its 0 contacts say why its rate is null.
+    assert!(!stderr(&o).contains("note:"), "{}", stderr(&o));
+}
+
+#[test]
+fn undefined_metrics_are_null_with_the_reason() {
+    let tmp = project();
+    // Deals come after the as-of, but none within an hour: no positive.
+    let hour: Vec<&str> = WON
+        .iter()
+        .map(|a| if *a == "30d" { "1h" } else { a })
+        .collect();
+    let o = run(tmp.path(), &with(&hour, &["--score", "total"]));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v["positives"], json!(0));
+    assert_eq!(v["outcome"]["horizon_days"].as_f64(), Some(1.0 / 24.0));
+    let total = &v["scores"][0];
+    assert_eq!((&total["auc"], &total["ks"]), (&Value::Null, &Value::Null));
+    assert!(total["buckets"][0]["lift"].is_null());
+    assert!(total["thresholds"][0]["recall"].is_null());
+    assert!(v["segments"][0]["labels"][0]["share_of_positives"].is_null());
+    let err = stderr(&o);
+    for line in [
+        "note: auc of `total` is null: no contact with a `total` score is positive",
+        "note: ks of `total` is null: no contact with a `total` score is positive",
+        "note: recall of `total` is null: no contact with a `total` score is positive",
+        "note: share_of_positives of `tier` is null: no contact with a known outcome is positive",
+    ] {
+        assert!(err.contains(line), "{err}");
+    }
+    let t = run(tmp.path(), &with(&hour, &["--format", "text"]));
     assert!(
-        stderr(&o)
-            .contains("note: rate of `tier` is null: no contact with a known outcome got `cold`"),
+        stdout(&t).contains(
+            "note: auc of `total` is undefined: no contact with a `total` score is positive"
+        ),
         "{}",
-        stderr(&o)
+        stdout(&t)
     );
 }
 

@@ -107,7 +107,7 @@ pub fn run(args: EvaluateArgs) -> u8 {
         EvaluateFormat::Text => print!("{}", text::render(&evaluated)),
         EvaluateFormat::Json => {
             print!("{}", evaluated.to_json());
-            for n in &evaluated.notes {
+            for n in evaluated.notes.iter().filter(|n| n.metric != "rate") {
                 eprintln!("note: {} of `{}` is null: {}", n.metric, n.of, n.reason);
             }
         }

@@ -124,15 +124,18 @@ pub fn render(e: &Evaluated) -> String {
         table.row(row);
     }
     table.render(&mut out);
+    out.push_str("\nIn the bucket tables, lift is a bucket's rate over the base rate; share, precision and recall\nare those of the contacts scoring at least the bucket's lowest score (`score >=`).\n");
     for s in &r.scores {
         buckets(s, &mut out);
     }
     for s in &r.segments {
         segment(s, &mut out);
     }
-    if !e.notes.is_empty() {
+    // A label no contact got shows `-` beside its 0 contacts: no note needed.
+    let notes: Vec<_> = e.notes.iter().filter(|n| n.metric != "rate").collect();
+    if !notes.is_empty() {
         out.push('\n');
-        for n in &e.notes {
+        for n in notes {
             let _ = writeln!(
                 out,
                 "note: {} of `{}` is undefined: {}",
@@ -146,7 +149,7 @@ pub fn render(e: &Evaluated) -> String {
 fn buckets(s: &ScoreMetrics, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n{}: conversion by bucket (highest scores first; lift = rate / base rate; share, precision and recall of the contacts scoring at least the bucket's lowest score)",
+        "\n{}: conversion by bucket (highest scores first)",
         s.name
     );
     if s.buckets.is_empty() {

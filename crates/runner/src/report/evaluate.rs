@@ -180,8 +180,8 @@ fn ranking(e: &Evaluated) -> Section {
         |x, y| {
             format!(
                 "above this score: {} of converters, {} of the others",
-                Format::Percent.show(y),
-                Format::Percent.show(x)
+                svg::share(y),
+                svg::share(x)
             )
         },
     );
@@ -190,8 +190,8 @@ fn ranking(e: &Evaluated) -> Section {
         |x, y| {
             format!(
                 "the top {} of contacts hold {} of conversions",
-                Format::Percent.show(x),
-                Format::Percent.show(y)
+                svg::share(x),
+                svg::share(y)
             )
         },
     );
@@ -240,7 +240,7 @@ fn ranking(e: &Evaluated) -> Section {
                 .zip(&e.curves)
                 .filter(|(_, c)| !c.is_empty())
             {
-                row.push(Format::Percent.show(gain_at(c, share)));
+                row.push(svg::share(gain_at(c, share)));
             }
             gains_table.rows.push(row);
         }

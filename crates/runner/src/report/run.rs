@@ -22,11 +22,7 @@ fn count_share(n: usize, total: usize) -> String {
     } else {
         n as f64 / total as f64
     };
-    format!(
-        "{} ({})",
-        svg::group_thousands(n as i64),
-        Format::Percent.show(share)
-    )
+    format!("{} ({})", svg::group_thousands(n as i64), svg::share(share))
 }
 
 /// The labels of a segment in arm order, each once, with its count; then no label.
@@ -77,7 +73,7 @@ fn page(meta: &OutputMeta, as_of: i64, evaluation: &Evaluation, titles: &Titles)
         }
         for (label, n) in sizes.iter().take(4) {
             kpis.push(Kpi {
-                value: Format::Percent.show(if total == 0 {
+                value: svg::share(if total == 0 {
                     0.0
                 } else {
                     *n as f64 / total as f64
@@ -264,7 +260,7 @@ fn segment_block(counts: &scoreline_engine::SegmentCounts, total: usize, titles:
                 hover: format!("{shown}: {}", count_share(*n, total)),
                 label: shown,
                 value: *n as f64,
-                note: Some(Format::Percent.show(if total == 0 {
+                note: Some(svg::share(if total == 0 {
                     0.0
                 } else {
                     *n as f64 / total as f64
@@ -297,7 +293,7 @@ fn segment_block(counts: &scoreline_engine::SegmentCounts, total: usize, titles:
         let mut row = vec![
             label.clone().unwrap_or_else(|| "(no label)".into()),
             svg::group_thousands(*n as i64),
-            Format::Percent.show(if total == 0 {
+            svg::share(if total == 0 {
                 0.0
             } else {
                 *n as f64 / total as f64

@@ -57,6 +57,11 @@ impl Format {
     }
 }
 
+/// A share as a percentage with one decimal (`12.5%`, `15.0%`), for tables and hovers.
+pub fn share(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
 /// `1234567` as `1,234,567`.
 pub fn group_thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
@@ -272,9 +277,9 @@ pub fn bar_chart(c: &BarChart) -> String {
         let ry = y(r.value);
         let _ = write!(
             out,
-            r#"<g class="reference"><title>{label}: {value}</title><line x1="{LEFT}" x2="{}" y1="{ry:.1}" y2="{ry:.1}" stroke="{REFERENCE}" stroke-width="2" stroke-dasharray="6 4"/><text class="reference-label" x="{}" y="{:.1}" text-anchor="end" fill="{REFERENCE}">{label} {value}</text></g>"#,
+            r#"<g class="reference"><title>{label}: {value}</title><line x1="{LEFT}" x2="{}" y1="{ry:.1}" y2="{ry:.1}" stroke="{REFERENCE}" stroke-width="2" stroke-dasharray="6 4"/><text class="reference-label" x="{}" y="{:.1}" text-anchor="start" fill="{REFERENCE}">{label} {value}</text></g>"#,
             WIDTH - RIGHT,
-            WIDTH - RIGHT,
+            LEFT + 6.0,
             ry - 6.0,
             label = escape(&r.label),
             value = escape(&c.format.show(r.value)),
