@@ -62,8 +62,6 @@ pub struct Evaluated {
     pub outcome: String,
     /// The baseline's as-of, with `--baseline-as-of`.
     pub baseline_as_of: Option<String>,
-    /// Per score of the report: the gains and ROC curve.
-    pub curves: Vec<Vec<metrics::CurvePoint>>,
     /// Why some metrics are null.
     pub notes: Vec<metrics::Undefined>,
     /// The rule file's titles, for the HTML report.
@@ -156,10 +154,6 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         segments: &segments,
         bins: request.bins,
     });
-    let curves = scores
-        .iter()
-        .map(|s| metrics::curve(&s.values, &outcomes, CURVE_POINTS))
-        .collect();
     Ok(assemble(
         &ruleset,
         &plan,
@@ -167,12 +161,8 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         settings.as_of_millis,
         baseline_millis,
         metrics,
-        curves,
     ))
 }
-
-/// How many points a gains or ROC curve keeps at most.
-const CURVE_POINTS: usize = 200;
 
 fn assemble(
     ruleset: &Ruleset,
@@ -181,7 +171,6 @@ fn assemble(
     as_of: i64,
     baseline: Option<i64>,
     metrics: Metrics,
-    curves: Vec<Vec<metrics::CurvePoint>>,
 ) -> Evaluated {
     let meta = ruleset.meta(plan);
     let mut notes: Vec<metrics::Undefined> = metrics
@@ -207,7 +196,6 @@ fn assemble(
         },
         outcome: request.outcome.describe(),
         baseline_as_of: baseline.map(scoreline_data::format_date),
-        curves,
         notes,
         titles: crate::report::Titles::of(&ruleset.ast),
     }

@@ -3,7 +3,8 @@
 //! `outcomes.csv` (`id,outcome`: true, false or empty), an optional `baseline.csv` (the
 //! scores as of the baseline, for PSI), an optional `case.yaml` (`bins`, and the segments
 //! with their labels in arm order) and `expected.json` (the metrics, and in `undefined` the
-//! null metrics that must come with a reason, as `METRIC of NAME`).
+//! null metrics that must come with a reason, as `METRIC of NAME`). Every case also checks
+//! the gains and ROC curve: from (0, 0) to (1, 1), monotone, its area equal to the AUC.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -136,6 +137,38 @@ fn run_case(dir: &Path) -> Result<(), String> {
             Value::String(format!("{} of {}", n.metric, n.of))
         })
         .collect();
+    // The gains and ROC curve: from (0, 0) to (1, 1), never going back, empty for one class.
+    for score in &m.scores {
+        let one_class = score.positives == 0 || score.positives == score.present;
+        let c = &score.curve;
+        if one_class {
+            if !c.is_empty() {
+                diffs.push(format!("{}: a curve with one class", score.name));
+            }
+            continue;
+        }
+        let (first, last) = (c[0], c[c.len() - 1]);
+        let monotone = c
+            .windows(2)
+            .all(|w| w[0].share <= w[1].share && w[0].tpr <= w[1].tpr && w[0].fpr <= w[1].fpr);
+        if (first.share, first.tpr, first.fpr) != (0.0, 0.0, 0.0)
+            || (last.share, last.tpr, last.fpr) != (1.0, 1.0, 1.0)
+            || !monotone
+        {
+            diffs.push(format!("{}: curve {c:?}", score.name));
+        }
+        // The area under the ROC curve (trapezoids: a tie is a diagonal step) is the AUC.
+        let area: f64 = c
+            .windows(2)
+            .map(|w| (w[1].fpr - w[0].fpr) * (w[0].tpr + w[1].tpr) / 2.0)
+            .sum();
+        if score.auc.is_none_or(|auc| (auc - area).abs() > 1e-12) {
+            diffs.push(format!(
+                "{}: area under the curve {area}, AUC {:?}",
+                score.name, score.auc
+            ));
+        }
+    }
     if Value::Array(notes.clone()) != undefined {
         diffs.push(format!("undefined: expected {undefined}, got {notes:?}"));
     }

@@ -77,7 +77,13 @@ pub struct ScoreMetrics {
     /// Why a metric is null, for people (not part of the JSON).
     #[serde(skip)]
     pub notes: Vec<Undefined>,
+    /// The gains and ROC curve (see [`curve`]), for charts (not part of the JSON).
+    #[serde(skip)]
+    pub curve: Vec<CurvePoint>,
 }
+
+/// How many points a gains or ROC curve keeps at most.
+pub const CURVE_POINTS: usize = 200;
 
 /// One bucket of a score (only buckets that hold contacts are listed).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -323,6 +329,7 @@ fn score_metrics(column: &ScoreColumn, outcomes: &[Option<bool>], bins: usize) -
         buckets,
         thresholds,
         notes,
+        curve: curve_of(&sorted, &groups, CURVE_POINTS),
     }
 }
 
@@ -460,13 +467,22 @@ pub fn curve(
     max_points: usize,
 ) -> Vec<CurvePoint> {
     let sorted = present_sorted(values, outcomes);
+    let groups = runs(&sorted, |x| x.0);
+    curve_of(&sorted, &groups, max_points)
+}
+
+/// The curve of values already sorted, with their runs of equal values.
+fn curve_of(
+    sorted: &[(f64, bool)],
+    groups: &[(usize, usize)],
+    max_points: usize,
+) -> Vec<CurvePoint> {
     let n = sorted.len();
     let p = sorted.iter().filter(|x| x.1).count();
     let q = n - p;
     if p == 0 || q == 0 {
         return Vec::new();
     }
-    let groups = runs(&sorted, |x| x.0);
     let step = groups.len().div_ceil(max_points.max(1)).max(1);
     let mut points = vec![CurvePoint {
         share: 0.0,

@@ -165,7 +165,7 @@ fn ranking(e: &Evaluated) -> Section {
                   hover: fn(f64, f64) -> String| {
         r.scores
             .iter()
-            .zip(&e.curves)
+            .map(|s| (s, &s.curve))
             .filter(|(_, c)| !c.is_empty())
             .map(|(s, c)| Series {
                 name: s.name.clone(),
@@ -226,7 +226,7 @@ fn ranking(e: &Evaluated) -> Section {
         for s in r
             .scores
             .iter()
-            .zip(&e.curves)
+            .map(|s| (s, &s.curve))
             .filter(|(_, c)| !c.is_empty())
         {
             gains_table.header.push(s.0.name.clone());
@@ -237,7 +237,7 @@ fn ranking(e: &Evaluated) -> Section {
             for (_, c) in r
                 .scores
                 .iter()
-                .zip(&e.curves)
+                .map(|s| (s, &s.curve))
                 .filter(|(_, c)| !c.is_empty())
             {
                 row.push(svg::share(gain_at(c, share)));
