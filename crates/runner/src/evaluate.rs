@@ -77,13 +77,19 @@ impl Evaluated {
     }
 }
 
+/// A failed evaluation: its exit code and what to print (made in one place, so that the
+/// shape of [`Failure`] is written once here).
+fn failure(code: u8, report: impl Into<String>) -> Failure {
+    Failure {
+        code,
+        report: report.into(),
+    }
+}
+
 /// Checks the flags that need no data: `--bins`; the outcome was parsed by the caller.
 fn check_request(request: &Request) -> Result<(), Failure> {
     if request.bins == 0 {
-        return Err(Failure {
-            code: EXIT_USAGE,
-            report: "error: `--bins` must be at least 1\n  = help: the scores are split in that many buckets of about equal size, such as `--bins 10`".into(),
-        });
+        return Err(failure(EXIT_USAGE, "error: `--bins` must be at least 1\n  = help: the scores are split in that many buckets of about equal size, such as `--bins 10`"));
     }
     Ok(())
 }
@@ -94,10 +100,10 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     check_request(request)?;
     let settings = resolve(&request.inputs)?;
     let baseline_millis = match &request.baseline_as_of {
-        Some(text) => Some(parse_as_of(text).map_err(|report| Failure {
-            code: EXIT_USAGE,
-            report: report.replace("as-of", "baseline as-of"),
-        })?),
+        Some(text) => Some(
+            parse_as_of(text)
+                .map_err(|report| failure(EXIT_USAGE, report.replace("as-of", "baseline as-of")))?,
+        ),
         None => None,
     };
     let (ruleset, warnings) = load_ruleset(&settings)?;
@@ -114,10 +120,8 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     let mut load = LoadRequest::new(&settings.contacts);
     load.events = settings.events.clone();
     load.options = options;
-    let loaded = scoreline_data::load(&load).map_err(|e| Failure {
-        code: EXIT_ERRORS,
-        report: render_load_error(&e),
-    })?;
+    let loaded =
+        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?;
     let warnings = render_problems(&loaded.warnings);
     if !warnings.is_empty() {
         eprintln!("{warnings}");
@@ -133,10 +137,7 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         &loaded.set_aside,
         settings.as_of_millis,
     )
-    .map_err(|report| Failure {
-        code: EXIT_ERRORS,
-        report,
-    })?;
+    .map_err(|report| failure(EXIT_ERRORS, report))?;
 
     let parallel = settings.threads != Some(1);
     let evaluation = score(&plan, &loaded.dataset, settings.as_of_millis, parallel)?;
@@ -202,13 +203,15 @@ fn assemble(
 }
 
 fn write_skipped(path: &Path, skipped: &[scoreline_data::SkippedRow]) -> Result<(), Failure> {
-    scoreline_data::write_skipped(path, skipped).map_err(|e| Failure {
-        code: EXIT_ERRORS,
-        report: format!(
-            "error: cannot write `{}`: {}",
-            path.display(),
-            io_reason(&e)
-        ),
+    scoreline_data::write_skipped(path, skipped).map_err(|e| {
+        failure(
+            EXIT_ERRORS,
+            format!(
+                "error: cannot write `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ),
+        )
     })?;
     if !skipped.is_empty() {
         eprintln!(
@@ -249,10 +252,7 @@ fn score(
         ));
     }
     report.push_str("error: plugin calls failed; nothing was evaluated\n  = help: fix the plugin: the contacts it failed for would have no score");
-    Err(Failure {
-        code: EXIT_ERRORS,
-        report,
-    })
+    Err(failure(EXIT_ERRORS, report))
 }
 
 /// The scores to report: those of `--score` in that order, else every score.
@@ -275,10 +275,10 @@ fn chosen_scores(plan: &scoreline_engine::Plan, asked: &[String]) -> Result<Vec<
                         .join(", ")
                 ),
             };
-            return Err(Failure {
-                code: EXIT_USAGE,
-                report: format!("error: `--score {name}` names no score\n  = help: {help}"),
-            });
+            return Err(failure(
+                EXIT_USAGE,
+                format!("error: `--score {name}` names no score\n  = help: {help}"),
+            ));
         }
         if !out.contains(name) {
             out.push(name.clone());
