@@ -26,6 +26,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show how one contact's scores and segments were reached, clause by clause.
     Explain(ExplainArgs),
+    /// Score as of a past day and compare with what happened next: AUC, lift, segments.
+    Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score, then rescore whenever the rules, plugins, data or `scoreline.yaml` change.
     Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.
@@ -152,6 +154,10 @@ pub struct RunArgs {
     /// Do not fail when plugin calls fail: put their errors in an `errors` column.
     #[arg(long)]
     pub allow_plugin_errors: bool,
+    /// Also write a report (score distributions, segment sizes) as one self-contained HTML
+    /// file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// Formats of `watch`'s status lines.

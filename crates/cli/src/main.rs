@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => commands::fmt::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Watch(args) => commands::watch::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Init(args) => commands::init::run(args),

@@ -111,7 +111,7 @@ fn run_scores_the_sample_project_deterministically() {
     let mut lines = first.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "id,fit,engagement,total,tier,tier_action"
+        "id,fit,engagement,total,tier,tier_action,grade"
     );
     assert_eq!(first.lines().count(), 1 + 300);
     let manifest = std::fs::read(project.join("out/scores.manifest.json")).unwrap();

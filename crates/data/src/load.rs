@@ -3,6 +3,7 @@
 //! every record checked against it by the converter of its kind (`contacts.rs`, `events.rs`),
 //! every problem collected with its position, bad rows optionally set aside.
 
+mod aside;
 mod cells;
 mod contacts;
 mod decode;
@@ -19,6 +20,8 @@ use crate::dialect::{self, Delimiter, Dialect, Encoding};
 use crate::model::{Dataset, Schema, Value};
 use crate::problem::{sort_problems, DataProblem, LoadError, RecordAt, SkippedRow};
 use crate::record::RecordSet;
+
+pub use self::aside::SetAside;
 
 use self::cells::At;
 use self::decode::{Body, File};
@@ -191,6 +194,11 @@ pub struct LoadOptions<'a> {
     pub threads: usize,
     /// About how many bytes each parallel job reads (the result does not depend on it).
     pub chunk_bytes: usize,
+    /// Event types to set aside when the schema in force does not have them: their events
+    /// are not a data problem, are not in the data set, and are listed in
+    /// [`Loaded::set_aside`] with their contact and time (an outcome to evaluate against).
+    /// A type the schema has is loaded as usual.
+    pub set_aside: Vec<String>,
 }
 
 impl Default for LoadOptions<'_> {
@@ -202,6 +210,7 @@ impl Default for LoadOptions<'_> {
             skip_bad_rows: false,
             threads: 0,
             chunk_bytes: 8 << 20,
+            set_aside: Vec::new(),
         }
     }
 }
@@ -238,6 +247,9 @@ pub struct Loaded {
     pub warnings: Vec<DataProblem>,
     /// Each file's records: the contacts file first, then the events files in order.
     pub files: Vec<FileRows>,
+    /// The events of each type set aside (those of [`LoadOptions::set_aside`] that the
+    /// schema in force does not have), in the order asked.
+    pub set_aside: Vec<SetAside>,
 }
 
 /// How many records one data file held, and how many of them were set aside.
@@ -321,11 +333,15 @@ pub struct Records {
     warnings: Vec<DataProblem>,
     files: Vec<FileRows>,
     threads: usize,
+    /// Event types from this index on are set aside, one per name of `aside`.
+    aside_from: usize,
+    aside: Vec<String>,
 }
 
 impl Records {
     /// Groups the events by contact and sorts them by time: the data, ready for scoring.
-    pub fn group(self) -> Loaded {
+    pub fn group(mut self) -> Loaded {
+        let set_aside = aside::split(&mut self.parts, self.aside_from, &self.aside);
         let events = events::group(self.contacts.len(), self.parts, self.threads);
         Loaded {
             dataset: Dataset {
@@ -336,6 +352,7 @@ impl Records {
             skipped: self.skipped,
             warnings: self.warnings,
             files: self.files,
+            set_aside,
         }
     }
 }
@@ -528,7 +545,24 @@ pub fn read_inputs<'s>(
             }
         };
     let cplan = ContactPlan::new(schema.contact.clone(), id_column);
-    let eplan = EventPlan::new(schema.events.clone(), options.schema.is_some());
+    // Types set aside follow the schema's, with no properties.
+    let aside: Vec<String> = options
+        .set_aside
+        .iter()
+        .filter(|t| schema.event(t).is_none())
+        .fold(Vec::new(), |mut names, t| {
+            if !names.contains(t) {
+                names.push(t.clone());
+            }
+            names
+        });
+    let aside_from = schema.events.len();
+    let mut specs = schema.events.clone();
+    specs.extend(aside.iter().map(|name| crate::model::EventSpec {
+        name: name.clone(),
+        fields: Vec::new(),
+    }));
+    let eplan = EventPlan::new(specs, options.schema.is_some(), aside_from);
     if options.schema.is_some() {
         check_columns(&cfile, &efiles, &cplan, &eplan, &mut fatal, &mut warnings);
         if !fatal.is_empty() {
@@ -712,6 +746,8 @@ pub fn read_inputs<'s>(
         warnings,
         files,
         threads,
+        aside_from,
+        aside,
     })
 }
 

@@ -2501,3 +2501,84 @@ fn records_of_any_shape_never_panic() {
         }
     }
 }
+
+/// Options that set the types `closed_won` aside.
+fn set_aside(schema: Option<&Schema>) -> LoadOptions<'_> {
+    LoadOptions {
+        schema,
+        set_aside: vec!["closed_won".into()],
+        ..LoadOptions::default()
+    }
+}
+
+#[test]
+fn event_types_set_aside_are_kept_out_of_the_data_set() {
+    let schema = b2b();
+    let contacts = src(
+        "c.csv",
+        &format!("{HEADER}c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\nc2,a@b.c,SaaS,CMO,,FR,,2025-01-01\n"),
+    );
+    let csv = src(
+        "e.csv",
+        "contact_id,type,at,url,amount\nc2,closed_won,2026-03-01,,900\nc1,page_view,2026-01-01,/,\nc1,closed_won,2026-02-01,/x,\nc2,closed_won,2026-01-15,,\n",
+    );
+    let ndjson = src(
+        "w.ndjson",
+        "{\"contact_id\": \"c1\", \"type\": \"closed_won\", \"at\": \"2026-01-01\", \"amount\": 5}\n{\"contact_id\": \"c1\", \"type\": \"email_open\", \"at\": \"2026-01-02\"}\n",
+    );
+    let l = load_sources(&contacts, &[csv, ndjson], &set_aside(Some(&schema))).unwrap();
+    // Scoring sees the other events only, with their properties in place.
+    assert_eq!(
+        dump(&l.dataset),
+        "id=\"c1\" email=\"a@b.c\" industry=\"SaaS\" role=\"CMO\" employees=- country=\"FR\" tags=[] created_at=2025-01-01T00:00:00Z\n  page_view 2026-01-01T00:00:00Z url=\"/\"\n  email_open 2026-01-02T00:00:00Z\nid=\"c2\" email=\"a@b.c\" industry=\"SaaS\" role=\"CMO\" employees=- country=\"FR\" tags=[] created_at=2025-01-01T00:00:00Z\n"
+    );
+    assert_eq!(l.dataset.schema.events, schema.events);
+    let day = |d: &str| parse_date(d).unwrap();
+    assert_eq!(l.set_aside.len(), 1);
+    assert_eq!(l.set_aside[0].event_type, "closed_won");
+    assert_eq!(
+        l.set_aside[0].events,
+        [
+            (0, day("2026-01-01")),
+            (0, day("2026-02-01")),
+            (1, day("2026-01-15")),
+            (1, day("2026-03-01"))
+        ]
+    );
+    // No warning about the values of the events set aside (`url`, `amount` are fields of
+    // other events).
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    assert_eq!((l.files[1].rows, l.files[1].skipped), (4, 0));
+}
+
+#[test]
+fn event_types_set_aside_are_loaded_as_usual_when_the_schema_has_them() {
+    let contacts = src(
+        "c.csv",
+        &format!("{HEADER}c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\n"),
+    );
+    let events = src(
+        "e.csv",
+        "contact_id,type,at\nc1,closed_won,2026-02-01\nc1,demo_request,2026-01-01\n",
+    );
+    // Declared: the type is in the schema.
+    let mut schema = b2b();
+    schema.events.push(event("closed_won", vec![]));
+    let l = load_sources(
+        &contacts,
+        std::slice::from_ref(&events),
+        &set_aside(Some(&schema)),
+    )
+    .unwrap();
+    assert_eq!(l.dataset.events.len(), 2);
+    assert!(l.set_aside.is_empty());
+    // Inferred: the types come from the data.
+    let l = load_sources(&contacts, std::slice::from_ref(&events), &set_aside(None)).unwrap();
+    assert_eq!(l.dataset.events.len(), 2);
+    assert!(l.dataset.schema.event("closed_won").is_some());
+    assert!(l.set_aside.is_empty());
+    // Another undeclared type is still a data problem.
+    let bad = src("e.csv", "contact_id,type,at\nc1,closed_lost,2026-02-01\n");
+    let e = load_sources(&contacts, &[bad], &set_aside(Some(&b2b()))).unwrap_err();
+    assert_eq!(lines(&e), ["e.csv:2:2: unknown event type `closed_lost`"]);
+}

@@ -2,10 +2,12 @@
 //! into a compiled plan and a data set, the output writers, and the hot-reloading watcher.
 #![forbid(unsafe_code)]
 
+pub mod evaluate;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
 pub mod project;
+pub mod report;
 pub mod score;
 pub mod sources;
 pub mod watch;

@@ -7,6 +7,12 @@
 support tickets and failed payments up to the project's as-of (2026-11-01). Accounts follow a
 few usage patterns (steady, growing, declining, gone quiet) so that every churn and payment
 band has members. The seed is fixed: the same script always writes the same bytes.
+
+`churned` is the outcome a backtest compares the churn risk with (`scoreline evaluate
+--outcome-field churned`): whether the account left in the quarter after the as-of, as the
+CRM would record it later. Accounts that went quiet or declining leave more often; accounts
+younger than 60 days have no known outcome yet (an empty cell). It is drawn with a seed of
+its own, after everything else, so that it changes none of the other values.
 """
 
 import csv
@@ -52,7 +58,7 @@ def month_end(year, month):
 
 def main():
     rng = random.Random(SEED)
-    accounts, events = [], []
+    accounts, events, patterns = [], [], []
     for n in range(ACCOUNTS):
         aid = f"a{n:03d}"
         plan, _, mrr_range, seats_range = rng.choices(PLANS, weights=[p[1] for p in PLANS])[0]
@@ -61,6 +67,7 @@ def main():
         usage = rng.uniform(0.15, 1.0) if pattern != "quiet" else rng.uniform(0.05, 0.5)
         company = f"{rng.choice(PREFIXES)} {rng.choice(SUFFIXES)}"
         tenure = rng.randint(20, 1500)
+        patterns.append((pattern, tenure))
         # Starter plans are mostly monthly (no contract end); the others sign yearly contracts.
         annual = plan != "starter" or rng.random() < 0.3
         method = rng.choices(["card", "sepa", "invoice"],
@@ -103,6 +110,14 @@ def main():
             for _ in range(rng.randint(1, 3)):
                 events.append((aid, "payment_failed", stamp(rng.uniform(0, 200), rng), "",
                                accounts[-1]["mrr"]))
+
+    churn = random.Random(SEED + 1)
+    for account, (pattern, tenure) in zip(accounts, patterns):
+        p = {"steady": 0.06, "growing": 0.03, "declining": 0.35, "quiet": 0.55}[pattern]
+        if account["nps"] and int(account["nps"]) <= 6:
+            p += 0.10
+        draw = churn.random() < p
+        account["churned"] = "" if tenure < 60 else ("true" if draw else "false")
 
     with open(os.path.join(HERE, "contacts.csv"), "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=list(accounts[0]), lineterminator="\n")

@@ -48,6 +48,10 @@ const B2B_LEADS: &[TemplateFile] = &[
         repo_file!("rulesets/b2b-leads/data/events.csv"),
     ),
     (
+        "data/closed_won.csv",
+        repo_file!("rulesets/b2b-leads/data/closed_won.csv"),
+    ),
+    (
         "tests/leads.test.yaml",
         repo_file!("rulesets/b2b-leads/tests/leads.test.yaml"),
     ),

@@ -105,12 +105,42 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("{message}");
         return EXIT_ERRORS;
     }
+    if let Some(path) = &args.report {
+        if let Err(message) = write_report(path, &args, &prepared, &evaluation) {
+            progress.finish_and_clear();
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+    }
     progress.finish_and_clear();
     eprintln!(
         "{}",
         summary(&prepared, &evaluation, started.elapsed(), scoring_time, out)
     );
+    if let Some(path) = &args.report {
+        eprintln!("wrote the report to {}", path.display());
+    }
     EXIT_OK
+}
+
+/// Writes the HTML report of a run (`--report`).
+fn write_report(
+    path: &std::path::Path,
+    args: &RunArgs,
+    prepared: &Prepared,
+    evaluation: &Evaluation,
+) -> Result<(), String> {
+    // The rule file's titles; the inputs resolved already, so this cannot fail but to read.
+    let titles = scoreline_runner::pipeline::resolve(&args.inputs.to_inputs())
+        .map(|s| scoreline_runner::report::Titles::read(&s.ruleset))
+        .unwrap_or_default();
+    let html = scoreline_runner::report::run_page(
+        &prepared.meta,
+        prepared.as_of_millis,
+        evaluation,
+        &titles,
+    );
+    scoreline_runner::report::write(path, &html)
 }
 
 /// A spinner on stderr when it is a terminal; indicatif draws nothing on a pipe.

@@ -409,7 +409,8 @@ impl EventRecord for NamedEvent<'_> {
                 }
             },
             |sink, k, v, loc| {
-                if matches!(v, Datum::Null) || k == "contact_id" {
+                // An event set aside keeps its contact and time only, whatever else it has.
+                if matches!(v, Datum::Null) || k == "contact_id" || plan.is_aside(t as u32) {
                     return;
                 }
                 let key = format!("{}/{k}", spec.name);
@@ -790,11 +791,13 @@ fn read_csv(
     let mut others: Vec<Vec<usize>> = plan
         .specs
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(t, s)| {
             layout
                 .props
                 .iter()
                 .copied()
+                .filter(|_| !plan.is_aside(t as u32))
                 .filter(|&c| plan.declared && s.fields.iter().all(|f| f.name != header[c]))
                 .filter(|&c| {
                     plan.specs

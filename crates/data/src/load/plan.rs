@@ -59,10 +59,14 @@ pub(crate) struct EventPlan {
     pub(crate) names: Vec<Vec<String>>,
     /// Whether the types come from a schema (then unknown types are errors).
     pub(crate) declared: bool,
+    /// Types from this index on are set aside (`LoadOptions::set_aside`): no properties,
+    /// not in the data set.
+    pub(crate) aside_from: usize,
 }
 
 impl EventPlan {
-    pub(crate) fn new(specs: Vec<EventSpec>, declared: bool) -> Self {
+    /// The plan of `specs`, where the types from `aside_from` on are set aside.
+    pub(crate) fn new(specs: Vec<EventSpec>, declared: bool, aside_from: usize) -> Self {
         let by_name = specs
             .iter()
             .enumerate()
@@ -88,7 +92,14 @@ impl EventPlan {
             props,
             names,
             declared,
+            aside_from,
         }
+    }
+
+    /// Whether events of type `t` are set aside.
+    #[inline]
+    pub(crate) fn is_aside(&self, t: u32) -> bool {
+        t as usize >= self.aside_from
     }
 
     /// The index of an event type, by name.

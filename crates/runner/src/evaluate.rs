@@ -1,0 +1,369 @@
+//! `scoreline evaluate`: score the data as of a past day, then compare the scores and
+//! segments with what happened next (TRUST.md). One load serves the as-of and the baseline.
+
+pub mod metrics;
+pub mod outcome;
+pub mod text;
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use scoreline_data::{LoadRequest, Value};
+use serde::Serialize;
+
+use crate::pipeline::{
+    load_ruleset, parse_as_of, render_load_error, render_problems, resolve, Failure, Ruleset,
+};
+use crate::sources::io_reason;
+use crate::{Inputs, EXIT_ERRORS, EXIT_USAGE};
+
+use metrics::{Metrics, ScoreColumn, SegmentColumn};
+pub use outcome::{parse_horizon, Outcome, OutcomeJson};
+
+/// What to evaluate, besides the inputs shared with `run`.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub inputs: Inputs,
+    pub outcome: Outcome,
+    /// The scores to report (`--score`, in that order); empty: every score in file order.
+    pub scores: Vec<String>,
+    /// How many buckets (`--bins`).
+    pub bins: usize,
+    /// `--baseline-as-of`, for PSI.
+    pub baseline_as_of: Option<String>,
+}
+
+/// The JSON report of TRUST.md.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub ruleset: RulesetRef,
+    pub as_of: String,
+    pub outcome: OutcomeJson,
+    pub contacts: usize,
+    pub unknown_outcome: usize,
+    pub positives: usize,
+    pub base_rate: Option<f64>,
+    pub scores: Vec<metrics::ScoreMetrics>,
+    pub segments: Vec<metrics::SegmentMetrics>,
+}
+
+/// The ruleset's name and version.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RulesetRef {
+    pub name: String,
+    pub version: String,
+}
+
+/// An evaluation: the report, and what people (text, HTML) are shown besides it.
+#[derive(Debug, Clone)]
+pub struct Evaluated {
+    pub report: Report,
+    /// The outcome, for people.
+    pub outcome: String,
+    /// The baseline's as-of, with `--baseline-as-of`.
+    pub baseline_as_of: Option<String>,
+    /// Why some metrics are null.
+    pub notes: Vec<metrics::Undefined>,
+    /// The rule file's titles, for the HTML report.
+    pub titles: crate::report::Titles,
+}
+
+impl Evaluated {
+    /// The report as JSON (numbers unrounded), with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.report).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// A failed evaluation: its exit code and what to print (made in one place, so that the
+/// shape of [`Failure`] is written once here).
+fn failure(code: u8, report: impl Into<String>) -> Failure {
+    let report = report.into();
+    Failure {
+        code,
+        diagnostics: crate::pipeline::message_json(&report),
+        report,
+    }
+}
+
+/// Checks the flags that need no data: `--bins`; the outcome was parsed by the caller.
+fn check_request(request: &Request) -> Result<(), Failure> {
+    if request.bins == 0 {
+        return Err(failure(EXIT_USAGE, "error: `--bins` must be at least 1\n  = help: the scores are split in that many buckets of about equal size, such as `--bins 10`"));
+    }
+    Ok(())
+}
+
+/// Resolves the inputs, checks the rule file, loads the data once, scores it as of the as-of
+/// (and the baseline), and computes every metric. Warnings are printed on standard error.
+pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
+    check_request(request)?;
+    let settings = resolve(&request.inputs)?;
+    let baseline_millis = match &request.baseline_as_of {
+        Some(text) => Some(
+            parse_as_of(text)
+                .map_err(|report| failure(EXIT_USAGE, report.replace("as-of", "baseline as-of")))?,
+        ),
+        None => None,
+    };
+    let (ruleset, warnings) = load_ruleset(&settings)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    // The outcome's events are set aside when the schema does not declare their type.
+    let mut options = settings.load_options(ruleset.schema());
+    if let (Some(t), Some(schema)) = (request.outcome.event_type(), ruleset.schema()) {
+        if schema.event(t).is_none() {
+            options.set_aside.push(t.to_string());
+        }
+    }
+    let mut load = LoadRequest::new(&settings.contacts);
+    load.events = settings.events.clone();
+    load.options = options;
+    let loaded =
+        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?;
+    let warnings = render_problems(&loaded.warnings);
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    if let Some(path) = &settings.skip_bad_rows {
+        write_skipped(path, &loaded.skipped)?;
+    }
+    let plan = ruleset.compile(&loaded.dataset.schema)?;
+    let names = chosen_scores(&plan, &request.scores)?;
+    let outcomes = outcome::outcomes(
+        &request.outcome,
+        &loaded.dataset,
+        &loaded.set_aside,
+        settings.as_of_millis,
+    )
+    .map_err(|report| failure(EXIT_ERRORS, report))?;
+
+    let pool = crate::score::thread_pool(settings.threads);
+    let evaluation = score(&plan, &loaded.dataset, settings.as_of_millis, pool.as_ref())?;
+    let baseline = match baseline_millis {
+        Some(t0) => Some(score(&plan, &loaded.dataset, t0, pool.as_ref())?),
+        None => None,
+    };
+    let scores = score_columns(&evaluation, &names);
+    let baseline_scores = baseline.as_ref().map(|b| score_columns(b, &names));
+    let segments = segment_columns(&evaluation);
+    let metrics = metrics::compute(&metrics::Inputs {
+        outcomes: &outcomes,
+        scores: &scores,
+        baseline: baseline_scores.as_deref(),
+        segments: &segments,
+        bins: request.bins,
+    });
+    Ok(assemble(
+        &ruleset,
+        &plan,
+        request,
+        settings.as_of_millis,
+        baseline_millis,
+        metrics,
+    ))
+}
+
+fn assemble(
+    ruleset: &Ruleset,
+    plan: &scoreline_engine::Plan,
+    request: &Request,
+    as_of: i64,
+    baseline: Option<i64>,
+    metrics: Metrics,
+) -> Evaluated {
+    let meta = ruleset.meta(plan);
+    let mut notes: Vec<metrics::Undefined> = metrics
+        .scores
+        .iter()
+        .flat_map(|s| s.notes.iter().cloned())
+        .collect();
+    notes.extend(metrics.notes.iter().cloned());
+    Evaluated {
+        report: Report {
+            ruleset: RulesetRef {
+                name: meta.ruleset,
+                version: meta.version,
+            },
+            as_of: scoreline_data::format_date(as_of),
+            outcome: request.outcome.to_json(),
+            contacts: metrics.contacts,
+            unknown_outcome: metrics.unknown_outcome,
+            positives: metrics.positives,
+            base_rate: metrics.base_rate,
+            scores: metrics.scores,
+            segments: metrics.segments,
+        },
+        outcome: request.outcome.describe(),
+        baseline_as_of: baseline.map(scoreline_data::format_date),
+        notes,
+        titles: crate::report::Titles::of(&ruleset.ast),
+    }
+}
+
+fn write_skipped(path: &Path, skipped: &[scoreline_data::SkippedRow]) -> Result<(), Failure> {
+    scoreline_data::write_skipped(path, skipped).map_err(|e| {
+        failure(
+            EXIT_ERRORS,
+            format!(
+                "error: cannot write `{}`: {}",
+                path.display(),
+                io_reason(&e)
+            ),
+        )
+    })?;
+    if !skipped.is_empty() {
+        eprintln!(
+            "set aside {} bad row{} in `{}`",
+            skipped.len(),
+            if skipped.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Scores the data as of `as_of`; failed plugin calls fail the evaluation (their scores
+/// would be missing, and the metrics quietly about other contacts).
+fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    pool: Option<&rayon::ThreadPool>,
+) -> Result<scoreline_engine::Evaluation, Failure> {
+    let evaluation = plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain: false,
+            pool,
+        },
+    );
+    for line in &evaluation.plugin_log {
+        eprintln!("{line}");
+    }
+    if evaluation.plugin_errors.is_empty() {
+        return Ok(evaluation);
+    }
+    let mut report = String::new();
+    for tally in &evaluation.plugin_errors {
+        report.push_str(&tally.error.to_diagnostic().render());
+        report.push_str(&format!(
+            "\n`{}.{}` failed for {} contact{} (first: {})\n\n",
+            tally.plugin,
+            tally.function,
+            tally.count,
+            if tally.count == 1 { "" } else { "s" },
+            tally.contact_ids.join(", ")
+        ));
+    }
+    report.push_str("error: plugin calls failed; nothing was evaluated\n  = help: fix the plugin: the contacts it failed for would have no score");
+    Err(failure(EXIT_ERRORS, report))
+}
+
+/// The scores to report: those of `--score` in that order, else every score.
+fn chosen_scores(plan: &scoreline_engine::Plan, asked: &[String]) -> Result<Vec<String>, Failure> {
+    let all = plan.score_names();
+    if asked.is_empty() {
+        return Ok(all.iter().map(|s| s.to_string()).collect());
+    }
+    let mut out: Vec<String> = Vec::new();
+    for name in asked {
+        if !all.contains(&name.as_str()) {
+            let help = match nearest(name, &all) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None if all.is_empty() => "the rule file has no score".to_string(),
+                None => format!(
+                    "the rule file's scores are {}",
+                    all.iter()
+                        .map(|s| format!("`{s}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
+            return Err(failure(
+                EXIT_USAGE,
+                format!("error: `--score {name}` names no score\n  = help: {help}"),
+            ));
+        }
+        if !out.contains(name) {
+            out.push(name.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// The known name nearest to `name`, when it is close enough to be a likely typo.
+pub(crate) fn nearest<'n>(name: &str, known: &[&'n str]) -> Option<&'n str> {
+    let lower = name.to_lowercase();
+    known
+        .iter()
+        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), *k))
+        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// The named scores' values, per contact.
+pub fn score_columns(
+    evaluation: &scoreline_engine::Evaluation,
+    names: &[String],
+) -> Vec<ScoreColumn> {
+    names
+        .iter()
+        .filter_map(|name| {
+            let col = evaluation.columns.iter().position(|c| c == name)?;
+            let values = evaluation
+                .rows()
+                .map(|row| match row[col] {
+                    Value::Number(x) => Some(x),
+                    _ => None,
+                })
+                .collect();
+            Some(ScoreColumn {
+                name: name.clone(),
+                values,
+            })
+        })
+        .collect()
+}
+
+/// Every segment's label per contact, with its labels in arm order.
+pub fn segment_columns(evaluation: &scoreline_engine::Evaluation) -> Vec<SegmentColumn> {
+    evaluation
+        .segment_counts
+        .iter()
+        .filter_map(|counts| {
+            let col = evaluation
+                .columns
+                .iter()
+                .position(|c| *c == counts.segment)?;
+            let mut labels: Vec<String> = Vec::new();
+            for (label, _) in &counts.labels {
+                if !labels.contains(label) {
+                    labels.push(label.clone());
+                }
+            }
+            let index: HashMap<&str, usize> = labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.as_str(), i))
+                .collect();
+            let of_contact = evaluation
+                .rows()
+                .map(|row| match &row[col] {
+                    Value::Text(t) => index.get(&**t).copied(),
+                    _ => None,
+                })
+                .collect();
+            Some(SegmentColumn {
+                name: counts.segment.clone(),
+                labels,
+                of_contact,
+            })
+        })
+        .collect()
+}
