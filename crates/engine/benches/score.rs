@@ -1,6 +1,6 @@
 //! Scoring speed: the language reference's example ruleset (without its plugin rule) over a
-//! generated data set of N contacts with about 10 events each. Times `evaluate` only, median
-//! of 5 runs, sequential and parallel.
+//! generated data set of N contacts with about 10 events each. Times `Plan::score` only
+//! (both passes), median of 5 runs, on the caller's thread and on one thread per core.
 //!
 //! Run: `cargo bench -p scoreline-engine --bench score` (optionally `-- 1000000` for N).
 
@@ -9,51 +9,6 @@ use std::time::Instant;
 
 use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 use scoreline_syntax::SourceFile;
-
-/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
-fn score(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-) -> scoreline_engine::Evaluation {
-    score_with(plan, data, as_of, parallel, false)
-}
-
-fn score_with(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-    explain: bool,
-) -> scoreline_engine::Evaluation {
-    let pool = parallel.then(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .expect("a thread pool")
-    });
-    plan.score(
-        data,
-        scoreline_engine::AsOf::from_millis(as_of),
-        scoreline_engine::EvalOptions {
-            explain,
-            pool: pool.as_ref(),
-        },
-    )
-}
-
-/// One contact's explanation.
-#[allow(dead_code)]
-fn explain(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    contact: usize,
-    as_of: i64,
-) -> scoreline_engine::Explanation {
-    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
-        .0
-}
 
 const RULES: &str = r#"
 ruleset b2b_leads "B2B lead scoring"
@@ -250,8 +205,12 @@ fn main() {
     let schema = schema();
     let plan = scoreline_engine::compile(&file, &ast, &symbols, &schema, &[])
         .expect("the bench ruleset compiles");
-    let threads = rayon::current_num_threads();
-    println!("scoreline score bench: §1 ruleset without the plugin rule; {threads} rayon threads");
+    // The pool `run` builds: one thread per core.
+    let pool = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a thread pool");
+    let threads = pool.current_num_threads();
+    println!("scoreline score bench: §1 ruleset without the plugin rule; {threads} threads");
     for n in sizes {
         let data = generate(n, 42);
         println!(
@@ -264,7 +223,12 @@ fn main() {
             let mut hot = 0usize;
             for _ in 0..5 {
                 let start = Instant::now();
-                let evaluation = score(&plan, &data, AS_OF, parallel);
+                let options = scoreline_engine::EvalOptions {
+                    explain: false,
+                    pool: parallel.then_some(&pool),
+                };
+                let evaluation =
+                    plan.score(&data, scoreline_engine::AsOf::from_millis(AS_OF), options);
                 times.push(start.elapsed().as_secs_f64());
                 hot = evaluation.segment_counts[0].labels[0].1;
             }
