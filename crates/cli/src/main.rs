@@ -1,6 +1,18 @@
 //! The `scoreline` command-line tool.
 #![forbid(unsafe_code)]
 
+/// `println!` to standard output, except that a reader that went away (`scoreline check
+/// --format json | head`) ends the program quietly instead of a panic.
+macro_rules! outln {
+    () => { $crate::write_out(format_args!(""), true) };
+    ($($t:tt)*) => { $crate::write_out(format_args!($($t)*), true) };
+}
+
+/// `print!`, as [`outln!`].
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_out(format_args!($($t)*), false) };
+}
+
 mod args;
 mod commands;
 
@@ -11,6 +23,27 @@ use clap::Parser;
 use crate::args::{Cli, Command};
 
 pub use scoreline_runner::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+
+/// Writes to standard output; when it is closed (a pipe whose reader exited), exits at once
+/// with success, as `head` expects of the program before it.
+pub fn write_out(args: std::fmt::Arguments, newline: bool) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let written = stdout.write_fmt(args).and_then(|()| {
+        if newline {
+            stdout.write_all(b"\n")
+        } else {
+            Ok(())
+        }
+    });
+    if let Err(e) = written {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: cannot write to standard output: {e}");
+        std::process::exit(1);
+    }
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();

@@ -867,3 +867,31 @@ fn tab_separated_files_score_like_comma_separated_ones() {
         std::fs::read_to_string(dir.join("comma.csv")).unwrap()
     );
 }
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    use std::io::BufRead;
+    // A rule file with many errors: its JSON is larger than a pipe holds.
+    let tmp = tempfile::tempdir().unwrap();
+    let rules: String = std::iter::once("schema {\n  contact { id: text }\n}\n".to_string())
+        .chain((0..400).map(|i| format!("score s{i} = unknown_{i}\n")))
+        .collect();
+    std::fs::write(tmp.path().join("many.score"), rules).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(["check", "--format", "json", "many.score"])
+        .current_dir(tmp.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert_eq!(first.trim(), "[");
+    // The reader is gone (like `| head -1`).
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+}

@@ -49,7 +49,7 @@ pub fn run(args: CheckArgs) -> u8 {
     match args.format {
         DiagnosticFormat::Json => {
             let json: Vec<_> = diagnostics.iter().map(Diagnostic::to_json).collect();
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".into())
             );

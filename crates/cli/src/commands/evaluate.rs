@@ -103,9 +103,9 @@ pub fn run(args: EvaluateArgs) -> u8 {
         EvaluateFormat::Json
     });
     match format {
-        EvaluateFormat::Text => print!("{}", text::render(&evaluated)),
+        EvaluateFormat::Text => out!("{}", text::render(&evaluated)),
         EvaluateFormat::Json => {
-            print!("{}", evaluated.to_json());
+            out!("{}", evaluated.to_json());
             for n in evaluated.notes.iter().filter(|n| n.metric != "rate") {
                 eprintln!("note: {} of `{}` is null: {}", n.metric, n.of, n.reason);
             }

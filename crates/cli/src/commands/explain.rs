@@ -33,13 +33,13 @@ pub fn run(args: ExplainArgs) -> u8 {
     }
     match args.format {
         ExplainFormat::Text => {
-            println!(
+            outln!(
                 "ruleset {} version {}, as of {}\n",
                 prepared.meta.ruleset,
                 prepared.meta.version,
                 scoreline_data::format_date(prepared.as_of_millis)
             );
-            print!("{}", explanation.render_text());
+            out!("{}", explanation.render_text());
         }
         ExplainFormat::Json => {
             let mut value = serde_json::to_value(&explanation).unwrap_or_default();
@@ -53,7 +53,7 @@ pub fn run(args: ExplainArgs) -> u8 {
                     serde_json::Value::String(scoreline_data::format_date(prepared.as_of_millis)),
                 );
             }
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&value).unwrap_or_default()
             );

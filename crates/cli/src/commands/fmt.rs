@@ -60,7 +60,7 @@ pub fn run(args: FmtArgs) -> u8 {
     }
     if args.check {
         for path in &changed {
-            println!("{}", path.display());
+            outln!("{}", path.display());
         }
         if !changed.is_empty() {
             eprintln!(

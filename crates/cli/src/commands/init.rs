@@ -226,17 +226,17 @@ pub fn run(args: InitArgs) -> u8 {
         }
     }
     let listed: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    println!(
+    outln!(
         "created `{}` from the {} template: {}",
         dir.display(),
         args.template.name(),
         listed.join(", ")
     );
-    println!();
-    println!("next steps:");
-    println!("  cd {}", shell_word(&dir));
-    println!("  scoreline run      # score the sample data into out/scores.csv");
-    println!("  scoreline test     # run the test cases in tests/");
+    outln!();
+    outln!("next steps:");
+    outln!("  cd {}", shell_word(&dir));
+    outln!("  scoreline run      # score the sample data into out/scores.csv");
+    outln!("  scoreline test     # run the test cases in tests/");
     EXIT_OK
 }
 

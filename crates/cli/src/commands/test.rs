@@ -154,7 +154,7 @@ fn print_text(report: &Report, coverage: bool, percent: f64, covered: usize, tot
         report.passed(),
         report.failed()
     ));
-    print!("{out}");
+    out!("{out}");
 }
 
 fn print_json(report: &Report, coverage: bool, percent: f64, covered: usize, total: usize) {
@@ -177,7 +177,7 @@ fn print_json(report: &Report, coverage: bool, percent: f64, covered: usize, tot
             map.remove("coverage");
         }
     }
-    println!(
+    outln!(
         "{}",
         serde_json::to_string_pretty(&value).unwrap_or_default()
     );
