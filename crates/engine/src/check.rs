@@ -11,7 +11,6 @@ mod partial;
 mod population;
 mod schema;
 mod segments;
-mod suggest;
 pub mod types;
 
 use std::collections::HashMap;

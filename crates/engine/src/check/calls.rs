@@ -4,7 +4,7 @@ use scoreline_syntax::ast::{Expr, ExprKind, Ident, Span};
 
 use super::expr::{format_number, unparen};
 use super::population::POPULATION;
-use super::suggest;
+use scoreline_model::suggest;
 use super::types::Type;
 use super::{Checker, PluginState, Scope};
 use crate::resolve::ItemKind;

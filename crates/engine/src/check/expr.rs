@@ -4,7 +4,7 @@ use scoreline_syntax::ast::{
     Aggregate, BinaryOp, EventFilter, EventRef, Expr, ExprKind, Ident, Span, UnaryOp,
 };
 
-use super::suggest;
+use scoreline_model::suggest;
 use super::types::{EventOf, Scalar, Type};
 use super::{Checker, Scope};
 use crate::resolve::ItemKind;

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use regex::Regex;
-use scoreline_model::Schema;
+use scoreline_model::{suggest, Schema};
 use scoreline_syntax::ast::{
     Aggregate, BinaryOp, Clause, DecayKind, DurationLit, DurationUnit, EachOption, EventFilter,
     EventRef, Expr, ExprKind, Ident, Item, RuleFile, ScoreBody, Span, UnaryOp,
@@ -364,7 +364,7 @@ impl Compiler<'_> {
             .iter()
             .map(|f| f.name.as_str())
             .collect();
-        let help = match nearest(&id.name, &known) {
+        let help = match suggest::closest(&id.name, known.iter().copied()) {
             Some(n) => format!("did you mean `{n}`?"),
             None => "add this column to the contacts data, or declare it in the rule file's schema"
                 .to_string(),
@@ -666,7 +666,7 @@ impl Compiler<'_> {
                     "decile",
                     "percent_rank",
                 ];
-                let help = match nearest(name, &known) {
+                let help = match suggest::closest(name, known.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
                     None => {
                         "see the list of built-in functions in the language reference".to_string()
@@ -759,7 +759,7 @@ impl Compiler<'_> {
     ) -> Node {
         let Some((_, loaded)) = self.plugins.iter().find(|(name, _)| *name == plugin.name) else {
             let known: Vec<&str> = self.plugins.iter().map(|(n, _)| n.as_str()).collect();
-            let help = match nearest(&plugin.name, &known) {
+            let help = match suggest::closest(&plugin.name, known.iter().copied()) {
                 Some(n) => format!("did you mean `{n}`?"),
                 None => format!(
                     "declare it with `plugin {} = \"path/to/script.rhai\"`",
@@ -790,7 +790,7 @@ impl Compiler<'_> {
                 )
             } else {
                 let names: Vec<&str> = loaded.functions().iter().map(|f| f.name.as_str()).collect();
-                match nearest(&function.name, &names) {
+                match suggest::closest(&function.name, names.iter().copied()) {
                     Some(n) => format!("did you mean `{n}`?"),
                     None if names.is_empty() => {
                         "this plugin defines no callable function".to_string()
@@ -859,16 +859,6 @@ fn strip_parens(e: &Expr) -> &Expr {
         ExprKind::Paren(inner) => strip_parens(inner),
         _ => e,
     }
-}
-
-/// The known name closest to `name`, if one is close enough to be a likely typo.
-fn nearest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
-    known
-        .iter()
-        .map(|k| (strsim::jaro_winkler(name, k), *k))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k)
 }
 
 /// A clause's source text as an explanation label: on one line, runs of blanks (such as the
