@@ -51,8 +51,9 @@ impl Checker<'_> {
         let mut ordered: Option<(Type, &Expr)> = None;
         for (i, arg) in args.iter().enumerate() {
             let typed_arg = match builtin.param(i) {
-                // An argument too many is still checked, as a plain value.
-                None => self.value(arg, scope),
+                // An argument too many (reported above) has no part to play; only its own
+                // mistakes are reported.
+                None => self.expr(arg, scope),
                 Some(Param::Plain(want)) => {
                     let a = self.value(arg, scope);
                     if !a.ty.fits(want) {
