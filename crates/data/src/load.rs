@@ -902,7 +902,7 @@ fn check_columns(
             for (f, spec) in cplan.fields.iter().enumerate().skip(1) {
                 if cols[f].is_none() && !spec.optional {
                     let names: Vec<&str> = header.iter().map(String::as_str).collect();
-                    let help = match plan::suggest(&spec.name, &names) {
+                    let help = match scoreline_model::suggest::closest(&spec.name, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`? (the schema declares `{}: {}`)", spec.name, spec.ty.name()),
                         None => format!(
                             "add the column, or declare the field `{}: {}?` to allow missing values",

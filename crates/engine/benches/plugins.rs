@@ -16,8 +16,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
+use scoreline_engine::check::{check, CheckOptions, PluginFunction, PluginInfo, PluginResolver};
 use scoreline_engine::Plan;
 use scoreline_plugins::{Limits, Plugin, PluginArg};
+use scoreline_syntax::ast::Item;
 use scoreline_syntax::SourceFile;
 
 /// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
@@ -241,13 +243,52 @@ fn load(name: &str, file: &str, script: &str) -> Arc<Plugin> {
     Arc::new(Plugin::load(name, source, &Limits::default()).expect("the bench plugin loads"))
 }
 
+/// The loaded plugins, found by the path the rule file declares them with.
+struct Loaded(Vec<(String, Arc<Plugin>)>);
+
+impl PluginResolver for Loaded {
+    fn resolve(&self, declared_path: &str) -> PluginInfo {
+        match self.0.iter().find(|(path, _)| path == declared_path) {
+            Some((_, plugin)) => PluginInfo::Loaded {
+                functions: plugin
+                    .functions()
+                    .iter()
+                    .map(|f| PluginFunction {
+                        name: f.name.clone(),
+                        arity: f.arity,
+                    })
+                    .collect(),
+            },
+            None => PluginInfo::NotFound {
+                reason: format!("`{declared_path}` is not loaded"),
+            },
+        }
+    }
+}
+
 fn compile(rules: &str, plugins: &[(String, Arc<Plugin>)]) -> Plan {
     let file = Arc::new(SourceFile::new("bench.score", rules));
     let ast = scoreline_syntax::parse(&file).expect("the bench ruleset parses");
-    let (symbols, diagnostics) = scoreline_engine::resolve::resolve(&file, &ast);
-    assert!(diagnostics.is_empty(), "the bench ruleset resolves");
-    scoreline_engine::compile(&file, &ast, &symbols, &schema(), plugins)
-        .expect("the bench ruleset compiles")
+    let by_path = ast
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            Item::Plugin(decl) => {
+                let (_, plugin) = plugins.iter().find(|(n, _)| *n == decl.name.name)?;
+                Some((decl.path.value.clone(), Arc::clone(plugin)))
+            }
+            _ => None,
+        })
+        .collect();
+    let checked = check(
+        &file,
+        &ast,
+        &CheckOptions {
+            plugins: &Loaded(by_path),
+        },
+    );
+    assert!(!checked.has_errors(), "the bench ruleset checks");
+    scoreline_engine::compile(&checked, &schema(), plugins).expect("the bench ruleset compiles")
 }
 
 /// A ruleset: the plugin declarations, then the profile score with conditions `a` and `b`.

@@ -200,11 +200,17 @@ fn main() {
     };
     let file = Arc::new(SourceFile::new("bench.score", RULES));
     let ast = scoreline_syntax::parse(&file).expect("the bench ruleset parses");
-    let (symbols, diagnostics) = scoreline_engine::resolve::resolve(&file, &ast);
-    assert!(diagnostics.is_empty(), "the bench ruleset resolves");
+    let checked = scoreline_engine::check::check(
+        &file,
+        &ast,
+        &scoreline_engine::check::CheckOptions {
+            plugins: &scoreline_engine::check::NoPlugins,
+        },
+    );
+    assert!(!checked.has_errors(), "the bench ruleset checks");
     let schema = schema();
-    let plan = scoreline_engine::compile(&file, &ast, &symbols, &schema, &[])
-        .expect("the bench ruleset compiles");
+    let plan =
+        scoreline_engine::compile(&checked, &schema, &[]).expect("the bench ruleset compiles");
     // The pool `run` builds: one thread per core.
     let pool = rayon::ThreadPoolBuilder::new()
         .build()

@@ -3,24 +3,31 @@
 //!
 //! It reports every problem it finds in one pass. A name it cannot resolve gets an unknown
 //! type, and unknown types are accepted everywhere, so one typo gives one error.
+//!
+//! What it learns is the typed tree ([`crate::typed`]) the compiler lowers: the compiler has
+//! no error of its own, only the checks of [`in_force`] against the data's schema and the
+//! loaded plugins, which the checker cannot make before they are known.
 
 mod calls;
 mod expr;
+mod in_force;
 mod items;
 mod partial;
 mod population;
 mod schema;
 mod segments;
-mod suggest;
 pub mod types;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use scoreline_syntax::ast::{Item, RuleFile, Span};
+use regex::Regex;
+use scoreline_syntax::ast::{EventRef, Item, RuleFile, Span};
 use scoreline_syntax::{Diagnostic, SourceFile};
 
 use crate::resolve::{self, ItemKind, Symbols};
+use crate::typed;
+pub use in_force::in_force;
 pub use partial::check_partial;
 use schema::SchemaEnv;
 pub use types::{EventOf, Scalar, Type};
@@ -78,6 +85,10 @@ impl PluginResolver for NoPlugins {
 /// What the checker learnt about a rule file.
 #[derive(Debug, Clone)]
 pub struct Checked {
+    /// The rule file checked.
+    pub file: Arc<SourceFile>,
+    /// The rule file as the checker understood it: what the compiler lowers.
+    pub typed: typed::RuleFile,
     /// Item names, references and evaluation order.
     pub symbols: Symbols,
     /// The schema block, as the data loaders use it (contact fields start with `id: text`).
@@ -114,6 +125,12 @@ pub fn check(file: &Arc<SourceFile>, ast: &RuleFile, options: &CheckOptions) -> 
             types.insert(name.clone(), checker.item_type(r.index));
         }
     }
+    let typed = typed::RuleFile {
+        ruleset: ast.header.as_ref().map(|h| h.name.name.clone()),
+        items: checker.typed_items.into_iter().flatten().collect(),
+        fields: checker.fields,
+        plugin_calls: checker.plugin_calls,
+    };
     let mut diagnostics = checker.diags;
     // Plugin diagnostics point into other files: keep them after this file's, in order.
     diagnostics.sort_by(|a, b| {
@@ -122,6 +139,8 @@ pub fn check(file: &Arc<SourceFile>, ast: &RuleFile, options: &CheckOptions) -> 
         (other_a, a.span.start, a.span.end).cmp(&(other_b, b.span.start, b.span.end))
     });
     Checked {
+        file: Arc::clone(file),
+        typed,
         symbols,
         schema: env.declared.then(|| env.to_data()),
         diagnostics,
@@ -138,9 +157,11 @@ enum PluginState {
 
 /// Where an expression stands, which decides what its bare names mean.
 #[derive(Debug, Clone, Copy, Default)]
-struct Scope {
+struct Scope<'a> {
     /// Inside `where` or the points of an `each`: bare names are the event's properties.
     event: Option<EventOf>,
+    /// With `event`, the event type as the filter names it.
+    filter: Option<&'a EventRef>,
     /// Inside the argument of a population function (its name).
     population: Option<&'static str>,
 }
@@ -156,9 +177,16 @@ struct Checker<'a> {
     item_types: Vec<Option<Type>>,
     /// Whether each item calls a population function itself (not through names).
     ranks: Vec<Option<&'static str>>,
-    /// Patterns already compiled, with their error if invalid (files repeat patterns).
-    patterns: HashMap<String, Option<String>>,
+    /// Patterns already compiled, or why they are invalid (files repeat patterns).
+    patterns: HashMap<String, Result<Regex, String>>,
+    /// The typed form of each item, by index, once checked.
+    typed_items: Vec<Option<typed::Item>>,
+    /// The contact fields read, and the plugin functions called (see [`in_force`]).
+    fields: Vec<typed::FieldUse>,
+    plugin_calls: Vec<typed::PluginUse>,
     diags: Vec<Diagnostic>,
+    /// How many of `diags` are errors.
+    errors: usize,
 }
 
 impl<'a> Checker<'a> {
@@ -186,6 +214,10 @@ impl<'a> Checker<'a> {
             item_types,
             ranks: population::direct_ranks(ast),
             patterns: HashMap::new(),
+            typed_items: vec![None; ast.items.len()],
+            fields: Vec::new(),
+            plugin_calls: Vec::new(),
+            errors: diags.iter().filter(|d| d.is_error()).count(),
             diags,
         }
     }
@@ -223,7 +255,13 @@ impl<'a> Checker<'a> {
     }
 
     fn push(&mut self, diagnostic: Diagnostic) {
+        self.errors += usize::from(diagnostic.is_error());
         self.diags.push(diagnostic);
+    }
+
+    /// How many errors have been reported so far.
+    fn error_count(&self) -> usize {
+        self.errors
     }
 
     /// The source text of a span, in backticks, shortened when long.
@@ -280,7 +318,9 @@ impl<'a> Checker<'a> {
                     PluginState::Unavailable
                 }
                 PluginInfo::Failed(diagnostics) => {
-                    self.diags.extend(diagnostics);
+                    for d in diagnostics {
+                        self.push(d);
+                    }
                     PluginState::Unavailable
                 }
                 PluginInfo::Loaded { functions } => PluginState::Loaded(functions),

@@ -2,12 +2,14 @@
 //! contacts and explanations. It does no I/O and keeps no global state.
 #![forbid(unsafe_code)]
 
+pub mod builtins;
 pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod plan;
 pub mod resolve;
 pub mod ruleset;
+pub mod typed;
 pub mod version;
 
 pub use eval::{

@@ -7,10 +7,9 @@ pub(crate) mod node;
 
 use std::sync::Arc;
 
-use scoreline_syntax::ast::RuleFile;
-use scoreline_syntax::{Diagnostic, SourceFile};
+use scoreline_syntax::Diagnostic;
 
-use crate::resolve::Symbols;
+use crate::check::Checked;
 use node::{LetPlan, PluginFnPlan, PopSite, ScorePlan, SegmentPlan, Step};
 
 /// A rule file compiled for evaluation against data of one schema.
@@ -34,16 +33,15 @@ pub struct Plan {
     pub(crate) plugin_functions: Vec<PluginFnPlan>,
 }
 
-/// Compiles a resolved rule file against the schema in force (declared, or inferred from the
-/// data) and the loaded plugins (by their name in the rule file). Errors point at the rule file.
+/// Compiles a checked rule file against the schema in force (declared, or inferred from the
+/// data) and the loaded plugins (by their name in the rule file). The only errors are the
+/// checker's: those of the file if it has any, else [`crate::check::in_force`]'s.
 pub fn compile(
-    file: &Arc<SourceFile>,
-    ast: &RuleFile,
-    symbols: &Symbols,
+    checked: &Checked,
     schema: &scoreline_model::Schema,
     plugins: &[(String, Arc<scoreline_plugins::Plugin>)],
 ) -> Result<Plan, Vec<Diagnostic>> {
-    compile::compile(file, ast, symbols, schema, plugins)
+    compile::compile(checked, schema, plugins)
 }
 
 impl Plan {

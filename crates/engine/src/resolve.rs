@@ -314,7 +314,7 @@ impl<'a> EventProperties<'a> {
 /// inside an event filter (`scope`) a name that is the event's own data is left out.
 fn collect_refs<'a>(
     expr: &'a Expr,
-    scope: Option<&EventRef>,
+    scope: Option<&'a EventRef>,
     properties: &EventProperties,
     out: &mut Vec<&'a Ident>,
 ) {
@@ -326,86 +326,22 @@ fn collect_refs<'a>(
                     out.push(id);
                 }
             }
+            // An aggregate's condition is about its own events.
             ExprKind::Aggregate { filter, .. } => {
                 if let Some(c) = &filter.condition {
                     stack.push((c, Some(&filter.event)));
                 }
             }
-            _ => {
-                let mut children = Vec::new();
-                direct_children(e, &mut children);
-                stack.extend(children.into_iter().map(|c| (c, scope)));
-            }
+            _ => e.for_each_child(|c| stack.push((c, scope))),
         }
     }
 }
 
-/// The direct sub-expressions of an expression (not those inside an aggregate's filter).
-fn direct_children<'a>(e: &'a Expr, out: &mut Vec<&'a Expr>) {
-    match &e.kind {
-        ExprKind::Number(_)
-        | ExprKind::String(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Date(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Missing
-        | ExprKind::Name(_)
-        | ExprKind::ContactField(_)
-        | ExprKind::Aggregate { .. } => {}
-        ExprKind::List(items) => out.extend(items),
-        ExprKind::Field { base, .. } => out.push(base),
-        ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => out.extend(args),
-        ExprKind::Unary { operand, .. } => out.push(operand),
-        ExprKind::Binary { lhs, rhs, .. } => out.extend([&**lhs, &**rhs]),
-        ExprKind::In { value, list, .. } => out.extend([&**value, &**list]),
-        ExprKind::Between { value, low, high } => out.extend([&**value, &**low, &**high]),
-        ExprKind::Is { value, .. } => out.push(value),
-        ExprKind::Paren(inner) => out.push(inner),
-    }
-}
-
-/// Every bare name used in an expression (including inside event filters).
+/// Every bare name used in an expression (including inside event filters), in source order.
 pub fn collect_names<'a>(expr: &'a Expr, out: &mut Vec<&'a Ident>) {
-    let mut stack = vec![expr];
-    while let Some(e) = stack.pop() {
-        match &e.kind {
-            ExprKind::Name(id) => out.push(id),
-            ExprKind::Number(_)
-            | ExprKind::String(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Date(_)
-            | ExprKind::Duration(_)
-            | ExprKind::Missing
-            | ExprKind::ContactField(_) => {}
-            ExprKind::List(items) => stack.extend(items.iter().rev()),
-            ExprKind::Field { base, .. } => stack.push(base),
-            ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => {
-                stack.extend(args.iter().rev())
-            }
-            ExprKind::Aggregate { filter, .. } => {
-                if let Some(c) = &filter.condition {
-                    stack.push(c);
-                }
-            }
-            ExprKind::Unary { operand, .. } => stack.push(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                stack.push(rhs);
-                stack.push(lhs);
-            }
-            ExprKind::In { value, list, .. } => {
-                stack.push(list);
-                stack.push(value);
-            }
-            ExprKind::Between { value, low, high } => {
-                stack.push(high);
-                stack.push(low);
-                stack.push(value);
-            }
-            ExprKind::Is { value, .. } => stack.push(value),
-            ExprKind::Paren(inner) => stack.push(inner),
+    expr.walk(|e| {
+        if let ExprKind::Name(id) = &e.kind {
+            out.push(id);
         }
-    }
-    // The stack visits in an order close to, but not exactly, source order; sort by span so
-    // that callers (and cycle reports) see references in the order they were written.
-    out.sort_by_key(|id| id.span.start);
+    });
 }

@@ -86,13 +86,7 @@ impl Ruleset {
     /// Compiles the ruleset against the schema in force: the ruleset's own, or the one the
     /// loader inferred from the data when the file has no `schema` block.
     pub fn compile(&self, schema: &Schema) -> Result<Plan, Vec<Diagnostic>> {
-        crate::plan::compile(
-            &self.source,
-            &self.ast,
-            &self.checked.symbols,
-            schema,
-            &self.plugins,
-        )
+        crate::plan::compile(&self.checked, schema, &self.plugins)
     }
 
     /// The schema block, if the rule file has one (else the data's types are inferred).

@@ -276,14 +276,24 @@ fn a_field_missing_from_the_data_is_an_error_at_its_span() {
 }
 
 #[test]
+fn a_name_in_a_filter_that_the_data_has_neither_as_property_nor_field_is_an_error() {
+    // No schema block: `url` is a property of the data's views, `colour` is nothing.
+    let rules = "score s = count(view where url == \"/a\") + count(view where colour == \"red\")\n";
+    let err = support::compile_rules(rules, &schema()).expect_err("unknown field");
+    assert!(err.contains("unknown field `colour`"), "{err}");
+    assert!(err.contains("rules.score:1:60"), "{err}");
+    assert!(!err.contains("`url`"), "{err}");
+}
+
+#[test]
 fn a_population_argument_may_not_use_a_population_function() {
     let rules = "let q = quintile(employees)\nscore s = ntile(q, 4)\n";
     let err = support::compile_rules(rules, &schema()).expect_err("nested population");
     assert!(
-        err.contains("depends on `q`, which uses a population function"),
+        err.contains("depends on another population function: `q`, which uses `quintile`"),
         "{err}"
     );
-    assert!(err.contains("rules.score:2:11"), "{err}");
+    assert!(err.contains("rules.score:2:17"), "{err}");
 }
 
 #[test]
@@ -316,13 +326,8 @@ score free {
 score fragile = mail.fragile(role)
 score n_events = mail.count_events(events)
 "#;
-    let file = Arc::new(scoreline_syntax::SourceFile::new("rules.score", rules));
-    let ast = support::parse(&file).expect("parses");
-    let (symbols, _) = scoreline_engine::resolve::resolve(&file, &ast);
     let plugins = vec![("mail".to_string(), Arc::new(plugin))];
-    let plan = scoreline_engine::compile(&file, &ast, &symbols, &schema(), &plugins)
-        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
-        .expect("compiles");
+    let plan = support::compile_with_plugins(rules, &schema(), &plugins).expect("compiles");
     // `industry` stands in for an email address here.
     let contacts = "id,industry,role,employees\nc1,a@gmail.com,CEO,1\nc2,b@acme.com,Engineer,2\nc3,c@yahoo.fr,CEO,3\n";
     let events = "contact_id,type,at,url\nc2,view,2026-05-01,/a\nc2,view,2026-05-02,/b\nc2,view,2026-07-01,/later\n";
@@ -358,15 +363,11 @@ fn an_unknown_plugin_function_is_an_error() {
     )
     .expect("the plugin loads");
     let rules = "plugin mail = \"mail.rhai\"\nscore s = if(mail.is_fre(role), 1, 0)\n";
-    let file = Arc::new(scoreline_syntax::SourceFile::new("rules.score", rules));
-    let ast = support::parse(&file).expect("parses");
-    let (symbols, _) = scoreline_engine::resolve::resolve(&file, &ast);
     let plugins = vec![("mail".to_string(), Arc::new(plugin))];
-    let err = scoreline_engine::compile(&file, &ast, &symbols, &schema(), &plugins)
-        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
-        .expect_err("unknown function");
+    let err =
+        support::compile_with_plugins(rules, &schema(), &plugins).expect_err("unknown function");
     assert!(
-        err.contains("plugin `mail` has no function `is_fre` taking 1 argument"),
+        err.contains("the plugin `mail` has no function `is_fre`"),
         "{err}"
     );
     assert!(err.contains("did you mean `is_free`?"), "{err}");
@@ -452,4 +453,123 @@ fn the_front_door_checks_compiles_and_scores() {
     );
     assert_eq!(e.columns, ["id", "s"]);
     assert_eq!(e.len(), 50);
+}
+
+#[test]
+fn a_plugin_in_force_without_a_checked_function_is_an_error_of_the_checker() {
+    use scoreline_engine::check::{
+        check, CheckOptions, PluginFunction, PluginInfo, PluginResolver,
+    };
+    /// Says the script offers `is_free/1`, whatever is loaded later.
+    struct Claims;
+    impl PluginResolver for Claims {
+        fn resolve(&self, _: &str) -> PluginInfo {
+            PluginInfo::Loaded {
+                functions: vec![PluginFunction {
+                    name: "is_free".into(),
+                    arity: 1,
+                }],
+            }
+        }
+    }
+    let plugin = scoreline_plugins::Plugin::load(
+        "mail",
+        Arc::new(scoreline_syntax::SourceFile::new(
+            "mail.rhai",
+            "fn is_fre(email) { false }",
+        )),
+        &scoreline_plugins::Limits::default(),
+    )
+    .expect("the plugin loads");
+    let rules = "plugin mail = \"mail.rhai\"\nscore s = if(mail.is_free(role), 1, 0)\n";
+    let file = Arc::new(scoreline_syntax::SourceFile::new("rules.score", rules));
+    let ast = support::parse(&file).expect("parses");
+    let checked = check(&file, &ast, &CheckOptions { plugins: &Claims });
+    assert!(!checked.has_errors());
+    let plugins = vec![("mail".to_string(), Arc::new(plugin))];
+    let err = scoreline_engine::compile(&checked, &schema(), &plugins)
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+        .expect_err("the function is not in force");
+    assert!(
+        err.contains("error[E0705]: plugin `mail` has no function `is_free` taking 1 argument"),
+        "{err}"
+    );
+    assert!(err.contains("rules.score:2:19"), "{err}");
+    assert!(err.contains("did you mean `is_fre`?"), "{err}");
+    // Without the plugin at all.
+    let err = scoreline_engine::compile(&checked, &schema(), &[])
+        .map_err(|d| scoreline_syntax::diagnostic::render(&d))
+        .expect_err("no plugin in force");
+    assert!(err.contains("error[E0705]: unknown plugin `mail`"), "{err}");
+    assert!(err.contains("rules.score:2:14"), "{err}");
+}
+
+#[test]
+fn a_file_with_errors_does_not_compile_and_gives_its_errors() {
+    let file = Arc::new(scoreline_syntax::SourceFile::new(
+        "rules.score",
+        "score s = lowr(role)\n",
+    ));
+    let ast = support::parse(&file).expect("parses");
+    let checked = scoreline_engine::check::check(
+        &file,
+        &ast,
+        &scoreline_engine::check::CheckOptions {
+            plugins: &scoreline_engine::check::NoPlugins,
+        },
+    );
+    let errors = scoreline_engine::compile(&checked, &schema(), &[]).expect_err("errors");
+    let codes: Vec<&str> = errors.iter().map(|d| d.code).collect();
+    assert_eq!(codes, ["E0104"]);
+}
+
+/// Every built-in function is in docs/language.md's table as the engine's table describes it,
+/// and its example gives what the table says (population functions for the contact whose `n`
+/// is 40 among five whose `n` are 10 to 50).
+#[test]
+fn every_builtin_is_documented_and_its_example_evaluates() {
+    use scoreline_engine::builtins::BUILTINS;
+    let mut table = String::from("| function | gives | example |\n| --- | --- | --- |\n");
+    for b in BUILTINS {
+        table.push_str(&format!(
+            "| `{}` | {} | `{}` is `{}` |\n",
+            b.usage, b.doc, b.example.0, b.example.1
+        ));
+    }
+    let docs = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/language.md"
+    ))
+    .expect("docs/language.md is readable");
+    assert!(
+        docs.contains(&table),
+        "docs/language.md must hold the table of built-in functions as the engine has it:\n{table}"
+    );
+
+    let mut rules = String::from("schema {\n  contact { n: number }\n}\n");
+    for (i, b) in BUILTINS.iter().enumerate() {
+        rules.push_str(&format!(
+            "segment ex{i} {{\n  \"yes\" when ({}) == {}\n  \"no\"\n}}\n",
+            b.example.0, b.example.1
+        ));
+    }
+    let schema = Schema {
+        contact: vec![spec("id", FieldType::Text), spec("n", FieldType::Number)],
+        events: Vec::new(),
+    };
+    let plan = support::compile_rules(&rules, &schema).expect("the examples compile");
+    let contacts = "id,n\nc1,10\nc2,20\nc3,30\nc4,40\nc5,50\n";
+    let data = support::dataset(schema, contacts, "").expect("data");
+    let as_of = support::parse_instant("2026-11-01").expect("a date");
+    let evaluation = score(&plan, &data, as_of, false);
+    let row = evaluation.row(3);
+    for (i, b) in BUILTINS.iter().enumerate() {
+        assert_eq!(
+            row[1 + i],
+            Value::Text(Arc::from("yes")),
+            "`{}` does not give `{}`",
+            b.example.0,
+            b.example.1
+        );
+    }
 }

@@ -1,6 +1,10 @@
 //! The in-memory data model shared by the loaders, the engine and the plugin host: values,
 //! the schema in force, contacts and their events grouped by contact, and the as-of instant.
+//! It also holds [`suggest`], the "did you mean" of every crate, since it is the one crate
+//! they can all reach.
 #![forbid(unsafe_code)]
+
+pub mod suggest;
 
 use std::sync::Arc;
 

@@ -46,7 +46,7 @@ pub(super) fn run(
         errors: Vec::new(),
         seconds: 0.0,
     };
-    let (Some(ast), Some(checked)) = (&rs.file.ast, &rs.file.checked) else {
+    let (Some(_), Some(checked)) = (&rs.file.ast, &rs.file.checked) else {
         return report;
     };
 
@@ -109,13 +109,7 @@ pub(super) fn run(
         return report;
     };
     let dataset = loaded.dataset;
-    let plan = match scoreline_engine::compile(
-        &rs.file.source,
-        ast,
-        &checked.symbols,
-        &dataset.schema,
-        &rs.plugins,
-    ) {
+    let plan = match scoreline_engine::compile(checked, &dataset.schema, &rs.plugins) {
         Ok(p) => p,
         Err(diagnostics) => {
             report.errors = diagnostics.iter().map(Problem::from_diagnostic).collect();

@@ -26,6 +26,7 @@ pub use report::{
     Report, Status,
 };
 use ruleset::{load_ruleset, LoadFailure, Ruleset};
+use scoreline_model::suggest::did_you_mean;
 use scoreline_runner::sources::io_reason;
 
 /// The codes of test file errors (listed in docs/testing.md).
@@ -286,65 +287,4 @@ fn not_run(tf: &TestFile, why: &str) -> Vec<CaseReport> {
 
 fn line_of(source: &SourceFile, span: Span) -> usize {
     source.line_col(span.start as usize).line
-}
-
-/// `did you mean `x`?` for the candidate closest to `name`, if one is close enough.
-pub(crate) fn did_you_mean<'a>(
-    name: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
-    let lower = name.to_lowercase();
-    let limit = (name.chars().count() / 3).max(1);
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        if c == name {
-            continue;
-        }
-        let d = distance(&lower, &c.to_lowercase());
-        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
-            best = Some((d, c));
-        }
-    }
-    best.map(|(_, c)| format!("did you mean `{c}`?"))
-}
-
-/// Edit distance in characters, a swap of two neighbours counting as one edit (so that
-/// `teir` is one edit from `tier`).
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    d[0] = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions() {
-        assert_eq!(
-            did_you_mean("tierr", ["tier", "fit"]).as_deref(),
-            Some("did you mean `tier`?")
-        );
-        assert_eq!(did_you_mean("zzz", ["tier", "fit"]), None);
-        assert_eq!(distance("kitten", "sitting"), 3);
-        assert_eq!(distance("teir", "tier"), 1);
-    }
 }

@@ -296,15 +296,10 @@ fn chosen_scores(plan: &scoreline_engine::Plan, asked: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-/// The known name nearest to `name`, when it is close enough to be a likely typo.
+/// The known name nearest to `name`, when it is close enough to be a likely typo (the
+/// workspace's one "did you mean").
 pub(crate) fn nearest<'n>(name: &str, known: &[&'n str]) -> Option<&'n str> {
-    let lower = name.to_lowercase();
-    known
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), *k))
-        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
+    scoreline_model::suggest::closest(name, known.iter().copied())
 }
 
 /// The named scores' values, per contact.

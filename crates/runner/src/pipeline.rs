@@ -348,14 +348,8 @@ impl Ruleset {
 
     /// Compiles the ruleset against the schema in force. `Err` has the rendered diagnostics.
     pub fn compile(&self, schema: &Schema) -> Result<scoreline_engine::Plan, Failure> {
-        scoreline_engine::compile(
-            &self.source,
-            &self.ast,
-            &self.checked.symbols,
-            schema,
-            &self.plugins,
-        )
-        .map_err(|d| Failure::from_diagnostics(&d))
+        scoreline_engine::compile(&self.checked, schema, &self.plugins)
+            .map_err(|d| Failure::from_diagnostics(&d))
     }
 
     /// The name (the plan's header, else the rule file's stem) and version stamped on outputs.

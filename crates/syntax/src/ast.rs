@@ -380,6 +380,62 @@ pub struct Expr {
     pub span: Span,
 }
 
+impl Expr {
+    /// Calls `f` on each direct sub-expression, in source order. An aggregate's `where`
+    /// condition is one (its property and `within` are not expressions).
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Number(_)
+            | ExprKind::String(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Date(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Missing
+            | ExprKind::Name(_)
+            | ExprKind::ContactField(_) => {}
+            ExprKind::List(items) => items.iter().for_each(f),
+            ExprKind::Field { base, .. } => f(base),
+            ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => {
+                args.iter().for_each(f)
+            }
+            ExprKind::Aggregate { filter, .. } => {
+                if let Some(condition) = &filter.condition {
+                    f(condition)
+                }
+            }
+            ExprKind::Unary { operand, .. } => f(operand),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::In { value, list, .. } => {
+                f(value);
+                f(list);
+            }
+            ExprKind::Between { value, low, high } => {
+                f(value);
+                f(low);
+                f(high);
+            }
+            ExprKind::Is { value, .. } => f(value),
+            ExprKind::Paren(inner) => f(inner),
+        }
+    }
+
+    /// Calls `f` on this expression and every expression inside it, event filters included:
+    /// parents before their children, in source order.
+    pub fn walk<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        // An explicit stack, so that a deep tree cannot overflow the call stack.
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            let first = stack.len();
+            e.for_each_child(|child| stack.push(child));
+            stack[first..].reverse();
+        }
+    }
+}
+
 /// The forms of an expression.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ExprKind {
@@ -465,6 +521,17 @@ pub enum Aggregate {
 }
 
 impl Aggregate {
+    /// Every aggregate function.
+    pub const ALL: [Aggregate; 7] = [
+        Aggregate::Count,
+        Aggregate::Sum,
+        Aggregate::Avg,
+        Aggregate::Min,
+        Aggregate::Max,
+        Aggregate::First,
+        Aggregate::Last,
+    ];
+
     /// The function's name as written.
     pub fn name(self) -> &'static str {
         match self {

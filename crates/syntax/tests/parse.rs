@@ -629,6 +629,37 @@ fn group(expr: &str) -> String {
 }
 
 #[test]
+fn the_walk_visits_every_expression_parents_first_in_source_order() {
+    let ast = parse_ok(
+        "let x = f(a, -b) + [c] ?? count(o where p.q between d and (e)) or m.g(h) and i is missing and contact.j",
+    );
+    let [Item::Let(l)] = &ast.items[..] else {
+        panic!("expected one let");
+    };
+    let mut names = Vec::new();
+    let mut visited = 0;
+    l.value.walk(|e| {
+        visited += 1;
+        if let ExprKind::Name(id) = &e.kind {
+            names.push(id.name.as_str());
+        }
+    });
+    assert_eq!(names, ["a", "b", "c", "p", "d", "e", "h", "i"]);
+    // Every node once: count them independently, through the direct children.
+    fn count(e: &Expr) -> usize {
+        let mut n = 1;
+        e.for_each_child(|c| n += count(c));
+        n
+    }
+    assert_eq!(visited, count(&l.value));
+    let mut first = None;
+    l.value.walk(|e| {
+        first.get_or_insert(e.span);
+    });
+    assert_eq!(first, Some(l.value.span));
+}
+
+#[test]
 fn precedence_from_loosest_to_tightest() {
     assert_eq!(
         group("a ?? b or c and not d == 1 + 2 * -x"),

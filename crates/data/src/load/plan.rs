@@ -1,5 +1,7 @@
 //! The schema in force (declared or inferred) and the lookups that loading needs from it.
 
+use scoreline_model::suggest;
+
 use crate::cell::Infer;
 use crate::fxhash::FxHashMap;
 use crate::model::{EventSpec, FieldSpec, FieldType, Schema};
@@ -111,30 +113,13 @@ impl EventPlan {
     /// The message and help for an event type that is not in the schema.
     pub(crate) fn unknown(&self, name: &str) -> (String, Option<String>) {
         let names: Vec<&str> = self.specs.iter().map(|s| s.name.as_str()).collect();
-        let help = match suggest(name, &names) {
-            Some(s) => format!("did you mean `{s}`?"),
+        let help = match suggest::did_you_mean(name, names.iter().copied()) {
+            Some(help) => help,
             None if names.is_empty() => "the schema declares no event types".to_string(),
-            None => format!("the schema declares {}", list_names(&names)),
+            None => format!("the schema declares {}", suggest::list(&names, 8)),
         };
         (format!("unknown event type `{name}`"), Some(help))
     }
-}
-
-fn list_names(names: &[&str]) -> String {
-    let shown: Vec<String> = names.iter().take(8).map(|n| format!("`{n}`")).collect();
-    let more = if names.len() > 8 { ", …" } else { "" };
-    format!("{}{more}", shown.join(", "))
-}
-
-/// The known name nearest to `name`, when it is close enough to be a likely typo.
-pub(crate) fn suggest<'n>(name: &str, known: &[&'n str]) -> Option<&'n str> {
-    let lower = name.to_lowercase();
-    known
-        .iter()
-        .map(|k| (strsim::damerau_levenshtein(&lower, &k.to_lowercase()), *k))
-        .filter(|(d, k)| *d <= 2.max(k.chars().count() / 3))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, k)| k)
 }
 
 /// The contact fields of a declared schema, with `id: text` first (added if absent).

@@ -1,43 +1,15 @@
-//! Calls: built-in functions, population functions and plugin functions.
+//! Calls: built-in functions (population functions included), typed from the table in
+//! [`crate::builtins`], and plugin functions.
 
-use scoreline_syntax::ast::{Expr, ExprKind, Ident, Span};
+use scoreline_model::suggest;
+use scoreline_syntax::ast::{Aggregate, Expr, ExprKind, Ident, Span};
 
-use super::expr::{format_number, unparen};
-use super::population::POPULATION;
-use super::suggest;
+use super::expr::{format_number, invalid, typed, unparen};
 use super::types::Type;
 use super::{Checker, PluginState, Scope};
+use crate::builtins::{self, Builtin, Func, Kind, Param, Returns, BUILTINS};
 use crate::resolve::ItemKind;
-
-/// Every built-in function with how it is written, for help lines and suggestions.
-pub(super) const BUILTINS: &[(&str, &str)] = &[
-    ("lower", "lower(text)"),
-    ("upper", "upper(text)"),
-    ("len", "len(text or list)"),
-    ("abs", "abs(number)"),
-    ("round", "round(number) or round(number, digits)"),
-    ("floor", "floor(number)"),
-    ("ceil", "ceil(number)"),
-    ("ln", "ln(number)"),
-    ("min", "min(a, b, …)"),
-    ("max", "max(a, b, …)"),
-    ("days_since", "days_since(date or event)"),
-    ("days_between", "days_between(date, date)"),
-    ("if", "if(condition, a, b)"),
-    ("coalesce", "coalesce(a, b, …)"),
-    ("ntile", "ntile(value, buckets)"),
-    ("quintile", "quintile(value)"),
-    ("decile", "decile(value)"),
-    ("percent_rank", "percent_rank(value)"),
-];
-
-fn usage(name: &str) -> &'static str {
-    BUILTINS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, u)| *u)
-        .unwrap_or("")
-}
+use crate::typed::{self as t, PluginArg, PluginUse};
 
 impl Checker<'_> {
     /// A call of a built-in or population function.
@@ -47,197 +19,263 @@ impl Checker<'_> {
         args: &[Expr],
         span: Span,
         scope: Scope,
-    ) -> Type {
-        let before = self.diags.len();
-        let ty = self.call_type(function, args, span, scope);
+    ) -> t::Expr {
+        let before = self.error_count();
+        let mut call = self.call_typed(function, args, span, scope);
         // A call with a mistake in it has no trustworthy type: do not report its uses too.
-        if self.diags[before..].iter().any(|d| d.is_error()) {
-            Type::Unknown
-        } else {
-            ty
+        if self.error_count() > before {
+            call.ty = Type::Unknown;
         }
+        call
     }
 
-    fn call_type(&mut self, function: &Ident, args: &[Expr], span: Span, scope: Scope) -> Type {
-        let name = function.name.as_str();
-        if let Some(&(pop, _)) = POPULATION.iter().find(|(n, _)| *n == name) {
-            return self.population_call(pop, function, args, span, scope);
-        }
-        let Some(&(builtin, _)) = BUILTINS.iter().find(|(n, _)| *n == name) else {
+    fn call_typed(&mut self, function: &Ident, args: &[Expr], span: Span, scope: Scope) -> t::Expr {
+        let Some(builtin) = builtins::get(&function.name) else {
             for arg in args {
                 self.expr(arg, scope);
             }
             self.unknown_function(function);
-            return Type::Unknown;
+            return invalid(Type::Unknown, span);
         };
-        let (min, max) = match builtin {
-            "lower" | "upper" | "len" | "abs" | "floor" | "ceil" | "ln" | "days_since" => (1, 1),
-            "round" => (1, 2),
-            "days_between" => (2, 2),
-            "if" => (3, 3),
-            _ => (2, usize::MAX), // min, max, coalesce
-        };
-        if args.len() < min || args.len() > max {
-            self.arity(builtin, function, args, span, min, max);
+        let name = builtin.name;
+        if builtin.is_population() {
+            self.population_scope(name, function, scope);
         }
-        match builtin {
-            "lower" | "upper" => {
-                self.args_of(builtin, args, scope, &[Type::Text]);
-                Type::Text
-            }
-            "len" => {
-                if let Some(arg) = args.first() {
-                    let t = self.value(arg, scope);
-                    if t.is_known() && t != Type::Text && !matches!(t, Type::List(_)) {
-                        self.arg_type(builtin, arg, t, "a text or a list");
-                    }
-                }
-                self.rest(args, 1, scope);
-                Type::Number
-            }
-            "abs" | "floor" | "ceil" | "ln" | "round" => {
-                self.args_of(builtin, args, scope, &[Type::Number, Type::Number]);
-                if builtin == "round" {
-                    if let Some(digits) = args.get(1) {
-                        if let ExprKind::Number(n) = unparen(digits).kind {
-                            if n.fract() != 0.0 || !(0.0..=15.0).contains(&n) {
-                                let d = self
-                                    .error("E0307", digits.span, format!("`round` keeps 0 to 15 digits, not `{}`", format_number(n)))
-                                    .with_label("not a number of digits")
-                                    .with_help("write a whole number of digits after the point, such as `round(x, 2)`");
-                                self.push(d);
-                            }
-                        }
-                    }
-                }
-                Type::Number
-            }
-            "days_since" => {
-                if let Some(arg) = args.first() {
-                    let t = self.expr(arg, scope);
-                    if t.is_known() && t != Type::Date && !matches!(t, Type::Event(_)) {
-                        self.arg_type(builtin, arg, t, "a date or an event");
-                    }
-                }
-                self.rest(args, 1, scope);
-                Type::Number
-            }
-            "days_between" => {
-                self.args_of(builtin, args, scope, &[Type::Date, Type::Date]);
-                Type::Number
-            }
-            "if" => {
-                if let Some(cond) = args.first() {
-                    let t = self.value(cond, scope);
-                    self.expect_bool(cond, t);
-                }
-                match (args.get(1), args.get(2)) {
-                    (Some(a), Some(b)) => {
-                        let ta = self.expr(a, scope);
-                        let tb = self.expr(b, scope);
-                        let r = self.join(ta, tb, a, b, function.span, "`if`");
-                        self.rest(args, 3, scope);
-                        r
-                    }
-                    _ => {
-                        self.rest(args, 1, scope);
-                        Type::Unknown
-                    }
-                }
-            }
-            "coalesce" => {
-                let mut ty = Type::Missing;
-                let mut first: Option<&Expr> = None;
-                for arg in args {
-                    let t = self.expr(arg, scope);
-                    ty = match first {
-                        None => t,
-                        Some(f) => self.join(ty, t, f, arg, function.span, "`coalesce`"),
-                    };
-                    first.get_or_insert(arg);
-                }
-                ty
-            }
-            _ => {
-                // min, max: all numbers, all dates or all durations.
-                let mut seen: Option<(Type, &Expr)> = None;
-                for arg in args {
-                    let t = self.value(arg, scope);
-                    if !t.is_known() {
-                        continue;
-                    }
-                    if !matches!(t, Type::Number | Type::Date | Type::Duration) {
-                        self.arg_type(builtin, arg, t, "numbers, dates or durations");
-                        continue;
-                    }
-                    match seen {
-                        None => seen = Some((t, arg)),
-                        Some((s, first)) if s != t => {
-                            let d = self
-                                .error(
-                                    "E0307",
-                                    arg.span,
-                                    format!(
-                                        "`{builtin}` mixes {} and {}",
-                                        s.describe(),
-                                        t.describe()
-                                    ),
-                                )
-                                .with_label(t.describe())
-                                .with_help(format!(
-                                    "every value must have the type of the first one, {}",
-                                    self.quote(first.span)
-                                ));
-                            self.push(d);
-                        }
-                        Some(_) => {}
-                    }
-                }
-                seen.map(|(t, _)| t).unwrap_or(Type::Unknown)
-            }
+        let max = builtin.max_args().unwrap_or(usize::MAX);
+        if args.len() < builtin.min_args || args.len() > max {
+            self.arity(builtin, function, args, span, builtin.min_args, max);
         }
-    }
-
-    /// Checks arguments against expected types (extra arguments are still checked).
-    fn args_of(&mut self, function: &str, args: &[Expr], scope: Scope, want: &[Type]) {
+        let mut typed_args = Vec::with_capacity(args.len());
+        // The type of the alternatives so far, with the first one; the same for ordered values.
+        let mut alternatives: Option<(Type, &Expr)> = None;
+        let mut ordered: Option<(Type, &Expr)> = None;
         for (i, arg) in args.iter().enumerate() {
-            let t = self.value(arg, scope);
-            if let Some(&w) = want.get(i) {
-                if !t.fits(w) {
-                    self.arg_type(function, arg, t, w.describe());
+            let typed_arg = match builtin.param(i) {
+                // An argument too many (reported above) has no part to play; only its own
+                // mistakes are reported.
+                None => self.expr(arg, scope),
+                Some(Param::Plain(want)) => {
+                    let a = self.value(arg, scope);
+                    if !a.ty.fits(want) {
+                        self.arg_type(builtin, arg, a.ty, want.describe());
+                    }
+                    a
                 }
+                Some(Param::Digits) => {
+                    let a = self.value(arg, scope);
+                    if !a.ty.fits(Type::Number) {
+                        self.arg_type(builtin, arg, a.ty, Type::Number.describe());
+                    }
+                    self.digits(name, arg);
+                    a
+                }
+                Some(Param::TextOrList) => {
+                    let a = self.value(arg, scope);
+                    let ty = a.ty;
+                    if ty.is_known() && ty != Type::Text && !matches!(ty, Type::List(_)) {
+                        self.arg_type(builtin, arg, ty, "a text or a list");
+                    }
+                    a
+                }
+                Some(Param::DateOrEvent) => {
+                    let a = self.expr(arg, scope);
+                    let ty = a.ty;
+                    if ty.is_known() && ty != Type::Date && !matches!(ty, Type::Event(_)) {
+                        self.arg_type(builtin, arg, ty, "a date or an event");
+                    }
+                    a
+                }
+                Some(Param::Condition) => {
+                    let a = self.value(arg, scope);
+                    self.expect_bool(arg, a.ty);
+                    a
+                }
+                Some(Param::Alternative) => {
+                    let a = self.expr(arg, scope);
+                    alternatives = Some(match alternatives {
+                        None => (a.ty, arg),
+                        Some((ty, first)) => {
+                            let what = format!("`{name}`");
+                            (self.join(ty, a.ty, first, arg, function.span, &what), first)
+                        }
+                    });
+                    a
+                }
+                Some(Param::Ordered) => {
+                    let a = self.value(arg, scope);
+                    self.ordered(builtin, arg, a.ty, &mut ordered);
+                    a
+                }
+                Some(Param::Ranked) => {
+                    let inner = Scope {
+                        population: Some(name),
+                        ..scope
+                    };
+                    let a = self.value(arg, inner);
+                    let ty = a.ty;
+                    if ty.is_known() && !matches!(ty, Type::Number | Type::Date | Type::Duration) {
+                        self.arg_type(builtin, arg, ty, "a number, a date or a duration");
+                    }
+                    self.population_dependencies(name, arg);
+                    a
+                }
+                Some(Param::Buckets) => {
+                    let a = self.value(arg, scope);
+                    self.buckets(name, arg);
+                    a
+                }
+            };
+            typed_args.push(typed_arg);
+        }
+        let ty = match builtin.result {
+            Returns::Type(ty) => ty,
+            Returns::Days => Type::Number,
+            Returns::Alternatives => alternatives.map_or(Type::Missing, |(ty, _)| ty),
+            Returns::Ordered => ordered.map_or(Type::Unknown, |(ty, _)| ty),
+        };
+        typed(
+            t::ExprKind::Call {
+                function: builtin,
+                args: typed_args,
+            },
+            ty,
+            span,
+        )
+    }
+
+    /// `min`, `max`: numbers, dates or durations, all of the type of the first known one.
+    fn ordered<'e>(
+        &mut self,
+        builtin: &Builtin,
+        arg: &'e Expr,
+        ty: Type,
+        seen: &mut Option<(Type, &'e Expr)>,
+    ) {
+        if !ty.is_known() {
+            return;
+        }
+        if !matches!(ty, Type::Number | Type::Date | Type::Duration) {
+            self.arg_type(builtin, arg, ty, "numbers, dates or durations");
+            return;
+        }
+        match *seen {
+            None => *seen = Some((ty, arg)),
+            Some((s, first)) if s != ty => {
+                let d = self
+                    .error(
+                        "E0307",
+                        arg.span,
+                        format!(
+                            "`{}` mixes {} and {}",
+                            builtin.name,
+                            s.describe(),
+                            ty.describe()
+                        ),
+                    )
+                    .with_label(ty.describe())
+                    .with_help(format!(
+                        "every value must have the type of the first one, {}",
+                        self.quote(first.span)
+                    ));
+                self.push(d);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// `round(x, d)`: a number of digits written out must be whole, from 0 to 15.
+    fn digits(&mut self, name: &str, digits: &Expr) {
+        if let ExprKind::Number(n) = unparen(digits).kind {
+            if n.fract() != 0.0 || !(0.0..=15.0).contains(&n) {
+                let d = self
+                    .error(
+                        "E0307",
+                        digits.span,
+                        format!("`{name}` keeps 0 to 15 digits, not `{}`", format_number(n)),
+                    )
+                    .with_label("not a number of digits")
+                    .with_help(
+                        "write a whole number of digits after the point, such as `round(x, 2)`",
+                    );
+                self.push(d);
             }
         }
     }
 
-    fn rest(&mut self, args: &[Expr], from: usize, scope: Scope) {
-        for arg in args.iter().skip(from) {
-            self.expr(arg, scope);
+    /// `ntile(x, n)`: the number of buckets must be a whole number of at least 1, written out.
+    fn buckets(&mut self, name: &str, n: &Expr) {
+        let ok = matches!(unparen(n).kind, ExprKind::Number(v) if v >= 1.0 && v.fract() == 0.0);
+        if !ok {
+            let d = self
+                .error(
+                    "E0503",
+                    n.span,
+                    format!(
+                        "the number of buckets of `{name}` must be a whole number of at least 1, not {}",
+                        self.quote(n.span)
+                    ),
+                )
+                .with_label("not a fixed number of buckets")
+                .with_help(format!(
+                    "write the number itself, such as `{name}(x, 4)`"
+                ));
+            self.push(d);
         }
     }
 
-    fn arg_type(&mut self, function: &str, arg: &Expr, got: Type, want: &str) {
+    /// A population function may not be used inside an event filter, nor inside the argument
+    /// of another one.
+    fn population_scope(&mut self, name: &'static str, function: &Ident, scope: Scope) {
+        if scope.event.is_some() {
+            let d = self
+                .error(
+                    "E0504",
+                    function.span,
+                    format!("`{name}` cannot be used inside an event filter or an `each` clause"),
+                )
+                .with_label("ranks contacts, not events")
+                .with_help(format!("compute it in a `let` and use that name in a `rule` instead: `let r = {name}(…)`"));
+            self.push(d);
+        } else if let Some(outer) = scope.population {
+            let d = self
+                .error(
+                    "E0502",
+                    function.span,
+                    format!("`{name}` cannot be used inside the argument of `{outer}`"),
+                )
+                .with_label("a ranking inside a ranking")
+                .with_help(format!("rank the value itself: `{outer}(x)`, or combine rankings outside, e.g. `{outer}(x) + {name}(y)`"));
+            self.push(d);
+        }
+    }
+
+    fn arg_type(&mut self, builtin: &Builtin, arg: &Expr, got: Type, want: &str) {
         let q = self.quote(arg.span);
         let d = self
             .error(
                 "E0307",
                 arg.span,
-                format!("`{function}` needs {want}, but {q} is {}", got.describe()),
+                format!(
+                    "`{}` needs {want}, but {q} is {}",
+                    builtin.name,
+                    got.describe()
+                ),
             )
             .with_label(got.describe())
-            .with_help(format!("write `{}`", usage(function)));
+            .with_help(format!("write `{}`", builtin.usage));
         self.push(d);
     }
 
     fn arity(
         &mut self,
-        function: &str,
+        builtin: &Builtin,
         ident: &Ident,
         args: &[Expr],
         span: Span,
         min: usize,
         max: usize,
     ) {
+        let function = builtin.name;
         let takes = if min == max {
             format!("{min} argument{}", if min == 1 { "" } else { "s" })
         } else if max == usize::MAX {
@@ -246,15 +284,16 @@ impl Checker<'_> {
             format!("{min} or {max} arguments")
         };
         let given = args.len();
-        let mut help = format!("write `{}`", usage(function));
-        if matches!(function, "min" | "max") && given == 1 {
+        let mut help = format!("write `{}`", builtin.usage);
+        // `min(x)`: perhaps meant as the aggregate of that name, over a property of events.
+        let extreme = match builtin.kind {
+            Kind::Plain(Func::Min) => Some("smallest"),
+            Kind::Plain(Func::Max) => Some("largest"),
+            _ => None,
+        };
+        if let (Some(extreme), 1) = (extreme, given) {
             help = format!(
-                "to take the {} property of events, name it: `{function}(order.amount)`",
-                if function == "min" {
-                    "smallest"
-                } else {
-                    "largest"
-                }
+                "to take the {extreme} property of events, name it: `{function}(order.amount)`"
             );
         }
         let d = self
@@ -276,8 +315,8 @@ impl Checker<'_> {
 
     fn unknown_function(&mut self, function: &Ident) {
         let name = function.name.as_str();
-        let mut candidates: Vec<&str> = BUILTINS.iter().map(|(n, _)| *n).collect();
-        candidates.extend(["count", "sum", "avg", "first", "last"]);
+        let mut candidates: Vec<&str> = BUILTINS.iter().map(|b| b.name).collect();
+        candidates.extend(Aggregate::ALL.iter().map(|a| a.name()));
         let mut help = suggest::did_you_mean(name, candidates.iter().copied());
         if help.is_none() {
             // A plugin function called without its plugin's name.
@@ -296,7 +335,12 @@ impl Checker<'_> {
             ));
         }
         let help = help.unwrap_or_else(|| {
-            "the functions are `lower`, `upper`, `len`, `abs`, `round`, `floor`, `ceil`, `ln`, `min`, `max`, `days_since`, `days_between`, `if`, `coalesce`".to_string()
+            let plain: Vec<String> = BUILTINS
+                .iter()
+                .filter(|b| !b.is_population())
+                .map(|b| format!("`{}`", b.name))
+                .collect();
+            format!("the functions are {}", plain.join(", "))
         });
         let d = self
             .error("E0104", function.span, format!("unknown function `{name}`"))
@@ -313,18 +357,22 @@ impl Checker<'_> {
         args: &[Expr],
         span: Span,
         scope: Scope,
-    ) -> Type {
+    ) -> t::Expr {
+        let mut typed_args = Vec::with_capacity(args.len());
         for arg in args {
             // `contact` and `events` pass the whole record and the contact's events.
             if let ExprKind::Name(id) = &arg.kind {
-                if (id.name == "contact" || id.name == "events")
-                    && self.symbols.get(&id.name).is_none()
-                    && !self.schema.contact.contains_key(&id.name)
-                {
+                let is_item = self.symbols.get(&id.name).is_some();
+                if id.name == "contact" && !is_item {
+                    typed_args.push(PluginArg::Contact);
+                    continue;
+                }
+                if id.name == "events" && !is_item && !self.schema.contact.contains_key("events") {
+                    typed_args.push(PluginArg::Events);
                     continue;
                 }
             }
-            self.value(arg, scope);
+            typed_args.push(PluginArg::Value(self.value(arg, scope)));
         }
         let Some(state) = self.plugins.get(&plugin.name) else {
             let help = match self.symbols.get(&plugin.name) {
@@ -350,10 +398,11 @@ impl Checker<'_> {
                 .with_label("not a declared plugin")
                 .with_help(help);
             self.push(d);
-            return Type::Unknown;
+            return invalid(Type::Unknown, span);
         };
         let PluginState::Loaded(functions) = state else {
-            return Type::Unknown;
+            // Not found or broken: already reported.
+            return invalid(Type::Unknown, span);
         };
         match functions.iter().find(|f| f.name == function.name) {
             None => {
@@ -380,6 +429,7 @@ impl Checker<'_> {
                     .with_label("unknown function")
                     .with_help(help);
                 self.push(d);
+                invalid(Type::Unknown, span)
             }
             Some(f) if f.arity != args.len() => {
                 let arity = f.arity;
@@ -407,76 +457,26 @@ impl Checker<'_> {
                         function.name
                     ));
                 self.push(d);
+                invalid(Type::Unknown, span)
             }
-            Some(_) => {}
-        }
-        Type::Unknown
-    }
-
-    /// `ntile(x, n)`, `quintile(x)`, `decile(x)`, `percent_rank(x)`.
-    fn population_call(
-        &mut self,
-        name: &'static str,
-        function: &Ident,
-        args: &[Expr],
-        span: Span,
-        scope: Scope,
-    ) -> Type {
-        if scope.event.is_some() {
-            let d = self
-                .error(
-                    "E0504",
-                    function.span,
-                    format!("`{name}` cannot be used inside an event filter or an `each` clause"),
+            Some(_) => {
+                self.plugin_calls.push(PluginUse {
+                    plugin: plugin.name.clone(),
+                    function: function.name.clone(),
+                    arity: args.len(),
+                    plugin_span: plugin.span,
+                    function_span: function.span,
+                });
+                typed(
+                    t::ExprKind::Plugin {
+                        plugin: plugin.name.clone(),
+                        function: function.name.clone(),
+                        args: typed_args,
+                    },
+                    Type::Unknown,
+                    span,
                 )
-                .with_label("ranks contacts, not events")
-                .with_help(format!("compute it in a `let` and use that name in a `rule` instead: `let r = {name}(…)`"));
-            self.push(d);
-        } else if let Some(outer) = scope.population {
-            let d = self
-                .error(
-                    "E0502",
-                    function.span,
-                    format!("`{name}` cannot be used inside the argument of `{outer}`"),
-                )
-                .with_label("a ranking inside a ranking")
-                .with_help(format!("rank the value itself: `{outer}(x)`, or combine rankings outside, e.g. `{outer}(x) + {name}(y)`"));
-            self.push(d);
-        }
-        let want = if name == "ntile" { 2 } else { 1 };
-        if args.len() != want {
-            self.arity(name, function, args, span, want, want);
-        }
-        let inner = Scope {
-            population: Some(name),
-            ..scope
-        };
-        if let Some(arg) = args.first() {
-            let t = self.value(arg, inner);
-            if t.is_known() && !matches!(t, Type::Number | Type::Date | Type::Duration) {
-                self.arg_type(name, arg, t, "a number, a date or a duration");
-            }
-            self.population_dependencies(name, arg);
-        }
-        if name == "ntile" {
-            if let Some(n) = args.get(1) {
-                let ok =
-                    matches!(unparen(n).kind, ExprKind::Number(v) if v >= 1.0 && v.fract() == 0.0);
-                if !ok {
-                    self.value(n, scope);
-                    let d = self
-                        .error(
-                            "E0503",
-                            n.span,
-                            format!("the number of buckets of `ntile` must be a whole number of at least 1, not {}", self.quote(n.span)),
-                        )
-                        .with_label("not a fixed number of buckets")
-                        .with_help("write the number itself, such as `ntile(x, 4)`");
-                    self.push(d);
-                }
             }
         }
-        self.rest(args, want, scope);
-        Type::Number
     }
 }

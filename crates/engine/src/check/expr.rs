@@ -1,13 +1,16 @@
-//! Types of expressions: names, operators, lists, events and aggregates.
+//! Types of expressions: names, operators, lists, events and aggregates. Each check gives
+//! the expression's typed form (see [`crate::typed`]).
 
+use scoreline_model::suggest;
 use scoreline_syntax::ast::{
     Aggregate, BinaryOp, EventFilter, EventRef, Expr, ExprKind, Ident, Span, UnaryOp,
 };
 
-use super::suggest;
 use super::types::{EventOf, Scalar, Type};
 use super::{Checker, Scope};
+use crate::builtins::{self, Returns};
 use crate::resolve::ItemKind;
+use crate::typed::{self, EventSel, FieldUse, InList};
 
 /// Peels parentheses off an expression.
 pub(super) fn unparen(mut e: &Expr) -> &Expr {
@@ -17,57 +20,88 @@ pub(super) fn unparen(mut e: &Expr) -> &Expr {
     e
 }
 
+/// A typed expression at `span`.
+pub(super) fn typed(kind: typed::ExprKind, ty: Type, span: Span) -> typed::Expr {
+    typed::Expr { kind, ty, span }
+}
+
+/// What an expression with a reported error becomes; `ty` is the type its uses see.
+pub(super) fn invalid(ty: Type, span: Span) -> typed::Expr {
+    typed(typed::ExprKind::Invalid, ty, span)
+}
+
 impl Checker<'_> {
-    /// The type of an expression; reports every problem inside it.
-    pub(super) fn expr(&mut self, e: &Expr, scope: Scope) -> Type {
+    /// The type of an expression, in its typed form; reports every problem inside it.
+    pub(super) fn expr(&mut self, e: &Expr, scope: Scope) -> typed::Expr {
+        use typed::ExprKind as T;
+        let span = e.span;
         match &e.kind {
-            ExprKind::Number(_) => Type::Number,
-            ExprKind::String(_) => Type::Text,
-            ExprKind::Bool(_) => Type::Bool,
-            ExprKind::Date(_) => Type::Date,
-            ExprKind::Duration(_) => Type::Duration,
-            ExprKind::Missing => Type::Missing,
-            ExprKind::List(items) => self.list(items, scope),
+            ExprKind::Number(n) => typed(T::Number(*n), Type::Number, span),
+            ExprKind::String(s) => typed(T::Text(s.clone()), Type::Text, span),
+            ExprKind::Bool(b) => typed(T::Bool(*b), Type::Bool, span),
+            ExprKind::Date(d) => typed(T::Date(d.millis), Type::Date, span),
+            ExprKind::Duration(d) => typed(T::Duration(*d), Type::Duration, span),
+            ExprKind::Missing => typed(T::Missing, Type::Missing, span),
+            ExprKind::List(items) => self.list_value(e, items, scope),
             ExprKind::Name(id) => self.name(id, scope),
-            ExprKind::ContactField(id) => self.contact_field(id),
-            ExprKind::Field { base, name } => self.field(base, name, scope),
-            ExprKind::Call { function, args } => self.call(function, args, e.span, scope),
+            ExprKind::ContactField(id) => self.contact_field(id, span),
+            ExprKind::Field { base, name } => self.field(base, name, span, scope),
+            ExprKind::Call { function, args } => self.call(function, args, span, scope),
             ExprKind::PluginCall {
                 plugin,
                 function,
                 args,
-            } => self.plugin_call(plugin, function, args, e.span, scope),
+            } => self.plugin_call(plugin, function, args, span, scope),
             ExprKind::Aggregate {
                 function,
                 function_span,
                 field,
                 filter,
-            } => self.aggregate(*function, *function_span, field.as_ref(), filter, scope),
-            ExprKind::Unary { op, operand } => self.unary(*op, operand, e.span, scope),
+            } => self.aggregate(
+                *function,
+                *function_span,
+                field.as_ref(),
+                filter,
+                span,
+                scope,
+            ),
+            ExprKind::Unary { op, operand } => self.unary(*op, operand, span, scope),
             ExprKind::Binary {
                 op,
                 op_span,
                 lhs,
                 rhs,
-            } => self.binary(*op, *op_span, lhs, rhs, scope),
+            } => self.binary(*op, *op_span, lhs, rhs, span, scope),
             ExprKind::In {
                 value,
                 list,
                 negated,
-            } => self.in_list(value, list, *negated, scope),
-            ExprKind::Between { value, low, high } => self.between(value, low, high, scope),
-            ExprKind::Is { value, .. } => {
-                self.expr(value, scope);
-                Type::Bool
+            } => self.in_list(value, list, *negated, span, scope),
+            ExprKind::Between { value, low, high } => self.between(value, low, high, span, scope),
+            ExprKind::Is { value, present } => {
+                let value = self.expr(value, scope);
+                typed(
+                    T::Is {
+                        value: Box::new(value),
+                        present: *present,
+                    },
+                    Type::Bool,
+                    span,
+                )
             }
-            ExprKind::Paren(inner) => self.expr(inner, scope),
+            ExprKind::Paren(inner) => {
+                let mut inner = self.expr(inner, scope);
+                inner.span = span;
+                inner
+            }
         }
     }
 
-    /// The type of an expression used as a plain value: an event there is an error.
-    pub(super) fn value(&mut self, e: &Expr, scope: Scope) -> Type {
-        let ty = self.expr(e, scope);
-        self.not_event(e, ty)
+    /// An expression used as a plain value: an event there is an error.
+    pub(super) fn value(&mut self, e: &Expr, scope: Scope) -> typed::Expr {
+        let mut t = self.expr(e, scope);
+        t.ty = self.not_event(e, t.ty);
+        t
     }
 
     /// Reports an event used where a plain value is needed; gives unknown then.
@@ -86,7 +120,6 @@ impl Checker<'_> {
         }
         ty
     }
-
     fn property_example(&self, e: &Expr, ty: Type) -> String {
         let text = self.file.slice(e.span);
         let prop = match ty {
@@ -101,9 +134,10 @@ impl Checker<'_> {
     }
 
     /// Checks a condition: it must be true or false.
-    pub(super) fn condition(&mut self, e: &Expr, scope: Scope) {
-        let ty = self.expr(e, scope);
-        self.expect_bool(e, ty);
+    pub(super) fn condition(&mut self, e: &Expr, scope: Scope) -> typed::Expr {
+        let t = self.expr(e, scope);
+        self.expect_bool(e, t.ty);
+        t
     }
 
     /// Reports a value that is not true/false where a condition is expected.
@@ -145,11 +179,15 @@ impl Checker<'_> {
         self.push(d);
     }
 
-    fn list(&mut self, items: &[Expr], scope: Scope) -> Type {
+    /// The items of a list written out, and the list's type.
+    fn list_items(&mut self, items: &[Expr], scope: Scope) -> (Type, Vec<typed::Expr>) {
         let mut elem: Option<(Scalar, Span)> = None;
         let mut unknown = false;
+        let mut typed_items = Vec::with_capacity(items.len());
         for item in items {
-            let ty = self.value(item, scope);
+            let t = self.value(item, scope);
+            let ty = t.ty;
+            typed_items.push(t);
             let Some(s) = ty.scalar() else {
                 if let Type::List(_) = ty {
                     let d = self
@@ -185,56 +223,118 @@ impl Checker<'_> {
                 Some(_) => {}
             }
         }
-        if unknown {
+        let ty = if unknown {
             Type::List(None)
         } else {
             Type::List(elem.map(|(s, _)| s))
+        };
+        (ty, typed_items)
+    }
+
+    /// A list used as a value (anywhere but right after `in`): its items must be texts
+    /// written out, the only lists a value can hold.
+    fn list_value(&mut self, e: &Expr, items: &[Expr], scope: Scope) -> typed::Expr {
+        let before = self.error_count();
+        let (ty, _) = self.list_items(items, scope);
+        let texts: Option<Vec<String>> = items
+            .iter()
+            .map(|i| match &i.kind {
+                ExprKind::String(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        match texts {
+            Some(texts) => typed(typed::ExprKind::Texts(texts), ty, e.span),
+            None => {
+                // A list already reported (mixed types) is not reported again.
+                if self.error_count() == before {
+                    let d = self
+                        .error(
+                            "E0706",
+                            e.span,
+                            "a list used as a value may only hold texts written out",
+                        )
+                        .with_label("not only texts in quotes")
+                        .with_help("write the list with text literals, such as `[\"a\", \"b\"]`, or use `x in [..]`");
+                    self.push(d);
+                }
+                invalid(ty, e.span)
+            }
         }
     }
 
     /// A bare name: in an event filter a property of the event first; then a let, score or
     /// segment; then a contact field.
-    fn name(&mut self, id: &Ident, scope: Scope) -> Type {
+    fn name(&mut self, id: &Ident, scope: Scope) -> typed::Expr {
+        use typed::ExprKind as T;
         let name = id.name.as_str();
+        let span = id.span;
         if let Some(event) = scope.event {
             match name {
-                "at" => return Type::Date,
-                "type" => return Type::Text,
+                "at" => return typed(T::Property(name.to_string()), Type::Date, span),
+                "type" => return typed(T::Property(name.to_string()), Type::Text, span),
                 _ => {}
             }
-            match event {
-                EventOf::Named(i) => {
-                    if let Some(f) = self.schema.events[i].properties.get(name) {
-                        return f.ty;
-                    }
-                }
-                EventOf::Any => {
-                    if let Some(ty) = self.schema.any_property(name) {
-                        return ty;
-                    }
-                }
-                EventOf::Unknown => {}
+            let property = match event {
+                EventOf::Named(i) => self.schema.events[i].properties.get(name).map(|f| f.ty),
+                EventOf::Any => self.schema.any_property(name),
+                EventOf::Unknown => None,
+            };
+            if let Some(ty) = property {
+                return typed(T::Property(name.to_string()), ty, span);
             }
-            if let Some(ty) = self.item_value(id) {
-                return ty;
+            // Without a schema, the data's events may have such a property: the compiler
+            // looks first.
+            let undeclared = !self.schema.declared;
+            if let Some((ty, index)) = self.item_value(id) {
+                return match index {
+                    Some(index) if undeclared => typed(
+                        T::PropertyOr {
+                            name: name.to_string(),
+                            item: Some(index),
+                        },
+                        ty,
+                        span,
+                    ),
+                    Some(index) => typed(T::Item(index), ty, span),
+                    None => invalid(ty, span),
+                };
             }
             return match event {
-                EventOf::Unknown => Type::Unknown,
+                EventOf::Unknown if undeclared => {
+                    let unless = scope.filter.map(event_sel);
+                    self.field_use(name, span, unless);
+                    typed(
+                        T::PropertyOr {
+                            name: name.to_string(),
+                            item: None,
+                        },
+                        Type::Unknown,
+                        span,
+                    )
+                }
+                EventOf::Unknown => invalid(Type::Unknown, span),
                 _ => {
                     self.unknown_property(id, event);
-                    Type::Unknown
+                    invalid(Type::Unknown, span)
                 }
             };
         }
-        if let Some(ty) = self.item_value(id) {
-            return ty;
+        if let Some((ty, index)) = self.item_value(id) {
+            return match index {
+                Some(index) => typed(T::Item(index), ty, span),
+                None => invalid(ty, span),
+            };
         }
         if let Some(f) = self.schema.contact.get(name) {
-            return f.ty;
+            let ty = f.ty;
+            self.field_use(name, span, None);
+            return typed(T::Field(name.to_string()), ty, span);
         }
         if !self.schema.declared {
             // Without a schema, an unknown name is a contact field the data will tell about.
-            return Type::Unknown;
+            self.field_use(name, span, None);
+            return typed(T::Field(name.to_string()), Type::Unknown, span);
         }
         if self.schema.event(name).is_some() {
             let d = self
@@ -248,7 +348,7 @@ impl Checker<'_> {
                     "use an aggregate over its events, such as `count({name})` or `days_since(last({name}))`"
                 ));
             self.push(d);
-            return Type::Unknown;
+            return invalid(Type::Unknown, span);
         }
         let candidates = self.value_names();
         let mut help = suggest::did_you_mean(name, candidates.iter().map(String::as_str));
@@ -265,12 +365,21 @@ impl Checker<'_> {
             .with_label("not a field, let, score or segment")
             .with_help(help);
         self.push(d);
-        Type::Unknown
+        invalid(Type::Unknown, span)
     }
 
-    /// The type of a let, score or segment named by `id`, if it names one. A plugin name used
-    /// as a value is reported (and gives unknown).
-    fn item_value(&mut self, id: &Ident) -> Option<Type> {
+    /// Notes a contact field the rules read, for the check against the schema in force.
+    fn field_use(&mut self, name: &str, span: Span, unless_property_of: Option<EventSel>) {
+        self.fields.push(FieldUse {
+            name: name.to_string(),
+            span,
+            unless_property_of,
+        });
+    }
+
+    /// The type and item index of a let, score or segment named by `id`, if it names one. A
+    /// plugin name used as a value is reported (and gives unknown, without an index).
+    fn item_value(&mut self, id: &Ident) -> Option<(Type, Option<usize>)> {
         let r = self.symbols.get(&id.name)?;
         if r.kind == ItemKind::Plugin {
             let d = self
@@ -285,9 +394,9 @@ impl Checker<'_> {
                     id.name
                 ));
             self.push(d);
-            return Some(Type::Unknown);
+            return Some((Type::Unknown, None));
         }
-        Some(self.item_type(r.index))
+        Some((self.item_type(r.index), Some(r.index)))
     }
 
     /// Names a bare name may mean outside events: fields, lets, scores, segments.
@@ -349,12 +458,16 @@ impl Checker<'_> {
     }
 
     /// `contact.NAME`: always a contact field.
-    fn contact_field(&mut self, id: &Ident) -> Type {
+    fn contact_field(&mut self, id: &Ident, span: Span) -> typed::Expr {
+        let field = |ty| typed(typed::ExprKind::Field(id.name.clone()), ty, span);
         if let Some(f) = self.schema.contact.get(&id.name) {
-            return f.ty;
+            let ty = f.ty;
+            self.field_use(&id.name, id.span, None);
+            return field(ty);
         }
         if !self.schema.declared {
-            return Type::Unknown;
+            self.field_use(&id.name, id.span, None);
+            return field(Type::Unknown);
         }
         let help = suggest::did_you_mean(
             &id.name,
@@ -370,11 +483,11 @@ impl Checker<'_> {
             .with_label("not in the schema")
             .with_help(help);
         self.push(d);
-        Type::Unknown
+        invalid(Type::Unknown, span)
     }
 
     /// `EXPR.NAME`: a property of an event.
-    fn field(&mut self, base: &Expr, name: &Ident, scope: Scope) -> Type {
+    fn field(&mut self, base: &Expr, name: &Ident, span: Span, scope: Scope) -> typed::Expr {
         if let ExprKind::Name(b) = &base.kind {
             let is_value = self.symbols.get(&b.name).is_some()
                 || self.schema.contact.contains_key(&b.name)
@@ -392,11 +505,11 @@ impl Checker<'_> {
                         b.name, name.name
                     ));
                 self.push(d);
-                return Type::Unknown;
+                return invalid(Type::Unknown, span);
             }
         }
-        let ty = self.expr(base, scope);
-        match ty {
+        let base_typed = self.expr(base, scope);
+        let ty = match base_typed.ty {
             Type::Event(event) => self.event_property(event, name),
             Type::Unknown | Type::Missing => Type::Unknown,
             other => {
@@ -416,9 +529,17 @@ impl Checker<'_> {
                         "`.NAME` reads a property of an event, such as `last(order).amount`",
                     );
                 self.push(d);
-                Type::Unknown
+                return invalid(Type::Unknown, span);
             }
-        }
+        };
+        typed(
+            typed::ExprKind::EventProperty {
+                base: Box::new(base_typed),
+                name: name.name.clone(),
+            },
+            ty,
+            span,
+        )
     }
 
     fn is_property(&self, event: EventOf, name: &str) -> bool {
@@ -453,8 +574,12 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks an event filter; gives which events it selects.
-    pub(super) fn filter(&mut self, filter: &EventFilter, scope: Scope) -> EventOf {
+    /// Checks an event filter; gives which events it selects, and its typed form.
+    pub(super) fn filter(
+        &mut self,
+        filter: &EventFilter,
+        scope: Scope,
+    ) -> (EventOf, typed::Filter) {
         let event = match &filter.event {
             EventRef::Any { .. } => EventOf::Any,
             EventRef::Named(id) => match self.schema.event(&id.name) {
@@ -493,15 +618,22 @@ impl Checker<'_> {
         if let Some(within) = &filter.within {
             self.positive_duration(within, "within");
         }
-        if let Some(cond) = &filter.condition {
+        let condition = filter.condition.as_ref().map(|cond| {
             let inner = Scope {
                 event: Some(event),
+                filter: Some(&filter.event),
                 ..scope
             };
-            self.condition(cond, inner);
+            let c = self.condition(cond, inner);
             self.constant_condition(cond, "where");
-        }
-        event
+            c
+        });
+        let typed = typed::Filter {
+            event: event_sel(&filter.event),
+            condition,
+            within: filter.within,
+        };
+        (event, typed)
     }
 
     fn aggregate(
@@ -510,8 +642,9 @@ impl Checker<'_> {
         function_span: Span,
         field: Option<&Ident>,
         filter: &EventFilter,
+        span: Span,
         scope: Scope,
-    ) -> Type {
+    ) -> typed::Expr {
         let fname = function.name();
         if let (None, EventRef::Named(id), None, None) =
             (field, &filter.event, &filter.condition, &filter.within)
@@ -544,12 +677,12 @@ impl Checker<'_> {
                         .with_help(format!("name the event type and its property: `{fname}({example})`")),
                 };
                 self.push(d);
-                return Type::Unknown;
+                return invalid(Type::Unknown, span);
             }
         }
-        let event = self.filter(filter, scope);
+        let (event, typed_filter) = self.filter(filter, scope);
         let event_word = self.file.slice(filter.event.span()).to_string();
-        match function {
+        let ty = match function {
             Aggregate::Count | Aggregate::First | Aggregate::Last => {
                 if let Some(f) = field {
                     let help = if function == Aggregate::Count {
@@ -587,7 +720,7 @@ impl Checker<'_> {
                         .with_label("no property")
                         .with_help(format!("name the property: `{fname}({event_word}.amount)`"));
                     self.push(d);
-                    return Type::Unknown;
+                    return invalid(Type::Unknown, span);
                 };
                 let ty = self.event_property(event, f);
                 let ok = match function {
@@ -615,26 +748,37 @@ impl Checker<'_> {
                         .with_label(ty.describe())
                         .with_help(format!("to count the events, write `count({event_word})`"));
                     self.push(d);
-                    return Type::Unknown;
+                    return invalid(Type::Unknown, span);
                 }
                 match function {
                     Aggregate::Min | Aggregate::Max if ty == Type::Date => Type::Date,
                     _ => Type::Number,
                 }
             }
-        }
+        };
+        typed(
+            typed::ExprKind::Aggregate {
+                function,
+                property: field.map(|f| f.name.clone()),
+                filter: Box::new(typed_filter),
+            },
+            ty,
+            span,
+        )
     }
 
-    fn unary(&mut self, op: UnaryOp, operand: &Expr, span: Span, scope: Scope) -> Type {
-        let ty = self.value(operand, scope);
+    fn unary(&mut self, op: UnaryOp, operand: &Expr, span: Span, scope: Scope) -> typed::Expr {
+        let t = self.value(operand, scope);
+        let ty = t.ty;
         match op {
             UnaryOp::Not => {
                 self.expect_bool(operand, ty);
-                Type::Bool
+                typed(typed::ExprKind::Not(Box::new(t)), Type::Bool, span)
             }
             UnaryOp::Neg => match ty {
-                Type::Number | Type::Duration => ty,
-                Type::Unknown | Type::Missing => ty,
+                Type::Number | Type::Duration | Type::Unknown | Type::Missing => {
+                    typed(typed::ExprKind::Neg(Box::new(t)), ty, span)
+                }
                 other => {
                     let q = self.quote(operand.span);
                     let d = self
@@ -646,7 +790,7 @@ impl Checker<'_> {
                         .with_label("`-` needs a number")
                         .with_help("only numbers and durations have a sign");
                     self.push(d);
-                    Type::Unknown
+                    invalid(Type::Unknown, span)
                 }
             },
         }
@@ -658,35 +802,39 @@ impl Checker<'_> {
         op_span: Span,
         lhs: &Expr,
         rhs: &Expr,
+        span: Span,
         scope: Scope,
-    ) -> Type {
-        match op {
+    ) -> typed::Expr {
+        let (l, r, ty) = match op {
             BinaryOp::Coalesce => {
                 let l = self.expr(lhs, scope);
                 let r = self.expr(rhs, scope);
-                self.join(l, r, lhs, rhs, op_span, "`??`")
+                let ty = self.join(l.ty, r.ty, lhs, rhs, op_span, "`??`");
+                (l, r, ty)
             }
             BinaryOp::And | BinaryOp::Or => {
                 let l = self.value(lhs, scope);
-                self.expect_bool(lhs, l);
+                self.expect_bool(lhs, l.ty);
                 let r = self.value(rhs, scope);
-                self.expect_bool(rhs, r);
-                Type::Bool
+                self.expect_bool(rhs, r.ty);
+                (l, r, Type::Bool)
             }
             BinaryOp::Eq | BinaryOp::Ne => {
-                let l = self.value(lhs, scope);
-                let r = self.value(rhs, scope);
+                let lt = self.value(lhs, scope);
+                let rt = self.value(rhs, scope);
+                let (l, r) = (lt.ty, rt.ty);
                 if !l.fits(r) && !Self::same_list(l, r) {
                     self.mismatch(op, op_span, lhs, l, rhs, r);
                 } else {
                     self.segment_label(lhs, rhs);
                     self.segment_label(rhs, lhs);
                 }
-                Type::Bool
+                (lt, rt, Type::Bool)
             }
             BinaryOp::Lt | BinaryOp::Le | BinaryOp::Gt | BinaryOp::Ge => {
-                let l = self.value(lhs, scope);
-                let r = self.value(rhs, scope);
+                let lt = self.value(lhs, scope);
+                let rt = self.value(rhs, scope);
+                let (l, r) = (lt.ty, rt.ty);
                 let ordered = |t: Type| {
                     matches!(t, Type::Number | Type::Date | Type::Duration) || !t.is_known()
                 };
@@ -715,21 +863,32 @@ impl Checker<'_> {
                         .with_help(help);
                     self.push(d);
                 }
-                Type::Bool
+                (lt, rt, Type::Bool)
             }
             BinaryOp::Matches => {
                 let l = self.value(lhs, scope);
-                self.text_operand(op, lhs, l);
+                self.text_operand(op, lhs, l.ty);
                 let pattern = unparen(rhs);
                 match &pattern.kind {
                     ExprKind::String(p) => {
-                        let error = self
+                        let compiled = self
                             .patterns
                             .entry(p.clone())
-                            .or_insert_with(|| regex::Regex::new(p).err().map(|e| regex_reason(&e)))
+                            .or_insert_with(|| regex::Regex::new(p).map_err(|e| regex_reason(&e)))
                             .clone();
-                        if let Some(reason) = error {
-                            let d = self
+                        match compiled {
+                            Ok(pattern) => {
+                                return typed(
+                                    typed::ExprKind::Matches {
+                                        value: Box::new(l),
+                                        pattern,
+                                    },
+                                    Type::Bool,
+                                    span,
+                                )
+                            }
+                            Err(reason) => {
+                                let d = self
                                 .error(
                                     "E0306",
                                     rhs.span,
@@ -737,13 +896,18 @@ impl Checker<'_> {
                                 )
                                 .with_label("not a valid regular expression")
                                 .with_help("patterns use Rust regex syntax; escape special characters such as `(` or `.` with `\\\\`");
-                            self.push(d);
+                                self.push(d);
+                            }
                         }
                     }
                     _ => {
+                        let before = self.error_count();
                         let r = self.value(rhs, scope);
-                        if r.is_known()
+                        // Any pattern but a text in quotes is refused; one whose own mistakes
+                        // were reported (of unknown type then) is not reported again.
+                        if r.ty.is_known()
                             || matches!(pattern.kind, ExprKind::Name(_) | ExprKind::ContactField(_))
+                            || self.error_count() == before
                         {
                             let d = self
                                 .error(
@@ -757,18 +921,19 @@ impl Checker<'_> {
                         }
                     }
                 }
-                Type::Bool
+                return invalid(Type::Bool, span);
             }
             BinaryOp::StartsWith | BinaryOp::EndsWith => {
                 let l = self.value(lhs, scope);
-                self.text_operand(op, lhs, l);
+                self.text_operand(op, lhs, l.ty);
                 let r = self.value(rhs, scope);
-                self.text_operand(op, rhs, r);
-                Type::Bool
+                self.text_operand(op, rhs, r.ty);
+                (l, r, Type::Bool)
             }
             BinaryOp::Contains => {
-                let l = self.value(lhs, scope);
-                let r = self.value(rhs, scope);
+                let lt = self.value(lhs, scope);
+                let rt = self.value(rhs, scope);
+                let (l, r) = (lt.ty, rt.ty);
                 match l {
                     Type::List(elem) => {
                         let want = elem.map(Scalar::ty).unwrap_or(Type::Unknown);
@@ -807,14 +972,24 @@ impl Checker<'_> {
                         }
                     }
                 }
-                Type::Bool
+                (lt, rt, Type::Bool)
             }
             BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem => {
                 let l = self.value(lhs, scope);
                 let r = self.value(rhs, scope);
-                self.arithmetic(op, op_span, lhs, l, rhs, r)
+                let ty = self.arithmetic(op, op_span, lhs, l.ty, rhs, r.ty);
+                (l, r, ty)
             }
-        }
+        };
+        typed(
+            typed::ExprKind::Binary {
+                op,
+                lhs: Box::new(l),
+                rhs: Box::new(r),
+            },
+            ty,
+            span,
+        )
     }
 
     fn same_list(l: Type, r: Type) -> bool {
@@ -924,7 +1099,8 @@ impl Checker<'_> {
                     let days = format_number(d.days());
                     let what = match &unparen(a).kind {
                         ExprKind::Call { function, .. }
-                            if matches!(function.name.as_str(), "days_since" | "days_between") =>
+                            if builtins::get(&function.name)
+                                .is_some_and(|b| b.result == Returns::Days) =>
                         {
                             format!("`{}` gives a number of days", function.name)
                         }
@@ -1011,9 +1187,27 @@ impl Checker<'_> {
         }
     }
 
-    fn in_list(&mut self, value: &Expr, list: &Expr, negated: bool, scope: Scope) -> Type {
-        let v = self.value(value, scope);
-        let l = self.value(list, scope);
+    fn in_list(
+        &mut self,
+        value: &Expr,
+        list: &Expr,
+        negated: bool,
+        span: Span,
+        scope: Scope,
+    ) -> typed::Expr {
+        let value_typed = self.value(value, scope);
+        let v = value_typed.ty;
+        // A list written right after `in` may hold any values; any other is a list value.
+        let (l, list_typed) = match &list.kind {
+            ExprKind::List(items) => {
+                let (ty, items) = self.list_items(items, scope);
+                (ty, InList::Items(items))
+            }
+            _ => {
+                let t = self.value(list, scope);
+                (t.ty, InList::Value(Box::new(t)))
+            }
+        };
         let word = if negated { "not in" } else { "in" };
         match l {
             Type::List(elem) => {
@@ -1068,13 +1262,38 @@ impl Checker<'_> {
             }
             _ => {}
         }
-        Type::Bool
+        typed(
+            typed::ExprKind::In {
+                value: Box::new(value_typed),
+                list: list_typed,
+                negated,
+            },
+            Type::Bool,
+            span,
+        )
     }
 
-    fn between(&mut self, value: &Expr, low: &Expr, high: &Expr, scope: Scope) -> Type {
-        let v = self.value(value, scope);
-        let lo = self.value(low, scope);
-        let hi = self.value(high, scope);
+    fn between(
+        &mut self,
+        value: &Expr,
+        low: &Expr,
+        high: &Expr,
+        span: Span,
+        scope: Scope,
+    ) -> typed::Expr {
+        let typed_value = self.value(value, scope);
+        let typed_low = self.value(low, scope);
+        let typed_high = self.value(high, scope);
+        let (v, lo, hi) = (typed_value.ty, typed_low.ty, typed_high.ty);
+        let node = typed(
+            typed::ExprKind::Between {
+                value: Box::new(typed_value),
+                low: Box::new(typed_low),
+                high: Box::new(typed_high),
+            },
+            Type::Bool,
+            span,
+        );
         let ordered =
             |t: Type| matches!(t, Type::Number | Type::Date | Type::Duration) || !t.is_known();
         for (e, t) in [(value, v), (low, lo), (high, hi)] {
@@ -1092,7 +1311,7 @@ impl Checker<'_> {
                     .with_label(t.describe())
                     .with_help("write `x between 10 and 20`");
                 self.push(d);
-                return Type::Bool;
+                return node;
             }
         }
         let known: Vec<(&Expr, Type)> = [(value, v), (low, lo), (high, hi)]
@@ -1128,7 +1347,7 @@ impl Checker<'_> {
                 self.push(d);
             }
         }
-        Type::Bool
+        node
     }
 
     /// `within`, `decay` durations must be positive.
@@ -1217,28 +1436,28 @@ impl Checker<'_> {
 
 /// Whether an expression is built from literals only.
 pub(super) fn is_constant(e: &Expr) -> bool {
-    match &e.kind {
-        ExprKind::Number(_)
-        | ExprKind::String(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Date(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Missing => true,
-        ExprKind::List(items) => items.iter().all(is_constant),
-        ExprKind::Name(_)
-        | ExprKind::ContactField(_)
-        | ExprKind::Field { .. }
-        | ExprKind::Call { .. }
-        | ExprKind::PluginCall { .. }
-        | ExprKind::Aggregate { .. } => false,
-        ExprKind::Unary { operand, .. } => is_constant(operand),
-        ExprKind::Binary { lhs, rhs, .. } => is_constant(lhs) && is_constant(rhs),
-        ExprKind::In { value, list, .. } => is_constant(value) && is_constant(list),
-        ExprKind::Between { value, low, high } => {
-            is_constant(value) && is_constant(low) && is_constant(high)
+    let mut constant = true;
+    e.walk(|e| {
+        if matches!(
+            e.kind,
+            ExprKind::Name(_)
+                | ExprKind::ContactField(_)
+                | ExprKind::Field { .. }
+                | ExprKind::Call { .. }
+                | ExprKind::PluginCall { .. }
+                | ExprKind::Aggregate { .. }
+        ) {
+            constant = false;
         }
-        ExprKind::Is { value, .. } => is_constant(value),
-        ExprKind::Paren(inner) => is_constant(inner),
+    });
+    constant
+}
+
+/// The events a filter names, as the typed tree says it.
+pub(super) fn event_sel(event: &EventRef) -> EventSel {
+    match event {
+        EventRef::Any { .. } => EventSel::Any,
+        EventRef::Named(id) => EventSel::Named(id.name.clone()),
     }
 }
 

@@ -3,13 +3,14 @@
 use std::collections::HashSet;
 
 use scoreline_syntax::ast::{
-    Clamp, Clause, DecayKind, EachClause, EachOption, Item, Points, ScoreBody, Span,
+    Clamp, Clause, DecayKind, EachClause, EachOption, Item, Points, ScoreBody, ScoreDecl, Span,
 };
 
 use super::expr::format_number;
 use super::types::Type;
 use super::{Checker, Scope};
 use crate::resolve::{item_name, ItemKind};
+use crate::typed;
 
 impl Checker<'_> {
     /// Checks every item: lets first in evaluation order, so that their types are known
@@ -31,74 +32,116 @@ impl Checker<'_> {
 
     fn item(&mut self, index: usize) {
         let top = Scope::default();
-        match &self.ast.items[index] {
-            Item::Schema(_) | Item::Plugin(_) => {}
+        let typed_item = match &self.ast.items[index] {
+            Item::Schema(_) | Item::Plugin(_) => None,
             Item::Let(l) => {
-                let ty = self.expr(&l.value, top);
-                self.item_types[index] = Some(ty);
+                let value = self.expr(&l.value, top);
+                self.item_types[index] = Some(value.ty);
+                Some(typed::Item::Let(typed::Let { index, value }))
             }
-            Item::Score(s) => match &s.body {
-                ScoreBody::Expr { value, clamp } => {
-                    let ty = self.value(value, top);
-                    if ty.is_known() && ty != Type::Number {
-                        let q = self.quote(value.span);
-                        let d = self
-                            .error(
-                                "E0309",
-                                value.span,
-                                format!("a score must be a number, but {q} is {}", ty.describe()),
-                            )
-                            .with_label(ty.describe())
-                            .with_help("compute a number, such as `fit + engagement`; to label contacts, use a `segment`");
-                        self.push(d);
-                    }
-                    if let Some(c) = clamp {
-                        self.clamp(c);
-                    }
+            Item::Score(s) => Some(typed::Item::Score(self.score(index, s))),
+            Item::Segment(s) => {
+                let mut arms = Vec::with_capacity(s.arms.len());
+                for arm in &s.arms {
+                    let condition = arm.condition.as_ref().map(|c| {
+                        let typed = self.condition(c, top);
+                        self.constant_condition(c, "when");
+                        typed
+                    });
+                    arms.push(typed::Arm {
+                        label: arm.label.value.clone(),
+                        condition,
+                        action: arm.action.as_ref().map(|a| a.value.clone()),
+                    });
                 }
-                ScoreBody::Block { clauses } => {
-                    let mut first_clamp: Option<Span> = None;
-                    for clause in clauses {
-                        match clause {
-                            Clause::Rule(r) => {
-                                if let Some(c) = &r.condition {
-                                    self.condition(c, top);
-                                    self.constant_condition(c, "when");
-                                }
-                                self.points(&r.points, top);
+                self.segment_warnings(s);
+                Some(typed::Item::Segment(typed::Segment {
+                    index,
+                    name: s.name.name.clone(),
+                    arms,
+                }))
+            }
+        };
+        self.typed_items[index] = typed_item;
+    }
+
+    fn score(&mut self, index: usize, s: &ScoreDecl) -> typed::Score {
+        let top = Scope::default();
+        let (body, clamp) = match &s.body {
+            ScoreBody::Expr { value, clamp } => {
+                let typed_value = self.value(value, top);
+                let ty = typed_value.ty;
+                if ty.is_known() && ty != Type::Number {
+                    let q = self.quote(value.span);
+                    let d = self
+                        .error(
+                            "E0309",
+                            value.span,
+                            format!("a score must be a number, but {q} is {}", ty.describe()),
+                        )
+                        .with_label(ty.describe())
+                        .with_help("compute a number, such as `fit + engagement`; to label contacts, use a `segment`");
+                    self.push(d);
+                }
+                if let Some(c) = clamp {
+                    self.clamp(c);
+                }
+                (
+                    typed::ScoreBody::Expr(typed_value),
+                    clamp.as_ref().map(|c| (c.lo.value, c.hi.value)),
+                )
+            }
+            ScoreBody::Block { clauses } => {
+                let mut first_clamp: Option<Span> = None;
+                let mut clamp = None;
+                let mut typed_clauses = Vec::with_capacity(clauses.len());
+                for clause in clauses {
+                    match clause {
+                        Clause::Rule(r) => {
+                            let condition = r.condition.as_ref().map(|c| {
+                                let typed = self.condition(c, top);
+                                self.constant_condition(c, "when");
+                                typed
+                            });
+                            let points = self.points(&r.points, top);
+                            typed_clauses.push(typed::Clause {
+                                label: r.label.as_ref().map(|l| l.value.clone()),
+                                span: r.span,
+                                kind: typed::ClauseKind::Rule { condition, points },
+                            });
+                        }
+                        Clause::Each(e) => typed_clauses.push(self.each(e)),
+                        Clause::Clamp(c) => {
+                            if let Some(first) = first_clamp {
+                                let line = self.line(first);
+                                let d = self
+                                    .error("E0208", c.span, format!("the score `{}` has two clamps", s.name.name))
+                                    .with_label("second clamp")
+                                    .with_help(format!("a score has at most one clamp; keep the one on line {line} or this one"));
+                                self.push(d);
+                            } else {
+                                first_clamp = Some(c.span);
                             }
-                            Clause::Each(e) => self.each(e),
-                            Clause::Clamp(c) => {
-                                if let Some(first) = first_clamp {
-                                    let line = self.line(first);
-                                    let d = self
-                                        .error("E0208", c.span, format!("the score `{}` has two clamps", s.name.name))
-                                        .with_label("second clamp")
-                                        .with_help(format!("a score has at most one clamp; keep the one on line {line} or this one"));
-                                    self.push(d);
-                                } else {
-                                    first_clamp = Some(c.span);
-                                }
-                                self.clamp(c);
-                            }
+                            self.clamp(c);
+                            clamp = Some((c.lo.value, c.hi.value));
                         }
                     }
                 }
-            },
-            Item::Segment(s) => {
-                for arm in &s.arms {
-                    if let Some(c) = &arm.condition {
-                        self.condition(c, top);
-                        self.constant_condition(c, "when");
-                    }
-                }
-                self.segment_warnings(s);
+                (typed::ScoreBody::Block(typed_clauses), clamp)
             }
+        };
+        typed::Score {
+            index,
+            name: s.name.name.clone(),
+            label: s.label.as_ref().map(|l| l.value.clone()),
+            body,
+            clamp,
         }
     }
 
-    fn points(&mut self, points: &Points, scope: Scope) {
-        let ty = self.value(&points.expr, scope);
+    fn points(&mut self, points: &Points, scope: Scope) -> typed::Expr {
+        let typed_points = self.value(&points.expr, scope);
+        let ty = typed_points.ty;
         if ty.is_known() && ty != Type::Number {
             let q = self.quote(points.expr.span);
             let d = self
@@ -111,18 +154,21 @@ impl Checker<'_> {
                 .with_help("write a number such as `+10`, or a computation in parentheses such as `(amount / 100)`");
             self.push(d);
         }
+        typed_points
     }
 
-    fn each(&mut self, e: &EachClause) {
-        let event = self.filter(&e.filter, Scope::default());
+    fn each(&mut self, e: &EachClause) -> typed::Clause {
+        let (event, filter) = self.filter(&e.filter, Scope::default());
         let inner = Scope {
             event: Some(event),
+            filter: Some(&e.filter.event),
             population: None,
         };
-        self.points(&e.points, inner);
+        let points = self.points(&e.points, inner);
         let mut max: Option<Span> = None;
         let mut decay: Option<Span> = None;
         let mut within: Option<Span> = e.filter.within.map(|d| d.span);
+        let (mut cap, mut fade, mut option_within) = (None, None, None);
         for option in &e.options {
             let (slot, word, help) = match option {
                 EachOption::Max { .. } => (&mut max, "max", "keep one `max`"),
@@ -148,6 +194,7 @@ impl Checker<'_> {
             }
             match option {
                 EachOption::Max { value, .. } => {
+                    cap = Some(value.value);
                     if value.value <= 0.0 || value.value.is_nan() {
                         let text = self.file.slice(value.span).to_string();
                         let d = self
@@ -158,14 +205,29 @@ impl Checker<'_> {
                     }
                 }
                 EachOption::Decay { kind, duration, .. } => {
+                    fade = Some((*kind, *duration));
                     let word = match kind {
                         DecayKind::HalfLife => "half_life",
                         DecayKind::Linear => "linear",
                     };
                     self.positive_duration(duration, word);
                 }
-                EachOption::Within { duration, .. } => self.positive_duration(duration, "within"),
+                EachOption::Within { duration, .. } => {
+                    option_within = Some(*duration);
+                    self.positive_duration(duration, "within");
+                }
             }
+        }
+        typed::Clause {
+            label: None,
+            span: e.span,
+            kind: typed::ClauseKind::Each {
+                filter,
+                points,
+                max: cap,
+                decay: fade,
+                within: option_within,
+            },
         }
     }
 

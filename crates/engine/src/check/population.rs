@@ -6,53 +6,8 @@ use std::collections::{HashMap, VecDeque};
 use scoreline_syntax::ast::{Clause, Expr, ExprKind, Item, RuleFile, ScoreBody};
 
 use super::Checker;
+use crate::builtins;
 use crate::resolve::{collect_names, item_name, ItemKind};
-
-/// The population functions, with what they compute.
-pub(super) const POPULATION: &[(&str, &str)] = &[
-    ("ntile", "bucket of n"),
-    ("quintile", "bucket of 5"),
-    ("decile", "bucket of 10"),
-    ("percent_rank", "rank"),
-];
-
-/// Calls `f` on every expression inside `e`, `e` included, event filters too.
-pub(super) fn walk<'a>(e: &'a Expr, f: &mut impl FnMut(&'a Expr)) {
-    let mut stack = vec![e];
-    while let Some(e) = stack.pop() {
-        f(e);
-        match &e.kind {
-            ExprKind::Number(_)
-            | ExprKind::String(_)
-            | ExprKind::Bool(_)
-            | ExprKind::Date(_)
-            | ExprKind::Duration(_)
-            | ExprKind::Missing
-            | ExprKind::Name(_)
-            | ExprKind::ContactField(_) => {}
-            ExprKind::List(items) => stack.extend(items),
-            ExprKind::Field { base, .. } => stack.push(base),
-            ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => stack.extend(args),
-            ExprKind::Aggregate { filter, .. } => stack.extend(filter.condition.as_ref()),
-            ExprKind::Unary { operand, .. } => stack.push(operand),
-            ExprKind::Binary { lhs, rhs, .. } => {
-                stack.push(lhs);
-                stack.push(rhs);
-            }
-            ExprKind::In { value, list, .. } => {
-                stack.push(value);
-                stack.push(list);
-            }
-            ExprKind::Between { value, low, high } => {
-                stack.push(value);
-                stack.push(low);
-                stack.push(high);
-            }
-            ExprKind::Is { value, .. } => stack.push(value),
-            ExprKind::Paren(inner) => stack.push(inner),
-        }
-    }
-}
 
 /// Every expression written directly in an item (not in the items it refers to).
 pub(super) fn item_exprs(item: &Item) -> Vec<&Expr> {
@@ -83,20 +38,19 @@ pub(super) fn item_exprs(item: &Item) -> Vec<&Expr> {
     out
 }
 
-/// For each item, the first population function it calls itself, if any.
+/// For each item, the first population function it calls itself (in source order), if any.
 pub(super) fn direct_ranks(ast: &RuleFile) -> Vec<Option<&'static str>> {
     ast.items
         .iter()
         .map(|item| {
             let mut found = None;
             for e in item_exprs(item) {
-                walk(e, &mut |e| {
+                e.walk(|e| {
                     if let ExprKind::Call { function, .. } = &e.kind {
                         if found.is_none() {
-                            found = POPULATION
-                                .iter()
-                                .find(|(n, _)| *n == function.name)
-                                .map(|(n, _)| *n);
+                            found = builtins::get(&function.name)
+                                .filter(|b| b.is_population())
+                                .map(|b| b.name);
                         }
                     }
                 });

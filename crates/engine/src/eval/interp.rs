@@ -420,13 +420,6 @@ impl<'a> Ctx<'a, '_> {
                 Some(s) => Val::Bool(re.is_match(s)),
                 None => Val::Missing,
             },
-            Node::If(c, a, b) => {
-                if self.eval(c, ev).holds() {
-                    self.eval(a, ev)
-                } else {
-                    self.eval(b, ev)
-                }
-            }
             Node::Call(func, args) => self.call(*func, args, ev),
             Node::Agg(agg) => self.aggregate(agg),
             Node::Population(site) => self.population(*site as usize),
@@ -667,6 +660,20 @@ impl<'a> Ctx<'a, '_> {
                 (Some(a), Some(b)) => Val::num((b - a) as f64 / DAY_MS),
                 _ => Val::Missing,
             },
+            // Only the branch taken is evaluated; a missing condition does not hold.
+            Func::If => {
+                if arg(0).holds() {
+                    arg(1)
+                } else {
+                    arg(2)
+                }
+            }
+            // The first present argument; the ones after it are not evaluated.
+            Func::Coalesce => args
+                .iter()
+                .map(|a| self.eval(a, ev))
+                .find(|v| !v.is_missing())
+                .unwrap_or(Val::Missing),
         }
     }
 

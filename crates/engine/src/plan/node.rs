@@ -4,6 +4,8 @@ use std::sync::Arc;
 
 use regex::Regex;
 
+pub(crate) use crate::builtins::Func;
+
 /// Marks "no such property for this event type" in a per-type property table.
 pub(crate) const NO_PROP: u32 = u32::MAX;
 
@@ -46,23 +48,6 @@ pub(crate) enum BinOp {
     StartsWith,
     EndsWith,
     Contains,
-}
-
-/// A built-in (non-population) function.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Func {
-    Lower,
-    Upper,
-    Len,
-    Abs,
-    Round,
-    Floor,
-    Ceil,
-    Ln,
-    Min,
-    Max,
-    DaysSince,
-    DaysBetween,
 }
 
 /// A population function.
@@ -176,8 +161,8 @@ pub(crate) enum Node {
     Between(Box<Node>, Box<Node>, Box<Node>),
     Is(Box<Node>, bool),
     Matches(Box<Node>, Box<Regex>),
+    /// A plain built-in function.
     Call(Func, Vec<Node>),
-    If(Box<Node>, Box<Node>, Box<Node>),
     Agg(Box<Agg>),
     /// A population function call, by site index.
     Population(u32),

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use scoreline_data::{
     Contact, Dataset, Events, FieldType, Format, LoadOptions, Schema, Source, Value,
 };
-use scoreline_engine::check::{PluginFunction, PluginInfo, PluginResolver};
+use scoreline_engine::check::{Checked, PluginFunction, PluginInfo, PluginResolver};
 use scoreline_engine::Plan;
 use scoreline_plugins::{Limits, Plugin};
 use scoreline_syntax::ast::{Item, RuleFile};
@@ -26,12 +26,12 @@ pub struct Case {
 /// Plugins by their name in the rule file.
 pub type Plugins = Vec<(String, Arc<Plugin>)>;
 
-/// Parses, resolves and compiles `rules` against `schema`; diagnostics come back rendered.
+/// Parses, checks and compiles `rules` against `schema`; diagnostics come back rendered.
 pub fn compile_rules(rules: &str, schema: &Schema) -> Result<Plan, String> {
     compile_with_plugins(rules, schema, &[])
 }
 
-/// [`compile_rules`] with loaded plugins.
+/// [`compile_rules`] with loaded plugins, by their name in the rule file.
 pub fn compile_with_plugins(
     rules: &str,
     schema: &Schema,
@@ -39,11 +39,34 @@ pub fn compile_with_plugins(
 ) -> Result<Plan, String> {
     let file = Arc::new(SourceFile::new("rules.score", rules));
     let ast = parse(&file)?;
-    let (symbols, diagnostics) = scoreline_engine::resolve::resolve(&file, &ast);
-    if diagnostics.iter().any(|d| d.is_error()) {
-        return Err(scoreline_syntax::diagnostic::render(&diagnostics));
+    let resolver = CasePlugins::named(&ast, plugins);
+    let checked = check_rules(&file, &ast, &resolver)?;
+    compile_checked(&checked, schema, plugins)
+}
+
+/// Checks a parsed rule file; `Err` has the rendered diagnostics when there are errors.
+fn check_rules(
+    file: &Arc<SourceFile>,
+    ast: &RuleFile,
+    resolver: &CasePlugins,
+) -> Result<Checked, String> {
+    let checked = scoreline_engine::check::check(
+        file,
+        ast,
+        &scoreline_engine::check::CheckOptions { plugins: resolver },
+    );
+    if checked.has_errors() {
+        return Err(scoreline_syntax::diagnostic::render(&checked.diagnostics));
     }
-    scoreline_engine::compile(&file, &ast, &symbols, schema, plugins)
+    Ok(checked)
+}
+
+fn compile_checked(
+    checked: &Checked,
+    schema: &Schema,
+    plugins: &[(String, Arc<Plugin>)],
+) -> Result<Plan, String> {
+    scoreline_engine::compile(checked, schema, plugins)
         .map_err(|d| scoreline_syntax::diagnostic::render(&d))
 }
 
@@ -62,6 +85,18 @@ struct CasePlugins {
 }
 
 impl CasePlugins {
+    /// The plugins a rule file declares, found among `plugins` by their declared name.
+    fn named(ast: &RuleFile, plugins: &[(String, Arc<Plugin>)]) -> CasePlugins {
+        let mut loaded = HashMap::new();
+        for item in &ast.items {
+            let Item::Plugin(decl) = item else { continue };
+            if let Some((_, plugin)) = plugins.iter().find(|(n, _)| *n == decl.name.name) {
+                loaded.insert(decl.path.value.clone(), Arc::clone(plugin));
+            }
+        }
+        CasePlugins { loaded }
+    }
+
     fn load(dir: &Path, ast: &RuleFile) -> Result<(CasePlugins, Plugins), String> {
         let mut loaded = HashMap::new();
         let mut by_name = Vec::new();
@@ -112,15 +147,8 @@ pub fn load_case(dir: &Path) -> Result<Case, String> {
     let ast = parse(&file)?;
     let (resolver, plugins) = CasePlugins::load(dir, &ast)?;
     // The checker must accept every case; it also translates the schema block.
-    let checked = scoreline_engine::check::check(
-        &file,
-        &ast,
-        &scoreline_engine::check::CheckOptions { plugins: &resolver },
-    );
-    if scoreline_engine::check::has_errors(&checked.diagnostics) {
-        return Err(scoreline_syntax::diagnostic::render(&checked.diagnostics));
-    }
-    let declared = checked.schema;
+    let checked = check_rules(&file, &ast, &resolver)?;
+    let declared = checked.schema.clone();
     let source = |name: &str| -> Result<Source, String> {
         Ok(Source {
             name: name.to_string(),
@@ -143,7 +171,7 @@ pub fn load_case(dir: &Path) -> Result<Case, String> {
         format!("the data does not load:\n{}", lines.join("\n"))
     })?;
     let data = loaded.dataset;
-    let plan = compile_with_plugins(&rules, &data.schema, &plugins)?;
+    let plan = compile_checked(&checked, &data.schema, &plugins)?;
     let as_of = read("as_of.txt").map_err(|e| format!("cannot read as_of.txt: {e}"))?;
     let as_of = parse_instant(as_of.trim()).ok_or("as_of.txt is not a date")?;
     Ok(Case { plan, data, as_of })

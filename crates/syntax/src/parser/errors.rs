@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use pest::error::{Error, ErrorVariant, InputLocation};
+use scoreline_model::suggest;
 
 use super::scan::{Lexer, Tok, TokKind};
 use super::Rule;
@@ -553,13 +554,13 @@ fn hint(
         return Some("to compare two values, write `==`".to_string());
     }
     if is_word && expects_item {
-        if let Some(w) = close_word(found, ITEM_WORDS) {
-            return Some(format!("did you mean `{w}`?"));
+        if let Some(help) = suggest::did_you_mean(found, ITEM_WORDS.iter().copied()) {
+            return Some(help);
         }
     }
     if is_word && positives.contains(&Rule::kw_rule) {
-        if let Some(w) = close_word(found, CLAUSE_WORDS) {
-            return Some(format!("did you mean `{w}`?"));
+        if let Some(help) = suggest::did_you_mean(found, CLAUSE_WORDS.iter().copied()) {
+            return Some(help);
         }
     }
     if positives.contains(&Rule::arrow) && around.found.kind == TokKind::Number {
@@ -576,29 +577,6 @@ fn hint(
         );
     }
     None
-}
-
-/// The word of `words` within two edits of `word`, if any.
-fn close_word(word: &str, words: &[&'static str]) -> Option<&'static str> {
-    words
-        .iter()
-        .copied()
-        .find(|w| *w != word && edit_distance(word, w) <= 2 && word.len() >= 2)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 /// `a`, `a or b`, `a, b or c`.
