@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# `scoreline evaluate` (and its `--baseline-as-of`) against `scoreline run` on the same data,
+# alternated in one session: the cost of the reality check over one scoring.
+#
+#   RUNS=5 bash bench/commands.sh [N]        default N: 1000000 (realistic data, seed 42)
+#
+# Uses the release binary and the data of bench/e2e.sh (it generates bench-data/real-N if
+# missing). Prints the median wall time, CPU time and peak memory of each command, with the
+# load average before and after.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-5}
+N=${1:-1000000}
+cargo build --release --locked --bin scoreline -p scoreline-cli
+cargo build --release --locked -p scoreline-data --example generate
+BIN=target/release/scoreline
+dir=bench-data/real-$N
+[ -f "$dir/events.csv" ] || target/release/examples/generate --contacts "$N" --seed 42 --out "$dir" --realistic >/dev/null
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+data=(--ruleset bench/b2b.score --contacts "$dir/contacts.csv" --events "$dir/events.csv")
+declare -A cmd
+cmd[run]="$BIN run ${data[*]} --as-of 2026-08-01 --out $dir/scores-aug.csv"
+cmd[evaluate]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --outcome demo_request --horizon 90d --format json"
+cmd[evaluate_baseline]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --baseline-as-of 2026-05-01 --outcome demo_request --horizon 90d --format json"
+names=(run evaluate evaluate_baseline)
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+for name in "${names[@]}"; do : > "/tmp/scoreline-cmd-$name"; done
+for _ in $(seq "$RUNS"); do
+  for name in "${names[@]}"; do
+    /usr/bin/time -f "%e %U %S %M" -o /tmp/scoreline-cmd-one ${cmd[$name]} >/dev/null 2>&1
+    cat /tmp/scoreline-cmd-one >> "/tmp/scoreline-cmd-$name"
+  done
+done
+for name in "${names[@]}"; do
+  f=/tmp/scoreline-cmd-$name
+  echo "$name: median wall $(awk '{print $1}' "$f" | median)s, CPU $(awk '{print $2 + $3}' "$f" | median)s, peak $(( $(awk '{print $4}' "$f" | median | cut -d. -f1) / 1024 )) MiB (runs: $(awk '{printf "%s ", $1}' "$f"))"
+done
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
