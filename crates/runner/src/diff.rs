@@ -165,13 +165,19 @@ fn read_version(
             (check_source(source, plugins), path.clone(), Some(copy))
         }
     };
-    Ruleset::from_checked(&path, file).map_err(|mut f| {
-        f.report.push_str(&format!(
-            "\nerror: the {side} version `{}` has errors; nothing was compared\n  = help: fix the rule file (`scoreline check` lists the same problems)",
-            version.describe()
-        ));
-        f
-    })
+    Ruleset::from_checked(&path, file).map_err(|f| on_side(f, side, version))
+}
+
+/// A failure of one version's rule file, saying which side it is.
+fn on_side(mut f: Failure, side: &str, version: &Version) -> Failure {
+    let line = format!(
+        "error: the {side} version `{}` has errors; nothing was compared\n  = help: fix the rule file (`scoreline check` lists the problems it can find without the data)",
+        version.describe()
+    );
+    f.diagnostics.extend(crate::pipeline::message_json(&line));
+    f.report.push('\n');
+    f.report.push_str(&line);
+    f
 }
 
 /// Resolves the inputs, checks both versions, loads the data once, scores it with each and
@@ -211,8 +217,12 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
         (base_data, Some(head_data))
     };
     let head_data_ref = head_data.as_ref().unwrap_or(&base_data);
-    let base_plan = base.compile(&base_data.schema)?;
-    let head_plan = head.compile(&head_data_ref.schema)?;
+    let base_plan = base
+        .compile(&base_data.schema)
+        .map_err(|f| on_side(f, "base", &base_version))?;
+    let head_plan = head
+        .compile(&head_data_ref.schema)
+        .map_err(|f| on_side(f, "head", &head_version))?;
 
     let pool = crate::score::thread_pool(settings.threads);
     let as_of = AsOf::from_millis(settings.as_of_millis);

@@ -213,7 +213,18 @@ fn heat_map(segment: &str, names: &[String], counts: &[Vec<usize>], total: usize
     let (width, height) = (left + cell * k + 30.0, top + cell * k + 60.0);
     let id = format!("migration-{segment}");
     let title = format!("Migration of {segment}: old label to new label");
-    let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
+    // Who stays and who moves are shaded each against its own largest cell, so that moves
+    // stay visible beside a large diagonal.
+    let largest = |moved: bool| {
+        let cells = counts.iter().enumerate().flat_map(|(i, row)| {
+            row.iter()
+                .enumerate()
+                .filter(move |(j, _)| (i != *j) == moved)
+                .map(|(_, c)| *c)
+        });
+        cells.max().unwrap_or(0).max(1) as f64
+    };
+    let (max_stay, max_move) = (largest(false), largest(true));
     let mut out = String::new();
     let _ = write!(
         out,
@@ -246,7 +257,11 @@ fn heat_map(segment: &str, names: &[String], counts: &[Vec<usize>], total: usize
             let c = counts[i][j];
             let x = left + cell * j as f64;
             // Who stays is blue, who moves is amber; the more contacts, the darker.
-            let colour = if i == j { svg::BAR } else { svg::REFERENCE };
+            let (colour, max) = if i == j {
+                (svg::BAR, max_stay)
+            } else {
+                (svg::REFERENCE, max_move)
+            };
             let opacity = if c == 0 {
                 0.04
             } else {
