@@ -195,28 +195,42 @@ fn contributions(e: &Explanation, name: &str) -> Vec<(String, Option<f64>)> {
         .unwrap_or_default()
 }
 
-/// The clauses whose contribution differs: the head's clauses in order, then the base's
-/// that the head no longer has.
+/// The clauses whose contribution differs, the head's clauses in order, then the base's
+/// that the head no longer has. Clauses are matched by label (an unlabelled clause's label is
+/// its text); one left unmatched on both sides at the same place is the same clause edited
+/// (shown with the head's label). A clause one side lacks contributes nothing there (shown
+/// as null), so a new clause that does not fire is not listed.
 fn changed_clauses(
     before: &[(String, Option<f64>)],
     after: &[(String, Option<f64>)],
 ) -> Vec<Clause> {
-    let find = |list: &[(String, Option<f64>)], label: &str| {
-        list.iter().find(|(l, _)| l == label).map(|(_, c)| *c)
-    };
+    let position =
+        |list: &[(String, Option<f64>)], label: &str| list.iter().position(|(l, _)| l == label);
+    let unmatched_before: Vec<bool> = before
+        .iter()
+        .map(|(l, _)| position(after, l).is_none())
+        .collect();
+    let mut paired = vec![false; before.len()];
     let mut out = Vec::new();
-    for (label, a) in after {
-        let b = find(before, label).flatten();
-        if b != *a {
+    for (i, (label, a)) in after.iter().enumerate() {
+        let b = match position(before, label) {
+            Some(j) => Some(before[j].1),
+            None if unmatched_before.get(i) == Some(&true) => {
+                paired[i] = true;
+                Some(before[i].1)
+            }
+            None => None,
+        };
+        if b.unwrap_or(Some(0.0)) != *a {
             out.push(Clause {
                 label: label.clone(),
-                before: b,
+                before: b.flatten(),
                 after: *a,
             });
         }
     }
-    for (label, b) in before {
-        if find(after, label).is_none() && b.is_some() {
+    for (j, (label, b)) in before.iter().enumerate() {
+        if unmatched_before[j] && !paired[j] && *b != Some(0.0) {
             out.push(Clause {
                 label: label.clone(),
                 before: *b,
