@@ -217,6 +217,29 @@ fn a_rule_file_that_fails_to_check_is_named_with_its_side() {
     );
 }
 
+#[test]
+fn data_that_one_version_rejects_gives_the_errors_of_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let from = case("schema_changed");
+    for f in ["old.score", "contacts.csv"] {
+        std::fs::copy(from.join(f), dir.join(f)).unwrap();
+    }
+    // `employees` required: contact `b` has none.
+    let new = std::fs::read_to_string(from.join("new.score")).unwrap();
+    write(dir, "new.score", &new.replace("number?", "number"));
+    let o = diff_in(dir, &["--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("contacts.csv:3:"), "{err}");
+    assert!(err.contains("nothing was scored"), "{err}");
+    assert!(
+        err.contains("the data was read with the head version's schema"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+}
+
 fn git(dir: &Path, args: &[&str]) {
     let o = Command::new("git")
         .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])

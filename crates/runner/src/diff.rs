@@ -149,7 +149,7 @@ fn read_version(
     limits: Option<&scoreline_plugins::Limits>,
 ) -> Result<(Ruleset, String), Failure> {
     let limits = limits.cloned().unwrap_or_default();
-    let (file, path, _copy) = match version {
+    let (file, path, copy) = match version {
         Version::File(path) => {
             let source = read_source(path).map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
             let plugins = PluginFiles::new(path, limits);
@@ -165,7 +165,12 @@ fn read_version(
             (check_source(source, plugins), path.clone(), Some(copy))
         }
     };
-    Ruleset::from_checked(&path, file).map_err(|f| on_side(f, side, version))
+    Ruleset::from_checked(&path, file).map_err(|mut f| {
+        if let (Some(copy), Version::Git { rev, .. }) = (&copy, version) {
+            f.report = copy.in_revision(rev, &f.report);
+        }
+        on_side(f, side, version)
+    })
 }
 
 /// A failure of one version's rule file, saying which side it is.
@@ -209,8 +214,8 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
         (load(&settings, base.schema())?, None)
     } else {
         eprintln!("note: the two versions declare different schemas: the data is loaded for each");
-        let base_data = load(&settings, base.schema())?;
-        let head_data = load(&settings, head.schema())?;
+        let base_data = load(&settings, base.schema()).map_err(|f| data_side(f, "base"))?;
+        let head_data = load(&settings, head.schema()).map_err(|f| data_side(f, "head"))?;
         if ids(&base_data) != ids(&head_data) {
             return Err(failure(EXIT_ERRORS, "error: the two versions' schemas keep different contacts from the data\n  = help: fix the data rows the one version rejects, so that both score the same contacts"));
         }
@@ -276,6 +281,14 @@ fn contact_id(c: &scoreline_data::Contact) -> String {
 
 fn ids(d: &Dataset) -> Vec<String> {
     d.contacts.iter().map(contact_id).collect()
+}
+
+/// A data load that failed against one version's schema, saying which.
+fn data_side(mut f: Failure, side: &str) -> Failure {
+    f.report.push_str(&format!(
+        "\n  = note: the data was read with the {side} version's schema"
+    ));
+    f
 }
 
 /// Loads the data for a schema (or inferring one), printing the warnings.

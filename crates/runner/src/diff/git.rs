@@ -15,6 +15,13 @@ pub struct FromGit {
     dir: PathBuf,
 }
 
+impl FromGit {
+    /// A message with the temporary folder's paths written as `REV:PATH`.
+    pub fn in_revision(&self, rev: &str, text: &str) -> String {
+        text.replace(&format!("{}/", self.dir.display()), &format!("{rev}:"))
+    }
+}
+
 impl Drop for FromGit {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
