@@ -28,6 +28,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// Score as of a past day and compare with what happened next: AUC, lift, segments.
     Evaluate(crate::commands::evaluate::EvaluateArgs),
+    /// Score the same contacts with two versions of a ruleset and show what a change moves.
+    Diff(crate::commands::diff::DiffArgs),
     /// Score, then rescore whenever the rules, plugins, data or `scoreline.yaml` change.
     Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.

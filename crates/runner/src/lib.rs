@@ -2,6 +2,7 @@
 //! into a compiled plan and a data set, the output writers, and the hot-reloading watcher.
 #![forbid(unsafe_code)]
 
+pub mod diff;
 pub mod evaluate;
 pub mod manifest;
 pub mod output;

@@ -3,6 +3,7 @@
 //! [`Page`] of sections, each with charts and tables; `run` and `evaluate` build theirs
 //! ([`run_page`], [`evaluate_page`]), and any other command can build its own the same way.
 
+mod diff;
 mod evaluate;
 mod run;
 pub mod svg;
@@ -11,6 +12,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use diff::diff_page;
 pub use evaluate::evaluate_page;
 pub use run::run_page;
 

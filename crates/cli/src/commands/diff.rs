@@ -1,0 +1,108 @@
+//! `scoreline diff`: what a rule change does, before it is merged (TRUST.md). Scores the
+//! same contacts with two versions of a ruleset and shows what moved.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use scoreline_runner::diff::{self, text, Request, Version};
+use scoreline_runner::pipeline::Failure;
+
+use crate::args::InputArgs;
+use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+
+/// Formats of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// Tables for people.
+    Text,
+    /// One JSON object (TRUST.md), numbers unrounded, for tools.
+    Json,
+    /// A compact summary for a pull-request comment.
+    Markdown,
+}
+
+/// `scoreline diff`
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The old version: a rule file, or `REV:PATH` read from git (`main:leads.score`).
+    #[arg(value_name = "OLD")]
+    pub old: Option<String>,
+    /// The new version: a rule file, or `REV:PATH`.
+    #[arg(value_name = "NEW")]
+    pub new: Option<String>,
+    /// In a project: compare the project's ruleset at this git revision with the working tree.
+    #[arg(long, value_name = "REV")]
+    pub rev: Option<String>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    /// How many of the largest increases and decreases to show per score.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub top: usize,
+    /// Exit 1 when more than PCT % of the contacts change label in any segment.
+    #[arg(long, value_name = "PCT")]
+    pub fail_if_moved: Option<f64>,
+    /// Output format (default: text on a terminal, else json).
+    #[arg(long, value_enum)]
+    pub format: Option<DiffFormat>,
+    /// Also write the comparison as one self-contained HTML file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
+}
+
+/// Runs `scoreline diff`.
+pub fn run(args: DiffArgs) -> u8 {
+    let versions = match (&args.old, &args.new) {
+        (Some(old), Some(new)) => Some((Version::parse(old), Version::parse(new))),
+        (Some(_), None) => {
+            eprintln!("error: `scoreline diff` needs two versions, the old and the new\n  = help: such as `scoreline diff main:leads.score leads.score`, or `--rev main` alone in a project folder");
+            return EXIT_USAGE;
+        }
+        _ => None,
+    };
+    if let Some(pct) = args.fail_if_moved {
+        if !(0.0..=100.0).contains(&pct) {
+            eprintln!("error: `--fail-if-moved {pct}` is not a percentage\n  = help: give a number from 0 to 100, such as `--fail-if-moved 5`");
+            return EXIT_USAGE;
+        }
+    }
+    let request = Request {
+        inputs: args.inputs.to_inputs(),
+        versions,
+        rev: args.rev.clone(),
+        top: args.top,
+    };
+    let diffed = match diff::diff(&request) {
+        Ok(d) => d,
+        Err(failure) => return Failure::print(failure),
+    };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
+        DiffFormat::Text
+    } else {
+        DiffFormat::Json
+    });
+    match format {
+        DiffFormat::Text => print!("{}", text::render(&diffed)),
+        DiffFormat::Json => print!("{}", diffed.to_json()),
+        DiffFormat::Markdown => print!("{}", text::markdown(&diffed)),
+    }
+    if let Some(path) = &args.report {
+        let html = scoreline_runner::report::diff_page(&diffed);
+        if let Err(message) = scoreline_runner::report::write(path, &html) {
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+        eprintln!("wrote the report to {}", path.display());
+    }
+    if let Some(pct) = args.fail_if_moved {
+        let over = diffed.moved_over(pct);
+        if !over.is_empty() {
+            for (segment, share) in &over {
+                eprintln!("error: {share:.1} % of the contacts change label in segment `{segment}`, more than `--fail-if-moved {pct}` allows");
+            }
+            eprintln!("  = help: review the migration matrix above; raise the limit if the change is meant");
+            return EXIT_ERRORS;
+        }
+    }
+    EXIT_OK
+}

@@ -1,0 +1,368 @@
+//! `scoreline diff`: what a rule change does, before it is merged (TRUST.md). Two versions
+//! of a ruleset (rule files, or `REV:PATH` from git) score the same contacts at the same
+//! as-of, from one load of the data; the scores and segments are compared contact by contact.
+
+pub mod compare;
+pub mod git;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use scoreline_data::Dataset;
+use scoreline_engine::{AsOf, EvalOptions, Evaluation, PartitionStatistics, Plan};
+use serde::Serialize;
+
+use crate::evaluate::RulesetRef;
+use crate::pipeline::{check_source, load_data, resolve, Failure, Ruleset};
+use crate::sources::{read_source, PluginFiles};
+use crate::{Inputs, EXIT_ERRORS, EXIT_USAGE};
+
+pub use compare::{Clause, Mover, ScoreDiff, SegmentDiff};
+
+/// One version of the ruleset: a rule file on disk, or a rule file at a git revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Version {
+    File(PathBuf),
+    Git { rev: String, path: PathBuf },
+}
+
+impl Version {
+    /// `REV:PATH` (when the text is not a file on disk and has a `:` after its first
+    /// character), else a rule file path.
+    pub fn parse(text: &str) -> Version {
+        if !Path::new(text).exists() {
+            if let Some((rev, path)) = text.split_once(':') {
+                if !rev.is_empty() && !path.is_empty() {
+                    return Version::Git {
+                        rev: rev.to_string(),
+                        path: PathBuf::from(path),
+                    };
+                }
+            }
+        }
+        Version::File(PathBuf::from(text))
+    }
+
+    /// As the user wrote it.
+    pub fn describe(&self) -> String {
+        match self {
+            Version::File(p) => p.display().to_string(),
+            Version::Git { rev, path } => format!("{rev}:{}", path.display()),
+        }
+    }
+}
+
+/// What to compare, besides the inputs shared with `run`.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub inputs: Inputs,
+    /// OLD and NEW; `None` with `--rev`.
+    pub versions: Option<(Version, Version)>,
+    /// `--rev REV`: the project's ruleset at REV against the working tree.
+    pub rev: Option<String>,
+    /// How many increases and decreases per score (`--top`).
+    pub top: usize,
+}
+
+/// The JSON report of TRUST.md.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Report {
+    pub base: RulesetRef,
+    pub head: RulesetRef,
+    pub contacts: usize,
+    pub scores: Vec<ScoreDiff>,
+    pub added_scores: Vec<String>,
+    pub removed_scores: Vec<String>,
+    pub segments: Vec<SegmentDiff>,
+}
+
+/// A comparison: the report, and what people (text, markdown, HTML) are shown besides it.
+#[derive(Debug, Clone)]
+pub struct Diffed {
+    pub report: Report,
+    /// The two versions as the user named them.
+    pub base_source: String,
+    pub head_source: String,
+    pub as_of: String,
+    /// Per score in both: every contact's value before and after (for the HTML report).
+    pub values: Vec<compare::ScoreValues>,
+    /// Per segment in both: the labels in order (base's arms, then head's new ones).
+    pub labels: Vec<(String, Vec<Option<String>>)>,
+}
+
+impl Diffed {
+    /// The report as JSON (numbers unrounded), with a final newline.
+    pub fn to_json(&self) -> String {
+        let mut s = serde_json::to_string_pretty(&self.report).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+
+    /// The segments in which more than `pct` % of the contacts changed label, with their share.
+    pub fn moved_over(&self, pct: f64) -> Vec<(&str, f64)> {
+        let n = self.report.contacts;
+        self.report
+            .segments
+            .iter()
+            .filter_map(|s| {
+                let share = if n == 0 {
+                    0.0
+                } else {
+                    s.moved as f64 * 100.0 / n as f64
+                };
+                (share > pct).then_some((s.name.as_str(), share))
+            })
+            .collect()
+    }
+}
+
+/// A failed comparison: its exit code and what to print.
+fn failure(code: u8, report: impl Into<String>) -> Failure {
+    let report = report.into();
+    Failure {
+        code,
+        diagnostics: crate::pipeline::message_json(&report),
+        report,
+    }
+}
+
+/// The base and head versions a request names.
+fn versions(request: &Request, ruleset: Option<&Path>) -> Result<(Version, Version), Failure> {
+    match (&request.versions, &request.rev, ruleset) {
+        (Some(_), Some(_), _) => Err(failure(EXIT_USAGE, "error: `--rev` compares the project's ruleset with the working tree, and cannot be used with OLD and NEW\n  = help: pass either `--rev REV`, or the two versions (`scoreline diff main:leads.score leads.score`)")),
+        (Some(v), None, _) => Ok(v.clone()),
+        (None, Some(rev), Some(path)) => Ok((
+            Version::Git {
+                rev: rev.clone(),
+                path: path.to_path_buf(),
+            },
+            Version::File(path.to_path_buf()),
+        )),
+        (None, Some(_), None) | (None, None, _) => Err(failure(EXIT_USAGE, "error: no versions to compare\n  = help: pass the old and the new rule file (`scoreline diff main:leads.score leads.score`), or `--rev REV` in a project folder")),
+    }
+}
+
+/// Reads and checks one version; `side` is `base` or `head`, for messages.
+fn read_version(
+    version: &Version,
+    side: &str,
+    limits: Option<&scoreline_plugins::Limits>,
+) -> Result<(Ruleset, String), Failure> {
+    let limits = limits.cloned().unwrap_or_default();
+    let (file, path, copy) = match version {
+        Version::File(path) => {
+            let source = read_source(path).map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+            let plugins = PluginFiles::new(path, limits);
+            (check_source(source, plugins), path.clone(), None)
+        }
+        Version::Git { rev, path } => {
+            let copy = git::read(rev, path, side).map_err(|e| failure(EXIT_ERRORS, e))?;
+            let source = std::sync::Arc::new(scoreline_syntax::SourceFile::new(
+                version.describe(),
+                copy.text.clone(),
+            ));
+            let plugins = PluginFiles::new(&copy.path, limits);
+            (check_source(source, plugins), path.clone(), Some(copy))
+        }
+    };
+    Ruleset::from_checked(&path, file).map_err(|mut f| {
+        if let (Some(copy), Version::Git { rev, .. }) = (&copy, version) {
+            f.report = copy.in_revision(rev, &f.report);
+        }
+        on_side(f, side, version)
+    })
+}
+
+/// A failure of one version's rule file, saying which side it is.
+fn on_side(mut f: Failure, side: &str, version: &Version) -> Failure {
+    let line = format!(
+        "error: the {side} version `{}` has errors; nothing was compared\n  = help: fix the rule file (`scoreline check` lists the problems it can find without the data)",
+        version.describe()
+    );
+    f.diagnostics.extend(crate::pipeline::message_json(&line));
+    f.report.push('\n');
+    f.report.push_str(&line);
+    f
+}
+
+/// Resolves the inputs, checks both versions, loads the data once, scores it with each and
+/// compares. Warnings are printed on standard error.
+pub fn diff(request: &Request) -> Result<Diffed, Failure> {
+    let mut inputs = request.inputs.clone();
+    if let Some((_, head)) = &request.versions {
+        // The data inputs come from the flags or the project; the rule files from OLD and NEW.
+        if inputs.ruleset.is_none() {
+            inputs.ruleset = Some(PathBuf::from(head.describe()));
+        }
+    }
+    if request.versions.is_none() && request.rev.is_none() {
+        versions(request, None)?;
+    }
+    let settings = resolve(&inputs)?;
+    let (base_version, head_version) = versions(request, Some(&settings.ruleset))?;
+    let (base, base_warnings) = read_version(&base_version, "base", settings.limits.as_ref())?;
+    let (head, head_warnings) = read_version(&head_version, "head", settings.limits.as_ref())?;
+    for w in [base_warnings, head_warnings] {
+        if !w.is_empty() {
+            eprintln!("{w}");
+        }
+    }
+
+    // One load when both versions read the data the same way; two only when their schemas
+    // differ (each version's own data errors, as `run` gives them).
+    let (base_data, head_data) = if base.schema() == head.schema() {
+        (load(&settings, base.schema())?, None)
+    } else {
+        eprintln!("note: the two versions declare different schemas: the data is loaded for each");
+        let base_data = load(&settings, base.schema()).map_err(|f| data_side(f, "base"))?;
+        let head_data = load(&settings, head.schema()).map_err(|f| data_side(f, "head"))?;
+        if ids(&base_data) != ids(&head_data) {
+            return Err(failure(EXIT_ERRORS, "error: the two versions' schemas keep different contacts from the data\n  = help: fix the data rows the one version rejects, so that both score the same contacts"));
+        }
+        (base_data, Some(head_data))
+    };
+    let head_data_ref = head_data.as_ref().unwrap_or(&base_data);
+    let base_plan = base
+        .compile(&base_data.schema)
+        .map_err(|f| on_side(f, "base", &base_version))?;
+    let head_plan = head
+        .compile(&head_data_ref.schema)
+        .map_err(|f| on_side(f, "head", &head_version))?;
+
+    let pool = crate::score::thread_pool(settings.threads);
+    let as_of = AsOf::from_millis(settings.as_of_millis);
+    let before = score(&base_plan, &base_data, as_of, pool.as_ref(), "base")?;
+    let after = score(&head_plan, head_data_ref, as_of, pool.as_ref(), "head")?;
+
+    let base_meta = base.meta(&base_plan);
+    let head_meta = head.meta(&head_plan);
+    let sides = compare::Sides {
+        ids: ids(&base_data),
+        before: compare::Side {
+            plan: &base_plan,
+            data: &base_data,
+            scored: &before,
+        },
+        after: compare::Side {
+            plan: &head_plan,
+            data: head_data_ref,
+            scored: &after,
+        },
+        as_of,
+    };
+    let compared = compare::compare(&sides, request.top);
+    Ok(Diffed {
+        report: Report {
+            base: RulesetRef {
+                name: base_meta.ruleset,
+                version: base_meta.version,
+            },
+            head: RulesetRef {
+                name: head_meta.ruleset,
+                version: head_meta.version,
+            },
+            contacts: base_data.contacts.len(),
+            scores: compared.scores,
+            added_scores: compared.added_scores,
+            removed_scores: compared.removed_scores,
+            segments: compared.segments,
+        },
+        base_source: base_version.describe(),
+        head_source: head_version.describe(),
+        as_of: scoreline_data::format_date(settings.as_of_millis),
+        values: compared.values,
+        labels: compared.labels,
+    })
+}
+
+fn contact_id(c: &scoreline_data::Contact) -> String {
+    c.id().to_string()
+}
+
+fn ids(d: &Dataset) -> Vec<String> {
+    d.contacts.iter().map(contact_id).collect()
+}
+
+/// A data load that failed against one version's schema, saying which.
+fn data_side(mut f: Failure, side: &str) -> Failure {
+    f.report.push_str(&format!(
+        "\n  = note: the data was read with the {side} version's schema"
+    ));
+    f
+}
+
+/// Loads the data for a schema (or inferring one), printing the warnings.
+fn load(
+    settings: &crate::pipeline::Settings,
+    schema: Option<&scoreline_data::Schema>,
+) -> Result<Dataset, Failure> {
+    let (loaded, _, warnings) = load_data(settings, schema)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    if let Some(path) = &settings.skip_bad_rows {
+        scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
+            failure(
+                EXIT_ERRORS,
+                format!(
+                    "error: cannot write `{}`: {}",
+                    path.display(),
+                    crate::sources::io_reason(&e)
+                ),
+            )
+        })?;
+    }
+    Ok(loaded.dataset)
+}
+
+/// A version's scores and the population statistics they were scored with (to explain the
+/// movers afterwards, each on its own, against the whole population).
+pub struct Scored {
+    pub evaluation: Evaluation,
+    pub statistics: PartitionStatistics,
+}
+
+/// Scores the data with one version; failed plugin calls fail the comparison (their scores
+/// would be missing, and every such contact would look moved).
+fn score(
+    plan: &Plan,
+    data: &Dataset,
+    as_of: AsOf,
+    pool: Option<&rayon::ThreadPool>,
+    side: &str,
+) -> Result<Scored, Failure> {
+    let statistics = plan.statistics(data, as_of, pool);
+    let evaluation = plan.evaluate(
+        data,
+        &statistics,
+        statistics.summary(),
+        as_of,
+        EvalOptions {
+            explain: false,
+            pool,
+        },
+    );
+    for line in &evaluation.plugin_log {
+        eprintln!("{line}");
+    }
+    if evaluation.plugin_errors.is_empty() {
+        return Ok(Scored {
+            evaluation,
+            statistics,
+        });
+    }
+    let mut report = String::new();
+    for tally in &evaluation.plugin_errors {
+        report.push_str(&tally.error.to_diagnostic().render());
+        report.push_str(&format!(
+            "\n`{}.{}` failed for {} contact{} (first: {})\n\n",
+            tally.plugin,
+            tally.function,
+            tally.count,
+            if tally.count == 1 { "" } else { "s" },
+            tally.contact_ids.join(", ")
+        ));
+    }
+    report.push_str(&format!("error: plugin calls failed in the {side} version; nothing was compared\n  = help: fix the plugin: the contacts it failed for would have no score"));
+    Err(failure(EXIT_ERRORS, report))
+}
