@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `scoreline evaluate` (and its `--baseline-as-of`) against `scoreline run` on the same data,
-# alternated in one session: the cost of the reality check over one scoring.
+# `scoreline evaluate` (and its `--baseline-as-of`) and `scoreline diff` against `scoreline run`
+# on the same data, alternated in one session: the cost of each over one scoring.
 #
 #   RUNS=5 bash bench/commands.sh [N]        default N: 1000000 (realistic data, seed 42)
 #
@@ -18,11 +18,14 @@ dir=bench-data/real-$N
 [ -f "$dir/events.csv" ] || target/release/examples/generate --contacts "$N" --seed 42 --out "$dir" --realistic >/dev/null
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 data=(--ruleset bench/b2b.score --contacts "$dir/contacts.csv" --events "$dir/events.csv")
+# The rule change that diff shows: a decision maker is worth 30 points instead of 20.
+sed 's/=> +20/=> +30/' bench/b2b.score > "$dir/b2b-new.score"
 declare -A cmd
 cmd[run]="$BIN run ${data[*]} --as-of 2026-08-01 --out $dir/scores-aug.csv"
 cmd[evaluate]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --outcome demo_request --horizon 90d --format json"
 cmd[evaluate_baseline]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --baseline-as-of 2026-05-01 --outcome demo_request --horizon 90d --format json"
-names=(run evaluate evaluate_baseline)
+cmd[diff]="$BIN diff bench/b2b.score $dir/b2b-new.score --contacts $dir/contacts.csv --events $dir/events.csv --as-of 2026-08-01 --format json"
+names=(run evaluate evaluate_baseline diff)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in "${names[@]}"; do : > "/tmp/scoreline-cmd-$name"; done
 for _ in $(seq "$RUNS"); do
