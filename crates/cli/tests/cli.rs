@@ -895,3 +895,105 @@ fn a_reader_that_goes_away_ends_the_output_quietly() {
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(out.status.code(), Some(0), "{stderr}");
 }
+
+#[test]
+fn skip_bad_rows_is_offered_only_for_bad_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("rules.score"),
+        "schema {\n  contact { id: text, employees: number }\n}\nscore s = employees\n",
+    )
+    .unwrap();
+    // A file that is not there: setting rows aside would not help.
+    let out = scoreline(
+        &[
+            "run",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "nope.csv",
+            "--as-of",
+            "2026-11-01",
+        ],
+        dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("nope.csv: cannot read the file: it does not exist"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("--skip-bad-rows"), "{stderr}");
+    // A bad row: it could be set aside.
+    std::fs::write(dir.join("c.csv"), "id,employees\na,12\nb,many\n").unwrap();
+    let out = scoreline(
+        &[
+            "run",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "c.csv",
+            "--as-of",
+            "2026-11-01",
+        ],
+        dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("c.csv:3:2"), "{stderr}");
+    assert!(stderr.contains("--skip-bad-rows FILE"), "{stderr}");
+}
+
+#[test]
+fn one_contact_is_one_contact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("rules.score"), "score s = 1\n").unwrap();
+    std::fs::write(dir.join("c.csv"), "id\na\n").unwrap();
+    std::fs::write(
+        dir.join("e.csv"),
+        "contact_id,type,at\na,visit,2026-10-01\n",
+    )
+    .unwrap();
+    let out = scoreline(
+        &[
+            "run",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "c.csv",
+            "--events",
+            "e.csv",
+            "--as-of",
+            "2026-11-01",
+            "--out",
+            "s.csv",
+        ],
+        dir,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("scored 1 contact (1 event) with rules "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn fmt_says_what_it_did() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("a.score"), "score   s = 1\n").unwrap();
+    let out = scoreline(&["fmt", "a.score"], dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("formatted `a.score`\nformatted 1 of 1 file"),
+        "{stderr}"
+    );
+    let out = scoreline(&["fmt", "a.score"], dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("1 file already formatted, nothing rewritten"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(0));
+}

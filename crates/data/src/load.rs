@@ -721,7 +721,11 @@ pub fn read_inputs<'s>(
     sort_problems(&mut warnings, &order);
     warnings.dedup_by(|a, b| a.file == b.file && a.message == b.message);
     if !problems.is_empty() {
-        return fail(problems);
+        // Without skip-bad-rows, these are problems of rows (with it, only those that fail
+        // whatever rows are set aside are left).
+        let mut e = LoadError::from_problems(problems, &order);
+        e.in_rows = !skip;
+        return Err(e);
     }
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));

@@ -97,6 +97,9 @@ pub struct LoadError {
     pub problems: Vec<DataProblem>,
     /// How many further problems were found and not kept.
     pub more: usize,
+    /// Whether every problem is in rows that `skip_bad_rows` would set aside (not a file that
+    /// cannot be read, a missing column, a broken structure).
+    pub in_rows: bool,
 }
 
 impl LoadError {
@@ -108,7 +111,11 @@ impl LoadError {
         sort_problems(&mut problems, file_order);
         let more = problems.len().saturating_sub(Self::MAX_SHOWN);
         problems.truncate(Self::MAX_SHOWN);
-        LoadError { problems, more }
+        LoadError {
+            problems,
+            more,
+            in_rows: false,
+        }
     }
 
     /// The total number of problems found.

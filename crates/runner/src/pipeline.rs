@@ -393,10 +393,15 @@ pub fn render_load_error(e: &LoadError) -> String {
         out.push_str(&format!("… and {} more problems\n", e.more));
     }
     out.push_str(&format!(
-        "error: the data has {} problem{}; nothing was scored\n  = help: fix the rows above, or pass `--skip-bad-rows FILE` to set them aside and score the rest",
+        "error: the data has {} problem{}; nothing was scored",
         e.count(),
         if e.count() == 1 { "" } else { "s" }
     ));
+    // Only bad rows can be set aside: a file that cannot be read, or lacks a column, must be
+    // fixed.
+    if e.in_rows {
+        out.push_str("\n  = help: fix the rows above, or pass `--skip-bad-rows FILE` to set them aside and score the rest");
+    }
     out
 }
 

@@ -72,8 +72,25 @@ pub fn run(args: FmtArgs) -> u8 {
                 }
             );
         }
-    } else if !changed.is_empty() {
-        eprintln!("formatted {} of {} files", changed.len(), files.len());
+    } else {
+        // Say what happened, also when nothing had to change.
+        let of = |n: usize| {
+            if n == 1 {
+                "1 file".to_string()
+            } else {
+                format!("{n} files")
+            }
+        };
+        match (changed.len(), files.len()) {
+            (_, 0) => eprintln!("no rule file (`*.score`) found"),
+            (0, n) => eprintln!("{} already formatted, nothing rewritten", of(n)),
+            (c, n) => {
+                for path in &changed {
+                    eprintln!("formatted `{}`", path.display());
+                }
+                eprintln!("formatted {c} of {}", of(n));
+            }
+        }
     }
     if failed || (args.check && !changed.is_empty()) {
         EXIT_ERRORS

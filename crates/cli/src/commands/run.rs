@@ -161,10 +161,11 @@ fn summary(
     scoring: Duration,
     out: Option<&PathBuf>,
 ) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     let mut line = format!(
-        "scored {} contacts ({} events) with {} {} as of {} in {} (scoring {})",
-        evaluation.len(),
-        prepared.events_count,
+        "scored {} ({}) with {} {} as of {} in {} (scoring {})",
+        plural(evaluation.len(), "contact"),
+        plural(prepared.events_count, "event"),
         prepared.meta.ruleset,
         prepared.meta.version,
         scoreline_data::format_date(prepared.as_of_millis),
