@@ -357,6 +357,18 @@ fn no_test_files_is_a_usage_error() {
     let out = scoreline(&["test", "nowhere"], dir.path());
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("`nowhere` does not exist"));
+    // Files named almost like test files are pointed out.
+    std::fs::create_dir(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("tests/leads.tests.yaml"), "cases: []\n").unwrap();
+    std::fs::write(dir.path().join("leads_test.yml"), "cases: []\n").unwrap();
+    std::fs::write(dir.path().join("data.yaml"), "[]\n").unwrap();
+    let out = scoreline(&["test"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("rename `leads_test.yml`, `tests/leads.tests.yaml`"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

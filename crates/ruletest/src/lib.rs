@@ -114,6 +114,41 @@ pub fn is_test_file(path: &Path) -> bool {
         .is_some_and(|n| n.ends_with(".test.yaml") || n.ends_with(".test.yml"))
 }
 
+/// Files under `paths` that look like test files by another name (`leads.tests.yaml`,
+/// `leads_test.yaml`, `test_leads.yml`): what to point out when no test file is found.
+pub fn near_miss_test_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    fn looks_like(name: &str) -> bool {
+        let lower = name.to_lowercase();
+        let yaml = lower.ends_with(".yaml") || lower.ends_with(".yml");
+        yaml && lower.contains("test") && !is_test_file(Path::new(name))
+    }
+    fn scan(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') || name == "target" || name == "node_modules" {
+                continue;
+            }
+            if path.is_dir() && depth < 8 {
+                scan(&path, out, depth + 1);
+            } else if looks_like(name) {
+                out.push(tidy(&path));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            scan(path, &mut out, 0);
+        }
+    }
+    out.sort();
+    out
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();

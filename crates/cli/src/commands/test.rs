@@ -30,8 +30,23 @@ pub fn run(args: TestArgs) -> u8 {
     };
     if files.is_empty() {
         let searched: Vec<String> = paths.iter().map(|p| format!("`{}`", p.display())).collect();
+        let near = ruletest::near_miss_test_files(&paths);
+        let help = match near.first() {
+            Some(_) => {
+                let names: Vec<String> = near
+                    .iter()
+                    .take(5)
+                    .map(|p| format!("`{}`", p.display()))
+                    .collect();
+                format!(
+                    "test file names end in `.test.yaml` (or `.test.yml`): rename {}",
+                    names.join(", ")
+                )
+            }
+            None => "put test files beside the rule file or in a `tests/` folder next to it; docs/testing.md shows the format".to_string(),
+        };
         eprintln!(
-            "error: no test files (`*.test.yaml`) found in {}\n  = help: put test files beside the rule file or in a `tests/` folder next to it; docs/testing.md shows the format",
+            "error: no test files (`*.test.yaml`) found in {}\n  = help: {help}",
             searched.join(", ")
         );
         return EXIT_USAGE;
