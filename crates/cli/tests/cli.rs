@@ -444,6 +444,19 @@ fn explain_shows_each_clause_and_the_segment() {
     let out = scoreline(&missing, tmp.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no contact with id `nobody`"));
+    assert!(
+        stderr(&out).contains("help: ids are compared exactly, case included"),
+        "{}",
+        stderr(&out)
+    );
+    // An id that differs only by case, or by a typo, is suggested.
+    missing[1] = "A";
+    let out = scoreline(&missing, tmp.path());
+    assert!(
+        stderr(&out).contains("help: did you mean `a`? ids are compared exactly"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

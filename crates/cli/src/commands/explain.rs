@@ -16,8 +16,29 @@ pub fn run(args: ExplainArgs) -> u8 {
         .iter()
         .position(|c| c.id() == args.id)
     else {
+        let ids = prepared.dataset.contacts.iter().map(|c| c.id());
+        let wanted = args.id.to_lowercase();
+        let same_but_case: Vec<&str> = ids
+            .clone()
+            .filter(|id| id.to_lowercase() == wanted)
+            .take(3)
+            .collect();
+        let help = if !same_but_case.is_empty() {
+            let list: Vec<String> = same_but_case.iter().map(|i| format!("`{i}`")).collect();
+            format!(
+                "did you mean {}? ids are compared exactly, case included",
+                list.join(" or ")
+            )
+        } else {
+            match scoreline_data::model::suggest::closest(&args.id, ids) {
+                Some(near) => {
+                    format!("did you mean `{near}`? ids are compared exactly, case included")
+                }
+                None => "ids are compared exactly, case included".to_string(),
+            }
+        };
         eprintln!(
-            "error: no contact with id `{}` in `{}`\n  = help: ids are compared exactly, case included",
+            "error: no contact with id `{}` in `{}`\n  = help: {help}",
             args.id,
             prepared.contacts_path.display()
         );
