@@ -11,52 +11,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{load_case, to_csv};
-
-/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
-fn score(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-) -> scoreline_engine::Evaluation {
-    score_with(plan, data, as_of, parallel, false)
-}
-
-fn score_with(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-    explain: bool,
-) -> scoreline_engine::Evaluation {
-    let pool = parallel.then(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .expect("a thread pool")
-    });
-    plan.score(
-        data,
-        scoreline_engine::AsOf::from_millis(as_of),
-        scoreline_engine::EvalOptions {
-            explain,
-            pool: pool.as_ref(),
-        },
-    )
-}
-
-/// One contact's explanation.
-#[allow(dead_code)]
-fn explain(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    contact: usize,
-    as_of: i64,
-) -> scoreline_engine::Explanation {
-    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
-        .0
-}
+use support::{explain, load_case, score, to_csv};
 
 fn run_case(dir: &Path) -> Result<(), String> {
     let case = load_case(dir)?;

@@ -4,55 +4,12 @@
 #[path = "conformance/support.rs"]
 mod support;
 
+use support::{explain, score, score_with};
+
 use std::sync::Arc;
 
 use scoreline_data::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 use scoreline_engine::Plan;
-
-/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
-fn score(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-) -> scoreline_engine::Evaluation {
-    score_with(plan, data, as_of, parallel, false)
-}
-
-fn score_with(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-    explain: bool,
-) -> scoreline_engine::Evaluation {
-    let pool = parallel.then(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .expect("a thread pool")
-    });
-    plan.score(
-        data,
-        scoreline_engine::AsOf::from_millis(as_of),
-        scoreline_engine::EvalOptions {
-            explain,
-            pool: pool.as_ref(),
-        },
-    )
-}
-
-/// One contact's explanation.
-#[allow(dead_code)]
-fn explain(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    contact: usize,
-    as_of: i64,
-) -> scoreline_engine::Explanation {
-    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
-        .0
-}
 
 const DAY: i64 = 86_400_000;
 const AS_OF: i64 = 1_780_272_000_000; // 2026-06-01

@@ -248,18 +248,7 @@ fn score(
     if evaluation.plugin_errors.is_empty() {
         return Ok(evaluation);
     }
-    let mut report = String::new();
-    for tally in &evaluation.plugin_errors {
-        report.push_str(&tally.error.to_diagnostic().render());
-        report.push_str(&format!(
-            "\n`{}.{}` failed for {} contact{} (first: {})\n\n",
-            tally.plugin,
-            tally.function,
-            tally.count,
-            if tally.count == 1 { "" } else { "s" },
-            tally.contact_ids.join(", ")
-        ));
-    }
+    let mut report = crate::score::plugin_errors_report(&evaluation);
     report.push_str("error: plugin calls failed; nothing was evaluated\n  = help: fix the plugin: the contacts it failed for would have no score");
     Err(failure(EXIT_ERRORS, report))
 }

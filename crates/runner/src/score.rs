@@ -75,17 +75,24 @@ pub fn score(
     })
 }
 
-/// Each plugin function that failed: its first error, how many contacts, the first ids.
+/// Prints each plugin function that failed ([`plugin_errors_report`]).
 pub fn report_plugin_errors(evaluation: &Evaluation) {
+    eprint!("{}", plugin_errors_report(evaluation));
+}
+
+/// Each plugin function that failed: its first error, how many contacts, the first ids.
+pub fn plugin_errors_report(evaluation: &Evaluation) -> String {
+    let mut report = String::new();
     for tally in &evaluation.plugin_errors {
-        eprintln!("{}", tally.error.to_diagnostic().render());
-        eprintln!(
-            "`{}.{}` failed for {} contact{} (first: {})\n",
+        report.push_str(&tally.error.to_diagnostic().render());
+        report.push_str(&format!(
+            "\n`{}.{}` failed for {} contact{} (first: {})\n\n",
             tally.plugin,
             tally.function,
             tally.count,
             if tally.count == 1 { "" } else { "s" },
             tally.contact_ids.join(", ")
-        );
+        ));
     }
+    report
 }

@@ -329,3 +329,47 @@ pub fn to_csv<'r>(columns: &[String], rows: impl Iterator<Item = &'r [Value]>) -
     }
     out
 }
+
+/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
+pub fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+) -> scoreline_engine::Evaluation {
+    score_with(plan, data, as_of, parallel, false)
+}
+
+pub fn score_with(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    explain: bool,
+) -> scoreline_engine::Evaluation {
+    let pool = parallel.then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool")
+    });
+    plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain,
+            pool: pool.as_ref(),
+        },
+    )
+}
+
+/// One contact's explanation.
+pub fn explain(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    contact: usize,
+    as_of: i64,
+) -> scoreline_engine::Explanation {
+    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
+        .0
+}
