@@ -82,9 +82,9 @@ pub fn run(args: DiffArgs) -> u8 {
         DiffFormat::Json
     });
     match format {
-        DiffFormat::Text => print!("{}", text::render(&diffed)),
-        DiffFormat::Json => print!("{}", diffed.to_json()),
-        DiffFormat::Markdown => print!("{}", text::markdown(&diffed)),
+        DiffFormat::Text => out!("{}", text::render(&diffed)),
+        DiffFormat::Json => out!("{}", diffed.to_json()),
+        DiffFormat::Markdown => out!("{}", text::markdown(&diffed)),
     }
     if let Some(path) = &args.report {
         let html = scoreline_runner::report::diff_page(&diffed);

@@ -120,6 +120,9 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(path) = &args.report {
         eprintln!("wrote the report to {}", path.display());
     }
+    // The process ends here: the data set and the scores go back to the system with it, at
+    // once, instead of being freed value by value (most of a second for a million contacts).
+    std::mem::forget((prepared, evaluation, explanations));
     EXIT_OK
 }
 
