@@ -897,22 +897,46 @@ pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -
         start[i + 1] += start[i];
     }
     // Scatter each event to its contact's next slot; `src` remembers where it came from
-    // (part << 32 | index) to move its properties later.
-    let mut cursor: Vec<u32> = start[..contacts].to_vec();
+    // (part << 32 | index) to move its properties later. Each thread takes the events of a
+    // range of contacts (reading every part, writing only its own slots), in input order.
     let mut at = vec![0i64; n];
     let mut type_id = vec![0u32; n];
     let mut src = vec![0u64; n];
-    for (pi, p) in parts.iter().enumerate() {
-        for i in 0..p.len() {
-            let c = p.contact[i] as usize;
-            let pos = cursor[c] as usize;
-            cursor[c] += 1;
-            at[pos] = p.at[i];
-            type_id[pos] = p.type_id[i];
-            src[pos] = (pi as u64) << 32 | i as u64;
+    let scatter = |lo: usize, hi: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u64]| {
+        let base = start[lo];
+        let mut cursor: Vec<u32> = start[lo..hi].iter().map(|&x| x - base).collect();
+        for (pi, p) in parts.iter().enumerate() {
+            for i in 0..p.len() {
+                let c = p.contact[i] as usize;
+                if c < lo || c >= hi {
+                    continue;
+                }
+                let pos = cursor[c - lo] as usize;
+                cursor[c - lo] += 1;
+                at[pos] = p.at[i];
+                ty[pos] = p.type_id[i];
+                src[pos] = (pi as u64) << 32 | i as u64;
+            }
         }
+    };
+    let bounds = contact_bounds(&start, threads);
+    if bounds.len() <= 2 {
+        scatter(0, contacts, &mut at, &mut type_id, &mut src);
+    } else {
+        std::thread::scope(|s| {
+            let (mut at, mut ty, mut src) = (&mut at[..], &mut type_id[..], &mut src[..]);
+            for w in bounds.windows(2) {
+                let (lo, hi) = (w[0], w[1]);
+                let len = (start[hi] - start[lo]) as usize;
+                let (a, rest_a) = std::mem::take(&mut at).split_at_mut(len);
+                let (t, rest_t) = std::mem::take(&mut ty).split_at_mut(len);
+                let (r, rest_r) = std::mem::take(&mut src).split_at_mut(len);
+                (at, ty, src) = (rest_a, rest_t, rest_r);
+                let scatter = &scatter;
+                s.spawn(move || scatter(lo, hi, a, t, r));
+            }
+        });
     }
-    drop(cursor);
     // What the parts still hold that the grouped events need: their properties.
     for p in &mut parts {
         p.contact = Vec::new();
@@ -955,11 +979,12 @@ pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -
 }
 
 /// Sorts each contact's events by time (stable), contacts split between threads.
-fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], threads: usize) {
+/// Contact indices `0 = b0 < b1 < … = contacts` that split the events (offsets `start`) into
+/// about `threads` even ranges.
+fn contact_bounds(start: &[u32], threads: usize) -> Vec<usize> {
     let contacts = start.len() - 1;
-    let n = at.len();
+    let n = start[contacts] as usize;
     let parts = threads.clamp(1, 16).min(contacts.max(1));
-    // Contact boundaries that split the events evenly.
     let mut bounds = vec![0usize];
     for k in 1..parts {
         let target = (n * k / parts) as u32;
@@ -968,7 +993,16 @@ fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], 
             bounds.push(c);
         }
     }
-    bounds.push(contacts);
+    if *bounds.last().unwrap_or(&0) < contacts || bounds.len() == 1 {
+        bounds.push(contacts);
+    }
+    bounds
+}
+
+fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], threads: usize) {
+    let contacts = start.len() - 1;
+    // Contact boundaries that split the events evenly.
+    let bounds = contact_bounds(start, threads);
     let work = |first: usize, last: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u64]| {
         let base = start[first] as usize;
         let mut buf: Vec<(i64, u32, u64)> = Vec::new();
