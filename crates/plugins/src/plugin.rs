@@ -312,16 +312,28 @@ impl Plugin {
         }
         let result = {
             let _deadline = DeadlineGuard::start(&self.limits);
-            self.engine.call_fn_with_options::<Dynamic>(
-                CallFnOptions::new()
-                    .eval_ast(false)
-                    .rewind_scope(false)
-                    .in_all_namespaces(true),
-                &mut Scope::new(),
-                &self.empty,
+            // A panic inside the script engine (a bug of rhai's, seen once under parallel
+            // calls) fails this call like any other error, instead of the whole run.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                self.engine.call_fn_with_options::<Dynamic>(
+                    CallFnOptions::new()
+                        .eval_ast(false)
+                        .rewind_scope(false)
+                        .in_all_namespaces(true),
+                    &mut Scope::new(),
+                    &self.empty,
+                    &info.name,
+                    CallArgs(args),
+                )
+            }))
+        };
+        let Ok(result) = result else {
+            return Err(self.error(
                 &info.name,
-                CallArgs(args),
-            )
+                function_position(&self.file, &info.name),
+                "the script engine failed inside this call (an internal error of rhai)".into(),
+                Some("run again; if it happens again, report it with the plugin and the contact's data".into()),
+            ));
         };
         match result {
             Ok(result) => from_dynamic(result).map_err(|error| {
