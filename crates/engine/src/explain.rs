@@ -85,6 +85,9 @@ pub struct ClauseExplanation {
     pub contribution: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events_matched: Option<usize>,
+    /// With `per D`: the periods in which one of the matched events counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods_counted: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub points_before_cap: Option<f64>,
     /// Whether `max` cut the points.
@@ -214,6 +217,10 @@ impl Explanation {
                 if let Some(m) = clause.events_matched {
                     let plural = if m == 1 { "event" } else { "events" };
                     note = format!("{m} {plural}");
+                    if let Some(p) = clause.periods_counted {
+                        let plural = if p == 1 { "period" } else { "periods" };
+                        let _ = write!(note, ", {p} {plural} counted");
+                    }
                     if clause.capped == Some(true) {
                         let before = clause.points_before_cap.unwrap_or(0.0);
                         let _ = write!(note, ", {} before the cap", number(before));

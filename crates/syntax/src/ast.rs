@@ -300,6 +300,8 @@ pub enum EachOption {
     },
     /// `within D`, the same as `within` in the filter.
     Within { duration: DurationLit, span: Span },
+    /// `per D`: at most one matching event counts per period of length D.
+    Per { duration: DurationLit, span: Span },
 }
 
 impl EachOption {
@@ -308,7 +310,8 @@ impl EachOption {
         match self {
             EachOption::Max { span, .. }
             | EachOption::Decay { span, .. }
-            | EachOption::Within { span, .. } => *span,
+            | EachOption::Within { span, .. }
+            | EachOption::Per { span, .. } => *span,
         }
     }
 }

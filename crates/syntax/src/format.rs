@@ -287,6 +287,9 @@ impl Formatter<'_> {
             EachOption::Within { duration, .. } => {
                 format!("within {}", literal::duration(self.src, duration))
             }
+            EachOption::Per { duration, .. } => {
+                format!("per {}", literal::duration(self.src, duration))
+            }
         }
     }
 

@@ -247,6 +247,10 @@ impl Dump<'_> {
                             self.line(d + 1, "within", *span);
                             self.duration(d + 2, "duration", duration);
                         }
+                        EachOption::Per { duration, span } => {
+                            self.line(d + 1, "per", *span);
+                            self.duration(d + 2, "duration", duration);
+                        }
                     }
                 }
             }

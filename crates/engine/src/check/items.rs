@@ -168,7 +168,8 @@ impl Checker<'_> {
         let mut max: Option<Span> = None;
         let mut decay: Option<Span> = None;
         let mut within: Option<Span> = e.filter.within.map(|d| d.span);
-        let (mut cap, mut fade, mut option_within) = (None, None, None);
+        let mut per: Option<Span> = None;
+        let (mut cap, mut fade, mut option_within, mut period) = (None, None, None, None);
         for option in &e.options {
             let (slot, word, help) = match option {
                 EachOption::Max { .. } => (&mut max, "max", "keep one `max`"),
@@ -178,6 +179,7 @@ impl Checker<'_> {
                     "within",
                     "`within` in the filter and after the points mean the same; keep one",
                 ),
+                EachOption::Per { .. } => (&mut per, "per", "keep one `per`"),
             };
             if slot.is_some() {
                 let d = self
@@ -216,6 +218,10 @@ impl Checker<'_> {
                     option_within = Some(*duration);
                     self.positive_duration(duration, "within");
                 }
+                EachOption::Per { duration, .. } => {
+                    period = Some(*duration);
+                    self.positive_period(duration);
+                }
             }
         }
         typed::Clause {
@@ -227,6 +233,7 @@ impl Checker<'_> {
                 max: cap,
                 decay: fade,
                 within: option_within,
+                per: period,
             },
         }
     }

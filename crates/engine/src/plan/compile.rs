@@ -200,6 +200,7 @@ impl Compiler<'_> {
                 max,
                 decay,
                 within,
+                per,
             } => {
                 let mut filter = self.filter(filter);
                 let points = self.expr(points, Scope::Event(filter.types));
@@ -217,6 +218,7 @@ impl Compiler<'_> {
                     points,
                     cap: max.map(f64::abs),
                     decay,
+                    per_ms: per.as_ref().map(duration_ms),
                 }
             }
         };

@@ -202,6 +202,8 @@ pub(crate) enum ClauseKind {
         points: Node,
         cap: Option<f64>,
         decay: Decay,
+        /// `per D` in milliseconds: one event counts per period of this length.
+        per_ms: Option<f64>,
     },
 }
 

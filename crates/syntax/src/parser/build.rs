@@ -367,6 +367,14 @@ fn build_each(file: &Arc<SourceFile>, pair: P) -> Built<EachClause> {
                     duration,
                 }
             }
+            Rule::per_option => {
+                o.expect(Rule::kw_per)?;
+                let duration = duration(file, &o.expect(Rule::duration)?)?;
+                EachOption::Per {
+                    span: span.to(duration.span),
+                    duration,
+                }
+            }
             _ => return Err(internal(file, span)),
         };
         end = option.span();
