@@ -134,11 +134,13 @@ pub struct Segment {
     pub arms: Vec<Arm>,
 }
 
-/// `"label" [when COND] [=> "action"]`
+/// `"label" [when COND] [keep when COND] [=> "action"]`
 #[derive(Debug, Clone)]
 pub struct Arm {
     pub label: String,
     pub condition: Option<Expr>,
+    /// `keep when COND`
+    pub keep: Option<Expr>,
     pub action: Option<String>,
 }
 

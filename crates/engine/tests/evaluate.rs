@@ -37,6 +37,7 @@ fn score_with(
         scoreline_engine::EvalOptions {
             explain,
             pool: pool.as_ref(),
+            previous: None,
         },
     )
 }
@@ -309,6 +310,52 @@ score visits {
     assert!(json["scores"][0]["clauses"][0]
         .get("periods_counted")
         .is_none());
+}
+
+#[test]
+fn explanation_shows_an_arm_matched_by_its_keep_condition() {
+    let rules = r#"
+score total { rule => employees }
+segment tier {
+  "hot"  when total >= 70 keep when total >= 60 => "Call"
+  "cold"
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,65\nc2,SaaS,CEO,65\n";
+    let data = support::dataset(schema(), contacts, "contact_id,type,at,url\n").expect("data");
+    let mut previous = scoreline_engine::PreviousScoring::new();
+    previous.insert("tier", "c1", "hot");
+    previous.insert("tier", "c2", "cold");
+    let as_of = scoreline_engine::AsOf::from_millis(AS_OF);
+    let kept = plan.explain_with(&data, 0, as_of, Some(&previous)).0;
+    let segment = &kept.segments[0];
+    assert_eq!(segment.label.as_deref(), Some("hot"));
+    assert!(segment.kept);
+    assert_eq!(
+        segment.arms[0].keep,
+        Some(scoreline_engine::explain::ArmResult::True)
+    );
+    let text = kept.render_text();
+    assert!(
+        text.contains("\"hot\"  false, keep when true\n"),
+        "\n{text}"
+    );
+    assert!(
+        text.contains("→ \"hot\" (Call), kept by `keep when` (the previous label)"),
+        "\n{text}"
+    );
+    let json = serde_json::to_value(&kept).expect("serializes");
+    assert_eq!(json["segments"][0]["kept"], true);
+    assert_eq!(json["segments"][0]["arms"][0]["keep"], "true");
+    // c2 was cold: the keep condition is not tried, and nothing says kept.
+    let plain = plan.explain_with(&data, 1, as_of, Some(&previous)).0;
+    assert_eq!(plain.segments[0].label.as_deref(), Some("cold"));
+    assert!(!plain.segments[0].kept);
+    assert_eq!(plain.segments[0].arms[0].keep, None);
+    let json = serde_json::to_value(&plain).expect("serializes");
+    assert!(json["segments"][0].get("kept").is_none());
+    assert!(json["segments"][0]["arms"][0].get("keep").is_none());
 }
 
 #[test]

@@ -57,6 +57,7 @@ pub fn score(
         EvalOptions {
             explain: options.explain,
             pool: options.pool,
+            previous: None,
         },
     );
     for line in &evaluation.plugin_log {

@@ -939,6 +939,7 @@ impl Runner {
             EvalOptions {
                 explain: false,
                 pool,
+                previous: None,
             },
         );
         for line in &scored.plugin_log {

@@ -372,7 +372,17 @@ pub struct SegmentDecl {
 pub struct Arm {
     pub label: StrLit,
     pub condition: Option<Expr>,
+    /// `keep when COND`: the arm's label stays while COND holds for a contact that had it.
+    pub keep: Option<Keep>,
     pub action: Option<StrLit>,
+    pub span: Span,
+}
+
+/// `keep when COND` on a segment arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keep {
+    pub condition: Expr,
+    /// From `keep` to the end of the condition.
     pub span: Span,
 }
 

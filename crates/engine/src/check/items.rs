@@ -48,9 +48,27 @@ impl Checker<'_> {
                         self.constant_condition(c, "when");
                         typed
                     });
+                    let keep = arm.keep.as_ref().map(|k| {
+                        if arm.condition.is_none() {
+                            let d = self
+                                .error(
+                                    "E0213",
+                                    k.span,
+                                    format!(
+                                        "`keep when` on the arm `{}`, which has no `when`",
+                                        arm.label.value
+                                    ),
+                                )
+                                .with_label("nothing to keep")
+                                .with_help("an arm without `when` matches everyone already: give it a `when` condition, or remove `keep when`");
+                            self.push(d);
+                        }
+                        self.condition(&k.condition, top)
+                    });
                     arms.push(typed::Arm {
                         label: arm.label.value.clone(),
                         condition,
+                        keep,
                         action: arm.action.as_ref().map(|a| a.value.clone()),
                     });
                 }

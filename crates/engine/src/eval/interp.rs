@@ -860,16 +860,29 @@ impl<'a> Ctx<'a, '_> {
         Val::Num(value)
     }
 
-    /// The index of the first arm whose condition holds, filling `trace` when asked.
+    /// The index of the first arm whose condition holds, filling `trace` when asked. An arm
+    /// whose label is `before` (the contact's label in the previous scoring) and that has a
+    /// `keep when` matches when its keep condition holds, tried before its `when`.
     pub fn segment(
         &self,
         segment: &'a SegmentPlan,
+        before: Option<&str>,
         mut trace: Option<&mut SegmentExplanation>,
     ) -> Option<usize> {
+        let truth = |v: Option<bool>| match v {
+            Some(true) => ArmResult::True,
+            Some(false) => ArmResult::False,
+            None => ArmResult::Missing,
+        };
         for (i, arm) in segment.arms.iter().enumerate() {
             if trace.is_some() {
                 self.plugin_errors.borrow_mut().start_tracking();
             }
+            let keep = match &arm.keep {
+                Some(k) if before == Some(&*arm.label) => Some(self.eval(k, NO_EVENT).truth()),
+                _ => None,
+            };
+            let kept = keep == Some(Some(true));
             let result = match &arm.condition {
                 None => Some(true),
                 Some(c) => self.eval(c, NO_EVENT).truth(),
@@ -878,17 +891,15 @@ impl<'a> Ctx<'a, '_> {
                 t.arms.push(ArmTried {
                     label: arm.label.to_string(),
                     error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
-                    result: match result {
-                        Some(true) => ArmResult::True,
-                        Some(false) => ArmResult::False,
-                        None => ArmResult::Missing,
-                    },
+                    result: truth(result),
+                    keep: keep.map(truth),
                 });
             }
-            if result == Some(true) {
+            if kept || result == Some(true) {
                 if let Some(t) = trace {
                     t.label = Some(arm.label.to_string());
                     t.action = arm.action.as_ref().map(|a| a.to_string());
+                    t.kept = kept && result != Some(true);
                 }
                 return Some(i);
             }

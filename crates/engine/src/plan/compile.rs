@@ -102,6 +102,7 @@ pub(super) fn compile(
                     .map(|arm| ArmPlan {
                         label: Arc::from(arm.label.as_str()),
                         condition: arm.condition.as_ref().map(|e| c.expr(e, Scope::Contact)),
+                        keep: arm.keep.as_ref().map(|e| c.expr(e, Scope::Contact)),
                         action: arm.action.as_deref().map(Arc::from),
                     })
                     .collect::<Vec<_>>();

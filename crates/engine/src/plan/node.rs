@@ -236,6 +236,8 @@ pub(crate) struct ScorePlan {
 pub(crate) struct ArmPlan {
     pub label: Arc<str>,
     pub condition: Option<Node>,
+    /// `keep when COND`: tried first for a contact whose previous label was this arm's.
+    pub keep: Option<Node>,
     pub action: Option<Arc<str>>,
 }
 

@@ -511,6 +511,7 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
         | Rule::kw_decay
         | Rule::kw_within
         | Rule::kw_per
+        | Rule::kw_keep
         | Rule::kw_where
         | Rule::max_option
         | Rule::decay_option
