@@ -160,6 +160,10 @@ pub struct RunArgs {
     /// file.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// The scores of a previous run (CSV, JSON or NDJSON), which `keep when` arms read: a
+    /// contact keeps its previous label while the arm's keep condition holds.
+    #[arg(long, value_name = "FILE")]
+    pub previous: Option<PathBuf>,
 }
 
 /// Formats of `watch`'s status lines.

@@ -1010,3 +1010,117 @@ fn fmt_says_what_it_did() {
     );
     assert_eq!(out.status.code(), Some(0));
 }
+
+const STICKY: &str = r#"ruleset sticky
+schema {
+  contact { id: text, points: number }
+}
+score total { rule => points }
+segment tier {
+  "hot"  when total >= 70 keep when total >= 60 => "Call"
+  "cold"
+}
+"#;
+
+/// Runs the sticky rules (as `ruleset`) on `points` per contact, with `extra` arguments.
+fn run_sticky(dir: &Path, ruleset: &str, points: &str, extra: &[&str]) -> Output {
+    write(dir, "rules.score", &STICKY.replace("sticky", ruleset));
+    write(dir, "contacts.csv", &format!("id,points\n{points}"));
+    let mut args = vec![
+        "run",
+        "--ruleset",
+        "rules.score",
+        "--contacts",
+        "contacts.csv",
+        "--as-of",
+        "2026-11-01",
+    ];
+    args.extend_from_slice(extra);
+    scoreline(&args, dir)
+}
+
+#[test]
+fn run_previous_keeps_a_label_while_the_keep_condition_holds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = run_sticky(dir, "sticky", "a,75\nb,65\n", &["--out", "first.csv"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    for previous in ["first.csv", "first.json"] {
+        if previous == "first.json" {
+            let o = run_sticky(dir, "sticky", "a,75\nb,65\n", &["--out", "first.json"]);
+            assert!(o.status.success(), "{}", stderr(&o));
+        }
+        // a was hot and stays hot at 65; b was cold and stays cold at 65; c is new.
+        let second = run_sticky(
+            dir,
+            "sticky",
+            "a,65\nb,65\nc,65\n",
+            &["--out", "second.csv", "--previous", previous],
+        );
+        assert!(second.status.success(), "{}", stderr(&second));
+        assert!(!stderr(&second).contains("warning"), "{}", stderr(&second));
+        let scores = std::fs::read_to_string(dir.join("second.csv")).unwrap();
+        assert_eq!(
+            scores, "id,total,tier,tier_action\na,65,hot,Call\nb,65,cold,\nc,65,cold,\n",
+            "with {previous}"
+        );
+    }
+    // Without --previous, `keep when` is ignored.
+    let plain = run_sticky(dir, "sticky", "a,65\n", &["--out", "plain.csv"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    let scores = std::fs::read_to_string(dir.join("plain.csv")).unwrap();
+    assert_eq!(scores, "id,total,tier,tier_action\na,65,cold,\n");
+}
+
+#[test]
+fn run_previous_of_another_ruleset_or_without_the_column_is_ignored_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let first = run_sticky(dir, "sticky", "a,75\n", &["--out", "first.csv"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let version = summary_version(&first);
+    let other = run_sticky(
+        dir,
+        "other",
+        "a,65\n",
+        &["--out", "other.csv", "--previous", "first.csv"],
+    );
+    assert!(other.status.success(), "{}", stderr(&other));
+    let err = stderr(&other);
+    assert!(
+        err.contains(&format!(
+            "warning: the previous scores `first.csv` were written by ruleset `sticky` (version {version}), not `other` (version {})",
+            summary_version(&other)
+        )),
+        "{err}"
+    );
+    assert!(err.contains("`keep when` is ignored"), "{err}");
+    let scores = std::fs::read_to_string(dir.join("other.csv")).unwrap();
+    assert_eq!(scores, "id,total,tier,tier_action\na,65,cold,\n");
+
+    write(dir, "no_tier.csv", "id,total\na,75\n");
+    let missing = run_sticky(
+        dir,
+        "sticky",
+        "a,65\n",
+        &["--out", "m.csv", "--previous", "no_tier.csv"],
+    );
+    assert!(missing.status.success(), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).contains(
+            "warning: the previous scores `no_tier.csv` have no `tier` column: `keep when` in `tier` is ignored"
+        ),
+        "{}",
+        stderr(&missing)
+    );
+    let scores = std::fs::read_to_string(dir.join("m.csv")).unwrap();
+    assert_eq!(scores, "id,total,tier,tier_action\na,65,cold,\n");
+
+    let absent = run_sticky(dir, "sticky", "a,65\n", &["--previous", "nope.csv"]);
+    assert!(!absent.status.success());
+    assert!(
+        stderr(&absent).contains("error: cannot read the previous scores `nope.csv`"),
+        "{}",
+        stderr(&absent)
+    );
+}

@@ -51,6 +51,7 @@ fn score_with(
         scoreline_engine::EvalOptions {
             explain,
             pool: pool.as_ref(),
+            previous: None,
         },
     )
 }

@@ -232,6 +232,7 @@ fn main() {
                 let options = scoreline_engine::EvalOptions {
                     explain: false,
                     pool: parallel.then_some(&pool),
+                    previous: None,
                 };
                 let evaluation =
                     plan.score(&data, scoreline_engine::AsOf::from_millis(AS_OF), options);

@@ -3,6 +3,7 @@
 
 mod interp;
 mod population;
+mod previous;
 pub(crate) mod round;
 pub(crate) mod value;
 
@@ -21,6 +22,7 @@ use crate::plan::Plan;
 use interp::{events_until, Ctx, PluginErrors, NO_EVENT};
 use population::Population;
 pub use population::{PartitionStatistics, Statistics};
+pub use previous::PreviousScoring;
 use value::Val;
 
 /// How many contacts a worker takes at a time.
@@ -56,6 +58,8 @@ pub struct EvalOptions<'p> {
     pub explain: bool,
     /// The threads to score on; `None` scores on the caller's thread. The result is the same.
     pub pool: Option<&'p ThreadPool>,
+    /// The previous scoring that `keep when` reads; without one, `keep when` is ignored.
+    pub previous: Option<&'p PreviousScoring>,
 }
 
 impl Evaluation {
@@ -288,6 +292,17 @@ impl Plan {
         contact: usize,
         as_of: AsOf,
     ) -> (Explanation, Vec<String>) {
+        self.explain_with(data, contact, as_of, None)
+    }
+
+    /// [`Plan::explain`] with the previous scoring that `keep when` reads.
+    pub fn explain_with(
+        &self,
+        data: &Dataset,
+        contact: usize,
+        as_of: AsOf,
+        previous: Option<&PreviousScoring>,
+    ) -> (Explanation, Vec<String>) {
         let own = self.statistics(data, as_of, None);
         let ((explanation, _), log) = capture_log(|| {
             let population = self.population_view(&own, own.summary());
@@ -296,7 +311,7 @@ impl Plan {
             let mut explanation = self.new_explanation(data, contact);
             let errors = self.contact(
                 data,
-                as_of.millis(),
+                (as_of.millis(), previous),
                 (population.as_ref(), &own.errors),
                 contact,
                 &mut scratch,
@@ -362,7 +377,7 @@ impl Plan {
                     let mut explanation = explain.then(|| self.new_explanation(data, contact));
                     let errors = self.contact(
                         data,
-                        as_of,
+                        (as_of, options.previous),
                         (population.as_ref(), population_errors),
                         contact,
                         scratch,
@@ -492,7 +507,9 @@ impl Plan {
                     self.run_steps(
                         &self.population_steps,
                         data,
-                        as_of,
+                        // A population argument sees no previous scoring: `keep when` is
+                        // ignored in this first pass.
+                        (as_of, None),
                         None,
                         contact,
                         (events_start, events_end),
@@ -552,7 +569,7 @@ impl Plan {
         &'a self,
         steps: &[Step],
         data: &'a Dataset,
-        as_of: i64,
+        (as_of, previous): (i64, Option<&PreviousScoring>),
         population: Option<&Population<'_>>,
         contact: usize,
         (events_start, events_end): (usize, usize),
@@ -593,14 +610,16 @@ impl Plan {
                 }
                 Step::Segment { index } => {
                     let s = &self.segments[index as usize];
+                    let before =
+                        previous.and_then(|p| p.label(&s.name, data.contacts[contact].id()));
                     let arm = match explanation.as_deref_mut() {
                         Some(e) => {
                             let mut trace = SegmentExplanation::new(&s.name);
-                            let arm = ctx.segment(s, Some(&mut trace));
+                            let arm = ctx.segment(s, before, Some(&mut trace));
                             e.segments.push(trace);
                             arm
                         }
-                        None => ctx.segment(s, None),
+                        None => ctx.segment(s, before, None),
                     };
                     scratch.arms[index as usize] = arm;
                     let value = arm.map_or(Val::Missing, |a| Val::Str(&s.arms[a].label));
@@ -617,7 +636,7 @@ impl Plan {
     fn contact<'a>(
         &'a self,
         data: &'a Dataset,
-        as_of: i64,
+        (as_of, previous): (i64, Option<&PreviousScoring>),
         (population, population_errors): (Option<&Population<'_>>, &PopulationErrors),
         contact: usize,
         scratch: &mut Scratch<'a>,
@@ -636,7 +655,7 @@ impl Plan {
         self.run_steps(
             &self.steps,
             data,
-            as_of,
+            (as_of, previous),
             population,
             contact,
             events,

@@ -85,6 +85,9 @@ pub struct ClauseExplanation {
     pub contribution: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub events_matched: Option<usize>,
+    /// With `per D`: the periods in which one of the matched events counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub periods_counted: Option<usize>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub points_before_cap: Option<f64>,
     /// Whether `max` cut the points.
@@ -103,6 +106,9 @@ pub struct SegmentExplanation {
     pub arms: Vec<ArmTried>,
     pub label: Option<String>,
     pub action: Option<String>,
+    /// Whether the arm matched by its `keep when` only (its `when` did not hold).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kept: bool,
 }
 
 impl SegmentExplanation {
@@ -112,6 +118,7 @@ impl SegmentExplanation {
             arms: Vec::new(),
             label: None,
             action: None,
+            kept: false,
         }
     }
 }
@@ -121,6 +128,10 @@ impl SegmentExplanation {
 pub struct ArmTried {
     pub label: String,
     pub result: ArmResult,
+    /// The `keep when` condition's result, when it was tried (the contact's previous label
+    /// was this arm's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub keep: Option<ArmResult>,
     /// The plugin calls that failed in the arm's condition, as in [`ClauseExplanation::error`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -214,6 +225,10 @@ impl Explanation {
                 if let Some(m) = clause.events_matched {
                     let plural = if m == 1 { "event" } else { "events" };
                     note = format!("{m} {plural}");
+                    if let Some(p) = clause.periods_counted {
+                        let plural = if p == 1 { "period" } else { "periods" };
+                        let _ = write!(note, ", {p} {plural} counted");
+                    }
                     if clause.capped == Some(true) {
                         let before = clause.points_before_cap.unwrap_or(0.0);
                         let _ = write!(note, ", {} before the cap", number(before));
@@ -255,17 +270,34 @@ impl Explanation {
                 .unwrap_or(0);
             for arm in &segment.arms {
                 let quoted = format!("\"{}\"", arm.label);
-                let _ = writeln!(out, "  {quoted:<width$}  {}", arm.result.word());
+                match arm.keep {
+                    Some(keep) => {
+                        let _ = writeln!(
+                            out,
+                            "  {quoted:<width$}  {}, keep when {}",
+                            arm.result.word(),
+                            keep.word()
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(out, "  {quoted:<width$}  {}", arm.result.word());
+                    }
+                }
                 if let Some(error) = &arm.error {
                     let _ = writeln!(out, "    error: {error}");
                 }
             }
+            let kept = if segment.kept {
+                ", kept by `keep when` (the previous label)"
+            } else {
+                ""
+            };
             match (&segment.label, &segment.action) {
                 (Some(l), Some(a)) => {
-                    let _ = writeln!(out, "  → \"{l}\" ({a})");
+                    let _ = writeln!(out, "  → \"{l}\" ({a}){kept}");
                 }
                 (Some(l), None) => {
-                    let _ = writeln!(out, "  → \"{l}\"");
+                    let _ = writeln!(out, "  → \"{l}\"{kept}");
                 }
                 (None, _) => {
                     let _ = writeln!(out, "  → no label (no arm matched)");

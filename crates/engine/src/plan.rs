@@ -74,6 +74,15 @@ impl Plan {
         self.segments.iter().map(|s| s.name.as_str()).collect()
     }
 
+    /// The names of the segments with a `keep when` arm (which read a previous scoring).
+    pub fn sticky_segment_names(&self) -> Vec<&str> {
+        self.segments
+            .iter()
+            .filter(|s| s.arms.iter().any(|a| a.keep.is_some()))
+            .map(|s| s.name.as_str())
+            .collect()
+    }
+
     /// Whether evaluation needs a first pass over every contact (population functions).
     pub fn has_population_functions(&self) -> bool {
         !self.population.is_empty()

@@ -142,6 +142,9 @@ pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnost
                     if let Some(c) = &arm.condition {
                         collect_refs(c, None, &properties, &mut names);
                     }
+                    if let Some(k) = &arm.keep {
+                        collect_refs(&k.condition, None, &properties, &mut names);
+                    }
                 }
             }
             Item::Schema(_) | Item::Plugin(_) => continue,

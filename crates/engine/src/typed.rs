@@ -112,7 +112,7 @@ pub enum ClauseKind {
         condition: Option<Expr>,
         points: Expr,
     },
-    /// `each FILTER => POINTS [max M] [decay …] [within D]`
+    /// `each FILTER => POINTS [max M] [decay …] [within D] [per D]`
     Each {
         filter: Filter,
         points: Expr,
@@ -121,6 +121,8 @@ pub enum ClauseKind {
         decay: Option<(DecayKind, DurationLit)>,
         /// `within D` written after the points.
         within: Option<DurationLit>,
+        /// `per D`: at most one matching event counts per period of length D.
+        per: Option<DurationLit>,
     },
 }
 
@@ -132,11 +134,13 @@ pub struct Segment {
     pub arms: Vec<Arm>,
 }
 
-/// `"label" [when COND] [=> "action"]`
+/// `"label" [when COND] [keep when COND] [=> "action"]`
 #[derive(Debug, Clone)]
 pub struct Arm {
     pub label: String,
     pub condition: Option<Expr>,
+    /// `keep when COND`
+    pub keep: Option<Expr>,
     pub action: Option<String>,
 }
 

@@ -11,12 +11,96 @@ mod support;
 
 use std::path::Path;
 
-use support::{explain, load_case, score, to_csv};
+use scoreline_engine::PreviousScoring;
+use support::{load_case, to_csv};
+
+/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
+fn score(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    previous: Option<&PreviousScoring>,
+) -> scoreline_engine::Evaluation {
+    score_with(plan, data, as_of, parallel, false, previous)
+}
+
+fn score_with(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    as_of: i64,
+    parallel: bool,
+    explain: bool,
+    previous: Option<&PreviousScoring>,
+) -> scoreline_engine::Evaluation {
+    let pool = parallel.then(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(4)
+            .build()
+            .expect("a thread pool")
+    });
+    plan.score(
+        data,
+        scoreline_engine::AsOf::from_millis(as_of),
+        scoreline_engine::EvalOptions {
+            explain,
+            pool: pool.as_ref(),
+            previous,
+        },
+    )
+}
+
+/// One contact's explanation.
+#[allow(dead_code)]
+fn explain(
+    plan: &scoreline_engine::Plan,
+    data: &scoreline_data::Dataset,
+    contact: usize,
+    as_of: i64,
+    previous: Option<&PreviousScoring>,
+) -> scoreline_engine::Explanation {
+    plan.explain_with(
+        data,
+        contact,
+        scoreline_engine::AsOf::from_millis(as_of),
+        previous,
+    )
+    .0
+}
+
+/// A case's `previous.csv`: the previous scoring `keep when` reads (`id` first, then one
+/// column per segment; an empty cell is no label). Cells hold no commas or quotes.
+fn previous_scoring(dir: &Path) -> Result<Option<PreviousScoring>, String> {
+    let Ok(text) = std::fs::read_to_string(dir.join("previous.csv")) else {
+        return Ok(None);
+    };
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or("previous.csv is empty")?
+        .split(',')
+        .collect();
+    let mut previous = PreviousScoring::new();
+    for segment in &header[1..] {
+        previous.add_segment(segment);
+    }
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        for (segment, label) in header[1..].iter().zip(&cells[1..]) {
+            if !label.is_empty() {
+                previous.insert(segment, cells[0], label);
+            }
+        }
+    }
+    Ok(Some(previous))
+}
 
 fn run_case(dir: &Path) -> Result<(), String> {
     let case = load_case(dir)?;
-    let sequential = score(&case.plan, &case.data, case.as_of, false);
-    let parallel = score(&case.plan, &case.data, case.as_of, true);
+    let previous = previous_scoring(dir)?;
+    let previous = previous.as_ref();
+    let sequential = score(&case.plan, &case.data, case.as_of, false, previous);
+    let parallel = score(&case.plan, &case.data, case.as_of, true, previous);
     let got = to_csv(&sequential.columns, sequential.rows());
     let got_parallel = to_csv(&parallel.columns, parallel.rows());
     if got != got_parallel {
@@ -44,7 +128,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
         let mut rows = Vec::new();
         let mut errors = Vec::new();
         for (k, (p, o)) in partitions.iter().zip(&own).enumerate() {
-            let e = case.plan.evaluate(p, o, &all, as_of, Default::default());
+            let options = scoreline_engine::EvalOptions {
+                previous,
+                ..Default::default()
+            };
+            let e = case.plan.evaluate(p, o, &all, as_of, options);
             rows.extend(e.rows().map(<[_]>::to_vec));
             errors.extend(e.errors.into_iter().map(|mut r| {
                 r.row += bounds[k];
@@ -77,16 +165,17 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     // Every contact's explanation must agree with its row.
     for (i, row) in sequential.rows().enumerate() {
-        let explanation = explain(&case.plan, &case.data, i, case.as_of);
-        for (score, value) in explanation.scores.iter().zip(&row[1..]) {
-            let shown = match value {
-                scoreline_data::Value::Number(n) => Some(*n),
+        let explanation = explain(&case.plan, &case.data, i, case.as_of, previous);
+        for segment in &explanation.segments {
+            let column = sequential.columns.iter().position(|c| *c == segment.name);
+            let shown = match column.map(|c| &row[c]) {
+                Some(scoreline_data::Value::Text(t)) => Some(&**t),
                 _ => None,
             };
-            if score.value != shown {
+            if segment.label.as_deref() != shown {
                 return Err(format!(
                     "explanation of row {i} gives `{}` = {:?}, the row has {:?}",
-                    score.name, score.value, shown
+                    segment.name, segment.label, shown
                 ));
             }
         }

@@ -225,6 +225,96 @@ segment tier
 }
 
 #[test]
+fn explanation_of_per_counts_events_matched_and_periods_counted() {
+    let rules = r#"
+score visits {
+  each view => +2 max 5 per 1d
+  each view where url == "/none" => +1 per 1d
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,500\n";
+    // As-of 2026-06-01: two views on 30 May, one on 29 May, one on 25 May: three periods.
+    let events = "contact_id,type,at,url\nc1,view,2026-05-25,/a\nc1,view,2026-05-29,/a\nc1,view,2026-05-30T08:00:00Z,/a\nc1,view,2026-05-30T09:00:00Z,/b\n";
+    let data = support::dataset(schema(), contacts, events).expect("data");
+    let explanation = explain(&plan, &data, 0, AS_OF);
+    let per = &explanation.scores[0].clauses[0];
+    assert_eq!(per.events_matched, Some(4));
+    assert_eq!(per.periods_counted, Some(3));
+    assert_eq!(per.points_before_cap, Some(6.0));
+    assert_eq!(per.contribution, Some(5.0));
+    let none = &explanation.scores[0].clauses[1];
+    assert_eq!(
+        (none.events_matched, none.periods_counted),
+        (Some(0), Some(0))
+    );
+    let text = explanation.render_text();
+    assert!(
+        text.contains("+5   (4 events, 3 periods counted, 6 before the cap)"),
+        "\n{text}"
+    );
+    assert!(
+        text.contains(" 0   (0 events, 0 periods counted)"),
+        "\n{text}"
+    );
+    let json = serde_json::to_value(&explanation).expect("serializes");
+    assert_eq!(json["scores"][0]["clauses"][0]["periods_counted"], 3);
+    // Without `per` the field is left out.
+    let plain =
+        support::compile_rules("score s { each view => +1 }\n", &schema()).expect("compiles");
+    let json = serde_json::to_value(explain(&plain, &data, 0, AS_OF)).expect("serializes");
+    assert!(json["scores"][0]["clauses"][0]
+        .get("periods_counted")
+        .is_none());
+}
+
+#[test]
+fn explanation_shows_an_arm_matched_by_its_keep_condition() {
+    let rules = r#"
+score total { rule => employees }
+segment tier {
+  "hot"  when total >= 70 keep when total >= 60 => "Call"
+  "cold"
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,65\nc2,SaaS,CEO,65\n";
+    let data = support::dataset(schema(), contacts, "contact_id,type,at,url\n").expect("data");
+    let mut previous = scoreline_engine::PreviousScoring::new();
+    previous.insert("tier", "c1", "hot");
+    previous.insert("tier", "c2", "cold");
+    let as_of = scoreline_engine::AsOf::from_millis(AS_OF);
+    let kept = plan.explain_with(&data, 0, as_of, Some(&previous)).0;
+    let segment = &kept.segments[0];
+    assert_eq!(segment.label.as_deref(), Some("hot"));
+    assert!(segment.kept);
+    assert_eq!(
+        segment.arms[0].keep,
+        Some(scoreline_engine::explain::ArmResult::True)
+    );
+    let text = kept.render_text();
+    assert!(
+        text.contains("\"hot\"  false, keep when true\n"),
+        "\n{text}"
+    );
+    assert!(
+        text.contains("→ \"hot\" (Call), kept by `keep when` (the previous label)"),
+        "\n{text}"
+    );
+    let json = serde_json::to_value(&kept).expect("serializes");
+    assert_eq!(json["segments"][0]["kept"], true);
+    assert_eq!(json["segments"][0]["arms"][0]["keep"], "true");
+    // c2 was cold: the keep condition is not tried, and nothing says kept.
+    let plain = plan.explain_with(&data, 1, as_of, Some(&previous)).0;
+    assert_eq!(plain.segments[0].label.as_deref(), Some("cold"));
+    assert!(!plain.segments[0].kept);
+    assert_eq!(plain.segments[0].arms[0].keep, None);
+    let json = serde_json::to_value(&plain).expect("serializes");
+    assert!(json["segments"][0].get("kept").is_none());
+    assert!(json["segments"][0]["arms"][0].get("keep").is_none());
+}
+
+#[test]
 fn a_field_missing_from_the_data_is_an_error_at_its_span() {
     let rules = "score s {\n  rule when revenu > 10 => +1\n}\n";
     let err = support::compile_rules(rules, &schema()).expect_err("unknown field");

@@ -122,6 +122,7 @@ pub(super) fn run(
         scoreline_engine::EvalOptions {
             explain: true,
             pool: None,
+            previous: None,
         },
     );
     let explanations = std::mem::take(&mut evaluation.explanations);

@@ -340,6 +340,7 @@ fn score(
         EvalOptions {
             explain: false,
             pool,
+            previous: None,
         },
     );
     for line in &evaluation.plugin_log {

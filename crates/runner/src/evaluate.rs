@@ -240,6 +240,7 @@ fn score(
         scoreline_engine::EvalOptions {
             explain: false,
             pool,
+            previous: None,
         },
     );
     for line in &evaluation.plugin_log {

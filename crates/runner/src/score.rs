@@ -26,6 +26,8 @@ pub struct ScoreOptions<'p> {
     pub pool: Option<&'p rayon::ThreadPool>,
     /// Keep the scores when plugin calls failed (their values missing).
     pub allow_plugin_errors: bool,
+    /// The previous scoring that `keep when` reads (`run --previous`).
+    pub previous: Option<&'p scoreline_engine::PreviousScoring>,
 }
 
 /// Why scoring gave nothing to write.
@@ -57,6 +59,7 @@ pub fn score(
         EvalOptions {
             explain: options.explain,
             pool: options.pool,
+            previous: options.previous,
         },
     );
     for line in &evaluation.plugin_log {

@@ -799,6 +799,8 @@ impl Runner {
             explain,
             pool: self.pool.as_ref(),
             allow_plugin_errors: self.options.allow_plugin_errors,
+            // `keep when` does not read watch's previous state yet.
+            previous: None,
         };
         let Ok(Scored {
             mut evaluation,
@@ -939,6 +941,7 @@ impl Runner {
             EvalOptions {
                 explain: false,
                 pool,
+                previous: None,
             },
         );
         for line in &scored.plugin_log {

@@ -300,6 +300,8 @@ pub enum EachOption {
     },
     /// `within D`, the same as `within` in the filter.
     Within { duration: DurationLit, span: Span },
+    /// `per D`: at most one matching event counts per period of length D.
+    Per { duration: DurationLit, span: Span },
 }
 
 impl EachOption {
@@ -308,7 +310,8 @@ impl EachOption {
         match self {
             EachOption::Max { span, .. }
             | EachOption::Decay { span, .. }
-            | EachOption::Within { span, .. } => *span,
+            | EachOption::Within { span, .. }
+            | EachOption::Per { span, .. } => *span,
         }
     }
 }
@@ -369,7 +372,17 @@ pub struct SegmentDecl {
 pub struct Arm {
     pub label: StrLit,
     pub condition: Option<Expr>,
+    /// `keep when COND`: the arm's label stays while COND holds for a contact that had it.
+    pub keep: Option<Keep>,
     pub action: Option<StrLit>,
+    pub span: Span,
+}
+
+/// `keep when COND` on a segment arm.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Keep {
+    pub condition: Expr,
+    /// From `keep` to the end of the condition.
     pub span: Span,
 }
 

@@ -287,6 +287,9 @@ impl Formatter<'_> {
             EachOption::Within { duration, .. } => {
                 format!("within {}", literal::duration(self.src, duration))
             }
+            EachOption::Per { duration, .. } => {
+                format!("per {}", literal::duration(self.src, duration))
+            }
         }
     }
 
@@ -328,7 +331,7 @@ impl Formatter<'_> {
             .iter()
             .map(|arm| {
                 let label = literal::string(&arm.label.value);
-                match &arm.condition {
+                let text = match &arm.condition {
                     Some(condition) => {
                         format!(
                             "{}when {}",
@@ -337,6 +340,10 @@ impl Formatter<'_> {
                         )
                     }
                     None => label,
+                };
+                match &arm.keep {
+                    Some(keep) => format!("{text} keep when {}", self.exprs.expr(&keep.condition)),
+                    None => text,
                 }
             })
             .collect();

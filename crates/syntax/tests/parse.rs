@@ -163,6 +163,10 @@ impl Dump<'_> {
                         self.line(d + 2, "when", c.span);
                         self.expr(d + 3, c);
                     }
+                    if let Some(k) = &arm.keep {
+                        self.line(d + 2, "keep when", k.span);
+                        self.expr(d + 3, &k.condition);
+                    }
                     if let Some(a) = &arm.action {
                         self.str_lit(d + 2, "action", a);
                     }
@@ -245,6 +249,10 @@ impl Dump<'_> {
                         }
                         EachOption::Within { duration, span } => {
                             self.line(d + 1, "within", *span);
+                            self.duration(d + 2, "duration", duration);
+                        }
+                        EachOption::Per { duration, span } => {
+                            self.line(d + 1, "per", *span);
                             self.duration(d + 2, "duration", duration);
                         }
                     }

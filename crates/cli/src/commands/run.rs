@@ -12,6 +12,7 @@ use scoreline_runner::output::{
     write_explanations, write_manifest, write_scores_with_errors, OutputFlags, Outputs, Written,
 };
 use scoreline_runner::pipeline::{prepare, Prepared};
+use scoreline_runner::previous::read_previous;
 use scoreline_runner::score::{score, thread_pool, ScoreOptions, Scored};
 
 /// Runs `scoreline run`.
@@ -44,11 +45,28 @@ pub fn run(args: RunArgs) -> u8 {
         prepared.dataset.contacts.len()
     ));
     let scoring = Instant::now();
+    let previous = match &args.previous {
+        Some(path) => match read_previous(path, &prepared.plan, &prepared.meta) {
+            Ok(previous) => {
+                for warning in &previous.warnings {
+                    progress.suspend(|| eprintln!("{warning}"));
+                }
+                previous.scoring
+            }
+            Err(message) => {
+                progress.finish_and_clear();
+                eprintln!("{message}");
+                return EXIT_ERRORS;
+            }
+        },
+        None => None,
+    };
     let pool = thread_pool(args.inputs.threads);
     let options = ScoreOptions {
         explain: explain_path.is_some(),
         pool: pool.as_ref(),
         allow_plugin_errors: args.allow_plugin_errors,
+        previous: previous.as_ref(),
     };
     let scored = score(
         &prepared.plan,

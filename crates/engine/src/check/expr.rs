@@ -1366,6 +1366,22 @@ impl Checker<'_> {
         }
     }
 
+    /// `per 0d`: a period in which no event could count.
+    pub(super) fn positive_period(&mut self, d: &scoreline_syntax::ast::DurationLit) {
+        if d.amount <= 0.0 || d.amount.is_nan() {
+            let text = self.file.slice(d.span).to_string();
+            let diag = self
+                .error(
+                    "E0212",
+                    d.span,
+                    format!("the period after `per` must be more than zero, not `{text}`"),
+                )
+                .with_label("not positive")
+                .with_help("write the length of the period in which one event counts, such as `per 1d` for once a day");
+            self.push(diag);
+        }
+    }
+
     /// `tier == "hto"`: a segment compared with a label it never gives.
     fn segment_label(&mut self, segment: &Expr, label: &Expr) {
         let ExprKind::Name(id) = &unparen(segment).kind else {

@@ -48,9 +48,27 @@ impl Checker<'_> {
                         self.constant_condition(c, "when");
                         typed
                     });
+                    let keep = arm.keep.as_ref().map(|k| {
+                        if arm.condition.is_none() {
+                            let d = self
+                                .error(
+                                    "E0213",
+                                    k.span,
+                                    format!(
+                                        "`keep when` on the arm `{}`, which has no `when`",
+                                        arm.label.value
+                                    ),
+                                )
+                                .with_label("nothing to keep")
+                                .with_help("an arm without `when` matches everyone already: give it a `when` condition, or remove `keep when`");
+                            self.push(d);
+                        }
+                        self.condition(&k.condition, top)
+                    });
                     arms.push(typed::Arm {
                         label: arm.label.value.clone(),
                         condition,
+                        keep,
                         action: arm.action.as_ref().map(|a| a.value.clone()),
                     });
                 }
@@ -168,7 +186,8 @@ impl Checker<'_> {
         let mut max: Option<Span> = None;
         let mut decay: Option<Span> = None;
         let mut within: Option<Span> = e.filter.within.map(|d| d.span);
-        let (mut cap, mut fade, mut option_within) = (None, None, None);
+        let mut per: Option<Span> = None;
+        let (mut cap, mut fade, mut option_within, mut period) = (None, None, None, None);
         for option in &e.options {
             let (slot, word, help) = match option {
                 EachOption::Max { .. } => (&mut max, "max", "keep one `max`"),
@@ -178,6 +197,7 @@ impl Checker<'_> {
                     "within",
                     "`within` in the filter and after the points mean the same; keep one",
                 ),
+                EachOption::Per { .. } => (&mut per, "per", "keep one `per`"),
             };
             if slot.is_some() {
                 let d = self
@@ -216,6 +236,10 @@ impl Checker<'_> {
                     option_within = Some(*duration);
                     self.positive_duration(duration, "within");
                 }
+                EachOption::Per { duration, .. } => {
+                    period = Some(*duration);
+                    self.positive_period(duration);
+                }
             }
         }
         typed::Clause {
@@ -227,6 +251,7 @@ impl Checker<'_> {
                 max: cap,
                 decay: fade,
                 within: option_within,
+                per: period,
             },
         }
     }

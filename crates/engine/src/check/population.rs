@@ -32,7 +32,12 @@ pub(super) fn item_exprs(item: &Item) -> Vec<&Expr> {
                 }
             }
         },
-        Item::Segment(s) => out.extend(s.arms.iter().filter_map(|a| a.condition.as_ref())),
+        Item::Segment(s) => {
+            for arm in &s.arms {
+                out.extend(arm.condition.as_ref());
+                out.extend(arm.keep.as_ref().map(|k| &k.condition));
+            }
+        }
         Item::Schema(_) | Item::Plugin(_) => {}
     }
     out

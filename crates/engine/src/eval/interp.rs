@@ -687,34 +687,37 @@ impl<'a> Ctx<'a, '_> {
         }
     }
 
-    /// One `each` clause: events matched, the sum before the cap, and the contribution.
+    /// One `each` clause: events matched, periods counted (with `per`), the sum before the
+    /// cap, and the contribution.
     fn each(
         &self,
         filter: &'a Filter,
         points: &'a Node,
         cap: Option<f64>,
         decay: Decay,
-    ) -> (usize, f64, f64) {
+        per_ms: Option<f64>,
+    ) -> EachOutcome {
+        let mut outcome = EachOutcome {
+            matched: 0,
+            periods: per_ms.map(|_| 0),
+            before_cap: 0.0,
+            contribution: 0.0,
+        };
         if filter.types == TypeSel::Nothing {
-            return (0, 0.0, 0.0);
+            return outcome;
         }
         let constant = match points {
             Node::Const(Const::Num(n)) => Some(*n),
             _ => None,
         };
         let start = self.filter_start(filter);
-        let (mut matched, mut sum) = (0usize, 0.0);
-        let at = &self.data.events.at[start..self.events_end];
-        for (e, &when) in (start..).zip(at) {
-            if !self.event_matches(filter, e) {
-                continue;
-            }
-            matched += 1;
+        let mut sum = 0.0;
+        let mut add = |e: usize, when: i64| {
             let p = match constant {
                 Some(n) => n,
                 None => match self.eval(points, e as u32) {
                     Val::Num(n) => n,
-                    _ => continue,
+                    _ => return,
                 },
             };
             let age = (self.as_of - when) as f64;
@@ -724,12 +727,39 @@ impl<'a> Ctx<'a, '_> {
                 Decay::Linear(l) => (1.0 - age / l).max(0.0),
             };
             sum += p * factor;
+        };
+        let at = &self.data.events.at[start..self.events_end];
+        // With `per`, events come oldest first, so the last matching event seen in a period
+        // is its most recent one: it is counted when the next period starts, or at the end.
+        let mut pending: Option<(f64, usize, i64)> = None;
+        for (e, &when) in (start..).zip(at) {
+            if !self.event_matches(filter, e) {
+                continue;
+            }
+            outcome.matched += 1;
+            let Some(d) = per_ms else {
+                add(e, when);
+                continue;
+            };
+            let period = ((self.as_of - when) as f64 / d).floor();
+            if let Some((p, last, last_when)) = pending {
+                if p != period {
+                    add(last, last_when);
+                    outcome.periods = outcome.periods.map(|n| n + 1);
+                }
+            }
+            pending = Some((period, e, when));
         }
-        let contribution = match cap {
+        if let Some((_, last, last_when)) = pending {
+            add(last, last_when);
+            outcome.periods = outcome.periods.map(|n| n + 1);
+        }
+        outcome.before_cap = sum;
+        outcome.contribution = match cap {
             Some(m) if sum.abs() > m => m.copysign(sum),
             _ => sum,
         };
-        (matched, sum, contribution)
+        outcome
     }
 
     /// A score's value (rounded), filling `trace` when asked.
@@ -758,14 +788,10 @@ impl<'a> Ctx<'a, '_> {
                             points,
                             cap,
                             decay,
+                            per_ms,
                         } => {
-                            let (matched, before, contribution) =
-                                self.each(filter, points, *cap, *decay);
-                            (
-                                matched > 0,
-                                contribution,
-                                Some((matched, before, contribution != before)),
-                            )
+                            let outcome = self.each(filter, points, *cap, *decay, *per_ms);
+                            (outcome.matched > 0, outcome.contribution, Some(outcome))
                         }
                     };
                     total += contribution;
@@ -779,9 +805,10 @@ impl<'a> Ctx<'a, '_> {
                             },
                             fired,
                             contribution: Some(contribution),
-                            events_matched: each.map(|e| e.0),
-                            points_before_cap: each.map(|e| e.1),
-                            capped: each.map(|e| e.2),
+                            events_matched: each.as_ref().map(|e| e.matched),
+                            periods_counted: each.as_ref().and_then(|e| e.periods),
+                            points_before_cap: each.as_ref().map(|e| e.before_cap),
+                            capped: each.as_ref().map(|e| e.contribution != e.before_cap),
                             error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
                         });
                     }
@@ -800,6 +827,7 @@ impl<'a> Ctx<'a, '_> {
                         fired: v.is_some(),
                         contribution: v,
                         events_matched: None,
+                        periods_counted: None,
                         points_before_cap: None,
                         capped: None,
                         error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
@@ -832,16 +860,29 @@ impl<'a> Ctx<'a, '_> {
         Val::Num(value)
     }
 
-    /// The index of the first arm whose condition holds, filling `trace` when asked.
+    /// The index of the first arm whose condition holds, filling `trace` when asked. An arm
+    /// whose label is `before` (the contact's label in the previous scoring) and that has a
+    /// `keep when` matches when its keep condition holds, tried before its `when`.
     pub fn segment(
         &self,
         segment: &'a SegmentPlan,
+        before: Option<&str>,
         mut trace: Option<&mut SegmentExplanation>,
     ) -> Option<usize> {
+        let truth = |v: Option<bool>| match v {
+            Some(true) => ArmResult::True,
+            Some(false) => ArmResult::False,
+            None => ArmResult::Missing,
+        };
         for (i, arm) in segment.arms.iter().enumerate() {
             if trace.is_some() {
                 self.plugin_errors.borrow_mut().start_tracking();
             }
+            let keep = match &arm.keep {
+                Some(k) if before == Some(&*arm.label) => Some(self.eval(k, NO_EVENT).truth()),
+                _ => None,
+            };
+            let kept = keep == Some(Some(true));
             let result = match &arm.condition {
                 None => Some(true),
                 Some(c) => self.eval(c, NO_EVENT).truth(),
@@ -850,23 +891,31 @@ impl<'a> Ctx<'a, '_> {
                 t.arms.push(ArmTried {
                     label: arm.label.to_string(),
                     error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
-                    result: match result {
-                        Some(true) => ArmResult::True,
-                        Some(false) => ArmResult::False,
-                        None => ArmResult::Missing,
-                    },
+                    result: truth(result),
+                    keep: keep.map(truth),
                 });
             }
-            if result == Some(true) {
+            if kept || result == Some(true) {
                 if let Some(t) = trace {
                     t.label = Some(arm.label.to_string());
                     t.action = arm.action.as_ref().map(|a| a.to_string());
+                    t.kept = kept && result != Some(true);
                 }
                 return Some(i);
             }
         }
         None
     }
+}
+
+/// What one `each` clause did for a contact.
+struct EachOutcome {
+    /// Events that passed the filter.
+    matched: usize,
+    /// Periods in which an event counted (with `per` only).
+    periods: Option<usize>,
+    before_cap: f64,
+    contribution: f64,
 }
 
 /// Arithmetic, comparisons and text operators; any missing operand gives missing.

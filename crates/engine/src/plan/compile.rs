@@ -102,6 +102,7 @@ pub(super) fn compile(
                     .map(|arm| ArmPlan {
                         label: Arc::from(arm.label.as_str()),
                         condition: arm.condition.as_ref().map(|e| c.expr(e, Scope::Contact)),
+                        keep: arm.keep.as_ref().map(|e| c.expr(e, Scope::Contact)),
                         action: arm.action.as_deref().map(Arc::from),
                     })
                     .collect::<Vec<_>>();
@@ -200,6 +201,7 @@ impl Compiler<'_> {
                 max,
                 decay,
                 within,
+                per,
             } => {
                 let mut filter = self.filter(filter);
                 let points = self.expr(points, Scope::Event(filter.types));
@@ -217,6 +219,7 @@ impl Compiler<'_> {
                     points,
                     cap: max.map(f64::abs),
                     decay,
+                    per_ms: per.as_ref().map(duration_ms),
                 }
             }
         };

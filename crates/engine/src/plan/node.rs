@@ -202,6 +202,8 @@ pub(crate) enum ClauseKind {
         points: Node,
         cap: Option<f64>,
         decay: Decay,
+        /// `per D` in milliseconds: one event counts per period of this length.
+        per_ms: Option<f64>,
     },
 }
 
@@ -234,6 +236,8 @@ pub(crate) struct ScorePlan {
 pub(crate) struct ArmPlan {
     pub label: Arc<str>,
     pub condition: Option<Node>,
+    /// `keep when COND`: tried first for a contact whose previous label was this arm's.
+    pub keep: Option<Node>,
     pub action: Option<Arc<str>>,
 }
 

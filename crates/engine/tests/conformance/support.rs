@@ -359,6 +359,7 @@ pub fn score_with(
         scoreline_engine::EvalOptions {
             explain,
             pool: pool.as_ref(),
+            previous: None,
         },
     )
 }

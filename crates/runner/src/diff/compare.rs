@@ -168,6 +168,7 @@ impl<'a> Explainer<'a> {
                 EvalOptions {
                     explain: true,
                     pool: None,
+                    previous: None,
                 },
             );
             e.explanations.pop().unwrap_or(Explanation {

@@ -367,6 +367,14 @@ fn build_each(file: &Arc<SourceFile>, pair: P) -> Built<EachClause> {
                     duration,
                 }
             }
+            Rule::per_option => {
+                o.expect(Rule::kw_per)?;
+                let duration = duration(file, &o.expect(Rule::duration)?)?;
+                EachOption::Per {
+                    span: span.to(duration.span),
+                    duration,
+                }
+            }
             _ => return Err(internal(file, span)),
         };
         end = option.span();
@@ -474,6 +482,18 @@ fn build_arm(file: &Arc<SourceFile>, pair: P) -> Built<Arm> {
         }
         None => None,
     };
+    let keep = match c.take(Rule::kw_keep) {
+        Some(kw) => {
+            c.expect(Rule::kw_when)?;
+            let e = build_expr(file, c.expect(Rule::expr)?)?;
+            span = span.to(e.span);
+            Some(Keep {
+                span: span_of(&kw).to(e.span),
+                condition: e,
+            })
+        }
+        None => None,
+    };
     let action = match c.take(Rule::arrow) {
         Some(_) => {
             let s = string(file, &c.expect(Rule::string)?)?;
@@ -485,6 +505,7 @@ fn build_arm(file: &Arc<SourceFile>, pair: P) -> Built<Arm> {
     Ok(Arm {
         label,
         condition,
+        keep,
         action,
         span,
     })

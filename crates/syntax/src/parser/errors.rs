@@ -510,10 +510,13 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
         | Rule::kw_max
         | Rule::kw_decay
         | Rule::kw_within
+        | Rule::kw_per
+        | Rule::kw_keep
         | Rule::kw_where
         | Rule::max_option
         | Rule::decay_option
-        | Rule::within_option => Some((Continuation, String::new())),
+        | Rule::within_option
+        | Rule::per_option => Some((Continuation, String::new())),
         _ => None,
     }
 }
