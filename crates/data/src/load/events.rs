@@ -978,7 +978,6 @@ pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -
     }
 }
 
-/// Sorts each contact's events by time (stable), contacts split between threads.
 /// Contact indices `0 = b0 < b1 < … = contacts` that split the events (offsets `start`) into
 /// about `threads` even ranges.
 fn contact_bounds(start: &[u32], threads: usize) -> Vec<usize> {
@@ -999,6 +998,7 @@ fn contact_bounds(start: &[u32], threads: usize) -> Vec<usize> {
     bounds
 }
 
+/// Sorts each contact's events by time (stable), contacts split between threads.
 fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], threads: usize) {
     let contacts = start.len() - 1;
     // Contact boundaries that split the events evenly.
