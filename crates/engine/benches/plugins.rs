@@ -22,52 +22,6 @@ use scoreline_plugins::{Limits, Plugin, PluginArg};
 use scoreline_syntax::ast::Item;
 use scoreline_syntax::SourceFile;
 
-/// Scores `data` as `run` does: on a pool of 4 threads, or on this thread.
-fn score(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-) -> scoreline_engine::Evaluation {
-    score_with(plan, data, as_of, parallel, false)
-}
-
-fn score_with(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    as_of: i64,
-    parallel: bool,
-    explain: bool,
-) -> scoreline_engine::Evaluation {
-    let pool = parallel.then(|| {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(4)
-            .build()
-            .expect("a thread pool")
-    });
-    plan.score(
-        data,
-        scoreline_engine::AsOf::from_millis(as_of),
-        scoreline_engine::EvalOptions {
-            explain,
-            pool: pool.as_ref(),
-            previous: None,
-        },
-    )
-}
-
-/// One contact's explanation.
-#[allow(dead_code)]
-fn explain(
-    plan: &scoreline_engine::Plan,
-    data: &scoreline_data::Dataset,
-    contact: usize,
-    as_of: i64,
-) -> scoreline_engine::Explanation {
-    plan.explain(data, contact, scoreline_engine::AsOf::from_millis(as_of))
-        .0
-}
-
 const BASE: &str = r#"
 let days_inactive = days_since(last(any))
 
@@ -306,9 +260,13 @@ fn median(mut xs: Vec<f64>) -> f64 {
 }
 
 /// The time of one evaluation, in seconds.
-fn time_evaluate(plan: &Plan, data: &Dataset, parallel: bool) -> f64 {
+fn time_evaluate(plan: &Plan, data: &Dataset, pool: Option<&rayon::ThreadPool>) -> f64 {
     let start = Instant::now();
-    let evaluation = score(plan, data, AS_OF, parallel);
+    let options = scoreline_engine::EvalOptions {
+        pool,
+        ..Default::default()
+    };
+    let evaluation = plan.score(data, scoreline_engine::AsOf::from_millis(AS_OF), options);
     let t = start.elapsed().as_secs_f64();
     assert!(evaluation.plugin_errors.is_empty(), "no call may fail");
     std::hint::black_box(evaluation);
@@ -382,13 +340,18 @@ fn main() {
         "mailbox.is_free + title.seniority",
         "t.same (fn same(x) { x }) x 2",
     ];
+    // The pool `run` builds: one thread per core, built once.
+    let workers = rayon::ThreadPoolBuilder::new()
+        .build()
+        .expect("a thread pool");
     for parallel in [false, true] {
+        let pool = parallel.then_some(&workers);
         // Rounds interleave the runs, so a change of load on the machine hits them alike.
         let (mut base, mut with, mut direct) = (Vec::new(), [vec![], vec![]], [vec![], vec![]]);
         for _ in 0..5 {
-            base.push(time_evaluate(&without, &data, parallel));
+            base.push(time_evaluate(&without, &data, pool));
             for (k, plan) in [&examples, &same].into_iter().enumerate() {
-                with[k].push(time_evaluate(plan, &data, parallel));
+                with[k].push(time_evaluate(plan, &data, pool));
                 if !parallel {
                     let (first, second) = direct_pairs[k];
                     direct[k].push(time_direct(&data, first, second));
