@@ -36,6 +36,17 @@ pub enum Command {
     Test(TestArgs),
     /// Start a project from a template: rules, sample data, tests and plugins.
     Init(InitArgs),
+    /// The language server for editors, over standard input and output (see docs/editors.md).
+    Lsp(LspArgs),
+}
+
+/// `scoreline lsp`
+#[derive(Debug, Args)]
+pub struct LspArgs {
+    /// Talk over standard input and output (the only way; accepted because editors' clients
+    /// pass it).
+    #[arg(long)]
+    pub stdio: bool,
 }
 
 /// How diagnostics are printed.
