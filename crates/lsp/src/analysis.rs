@@ -33,14 +33,21 @@ impl Analysis {
     /// Checks `text`, the document at `path` (plugins are found relative to it).
     pub fn new(path: &Path, text: &str, plugins: PluginCache) -> Analysis {
         let source = Arc::new(SourceFile::new(path.display().to_string(), text));
-        let parsed = scoreline_syntax::parser::parse_recovering(&source);
-        let parses = parsed.errors.is_empty();
-        let index = Index::new(&parsed.file);
         let files = PluginFiles::with_compiled(path, Default::default(), plugins);
-        let checked = check_source(Arc::clone(&source), files);
+        let mut checked = check_source(Arc::clone(&source), files);
+        // The checker keeps the tree of a file that parses; one with syntax errors is read
+        // again for the items that parse.
+        let (tree, parses) = match checked.ast.take() {
+            Some(tree) => (tree, true),
+            None => (
+                scoreline_syntax::parser::parse_recovering(&source).file,
+                false,
+            ),
+        };
+        let index = Index::new(&tree);
         Analysis {
             lines: LineIndex::new(text),
-            tree: parsed.file,
+            tree,
             parses,
             index,
             checked,
