@@ -1,0 +1,231 @@
+//! Scoreline on Arrow record batches, for the places where big data lives (Python, Spark).
+//!
+//! A ruleset is a pure function over partitions of contacts: each contact is scored from its
+//! own record and events, plus, for population functions (`percent_rank`, `quintile`, …), a
+//! few statistics of the whole population. This crate scores Arrow batches in two passes:
+//!
+//! 1. [`Partition::statistics`] over each partition; the parts merge exactly with
+//!    [`merge_statistics`] (they travel as JSON between machines: [`Statistics`] is serde);
+//! 2. [`Partition::score`] of each partition with the merged statistics, into a batch of
+//!    `id`, every score and every segment (and `NAME_action`), the columns of `scoreline run`.
+//!
+//! The batches are read by the loader that reads data files, given the records as values:
+//! the same schema checks, inference, trimming, list splitting and date reading, and the same
+//! messages, which name the record's id and the column since batches have no lines. Scores are
+//! rounded to cents as `run` writes them, so a score formatted with two decimals at most (no
+//! trailing zeros) is `run`'s CSV text byte for byte.
+//!
+//! The ruleset travels as text ([`RulesetSource`]: the rule file and its plugin scripts), so an
+//! executor needs no file of its own.
+
+#![forbid(unsafe_code)]
+
+mod convert;
+mod output;
+mod source;
+
+use std::sync::Arc;
+
+use arrow_array::RecordBatch;
+use scoreline_data::{load_records, LoadOptions, RecordSet};
+use scoreline_engine::{EvalOptions, PartitionStatistics, Plan, Ruleset};
+use scoreline_model::{AsOf, Dataset, Schema};
+use scoreline_syntax::{Diagnostic, SourceFile};
+
+pub use scoreline_engine::Statistics;
+pub use source::RulesetSource;
+
+/// Why scoring could not be done.
+#[derive(Debug, Clone)]
+pub enum Error {
+    /// The rule file (or a plugin) has errors: `check`'s diagnostics.
+    Rules(Vec<Diagnostic>),
+    /// The data does not fit: every problem, each naming its source, record and column.
+    Data(Vec<String>),
+    /// A plugin function failed while scoring (its report, as `run` prints it).
+    Plugins(String),
+    /// Anything else (a file that cannot be read, statistics that do not parse).
+    Other(String),
+}
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Rules(d) => write!(f, "{}", scoreline_syntax::diagnostic::render(d).trim_end()),
+            Error::Data(problems) => write!(f, "{}", problems.join("\n")),
+            Error::Plugins(report) => write!(f, "{}", report.trim_end()),
+            Error::Other(message) => write!(f, "{message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// A checked ruleset, ready to score batches.
+pub struct Scorer {
+    ruleset: Ruleset,
+    /// Its warnings (a ruleset with errors is refused).
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Scorer {
+    /// Checks the ruleset with its plugins; its errors are [`Error::Rules`].
+    pub fn new(source: &RulesetSource) -> Result<Scorer, Error> {
+        let file = Arc::new(SourceFile::new(source.name.clone(), source.text.clone()));
+        let plugins = source::MemoryPlugins::new(source);
+        match Ruleset::check(file, &plugins) {
+            Ok(ruleset) => Ok(Scorer {
+                warnings: ruleset.diagnostics().to_vec(),
+                ruleset,
+            }),
+            Err(rejected) => Err(Error::Rules(rejected.diagnostics)),
+        }
+    }
+
+    /// The rule file's schema block, if it has one.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.ruleset.schema()
+    }
+
+    /// Reads one partition: its contacts (one row each, an `id` column unless `id_column`
+    /// says otherwise) and their events (`contact_id`, `type`, `at` and properties). Every
+    /// event's contact must be in this partition. Without a schema block the types are
+    /// inferred from this partition's values, as `run` infers them from a file.
+    pub fn partition(
+        &self,
+        contacts: &[RecordBatch],
+        events: &[RecordBatch],
+        id_column: &str,
+        as_of: AsOf,
+    ) -> Result<Partition, Error> {
+        let contacts = RecordSet {
+            name: "contacts".into(),
+            records: convert::records(contacts, "contacts", id_column)?,
+        };
+        let events = RecordSet {
+            name: "events".into(),
+            records: convert::records(events, "events", "contact_id")?,
+        };
+        let options = LoadOptions {
+            schema: self.ruleset.schema(),
+            id_column: id_column.to_string(),
+            threads: 1,
+            ..LoadOptions::default()
+        };
+        let events = if events.records.is_empty() {
+            Vec::new()
+        } else {
+            vec![events]
+        };
+        let loaded = load_records(&contacts, &events, &options)
+            .map_err(|e| Error::Data(e.problems.iter().map(|p| p.to_string()).collect()))?;
+        let plan = self
+            .ruleset
+            .compile(&loaded.dataset.schema)
+            .map_err(Error::Rules)?;
+        Ok(Partition {
+            plan,
+            columns: output::columns(self.ruleset.ast()),
+            data: loaded.dataset,
+            as_of,
+            id_column: id_column.to_string(),
+        })
+    }
+}
+
+/// One partition of contacts, read and ready to score.
+pub struct Partition {
+    plan: Plan,
+    columns: Vec<output::Col>,
+    data: Dataset,
+    as_of: AsOf,
+    id_column: String,
+}
+
+impl Partition {
+    /// The number of contacts.
+    pub fn len(&self) -> usize {
+        self.data.contacts.len()
+    }
+
+    /// Whether the partition has no contact.
+    pub fn is_empty(&self) -> bool {
+        self.data.contacts.is_empty()
+    }
+
+    /// The first pass: this partition's part of the population statistics (empty when the
+    /// ruleset has no population function).
+    pub fn statistics(&self) -> Result<Statistics, Error> {
+        let own = self.first_pass()?;
+        Ok(own.summary().clone())
+    }
+
+    fn first_pass(&self) -> Result<PartitionStatistics, Error> {
+        Ok(self.plan.statistics(&self.data, self.as_of, None))
+    }
+
+    /// Scores the partition with the statistics of the whole population (the merge of every
+    /// partition's [`Partition::statistics`]).
+    pub fn score(&self, all: &Statistics) -> Result<RecordBatch, Error> {
+        let own = self.first_pass()?;
+        self.evaluate(&own, all)
+    }
+
+    fn evaluate(&self, own: &PartitionStatistics, all: &Statistics) -> Result<RecordBatch, Error> {
+        let evaluation =
+            self.plan
+                .evaluate(&self.data, own, all, self.as_of, EvalOptions::default());
+        if !evaluation.plugin_errors.is_empty() {
+            return Err(Error::Plugins(plugin_report(&evaluation)));
+        }
+        output::batch(&evaluation, &self.columns, &self.id_column)
+            .map_err(|e| Error::Other(e.to_string()))
+    }
+
+    /// The whole population is this partition: both passes.
+    pub fn score_alone(&self) -> Result<RecordBatch, Error> {
+        let own = self.first_pass()?;
+        let all = own.summary().clone();
+        self.evaluate(&own, &all)
+    }
+}
+
+fn plugin_report(evaluation: &scoreline_engine::Evaluation) -> String {
+    let mut report = String::new();
+    for tally in &evaluation.plugin_errors {
+        report.push_str(&format!(
+            "{}\n`{}.{}` failed for {} contact{} (first: {})\n",
+            tally.message,
+            tally.plugin,
+            tally.function,
+            tally.count,
+            if tally.count == 1 { "" } else { "s" },
+            tally.contact_ids.join(", ")
+        ));
+    }
+    report
+}
+
+/// The statistics of the union of the partitions that gave `parts` (exact, whatever the order).
+pub fn merge_statistics<'a>(parts: impl IntoIterator<Item = &'a Statistics>) -> Statistics {
+    Statistics::merge(parts)
+}
+
+/// Statistics as JSON, to send them to another machine.
+pub fn statistics_to_json(statistics: &Statistics) -> String {
+    serde_json::to_string(statistics).unwrap_or_default()
+}
+
+/// Statistics from [`statistics_to_json`]'s text.
+pub fn statistics_from_json(text: &str) -> Result<Statistics, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Other(format!("the population statistics do not parse: {e}")))
+}
+
+/// The schema of the batches [`Partition::score`] gives: the id column (named `id_column`,
+/// text), every score (a number) in file order, every segment (text) and its `NAME_action`
+/// column when an arm has an action. Known from the rule file alone, so that every partition,
+/// even an empty one, gives the same schema.
+pub fn output_schema(scorer: &Scorer, id_column: &str) -> arrow_schema::SchemaRef {
+    output::schema(&output::columns(scorer.ruleset.ast()), id_column)
+}
