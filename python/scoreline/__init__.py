@@ -165,11 +165,13 @@ def score(
     *,
     as_of,
     id_column: str = "id",
+    threads: int = 0,
 ) -> _pa.Table:
     """Scores every contact of ``contacts`` (one row each, an ``id`` column) with the events
     in ``events`` (``contact_id``, ``type``, ``at`` and properties) as of ``as_of``. Gives a
     pyarrow Table with ``scoreline run``'s columns, rows in the contacts' order: the id, each
-    score (rounded to cents as ``run`` writes it), each segment and its action."""
+    score (rounded to cents as ``run`` writes it), each segment and its action. ``threads``
+    is how many threads score (0, the default: one per core); the result is the same."""
     ruleset = _ruleset(ruleset)
     millis = as_of_millis(as_of)
     return _call(
@@ -180,4 +182,5 @@ def score(
         millis,
         id_column,
         None,
+        threads,
     )

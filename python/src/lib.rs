@@ -105,7 +105,8 @@ fn merge_statistics(parts: Vec<String>) -> PyResult<String> {
 /// Scores one partition; `population` is the merged statistics (JSON), or `None` when this
 /// partition is the whole population.
 #[pyfunction]
-#[pyo3(signature = (ruleset, contacts, events, as_of_ms, id_column, population=None))]
+#[pyo3(signature = (ruleset, contacts, events, as_of_ms, id_column, population=None, threads=1))]
+#[allow(clippy::too_many_arguments)]
 fn score(
     py: Python<'_>,
     ruleset: &str,
@@ -114,6 +115,7 @@ fn score(
     as_of_ms: i64,
     id_column: &str,
     population: Option<&str>,
+    threads: usize,
 ) -> PyResult<Py<PyAny>> {
     let source = source(ruleset)?;
     let (contacts, events) = (batches(Some(contacts)), batches(events));
@@ -125,8 +127,9 @@ fn score(
         .detach(|| {
             let scorer = Scorer::new(&source)?;
             let schema = scoreline_arrow::output_schema(&scorer, id_column);
-            let partition =
+            let mut partition =
                 scorer.partition(&contacts, &events, id_column, AsOf::from_millis(as_of_ms))?;
+            partition.set_threads(threads);
             let batch = match &population {
                 Some(all) => partition.score(all)?,
                 None => partition.score_alone()?,

@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod convert;
+mod fast;
 mod output;
 mod source;
 
@@ -98,6 +99,25 @@ impl Scorer {
         id_column: &str,
         as_of: AsOf,
     ) -> Result<Partition, Error> {
+        if let Some(schema) = self.ruleset.schema() {
+            if let Some(data) = fast::dataset(schema, contacts, events, id_column) {
+                let mut partition = self.ready(data, id_column, as_of)?;
+                partition.columnar = true;
+                return Ok(partition);
+            }
+        }
+        self.partition_through_records(contacts, events, id_column, as_of)
+    }
+
+    /// [`Scorer::partition`] through the loader's records alone (what the columnar path
+    /// falls back on; public so that tests can compare the two).
+    pub fn partition_through_records(
+        &self,
+        contacts: &[RecordBatch],
+        events: &[RecordBatch],
+        id_column: &str,
+        as_of: AsOf,
+    ) -> Result<Partition, Error> {
         let contacts = RecordSet {
             name: "contacts".into(),
             records: convert::records(contacts, "contacts", id_column)?,
@@ -119,16 +139,19 @@ impl Scorer {
         };
         let loaded = load_records(&contacts, &events, &options)
             .map_err(|e| Error::Data(e.problems.iter().map(|p| p.to_string()).collect()))?;
-        let plan = self
-            .ruleset
-            .compile(&loaded.dataset.schema)
-            .map_err(Error::Rules)?;
+        self.ready(loaded.dataset, id_column, as_of)
+    }
+
+    fn ready(&self, data: Dataset, id_column: &str, as_of: AsOf) -> Result<Partition, Error> {
+        let plan = self.ruleset.compile(&data.schema).map_err(Error::Rules)?;
         Ok(Partition {
             plan,
             columns: output::columns(self.ruleset.ast()),
-            data: loaded.dataset,
+            data,
             as_of,
             id_column: id_column.to_string(),
+            columnar: false,
+            pool: None,
         })
     }
 }
@@ -140,12 +163,40 @@ pub struct Partition {
     data: Dataset,
     as_of: AsOf,
     id_column: String,
+    columnar: bool,
+    /// The threads to score on (`None`: the caller's).
+    pool: Option<Arc<rayon::ThreadPool>>,
 }
 
 impl Partition {
+    /// Scores on `threads` threads (0: one per core; 1: the caller's thread, the default).
+    /// The result is the same whatever the number.
+    pub fn set_threads(&mut self, threads: usize) {
+        self.pool = match threads {
+            1 => None,
+            n => {
+                let mut builder = rayon::ThreadPoolBuilder::new();
+                if n > 0 {
+                    builder = builder.num_threads(n);
+                }
+                builder.build().ok().map(Arc::new)
+            }
+        };
+    }
+
+    /// Whether the partition was read column by column (else through the loader's records).
+    pub fn read_by_columns(&self) -> bool {
+        self.columnar
+    }
+
     /// The number of contacts.
     pub fn len(&self) -> usize {
         self.data.contacts.len()
+    }
+
+    /// The data set read (for comparing the two reading paths).
+    pub fn dataset(&self) -> &Dataset {
+        &self.data
     }
 
     /// Whether the partition has no contact.
@@ -161,7 +212,9 @@ impl Partition {
     }
 
     fn first_pass(&self) -> Result<PartitionStatistics, Error> {
-        Ok(self.plan.statistics(&self.data, self.as_of, None))
+        Ok(self
+            .plan
+            .statistics(&self.data, self.as_of, self.pool.as_deref()))
     }
 
     /// Scores the partition with the statistics of the whole population (the merge of every
@@ -172,9 +225,16 @@ impl Partition {
     }
 
     fn evaluate(&self, own: &PartitionStatistics, all: &Statistics) -> Result<RecordBatch, Error> {
-        let evaluation =
-            self.plan
-                .evaluate(&self.data, own, all, self.as_of, EvalOptions::default());
+        let evaluation = self.plan.evaluate(
+            &self.data,
+            own,
+            all,
+            self.as_of,
+            EvalOptions {
+                pool: self.pool.as_deref(),
+                ..EvalOptions::default()
+            },
+        );
         if !evaluation.plugin_errors.is_empty() {
             return Err(Error::Plugins(plugin_report(&evaluation)));
         }

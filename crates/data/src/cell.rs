@@ -313,6 +313,13 @@ pub(crate) fn text_value(
     }
 }
 
+/// Reads a text as the loader reads a CSV cell of a field of type `ty` in the default dialect
+/// (trimmed; blank is missing, or the empty list; lists split at `;`); `None` when it is not
+/// a value of that type. For readers of typed columns (Arrow) that must agree with files.
+pub fn text_cell(cell: &str, ty: FieldType) -> Option<Value> {
+    text_value(cell.as_bytes(), ty, None, &Cells::default()).ok()
+}
+
 /// One value as a decoder hands it to a converter: a CSV cell, or a value of a structured
 /// record. (A CSV reader only ever makes `Text` cells: once the converter is monomorphised for
 /// it, the match below is decided at compile time.)

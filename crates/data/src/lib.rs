@@ -15,7 +15,7 @@ pub mod record;
 pub mod write;
 mod yaml;
 
-pub use cell::{format_date, parse_bool, parse_date, parse_number};
+pub use cell::{format_date, parse_bool, parse_date, parse_number, text_cell};
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
