@@ -571,7 +571,7 @@ fn the_columnar_path_reads_what_the_loader_reads() {
     )
     .unwrap();
     let fast = scorer
-        .partition(&[bad.clone()], &events, "id", as_of())
+        .partition(std::slice::from_ref(&bad), &events, "id", as_of())
         .err()
         .unwrap();
     let slow = scorer
