@@ -37,7 +37,9 @@ fn source(ruleset: &str) -> PyResult<RulesetSource> {
 /// The rule file at `path` and its plugins, as JSON text (what travels to Spark executors).
 #[pyfunction]
 fn read_ruleset(path: &str) -> PyResult<String> {
-    Ok(RulesetSource::read(Path::new(path)).map_err(raise)?.to_json())
+    Ok(RulesetSource::read(Path::new(path))
+        .map_err(raise)?
+        .to_json())
 }
 
 /// `check`'s diagnostics of the ruleset (errors and warnings) as JSON text.
@@ -56,14 +58,19 @@ fn check(ruleset: &str) -> PyResult<String> {
 /// Whether the rule file has a schema block.
 #[pyfunction]
 fn has_schema(ruleset: &str) -> PyResult<bool> {
-    Ok(Scorer::new(&source(ruleset)?).map_err(raise)?.schema().is_some())
+    Ok(Scorer::new(&source(ruleset)?)
+        .map_err(raise)?
+        .schema()
+        .is_some())
 }
 
 /// The schema of the scored tables.
 #[pyfunction]
 fn output_schema(ruleset: &str, id_column: &str) -> PyResult<PySchema> {
     let scorer = Scorer::new(&source(ruleset)?).map_err(raise)?;
-    Ok(PySchema::new(scoreline_arrow::output_schema(&scorer, id_column)))
+    Ok(PySchema::new(scoreline_arrow::output_schema(
+        &scorer, id_column,
+    )))
 }
 
 fn batches(table: Option<PyTable>) -> Vec<arrow_array::RecordBatch> {
@@ -85,8 +92,11 @@ fn statistics(
     let (contacts, events) = (batches(Some(contacts)), batches(events));
     py.detach(|| {
         let scorer = Scorer::new(&source)?;
-        let partition = scorer.partition(&contacts, &events, id_column, AsOf::from_millis(as_of_ms))?;
-        Ok(scoreline_arrow::statistics_to_json(&partition.statistics()?))
+        let partition =
+            scorer.partition(&contacts, &events, id_column, AsOf::from_millis(as_of_ms))?;
+        Ok(scoreline_arrow::statistics_to_json(
+            &partition.statistics()?,
+        ))
     })
     .map_err(raise)
 }
@@ -99,7 +109,9 @@ fn merge_statistics(parts: Vec<String>) -> PyResult<String> {
         .map(|p| scoreline_arrow::statistics_from_json(p))
         .collect::<Result<_, _>>()
         .map_err(raise)?;
-    Ok(scoreline_arrow::statistics_to_json(&scoreline_arrow::merge_statistics(&parsed)))
+    Ok(scoreline_arrow::statistics_to_json(
+        &scoreline_arrow::merge_statistics(&parsed),
+    ))
 }
 
 /// Scores one partition; `population` is the merged statistics (JSON), or `None` when this
