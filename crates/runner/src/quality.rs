@@ -464,8 +464,8 @@ pub fn check(data: &Dataset, cx: &Context) -> (Report, Vec<Lookup>) {
             .collect();
         let more = if groups.len() > 1 {
             format!(
-                " and {} more",
-                count_of(groups.len() as u64 - 1, "group", "groups")
+                " and {}",
+                count_of(groups.len() as u64 - 1, "more group", "more groups")
             )
         } else {
             String::new()
