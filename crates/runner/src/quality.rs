@@ -702,6 +702,14 @@ pub fn check(data: &Dataset, cx: &Context) -> (Report, Vec<Lookup>) {
         f.help =
             Some("check the export's time stamps and time zone, or pass a later `--as-of`".into());
         f.count = count;
+        // The rules that would read those events: those naming their types, and `any`.
+        let mut rules: BTreeSet<String> = cx.reads.any_rules.clone();
+        for (t, n) in profile.after_as_of_per_type.iter().enumerate() {
+            if let (true, Some(r)) = (*n > 0, cx.reads.event_types.get(&schema.events[t].name)) {
+                rules.extend(r.iter().cloned());
+            }
+        }
+        f.rules = rules.into_iter().collect();
         let t = data.events.type_id[e] as usize;
         let at = format_date(data.events.at[e]);
         lookups.push(Lookup {

@@ -42,11 +42,9 @@ pub fn locate(
         ];
         'attempts: for (needles, date) in attempts {
             for file in &files {
-                let text = texts.entry((*file).clone()).or_insert_with(|| {
-                    std::fs::read(file)
-                        .ok()
-                        .map(|b| String::from_utf8_lossy(&b).into_owned())
-                });
+                let text = texts
+                    .entry((*file).clone())
+                    .or_insert_with(|| std::fs::read(file).ok().map(into_text));
                 let Some(text) = text else { continue };
                 if let Some((line, content)) = find_line(text, &needles, date) {
                     if let Some(example) = report.findings[l.finding].example.as_mut() {
@@ -109,6 +107,11 @@ fn holds(line: &str, needle: &str, whole: bool) -> bool {
         let ends = !whole || after.is_none_or(|c| !word(c) || needle.ends_with(|n: char| !word(n)));
         starts && ends
     })
+}
+
+/// A file's bytes as text, without a copy when they are UTF-8 (an events file can be large).
+fn into_text(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 fn shorten(line: &str) -> String {

@@ -118,8 +118,9 @@ pub struct Profile<'d> {
     pub props: Vec<Column<'d>>,
     /// Events per type.
     pub events_per_type: Vec<u64>,
-    /// Events after as-of: `(contact, event)`.
+    /// Events after as-of: `(contact, event)`, and how many of each type.
     pub after_as_of: Tally<(usize, usize)>,
+    pub after_as_of_per_type: Vec<u64>,
     /// Contacts without events.
     pub no_events: Tally<usize>,
     /// Normalized e-mails (lower case, no surrounding blanks) shared by several contacts.
@@ -155,6 +156,7 @@ impl<'d> Profile<'d> {
             contact: vec![Column::default(); targets.contact.len()],
             props: vec![Column::default(); targets.props.len()],
             events_per_type: vec![0; data.schema.events.len()],
+            after_as_of_per_type: vec![0; data.schema.events.len()],
             ..Profile::default()
         }
     }
@@ -209,6 +211,9 @@ impl<'d> Profile<'d> {
                 }
                 if events.at[e] > as_of {
                     p.after_as_of.add((c, e));
+                    if let Some(n) = p.after_as_of_per_type.get_mut(t) {
+                        *n += 1;
+                    }
                 }
                 if let Some(list) = by_type.get(t) {
                     if !list.is_empty() {
@@ -234,6 +239,13 @@ impl<'d> Profile<'d> {
             *a += b;
         }
         self.after_as_of.merge(other.after_as_of);
+        for (a, b) in self
+            .after_as_of_per_type
+            .iter_mut()
+            .zip(other.after_as_of_per_type)
+        {
+            *a += b;
+        }
         self.no_events.merge(other.no_events);
         for (key, s) in other.emails {
             // Ranges are merged in order: `self` holds the earlier contacts.
