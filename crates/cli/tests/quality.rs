@@ -169,3 +169,13 @@ fn data_that_fails_to_load_gets_the_errors_of_run() {
     assert_eq!(stderr(&checked), stderr(&ran));
     assert_eq!(stdout(&checked), "");
 }
+
+#[test]
+fn data_flags_without_data_are_a_usage_error() {
+    let o = scoreline(&["check", "--contacts", "data/contacts.csv"], &example());
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "error: `--contacts` only applies to `check --data`\n  = help: add `--data` to check the data against the rules\n"
+    );
+}

@@ -332,17 +332,4 @@ impl Expr {
             ExprKind::Is { value, .. } => f(value),
         }
     }
-
-    /// Calls `f` on this expression and every expression inside it, aggregates' filter
-    /// conditions included: parents before their children, in source order.
-    pub fn walk<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
-        // An explicit stack, so that a deep tree cannot overflow the call stack.
-        let mut stack = vec![self];
-        while let Some(e) = stack.pop() {
-            f(e);
-            let first = stack.len();
-            e.for_each_child(|child| stack.push(child));
-            stack[first..].reverse();
-        }
-    }
 }

@@ -16,6 +16,10 @@ pub fn run(args: CheckArgs) -> u8 {
     if args.data {
         return run_data(args);
     }
+    if let Some(flag) = data_flag(&args.inputs) {
+        eprintln!("error: `{flag}` only applies to `check --data`\n  = help: add `--data` to check the data against the rules");
+        return EXIT_USAGE;
+    }
     let paths = match default_paths(args.paths) {
         Ok(p) => p,
         Err(message) => {
@@ -70,6 +74,29 @@ pub fn run(args: CheckArgs) -> u8 {
     } else {
         EXIT_OK
     }
+}
+
+/// The first data flag given, which plain `check` does not read.
+fn data_flag(inputs: &crate::args::InputArgs) -> Option<&'static str> {
+    let given = [
+        ("--project", inputs.project.is_some()),
+        ("--ruleset", inputs.ruleset.is_some()),
+        ("--contacts", inputs.contacts.is_some()),
+        ("--events", !inputs.events.is_empty()),
+        ("--as-of", inputs.as_of.is_some()),
+        ("--id-column", inputs.id_column.is_some()),
+        ("--delimiter", inputs.delimiter.is_some()),
+        ("--decimal", inputs.decimal.is_some()),
+        ("--thousands", inputs.thousands.is_some()),
+        ("--encoding", inputs.encoding.is_some()),
+        ("--list-separator", inputs.list_separator.is_some()),
+        ("--skip-bad-rows", inputs.skip_bad_rows.is_some()),
+        ("--threads", inputs.threads.is_some()),
+    ];
+    given
+        .into_iter()
+        .find(|(_, set)| *set)
+        .map(|(flag, _)| flag)
 }
 
 /// Runs `scoreline check --data`: the data read against the rule file, without scoring.

@@ -410,7 +410,7 @@ pub(super) fn after_as_of(k: &Checker, out: &mut Out) {
             ),
         );
         f.help =
-            Some("check the export's time stamps and time zone, or pass a later `--as-of`".into());
+            Some("check the export's time stamps and time zone, or pass a later `--as-of` (a backtest's past as-of expects them)".into());
         f.count = count;
         // The rules that would read those events: those naming their types, and `any`.
         let mut rules: BTreeSet<String> = cx.reads.any_rules.clone();
