@@ -194,10 +194,11 @@ struct Target {
 pub fn check_data(
     settings: &crate::pipeline::Settings,
 ) -> Result<(Report, String), crate::pipeline::Failure> {
-    use crate::pipeline::{load_data, load_ruleset};
+    use crate::pipeline::load_ruleset;
     let (ruleset, rule_warnings) = load_ruleset(settings)?;
     let reads = Reads::of(&ruleset.checked.typed, &ruleset.ast, &ruleset.source);
-    let (loaded, _, data_warnings) = load_data(settings, ruleset.schema())?;
+    let loaded = load(settings, ruleset.schema())?;
+    let data_warnings = crate::pipeline::render_problems(&loaded.warnings);
     if let Some(path) = &settings.skip_bad_rows {
         scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
             crate::pipeline::Failure {
@@ -258,6 +259,25 @@ pub fn check_data(
         .filter(|w| !w.is_empty())
         .collect();
     Ok((report, warnings.join("\n")))
+}
+
+/// Loads the data as `run` does (the same errors), without hashing the files for a manifest.
+fn load(
+    settings: &crate::pipeline::Settings,
+    schema: Option<&scoreline_data::Schema>,
+) -> Result<scoreline_data::Loaded, crate::pipeline::Failure> {
+    use crate::pipeline::Failure;
+    let mut request = scoreline_data::LoadRequest::new(&settings.contacts);
+    request.events = settings.events.clone();
+    request.options = settings.load_options(schema);
+    let (contacts, events) =
+        scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
+    let records = scoreline_data::read_records(&contacts, &events, &request.options);
+    // The files' bytes are freed before the events are grouped: never both in memory.
+    drop((contacts, events));
+    records
+        .map(scoreline_data::Records::group)
+        .map_err(|e| Failure::from_load(&e))
 }
 
 /// Checks the data against what the rules read. The lookups locate each finding's example
