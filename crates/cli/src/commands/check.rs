@@ -129,8 +129,13 @@ fn run_data(args: CheckArgs) -> u8 {
         DiagnosticFormat::Human => out!("{}", quality::render::text(&report)),
     }
     if let Some(path) = &args.report {
-        if let Err(message) = scoreline_runner::report::write(path, &quality::render::page(&report))
-        {
+        if let Err(message) = scoreline_runner::report::write(
+            path,
+            &quality::render::page(
+                &report,
+                &scoreline_runner::report::Titles::read(&settings.ruleset),
+            ),
+        ) {
             eprintln!("{message}");
             return EXIT_ERRORS;
         }

@@ -105,8 +105,8 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// The report as an HTML page.
-pub fn page(report: &Report) -> String {
+/// The report as an HTML page, titled with the ruleset's title (else its name).
+pub fn page(report: &Report, titles: &report::Titles) -> String {
     let plain = |s: &str| s.replace('`', "");
     let mut findings = Table::new(&["Severity", "Finding", "Example", "Affects"]);
     findings.numeric = vec![false; 4];
@@ -173,7 +173,7 @@ pub fn page(report: &Report) -> String {
     };
     let page = Page {
         kicker: "Data quality".into(),
-        title: format!("The data of {}", report.ruleset),
+        title: format!("The data of {}", titles.ruleset_or(&report.ruleset)),
         lede,
         kpis: vec![
             Kpi {
