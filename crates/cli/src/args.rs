@@ -70,6 +70,15 @@ pub struct CheckArgs {
     /// Fail (exit 1) on warnings too.
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Check the data against the rules instead (the project's data, or the data flags):
+    /// variants, rare literals, duplicates, odd numbers, events after as-of. No scoring.
+    #[arg(long)]
+    pub data: bool,
+    /// With `--data`: also write an HTML report of the findings to this file.
+    #[arg(long, value_name = "FILE.html", requires = "data")]
+    pub report: Option<PathBuf>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
 }
 
 /// `scoreline fmt`

@@ -521,7 +521,7 @@ fn init_creates_a_project_that_runs_and_tests_green() {
     assert_eq!(again.status.code(), Some(2));
     assert!(
         stderr(&again).contains(
-            "error: `leads/leads.score` already exists (and 6 more); nothing was written"
+            "error: `leads/leads.score` already exists (and 8 more); nothing was written"
         ),
         "{}",
         stderr(&again)

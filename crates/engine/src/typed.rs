@@ -279,3 +279,57 @@ pub enum PluginArg {
     /// schema, the data has a contact field `events`, which is passed instead).
     Events,
 }
+
+impl Expr {
+    /// Calls `f` on each expression directly inside this one, in source order; an
+    /// aggregate's event filter condition included.
+    pub fn for_each_child<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Number(_)
+            | ExprKind::Text(_)
+            | ExprKind::Bool(_)
+            | ExprKind::Date(_)
+            | ExprKind::Duration(_)
+            | ExprKind::Missing
+            | ExprKind::Texts(_)
+            | ExprKind::Item(_)
+            | ExprKind::Field(_)
+            | ExprKind::Property(_)
+            | ExprKind::PropertyOr { .. }
+            | ExprKind::Invalid => {}
+            ExprKind::EventProperty { base, .. } => f(base),
+            ExprKind::Call { args, .. } => args.iter().for_each(f),
+            ExprKind::Plugin { args, .. } => {
+                for arg in args {
+                    if let PluginArg::Value(e) = arg {
+                        f(e);
+                    }
+                }
+            }
+            ExprKind::Aggregate { filter, .. } => {
+                if let Some(c) = &filter.condition {
+                    f(c);
+                }
+            }
+            ExprKind::Neg(e) | ExprKind::Not(e) => f(e),
+            ExprKind::Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            ExprKind::Matches { value, .. } => f(value),
+            ExprKind::In { value, list, .. } => {
+                f(value);
+                match list {
+                    InList::Items(items) => items.iter().for_each(f),
+                    InList::Value(v) => f(v),
+                }
+            }
+            ExprKind::Between { value, low, high } => {
+                f(value);
+                f(low);
+                f(high);
+            }
+            ExprKind::Is { value, .. } => f(value),
+        }
+    }
+}

@@ -9,6 +9,7 @@ pub mod output;
 pub mod pipeline;
 pub mod previous;
 pub mod project;
+pub mod quality;
 pub mod report;
 pub mod score;
 pub mod sources;

@@ -112,7 +112,7 @@ impl Failure {
     }
 
     /// A data load that failed: every problem.
-    fn from_load(e: &LoadError) -> Failure {
+    pub(crate) fn from_load(e: &LoadError) -> Failure {
         Failure {
             code: EXIT_ERRORS,
             report: render_load_error(e),

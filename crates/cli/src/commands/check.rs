@@ -6,12 +6,20 @@ use scoreline_syntax::{Diagnostic, Severity};
 
 use crate::args::{CheckArgs, DiagnosticFormat};
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
-use scoreline_runner::pipeline::check_rule_file;
+use scoreline_runner::pipeline::{check_rule_file, resolve};
 use scoreline_runner::project;
+use scoreline_runner::quality::{self, check_data};
 use scoreline_runner::sources::find_rule_files;
 
 /// Runs `scoreline check`.
 pub fn run(args: CheckArgs) -> u8 {
+    if args.data {
+        return run_data(args);
+    }
+    if let Some(flag) = data_flag(&args.inputs) {
+        eprintln!("error: `{flag}` only applies to `check --data`\n  = help: add `--data` to check the data against the rules");
+        return EXIT_USAGE;
+    }
     let paths = match default_paths(args.paths) {
         Ok(p) => p,
         Err(message) => {
@@ -62,6 +70,77 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     }
     if errors > 0 || (args.deny_warnings && warnings > 0) {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+/// The first data flag given, which plain `check` does not read.
+fn data_flag(inputs: &crate::args::InputArgs) -> Option<&'static str> {
+    let given = [
+        ("--project", inputs.project.is_some()),
+        ("--ruleset", inputs.ruleset.is_some()),
+        ("--contacts", inputs.contacts.is_some()),
+        ("--events", !inputs.events.is_empty()),
+        ("--as-of", inputs.as_of.is_some()),
+        ("--id-column", inputs.id_column.is_some()),
+        ("--delimiter", inputs.delimiter.is_some()),
+        ("--decimal", inputs.decimal.is_some()),
+        ("--thousands", inputs.thousands.is_some()),
+        ("--encoding", inputs.encoding.is_some()),
+        ("--list-separator", inputs.list_separator.is_some()),
+        ("--skip-bad-rows", inputs.skip_bad_rows.is_some()),
+        ("--threads", inputs.threads.is_some()),
+    ];
+    given
+        .into_iter()
+        .find(|(_, set)| *set)
+        .map(|(flag, _)| flag)
+}
+
+/// Runs `scoreline check --data`: the data read against the rule file, without scoring.
+fn run_data(args: CheckArgs) -> u8 {
+    let mut inputs = args.inputs.to_inputs();
+    match args.paths.as_slice() {
+        [] => {}
+        [file] if inputs.ruleset.is_none() && !file.is_dir() => inputs.ruleset = Some(file.clone()),
+        _ => {
+            eprintln!("error: `check --data` checks one rule file\n  = help: name it with `--ruleset FILE`, or run in a project folder with a `scoreline.yaml`");
+            return EXIT_USAGE;
+        }
+    }
+    let settings = match resolve(&inputs) {
+        Ok(s) => s,
+        Err(failure) => return failure.print(),
+    };
+    let (report, warnings) = match check_data(&settings) {
+        Ok(r) => r,
+        Err(failure) => return failure.print(),
+    };
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    match args.format {
+        DiagnosticFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_else(|_| "{}".into())
+        ),
+        DiagnosticFormat::Human => out!("{}", quality::render::text(&report)),
+    }
+    if let Some(path) = &args.report {
+        if let Err(message) = scoreline_runner::report::write(
+            path,
+            &quality::render::page(
+                &report,
+                &scoreline_runner::report::Titles::read(&settings.ruleset),
+            ),
+        ) {
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+    }
+    if args.deny_warnings && report.warnings > 0 {
         EXIT_ERRORS
     } else {
         EXIT_OK

@@ -52,6 +52,14 @@ const B2B_LEADS: &[TemplateFile] = &[
         repo_file!("rulesets/b2b-leads/data/closed_won.csv"),
     ),
     (
+        "data/problems/contacts.csv",
+        repo_file!("rulesets/b2b-leads/data/problems/contacts.csv"),
+    ),
+    (
+        "data/problems/events.csv",
+        repo_file!("rulesets/b2b-leads/data/problems/events.csv"),
+    ),
+    (
         "tests/leads.test.yaml",
         repo_file!("rulesets/b2b-leads/tests/leads.test.yaml"),
     ),
