@@ -230,6 +230,9 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+    /// Also list the events each `each` clause matched: date, age, decay factor and points.
+    #[arg(long)]
+    pub show_events: bool,
 }
 
 impl InputArgs {

@@ -414,6 +414,29 @@ fn explain_shows_each_clause_and_the_segment() {
     let text = stdout(&out);
     assert!(text.contains("SaaS"), "{text}");
     assert!(text.contains("\"hot\""), "{text}");
+    // Each rule shows what it read; events are listed only when asked.
+    assert!(text.contains("+5   (employees = 500)"), "{text}");
+    assert!(text.contains("(2 events matched)\n"), "{text}");
+    assert!(!text.contains("days old"), "{text}");
+    let mut listing = args.to_vec();
+    listing.push("--show-events");
+    let out = scoreline(&listing, tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("(2 events matched)\n      page_view 2026-10-01T00:00:00Z  31 days old  +2 × 1  = +2\n      page_view 2026-10-02T00:00:00Z  30 days old  +2 × 1  = +2\n"),
+        "{text}"
+    );
+    listing.extend(["--format", "json"]);
+    let out = scoreline(&listing, tmp.path());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let events = &json["scores"][1]["clauses"][0]["events"];
+    assert_eq!(events[1]["at"], "2026-10-02T00:00:00Z");
+    assert_eq!(events[1]["age_days"], 30.0);
+    assert_eq!(
+        json["scores"][0]["clauses"][1]["values_read"][0]["value"],
+        500.0
+    );
 
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);

@@ -122,7 +122,10 @@ fn a_failing_expectation_shows_expected_actual_and_the_explanation() {
     assert!(text.contains("    why b got these outputs:\n"), "{text}");
     assert!(text.contains("score fit \"Fit\" = 40"), "{text}");
     assert!(text.contains("        Big      "), "{text}");
-    assert!(text.contains("—   (did not fire)"), "{text}");
+    assert!(
+        text.contains("—   (did not fire: employees = 20)"),
+        "{text}"
+    );
     assert!(text.contains("→ \"cold\" (Wait)"), "{text}");
     assert_eq!(last_line(&out), "1 passed, 1 failed");
 }
