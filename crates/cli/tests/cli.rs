@@ -376,8 +376,14 @@ fn bad_data_fails_with_every_problem_and_writes_nothing() {
     let out = run_mini(tmp.path(), &["--out", "scores.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("contacts.csv:2:"), "{err}");
-    assert!(err.contains("contacts.csv:4:"), "{err}");
+    assert!(
+        err.contains("contacts.csv:2, column 3 (`employees`): `many` is not a number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contacts.csv:4, column 1 (`id`): duplicate contact id `a`"),
+        "{err}"
+    );
     assert!(!tmp.path().join("scores.csv").exists());
     assert!(!tmp.path().join("scores.manifest.json").exists());
 
@@ -818,7 +824,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:3:2: field `industry` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"),
+        err.contains("contacts.csv:3, column 2 (`industry`): field `industry` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"),
         "{err}"
     );
     // Without `--decimal ,`: `1 500,5` is not a number.
@@ -826,7 +832,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:2:3: field `employees`: `1 500,5` is not a number"),
+        err.contains("contacts.csv:2, column 3 (`employees`): `1 500,5` is not a number"),
         "{err}"
     );
     // A decimal dot where decimal commas were announced.
@@ -835,7 +841,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:2:3: field `employees`: `12.5` is not a number\n  help: write numbers with a comma for decimals and no thousands separator, like `1250,5`"),
+        err.contains("contacts.csv:2, column 3 (`employees`): `12.5` is not a number\n  help: write numbers with a comma for decimals and no thousands separator, like `1250,5`"),
         "{err}"
     );
     assert!(!dir.join("s.csv").exists());
@@ -959,7 +965,10 @@ fn skip_bad_rows_is_offered_only_for_bad_rows() {
         dir,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("c.csv:3:2"), "{stderr}");
+    assert!(
+        stderr.contains("c.csv:3, column 2 (`employees`)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--skip-bad-rows FILE"), "{stderr}");
 }
 
