@@ -562,6 +562,35 @@ fn warnings_pass_unless_denied() {
 }
 
 #[test]
+fn check_warns_of_a_plugin_reading_global_of_a_top_level_let() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "p.rhai",
+        "let RATE = 2;\nconst BONUS = 3;\nfn f(x) { x * global::RATE + global::BONUS }\n",
+    );
+    write(
+        tmp.path(),
+        "r.score",
+        "plugin p = \"p.rhai\"\nscore a = p.f(1)\n",
+    );
+    let out = scoreline(&["check", "r.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "warning[W0804]: `global::RATE` reads a top-level `let`, which functions cannot see"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("p.rhai:3:15"), "{err}");
+    assert!(err.contains("help: declare it `const RATE = …`"), "{err}");
+    assert_eq!(err.matches("warning[W0804]").count(), 1, "{err}");
+    let out = scoreline(&["check", "--deny-warnings", "r.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
 fn fmt_rewrites_and_check_lists_files() {
     let tmp = tempfile::tempdir().unwrap();
     let path = write(tmp.path(), "ugly.score", "score   s{rule when  1>0=>10}\n");
