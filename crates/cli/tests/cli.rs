@@ -591,6 +591,53 @@ fn check_warns_of_a_plugin_reading_global_of_a_top_level_let() {
 }
 
 #[test]
+fn format_says_what_is_printed_and_out_format_the_scores_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    // The scores file's format comes from `--out-format`, whatever its extension.
+    let out = run_mini(tmp.path(), &["--out", "s.txt", "--out-format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("s.txt")).unwrap()).unwrap();
+    assert_eq!(json[0]["id"], "a");
+    // `--format`, its old name, still works.
+    let out = run_mini(tmp.path(), &["--out", "s.txt", "--format", "ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(tmp.path().join("s.txt")).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("{\"id\":\"a\""), "{text}");
+    // Old names are hidden from the help.
+    let help = stdout(&scoreline(&["run", "--help"], tmp.path()));
+    assert!(help.contains("--out-format <FORMAT>"), "{help}");
+    assert!(!help.contains("--format"), "{help}");
+    let help = stdout(&scoreline(&["watch", "--help"], tmp.path()));
+    assert!(help.contains("--out-format <FORMAT>"), "{help}");
+    assert!(!help.contains("--scores-format"), "{help}");
+    // `watch --scores-format` is still read as `--out-format` (here with a wrong value).
+    let out = scoreline(&["watch", "--scores-format", "xml"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'xml' for '--out-format <FORMAT>'"),
+        "{}",
+        stderr(&out)
+    );
+    // `check --format` takes `text` (and `human`, its old name) or `json`.
+    write(
+        tmp.path(),
+        "warn.score",
+        "score s { rule when true => +1 }\n",
+    );
+    for format in ["text", "human"] {
+        let out = scoreline(&["check", "--format", format, "warn.score"], tmp.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stderr(&out).contains("warning[W0105]"), "{}", stderr(&out));
+    }
+    let help = stdout(&scoreline(&["check", "--help"], tmp.path()));
+    assert!(help.contains("- text:"), "{help}");
+    assert!(!help.contains("human"), "{help}");
+}
+
+#[test]
 fn fmt_rewrites_and_check_lists_files() {
     let tmp = tempfile::tempdir().unwrap();
     let path = write(tmp.path(), "ugly.score", "score   s{rule when  1>0=>10}\n");
