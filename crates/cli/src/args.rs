@@ -42,8 +42,10 @@ pub enum Command {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
     /// For people: file:line:column, the source line and an underline.
-    #[value(alias = "human")]
-    Text,
+    // Printed and parsed as `text` (as every command's `--format` says it); `human`, its old
+    // name, is kept as a hidden alias. The variant keeps its name for the code that uses it.
+    #[value(name = "text", alias = "human")]
+    Human,
     /// One JSON array of diagnostics, for editors and CI.
     Json,
 }
@@ -55,7 +57,7 @@ pub struct CheckArgs {
     /// project's ruleset if `scoreline.yaml` is here, else every `*.score` below here.
     pub paths: Vec<PathBuf>,
     /// What is printed: the diagnostics as text, or as JSON.
-    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Text)]
+    #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     pub format: DiagnosticFormat,
     /// Fail (exit 1) on warnings too.
     #[arg(long)]

@@ -54,7 +54,7 @@ pub fn run(args: CheckArgs) -> u8 {
                 serde_json::to_string_pretty(&json).unwrap_or_else(|_| "[]".into())
             );
         }
-        DiagnosticFormat::Text => {
+        DiagnosticFormat::Human => {
             for d in &diagnostics {
                 eprintln!("{}", d.render());
             }
