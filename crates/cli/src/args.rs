@@ -53,6 +53,9 @@ pub struct LspArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DiagnosticFormat {
     /// For people: file:line:column, the source line and an underline.
+    // Printed and parsed as `text` (as every command's `--format` says it); `human`, its old
+    // name, is kept as a hidden alias. The variant keeps its name for the code that uses it.
+    #[value(name = "text", alias = "human")]
     Human,
     /// One JSON array of diagnostics, for editors and CI.
     Json,
@@ -64,7 +67,7 @@ pub struct CheckArgs {
     /// Rule files or folders to check (folders are searched for `*.score`). Default: the
     /// project's ruleset if `scoreline.yaml` is here, else every `*.score` below here.
     pub paths: Vec<PathBuf>,
-    /// Output format of the diagnostics.
+    /// What is printed: the diagnostics as text, or as JSON.
     #[arg(long, value_enum, default_value_t = DiagnosticFormat::Human)]
     pub format: DiagnosticFormat,
     /// Fail (exit 1) on warnings too.
@@ -163,9 +166,15 @@ pub struct RunArgs {
     /// as-of and each input's SHA-256 and rows).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Format of the scores (default: from the output file's extension, else csv).
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
+    /// The scores file's format (default: from its extension, else csv).
+    // `--format` is this flag's old name, kept hidden: `--format` now says what is printed.
+    #[arg(
+        long = "out-format",
+        alias = "format",
+        value_name = "FORMAT",
+        value_enum
+    )]
+    pub out_format: Option<OutputFormat>,
     /// Also write every contact's explanation to this file (NDJSON).
     #[arg(long, value_name = "FILE")]
     pub explain: Option<PathBuf>,
@@ -204,9 +213,15 @@ pub struct WatchArgs {
     /// `NAME.manifest.json` beside them.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Format of the scores (default: from the output file's extension, else csv).
-    #[arg(long = "scores-format", value_enum)]
-    pub scores_format: Option<OutputFormat>,
+    /// The scores file's format (default: from its extension, else csv).
+    // `--scores-format` is this flag's old name, kept hidden.
+    #[arg(
+        long = "out-format",
+        alias = "scores-format",
+        value_name = "FORMAT",
+        value_enum
+    )]
+    pub out_format: Option<OutputFormat>,
     /// Also write every contact's explanation to this file (NDJSON).
     #[arg(long, value_name = "FILE")]
     pub explain: Option<PathBuf>,
@@ -217,7 +232,7 @@ pub struct WatchArgs {
     /// each row.
     #[arg(long)]
     pub stamp: bool,
-    /// Format of the status lines.
+    /// What is printed: the status lines as text, or as JSON (one object per line).
     #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
     pub format: StatusFormat,
     /// Check the files by polling, for folders where change events never arrive (network
@@ -247,9 +262,12 @@ pub struct ExplainArgs {
     pub id: String,
     #[command(flatten)]
     pub inputs: InputArgs,
-    /// Output format.
+    /// What is printed: the explanation as text, or as JSON.
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
     pub format: ExplainFormat,
+    /// Also list the events each `each` clause matched: date, age, decay factor and points.
+    #[arg(long)]
+    pub show_events: bool,
 }
 
 impl InputArgs {
@@ -289,7 +307,7 @@ pub enum TestFormat {
 pub struct TestArgs {
     /// Test files or folders (folders are searched for `*.test.yaml`). Default: the current folder.
     pub paths: Vec<std::path::PathBuf>,
-    /// Output format.
+    /// What is printed: the results as text, or as JSON.
     #[arg(long, value_enum, default_value_t = TestFormat::Text)]
     pub format: TestFormat,
     /// Also write a JUnit XML report to this file, for CI.

@@ -376,8 +376,14 @@ fn bad_data_fails_with_every_problem_and_writes_nothing() {
     let out = run_mini(tmp.path(), &["--out", "scores.csv"]);
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
-    assert!(err.contains("contacts.csv:2:"), "{err}");
-    assert!(err.contains("contacts.csv:4:"), "{err}");
+    assert!(
+        err.contains("contacts.csv:2, column 3 (`employees`): `many` is not a number"),
+        "{err}"
+    );
+    assert!(
+        err.contains("contacts.csv:4, column 1 (`id`): duplicate contact id `a`"),
+        "{err}"
+    );
     assert!(!tmp.path().join("scores.csv").exists());
     assert!(!tmp.path().join("scores.manifest.json").exists());
 
@@ -414,6 +420,29 @@ fn explain_shows_each_clause_and_the_segment() {
     let text = stdout(&out);
     assert!(text.contains("SaaS"), "{text}");
     assert!(text.contains("\"hot\""), "{text}");
+    // Each rule shows what it read; events are listed only when asked.
+    assert!(text.contains("+5   (employees = 500)"), "{text}");
+    assert!(text.contains("(2 events matched)\n"), "{text}");
+    assert!(!text.contains("days old"), "{text}");
+    let mut listing = args.to_vec();
+    listing.push("--show-events");
+    let out = scoreline(&listing, tmp.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("(2 events matched)\n      page_view 2026-10-01T00:00:00Z  31 days old  +2 × 1  = +2\n      page_view 2026-10-02T00:00:00Z  30 days old  +2 × 1  = +2\n"),
+        "{text}"
+    );
+    listing.extend(["--format", "json"]);
+    let out = scoreline(&listing, tmp.path());
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let events = &json["scores"][1]["clauses"][0]["events"];
+    assert_eq!(events[1]["at"], "2026-10-02T00:00:00Z");
+    assert_eq!(events[1]["age_days"], 30.0);
+    assert_eq!(
+        json["scores"][0]["clauses"][1]["values_read"][0]["value"],
+        500.0
+    );
 
     let mut json_args = args.to_vec();
     json_args.extend(["--format", "json"]);
@@ -530,6 +559,82 @@ fn warnings_pass_unless_denied() {
     assert!(stderr(&out).contains("warning"));
     let out = scoreline(&["check", "--deny-warnings", "warn.score"], tmp.path());
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn check_warns_of_a_plugin_reading_global_of_a_top_level_let() {
+    let tmp = tempfile::tempdir().unwrap();
+    write(
+        tmp.path(),
+        "p.rhai",
+        "let RATE = 2;\nconst BONUS = 3;\nfn f(x) { x * global::RATE + global::BONUS }\n",
+    );
+    write(
+        tmp.path(),
+        "r.score",
+        "plugin p = \"p.rhai\"\nscore a = p.f(1)\n",
+    );
+    let out = scoreline(&["check", "r.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(
+            "warning[W0804]: `global::RATE` reads a top-level `let`, which functions cannot see"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("p.rhai:3:15"), "{err}");
+    assert!(err.contains("help: declare it `const RATE = …`"), "{err}");
+    assert_eq!(err.matches("warning[W0804]").count(), 1, "{err}");
+    let out = scoreline(&["check", "--deny-warnings", "r.score"], tmp.path());
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn format_says_what_is_printed_and_out_format_the_scores_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    mini_project(tmp.path());
+    // The scores file's format comes from `--out-format`, whatever its extension.
+    let out = run_mini(tmp.path(), &["--out", "s.txt", "--out-format", "json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("s.txt")).unwrap()).unwrap();
+    assert_eq!(json[0]["id"], "a");
+    // `--format`, its old name, still works.
+    let out = run_mini(tmp.path(), &["--out", "s.txt", "--format", "ndjson"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(tmp.path().join("s.txt")).unwrap();
+    assert_eq!(text.lines().count(), 3, "{text}");
+    assert!(text.starts_with("{\"id\":\"a\""), "{text}");
+    // Old names are hidden from the help.
+    let help = stdout(&scoreline(&["run", "--help"], tmp.path()));
+    assert!(help.contains("--out-format <FORMAT>"), "{help}");
+    assert!(!help.contains("--format"), "{help}");
+    let help = stdout(&scoreline(&["watch", "--help"], tmp.path()));
+    assert!(help.contains("--out-format <FORMAT>"), "{help}");
+    assert!(!help.contains("--scores-format"), "{help}");
+    // `watch --scores-format` is still read as `--out-format` (here with a wrong value).
+    let out = scoreline(&["watch", "--scores-format", "xml"], tmp.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid value 'xml' for '--out-format <FORMAT>'"),
+        "{}",
+        stderr(&out)
+    );
+    // `check --format` takes `text` (and `human`, its old name) or `json`.
+    write(
+        tmp.path(),
+        "warn.score",
+        "score s { rule when true => +1 }\n",
+    );
+    for format in ["text", "human"] {
+        let out = scoreline(&["check", "--format", format, "warn.score"], tmp.path());
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(stderr(&out).contains("warning[W0105]"), "{}", stderr(&out));
+    }
+    let help = stdout(&scoreline(&["check", "--help"], tmp.path()));
+    assert!(help.contains("- text:"), "{help}");
+    assert!(!help.contains("human"), "{help}");
 }
 
 #[test]
@@ -795,7 +900,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:3:2: field `industry` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"),
+        err.contains("contacts.csv:3, column 2 (`industry`): field `industry` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"),
         "{err}"
     );
     // Without `--decimal ,`: `1 500,5` is not a number.
@@ -803,7 +908,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:2:3: field `employees`: `1 500,5` is not a number"),
+        err.contains("contacts.csv:2, column 3 (`employees`): `1 500,5` is not a number"),
         "{err}"
     );
     // A decimal dot where decimal commas were announced.
@@ -812,7 +917,7 @@ fn an_export_read_with_the_wrong_settings_says_what_to_set() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("contacts.csv:2:3: field `employees`: `12.5` is not a number\n  help: write numbers with a comma for decimals and no thousands separator, like `1250,5`"),
+        err.contains("contacts.csv:2, column 3 (`employees`): `12.5` is not a number\n  help: write numbers with a comma for decimals and no thousands separator, like `1250,5`"),
         "{err}"
     );
     assert!(!dir.join("s.csv").exists());
@@ -936,7 +1041,10 @@ fn skip_bad_rows_is_offered_only_for_bad_rows() {
         dir,
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("c.csv:3:2"), "{stderr}");
+    assert!(
+        stderr.contains("c.csv:3, column 2 (`employees`)"),
+        "{stderr}"
+    );
     assert!(stderr.contains("--skip-bad-rows FILE"), "{stderr}");
 }
 

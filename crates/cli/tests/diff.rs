@@ -218,7 +218,10 @@ fn data_that_one_version_rejects_gives_the_errors_of_run() {
     let o = diff_in(dir, &["--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("contacts.csv:3:"), "{err}");
+    assert!(
+        err.contains("contacts.csv:3, column 3 (`employees`)"),
+        "{err}"
+    );
     assert!(err.contains("nothing was scored"), "{err}");
     assert!(
         err.contains("the data was read with the head version's schema"),

@@ -122,7 +122,10 @@ fn a_failing_expectation_shows_expected_actual_and_the_explanation() {
     assert!(text.contains("    why b got these outputs:\n"), "{text}");
     assert!(text.contains("score fit \"Fit\" = 40"), "{text}");
     assert!(text.contains("        Big      "), "{text}");
-    assert!(text.contains("—   (did not fire)"), "{text}");
+    assert!(
+        text.contains("—   (did not fire: employees = 20)"),
+        "{text}"
+    );
     assert!(text.contains("→ \"cold\" (Wait)"), "{text}");
     assert_eq!(last_line(&out), "1 passed, 1 failed");
 }
@@ -372,7 +375,7 @@ fn coverage_lists_what_no_case_fired_and_min_coverage_fails_below() {
         text.contains(
             "coverage of rules.score: 2 of 5 (40%); no case fired:\n  \
              rules.score:8  rule \"Big\" (score fit)\n  \
-             rules.score:9  each each page_view where url starts_with \"/pricing\" => +10 max 30 (score fit)\n  \
+             rules.score:9  each page_view where url starts_with \"/pricing\" => +10 max 30 (score fit)\n  \
              rules.score:12  arm \"hot\" (segment tier)\n\
              coverage: 40% (2 of 5 rules, each clauses and segment arms)\n"
         ),

@@ -590,6 +590,7 @@ pub fn read_inputs<'s>(
         let shift = if cfile.relative_lines() { base } else { 0 };
         base += out.newlines;
         out.sink.shift(shift);
+        out.sink.name_columns(cfile.csv_header());
         let mut local = Vec::with_capacity(out.contacts.len());
         let mut inline_counts: Option<Vec<u32>> = None;
         for (k, contact) in out.contacts.into_iter().enumerate() {
@@ -651,7 +652,11 @@ pub fn read_inputs<'s>(
                             } else {
                                 At::line((line > 0).then_some(line), (column > 0).then_some(column))
                             };
-                            problems.push(at.problem(cfile.name, message, Some(help)));
+                            let mut problem = at.problem(cfile.name, message, Some(help));
+                            if let (Some(header), Some(c)) = (cfile.csv_header(), problem.column) {
+                                problem.column_name = header.get(c as usize - 1).cloned();
+                            }
+                            problems.push(problem);
                         }
                         local.push(None);
                         continue;
@@ -711,6 +716,7 @@ pub fn read_inputs<'s>(
         let shift = if efiles[f].relative_lines() { base } else { 0 };
         base += out.newlines;
         out.sink.shift(shift);
+        out.sink.name_columns(efiles[f].csv_header());
         parts.push(out.events);
         problems.append(&mut out.sink.problems);
         skipped.append(&mut out.sink.skipped);

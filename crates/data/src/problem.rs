@@ -14,6 +14,10 @@ pub struct DataProblem {
     pub line: Option<u32>,
     /// The 1-based column: the CSV field number, or the character column in JSON/YAML.
     pub column: Option<u32>,
+    /// In a CSV row: the header's name of column [`DataProblem::column`], which the text
+    /// shows as ``column 5 (`employees`)`` (a bare field number reads like a character);
+    /// empty for a column past the header's last (``column 9``).
+    pub column_name: Option<String>,
     /// In records given as values (which have no lines): the record and field.
     pub record: Option<Box<RecordAt>>,
     /// One short lowercase sentence, the user's words in backticks.
@@ -61,6 +65,7 @@ impl DataProblem {
             "record": self.record.as_ref().map(|r| r.to_string()),
             "line": self.line,
             "column": self.column,
+            "column_name": self.column_name.as_ref().filter(|n| !n.is_empty()),
             "severity": "error",
             "code": null,
             "message": self.message,
@@ -72,7 +77,15 @@ impl DataProblem {
     /// as values `source, record 3 (`c3`), field `employees``.
     pub fn location(&self) -> String {
         match (self.line, self.column, &self.record) {
-            (Some(l), Some(c), _) => format!("{}:{l}:{c}", self.file),
+            (Some(l), Some(c), _) => match &self.column_name {
+                Some(name) if name.is_empty() => format!("{}:{l}, column {c}", self.file),
+                Some(name) => format!(
+                    "{}:{l}, column {c} (`{}`)",
+                    self.file,
+                    crate::cell::shorten(name)
+                ),
+                None => format!("{}:{l}:{c}", self.file),
+            },
             (Some(l), None, _) => format!("{}:{l}", self.file),
             (None, _, Some(r)) => format!("{}, {r}", self.file),
             _ => self.file.clone(),

@@ -475,7 +475,7 @@ fn unknown_columns_are_ignored_with_a_warning() {
         [
             "c.csv:1:8: column `shoe_size` is not in the schema and is ignored",
             "e.csv:1:5: column `colour` is not a field of any event in the schema and is ignored",
-            "e.csv:3:4: column `url` is not a field of event `email_open`; its values are ignored",
+            "e.csv:3, column 4 (`url`): column `url` is not a field of event `email_open`; its values are ignored",
         ]
     );
     assert_eq!(l.dataset.contacts.len(), 1);
@@ -499,7 +499,7 @@ fn wrong_type_in_csv() {
     );
     assert_eq!(
         lines(&e),
-        ["contacts.csv:2:5: field `employees`: `lots` is not a number"]
+        ["contacts.csv:2, column 5 (`employees`): `lots` is not a number"]
     );
     assert!(e.problems[0]
         .help
@@ -517,7 +517,7 @@ fn unparseable_date() {
     );
     assert_eq!(
         lines(&e),
-        ["contacts.csv:2:8: field `created_at`: `01/02/2025` is not a date"]
+        ["contacts.csv:2, column 8 (`created_at`): `01/02/2025` is not a date"]
     );
     let e = err(
         src("c.ndjson", "{\"id\": \"c1\"}\n"),
@@ -540,7 +540,10 @@ fn duplicate_contact_id() {
         &[],
         Some(&b2b()),
     );
-    assert_eq!(lines(&e), ["contacts.csv:4:1: duplicate contact id `c1`"]);
+    assert_eq!(
+        lines(&e),
+        ["contacts.csv:4, column 1 (`id`): duplicate contact id `c1`"]
+    );
     assert_eq!(
         e.problems[0].help.as_deref(),
         Some("the id is first used at line 2; each contact needs its own id")
@@ -566,7 +569,10 @@ fn event_for_unknown_contact() {
         )],
         None,
     );
-    assert_eq!(lines(&e), ["e.csv:3:1: event for unknown contact `c9`"]);
+    assert_eq!(
+        lines(&e),
+        ["e.csv:3, column 1 (`contact_id`): event for unknown contact `c9`"]
+    );
 }
 
 #[test]
@@ -582,8 +588,8 @@ fn event_without_type_or_at() {
     assert_eq!(
         lines(&e),
         [
-            "e.csv:2:2: event without a `type`",
-            "e.csv:3:3: event without an `at` time stamp",
+            "e.csv:2, column 2 (`type`): event without a `type`",
+            "e.csv:3, column 3 (`at`): event without an `at` time stamp",
             "e.ndjson:1:1: event without a `type`",
             "e.ndjson:2:1: event without an `at` time stamp",
         ]
@@ -600,8 +606,8 @@ fn ragged_csv_rows() {
     assert_eq!(
         lines(&e),
         [
-            "contacts.csv:3:8: this row has 7 fields, the header has 8",
-            "contacts.csv:4:9: this row has 9 fields, the header has 8",
+            "contacts.csv:3, column 8 (`created_at`): this row has 7 fields, the header has 8",
+            "contacts.csv:4, column 9: this row has 9 fields, the header has 8",
         ]
     );
 }
@@ -616,8 +622,8 @@ fn required_field_missing() {
     assert_eq!(
         lines(&e),
         [
-            "contacts.csv:2:2: field `email` is missing",
-            "contacts.csv:3:1: contact without an id (`id` is empty)",
+            "contacts.csv:2, column 2 (`email`): field `email` is missing",
+            "contacts.csv:3, column 1 (`id`): contact without an id (`id` is empty)",
         ]
     );
     assert_eq!(
@@ -756,8 +762,8 @@ fn unknown_event_type_suggests_the_nearest() {
     assert_eq!(
         lines(&e),
         [
-            "e.csv:2:2: unknown event type `pageview`",
-            "e.csv:3:2: unknown event type `click`"
+            "e.csv:2, column 2 (`type`): unknown event type `pageview`",
+            "e.csv:3, column 2 (`type`): unknown event type `click`"
         ]
     );
     assert_eq!(
@@ -815,11 +821,13 @@ fn every_problem_is_collected_and_the_list_is_capped() {
     assert_eq!(e.more, 50);
     assert_eq!(
         lines(&e)[99],
-        "contacts.csv:101:5: field `employees`: `x99` is not a number"
+        "contacts.csv:101, column 5 (`employees`): `x99` is not a number"
     );
     let text = e.to_string();
     assert!(text.ends_with("… and 50 more problems"), "{text}");
-    assert!(text.starts_with("contacts.csv:2:5: field `employees`: `x0` is not a number\n  help: "));
+    assert!(
+        text.starts_with("contacts.csv:2, column 5 (`employees`): `x0` is not a number\n  help: ")
+    );
 }
 
 #[test]
@@ -832,8 +840,8 @@ fn several_problems_in_one_row_are_all_reported() {
     assert_eq!(
         lines(&e),
         [
-            "contacts.csv:2:5: field `employees`: `lots` is not a number",
-            "contacts.csv:2:8: field `created_at`: `someday` is not a date",
+            "contacts.csv:2, column 5 (`employees`): `lots` is not a number",
+            "contacts.csv:2, column 8 (`created_at`): `someday` is not a date",
         ]
     );
 }
@@ -850,7 +858,7 @@ fn invalid_utf8_is_reported() {
     let e = load_sources(&c, &[], &LoadOptions::default()).unwrap_err();
     assert_eq!(
         lines(&e),
-        ["c.csv:2:2: field `name` is not valid UTF-8 text"]
+        ["c.csv:2, column 2 (`name`): field `name` is not valid UTF-8 text"]
     );
 }
 
@@ -1042,10 +1050,10 @@ fn numbers_follow_the_decimal_and_thousands_settings() {
     assert_eq!(
         lines(&e),
         [
-            "c.csv:3:2: field `n`: `12.5` is not a number",
-            "c.csv:5:2: field `n`: `1.2345` is not a number",
-            "c.csv:6:4: this row has 4 fields, the header has 3",
-            "e.csv:3:4: field `amount`: `7.25` is not a number",
+            "c.csv:3, column 2 (`n`): `12.5` is not a number",
+            "c.csv:5, column 2 (`n`): `1.2345` is not a number",
+            "c.csv:6, column 4: this row has 4 fields, the header has 3",
+            "e.csv:3, column 4 (`amount`): `7.25` is not a number",
         ]
     );
     assert_eq!(
@@ -1234,7 +1242,7 @@ fn windows_1252_read_as_utf8_suggests_the_encoding() {
     );
     assert_eq!(
         e.problems[0].to_string(),
-        "c.csv:3:2: field `name` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"
+        "c.csv:3, column 2 (`name`): field `name` is not valid UTF-8 text\n  help: the file is not UTF-8: if Excel or a CRM saved it, set `encoding: windows-1252` (or pass `--encoding windows-1252`), or save it as UTF-8"
     );
     let e = err(
         src_bytes("c.csv", windows_1252("id;Société\nc1;x\n")),
@@ -1586,7 +1594,7 @@ fn problem_lines_do_not_depend_on_chunks() {
     assert!(reference.0.len() > 4);
     assert_eq!(
         reference.0[0],
-        "contacts.csv:7:5: field `employees`: `n/a` is not a number"
+        "contacts.csv:7, column 5 (`employees`): `n/a` is not a number"
     );
     assert_eq!(run(3, 333), reference);
     // The same bad data as a European export: the same problems at the same places.
@@ -1614,7 +1622,7 @@ fn problem_lines_do_not_depend_on_chunks() {
     );
     assert_eq!(
         lines(&l),
-        ["contacts.csv:4:5: field `employees`: `x` is not a number"]
+        ["contacts.csv:4, column 5 (`employees`): `x` is not a number"]
     );
     // Blank lines and CRLF: the same lines from the csv reader (a quote) and without it.
     let rows = "c1,a@b.c,SaaS,CMO,,FR,,2025-01-01\r\n\r\n\r\nc2,a@b.c,SaaS,CMO,x,FR,,2025-01-01\r\n\nc3,a@b.c,SaaS,CMO,y,FR,,2025-01-01\r\n";
@@ -1627,8 +1635,8 @@ fn problem_lines_do_not_depend_on_chunks() {
     assert_eq!(
         lines(&plain),
         [
-            "contacts.csv:5:5: field `employees`: `x` is not a number",
-            "contacts.csv:7:5: field `employees`: `y` is not a number"
+            "contacts.csv:5, column 5 (`employees`): `x` is not a number",
+            "contacts.csv:7, column 5 (`employees`): `y` is not a number"
         ]
     );
     assert_eq!(lines(&quoted), lines(&plain));
@@ -1645,7 +1653,7 @@ fn problem_lines_do_not_depend_on_chunks() {
     );
     assert_eq!(
         lines(&l),
-        ["contacts.csv:4:5: field `employees`: `x` is not a number"]
+        ["contacts.csv:4, column 5 (`employees`): `x` is not a number"]
     );
 }
 
@@ -2008,7 +2016,7 @@ fn quoted_files_report_the_same_problems_in_chunks() {
     // CRLF row on line 4.
     assert_eq!(
         reference.0[0],
-        "contacts.csv:5:3: field `industry` is missing"
+        "contacts.csv:5, column 3 (`industry`): field `industry` is missing"
     );
     for (threads, chunk) in [(3, 333), (2, 50), (4, 1)] {
         assert_eq!(
@@ -2580,5 +2588,8 @@ fn event_types_set_aside_are_loaded_as_usual_when_the_schema_has_them() {
     // Another undeclared type is still a data problem.
     let bad = src("e.csv", "contact_id,type,at\nc1,closed_lost,2026-02-01\n");
     let e = load_sources(&contacts, &[bad], &set_aside(Some(&b2b()))).unwrap_err();
-    assert_eq!(lines(&e), ["e.csv:2:2: unknown event type `closed_lost`"]);
+    assert_eq!(
+        lines(&e),
+        ["e.csv:2, column 2 (`type`): unknown event type `closed_lost`"]
+    );
 }

@@ -323,7 +323,14 @@ impl<'a> Checker<'a> {
                     }
                     PluginState::Unavailable
                 }
-                PluginInfo::Loaded { functions } => PluginState::Loaded(functions),
+                PluginInfo::Loaded { functions } => {
+                    if let Some(plugin) = resolver.plugin(&decl.path.value) {
+                        for d in plugin.warnings() {
+                            self.push(d.clone());
+                        }
+                    }
+                    PluginState::Loaded(functions)
+                }
             };
             // A plugin declared twice is reported by the resolver; the first one counts.
             if self.symbols.get(&decl.name.name).map(|r| r.index) == Some(index) {

@@ -303,12 +303,36 @@ impl Plan {
         as_of: AsOf,
         previous: Option<&PreviousScoring>,
     ) -> (Explanation, Vec<String>) {
+        self.explain_listing(data, contact, as_of, previous, false)
+    }
+
+    /// [`Plan::explain_with`], each `each` clause also listing the events it matched with
+    /// their age, decay factor and points ([`crate::explain::ClauseExplanation::events`]).
+    pub fn explain_with_events(
+        &self,
+        data: &Dataset,
+        contact: usize,
+        as_of: AsOf,
+        previous: Option<&PreviousScoring>,
+    ) -> (Explanation, Vec<String>) {
+        self.explain_listing(data, contact, as_of, previous, true)
+    }
+
+    fn explain_listing(
+        &self,
+        data: &Dataset,
+        contact: usize,
+        as_of: AsOf,
+        previous: Option<&PreviousScoring>,
+        list_events: bool,
+    ) -> (Explanation, Vec<String>) {
         let own = self.statistics(data, as_of, None);
         let ((explanation, _), log) = capture_log(|| {
             let population = self.population_view(&own, own.summary());
             let mut scratch = Scratch::new(self);
             let mut out = vec![Value::Missing; self.columns().len()];
             let mut explanation = self.new_explanation(data, contact);
+            explanation.list_events = list_events;
             let errors = self.contact(
                 data,
                 (as_of.millis(), previous),
@@ -344,6 +368,7 @@ impl Plan {
             scores: Vec::new(),
             segments: Vec::new(),
             errors: Vec::new(),
+            list_events: false,
         }
     }
 
@@ -599,7 +624,8 @@ impl Plan {
                     let s = &self.scores[index as usize];
                     let value = match explanation.as_deref_mut() {
                         Some(e) => {
-                            let mut trace = ScoreExplanation::new(&s.name, s.label.as_deref());
+                            let mut trace =
+                                ScoreExplanation::new(&s.name, s.label.as_deref(), e.list_events);
                             let v = ctx.score(s, Some(&mut trace));
                             e.scores.push(trace);
                             v

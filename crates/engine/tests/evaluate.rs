@@ -206,13 +206,13 @@ segment tier {
     let expected = r#"contact c1 (ruleset demo)
 
 score engagement "Engagement" = 20
-  each view where url starts_with "/pricing" => +10 max 15       +15   (2 events, 20 before the cap)
-  Too small                                                        —   (did not fire)
-  Big                                                            +30
+  each view where url starts_with "/pricing" => +10 max 15       +15   (2 events matched, 20 before the cap)
+  Too small                                                        —   (did not fire: employees = 500)
+  Big                                                            +30   (employees = 500)
   total                                                           45
   clamped                                                         20   (clamp 0..20)
 
-segment tier
+segment tier (engagement = 20, employees = 500)
   "hot"   false
   "warm"  true
   → "warm" (nurture)
@@ -250,11 +250,11 @@ score visits {
     );
     let text = explanation.render_text();
     assert!(
-        text.contains("+5   (4 events, 3 periods counted, 6 before the cap)"),
+        text.contains("+5   (4 events matched, 3 periods counted, 6 before the cap)"),
         "\n{text}"
     );
     assert!(
-        text.contains(" 0   (0 events, 0 periods counted)"),
+        text.contains(" 0   (0 events matched, 0 periods counted)"),
         "\n{text}"
     );
     let json = serde_json::to_value(&explanation).expect("serializes");
@@ -266,6 +266,134 @@ score visits {
     assert!(json["scores"][0]["clauses"][0]
         .get("periods_counted")
         .is_none());
+}
+
+#[test]
+fn explanation_shows_the_values_each_rule_read() {
+    let rules = r#"
+let recent = count(view within 3d)
+score fit {
+  rule "Retail" when industry == "Retail" => +10
+  rule "Mid-market" when employees between 50 and 1000 => +10
+  rule "Active" when recent > 0 and lower(role) == "ceo" => +5
+  rule "Pricing" when last(view).url == "/pricing" => +5
+  rule "Recent" when days_since(last(view)) < 2 => +1
+}
+score rank = percent_rank(employees ?? 0) * 100
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    // `Retail ` with its trailing blank does not equal `Retail`: the explanation shows why.
+    let contacts = "id,industry,role,employees\nc1,\"Retail \",CEO,\nc2,SaaS,VP,60\n";
+    let events = "contact_id,type,at,url\nc1,view,2026-05-30,/pricing\n";
+    let data = support::dataset(schema(), contacts, events).expect("data");
+    let explanation = explain(&plan, &data, 0, AS_OF);
+    let text = explanation.render_text();
+    for line in [
+        "(did not fire: industry = \"Retail \")",
+        "(did not fire: employees is missing)",
+        "(recent = 1, role = \"CEO\")",
+        "(last(view).url = \"/pricing\")",
+        "(did not fire: days_since(last(view)) = 2)",
+        // The population call is left out, its argument's values are shown.
+        "(employees is missing)",
+    ] {
+        assert!(text.contains(line), "`{line}` not in\n{text}");
+    }
+    let json = serde_json::to_value(&explanation).expect("serializes");
+    let read = &json["scores"][0]["clauses"][1]["values_read"];
+    assert_eq!(read[0]["name"], "employees");
+    assert!(read[0]["value"].is_null());
+    assert_eq!(
+        json["scores"][0]["clauses"][0]["values_read"][0]["value"],
+        "Retail "
+    );
+    // The values read are shown, never counted: the rows are the same with and without.
+    let rows = score(&plan, &data, AS_OF, false);
+    let with = score_with(&plan, &data, AS_OF, false, true);
+    assert_eq!(rows.values, with.values);
+}
+
+#[test]
+fn explanation_wraps_long_clause_texts_instead_of_cutting_them() {
+    let rules = r#"
+score engagement {
+  each view where url starts_with "/pricing" => +10 max 30 decay half_life 30d within 180d
+  rule "Short" => +1
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,500\n";
+    let data = support::dataset(schema(), contacts, "contact_id,type,at,url\n").expect("data");
+    let text = explain(&plan, &data, 0, AS_OF).render_text();
+    assert!(!text.contains('…'), "\n{text}");
+    // A keyword stays with its argument: `within 180d` is never cut after `within 1`.
+    let first = "\n  each view where url starts_with \"/pricing\" => +10 max 30    ";
+    assert!(text.contains(first), "\n{text}");
+    assert!(
+        text.contains("(0 events matched)\n    decay half_life 30d within 180d\n"),
+        "\n{text}"
+    );
+}
+
+#[test]
+fn explanation_with_events_lists_each_event_with_its_age_decay_and_points() {
+    let rules = r#"
+score visits {
+  each view => +2 per 1d
+  each view where url == "/a" => +10 decay half_life 2d
+}
+"#;
+    let plan = support::compile_rules(rules, &schema()).expect("compiles");
+    let contacts = "id,industry,role,employees\nc1,SaaS,CEO,500\n";
+    // As-of 2026-06-01: one view on 25 May, one on 29 May, two on 30 May (one period).
+    let events = "contact_id,type,at,url\nc1,view,2026-05-25,/a\nc1,view,2026-05-29,/a\nc1,view,2026-05-30T08:00:00Z,/a\nc1,view,2026-05-30T09:00:00Z,/b\n";
+    let data = support::dataset(schema(), contacts, events).expect("data");
+    let as_of = scoreline_engine::AsOf::from_millis(AS_OF);
+    let (listed, _) = plan.explain_with_events(&data, 0, as_of, None);
+    let per = &listed.scores[0].clauses[0];
+    let counted: Vec<bool> = per.events.iter().map(|e| e.counted).collect();
+    assert_eq!(counted, [true, true, false, true]);
+    let contributions: Vec<f64> = per.events.iter().map(|e| e.contribution).collect();
+    assert_eq!(contributions, [2.0, 2.0, 0.0, 2.0]);
+    assert_eq!(per.contribution, Some(6.0));
+    let decayed = &listed.scores[0].clauses[1];
+    assert_eq!(decayed.events.len(), 3);
+    let first = &decayed.events[0];
+    assert_eq!(first.age_days, 7.0);
+    assert_eq!(first.decay, 2f64.powf(-3.5));
+    assert_eq!(first.contribution, 10.0 * 2f64.powf(-3.5));
+    let sum: f64 = decayed.events.iter().map(|e| e.contribution).sum();
+    assert_eq!(Some(sum), decayed.contribution);
+    let text = listed.render_text();
+    assert!(
+        text.contains("      view 2026-05-25T00:00:00Z    7 days old  +10 × 0.088  = +0.88\n"),
+        "\n{text}"
+    );
+    assert!(
+        text.contains("not counted (a later event of its period is)"),
+        "\n{text}"
+    );
+    let json = serde_json::to_value(&listed).expect("serializes");
+    let event = &json["scores"][0]["clauses"][1]["events"][0];
+    assert_eq!(event["at"], "2026-05-25T00:00:00Z");
+    assert_eq!(event["type"], "view");
+    assert_eq!(event["age_days"], 7.0);
+    // Without asking, no events are listed (the run's explanations stay small), and the
+    // explanation is otherwise the same.
+    let mut plain = explain(&plan, &data, 0, AS_OF);
+    assert!(plain.scores[0].clauses[0].events.is_empty());
+    let json = serde_json::to_value(&plain).expect("serializes");
+    assert!(json["scores"][0]["clauses"][0].get("events").is_none());
+    let mut stripped = listed.clone();
+    for clause in stripped.scores.iter_mut().flat_map(|s| &mut s.clauses) {
+        clause.events.clear();
+    }
+    for score in stripped.scores.iter_mut().chain(plain.scores.iter_mut()) {
+        score.list_events = false;
+    }
+    stripped.list_events = false;
+    plain.list_events = false;
+    assert_eq!(stripped, plain);
 }
 
 #[test]

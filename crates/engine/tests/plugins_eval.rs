@@ -287,17 +287,17 @@ segment level {
     let expected = "contact c1
 
 score fit = -15
-  Free mailbox       -15
-  Senior               —   (did not fire)
+  Free mailbox       -15   (email = \"a@gmail.com\", mailbox.is_free(email) = true)
+  Senior               —   (did not fire: role is missing, t.seniority(role) is missing)
     error: t.seniority failed at titles.rhai:4:9: the script threw `no role`
-  Senior (let)         —   (did not fire)
+  Senior (let)         —   (did not fire: senior is missing)
   total              -15
 
 score level_points = missing
-  t.seniority(role) / 10   missing
+  t.seniority(role) / 10   missing   (role is missing, t.seniority(role) is missing)
     error: t.seniority failed at titles.rhai:4:9: the script threw `no role`
 
-segment level
+segment level (role is missing, t.seniority(role) is missing)
   \"boss\"   missing
     error: t.seniority failed at titles.rhai:4:9: the script threw `no role`
   \"other\"  true
@@ -328,7 +328,7 @@ score fit {
     let expected = "contact c1
 
 score fit = 0
-  Senior         —   (did not fire)
+  Senior         —   (did not fire: senior is missing)
   total          0
 
 error: t.seniority failed at titles.rhai:4:9: the script threw `no role`

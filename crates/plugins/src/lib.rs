@@ -6,11 +6,13 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+mod globals;
 pub mod limits;
 pub mod plugin;
 pub mod value;
 
 pub use error::PluginError;
+pub use globals::W_GLOBAL_LET;
 pub use limits::Limits;
 pub use plugin::{capture_log, CapturedLog, FunctionInfo, Plugin};
 pub use value::{EventArg, PluginArg};

@@ -131,6 +131,8 @@ pub struct Plugin {
     empty: AST,
     functions: Vec<FunctionInfo>,
     log: Arc<Mutex<Log>>,
+    /// What the script does that will fail at every call (`global::NAME` of a `let`).
+    warnings: Vec<Diagnostic>,
 }
 
 impl std::fmt::Debug for Plugin {
@@ -252,7 +254,9 @@ impl Plugin {
         };
         engine.register_global_module(module.into());
 
+        let warnings = crate::globals::global_reads_of_lets(&script);
         Ok(Plugin {
+            warnings,
             name,
             file: script,
             limits: limits.clone(),
@@ -261,6 +265,11 @@ impl Plugin {
             functions,
             log,
         })
+    }
+
+    /// Warnings pointing into the script: reads that fail at every call.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
     }
 
     /// The plugin's name in the rule file.

@@ -196,6 +196,7 @@ pub fn run(files: &[PathBuf]) -> Report {
                             kind: i.kind,
                             owner: i.owner.clone(),
                             label: i.label.clone(),
+                            labelled: i.labelled,
                             line: i.line,
                             covered,
                         })

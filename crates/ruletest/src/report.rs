@@ -170,9 +170,24 @@ pub struct CoverageItem {
     pub owner: String,
     /// The clause's label (its text when it has none) or the arm's label.
     pub label: String,
+    /// Whether [`CoverageItem::label`] is a label (else it is the clause's source text).
+    #[serde(skip)]
+    pub labelled: bool,
     /// 1-based line in the rule file.
     pub line: usize,
     pub covered: bool,
+}
+
+impl CoverageItem {
+    /// How a report names it: `rule "Dormant"`, `arm "hot"`, or an unlabelled clause's text
+    /// on one line (`each page_view => +1`, which starts with its kind already).
+    pub fn describe(&self) -> String {
+        if self.labelled {
+            format!("{} \"{}\"", self.kind, self.label)
+        } else {
+            self.label.split_whitespace().collect::<Vec<_>>().join(" ")
+        }
+    }
 }
 
 /// What went wrong in a case, as people read it: for a failure, each contact's expected
@@ -220,4 +235,34 @@ pub fn details(case: &CaseReport) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod coverage_item_tests {
+    use super::CoverageItem;
+
+    fn item(kind: &'static str, label: &str, labelled: bool) -> CoverageItem {
+        CoverageItem {
+            kind,
+            owner: "fit".into(),
+            label: label.into(),
+            labelled,
+            line: 3,
+            covered: false,
+        }
+    }
+
+    #[test]
+    fn a_clause_is_named_by_its_kind_once() {
+        assert_eq!(item("rule", "Big", true).describe(), "rule \"Big\"");
+        assert_eq!(item("arm", "hot", true).describe(), "arm \"hot\"");
+        assert_eq!(
+            item("each", "each view   => +1\n  max 3", false).describe(),
+            "each view => +1 max 3"
+        );
+        assert_eq!(
+            item("rule", "rule when x > 1 => +1", false).describe(),
+            "rule when x > 1 => +1"
+        );
+    }
 }

@@ -119,15 +119,12 @@ pub(super) fn load_ruleset(tf: &TestFile) -> Result<Ruleset, LoadFailure> {
                 };
                 let mut k = 0;
                 for clause in clauses {
-                    let (kind, label) = match clause {
-                        Clause::Rule(r) => (
-                            "rule",
-                            match &r.label {
-                                Some(l) => l.value.clone(),
-                                None => source.slice(r.span).to_string(),
-                            },
-                        ),
-                        Clause::Each(e) => ("each", source.slice(e.span).to_string()),
+                    let (kind, label, labelled) = match clause {
+                        Clause::Rule(r) => match &r.label {
+                            Some(l) => ("rule", l.value.clone(), true),
+                            None => ("rule", source.slice(r.span).to_string(), false),
+                        },
+                        Clause::Each(e) => ("each", source.slice(e.span).to_string(), false),
                         Clause::Clamp(_) => continue,
                     };
                     labels.push(label.clone());
@@ -136,6 +133,7 @@ pub(super) fn load_ruleset(tf: &TestFile) -> Result<Ruleset, LoadFailure> {
                         kind,
                         owner: s.name.name.clone(),
                         label,
+                        labelled,
                         line: line_of(source, clause.span()),
                         covered: false,
                     });
@@ -149,6 +147,7 @@ pub(super) fn load_ruleset(tf: &TestFile) -> Result<Ruleset, LoadFailure> {
                         kind: "arm",
                         owner: s.name.name.clone(),
                         label: arm.label.value.clone(),
+                        labelled: true,
                         line: line_of(source, arm.span),
                         covered: false,
                     });

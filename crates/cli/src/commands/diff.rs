@@ -42,7 +42,7 @@ pub struct DiffArgs {
     /// Exit 1 when more than PCT % of the contacts change label in any segment.
     #[arg(long, value_name = "PCT")]
     pub fail_if_moved: Option<f64>,
-    /// Output format (default: text on a terminal, else json).
+    /// What is printed (default: text on a terminal, else json).
     #[arg(long, value_enum)]
     pub format: Option<DiffFormat>,
     /// Also write the comparison as one self-contained HTML file.

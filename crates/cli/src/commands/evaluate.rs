@@ -44,7 +44,7 @@ pub struct EvaluateArgs {
     /// Also score the same data as of this instant and report each score's drift (PSI).
     #[arg(long, value_name = "T0")]
     pub baseline_as_of: Option<String>,
-    /// Output format (default: text on a terminal, else json).
+    /// What is printed (default: text on a terminal, else json).
     #[arg(long, value_enum)]
     pub format: Option<EvaluateFormat>,
     /// Also write the report as one self-contained HTML file.

@@ -44,11 +44,14 @@ pub fn run(args: ExplainArgs) -> u8 {
         );
         return EXIT_ERRORS;
     };
-    let (explanation, plugin_log) = prepared.plan.explain(
-        &prepared.dataset,
-        index,
-        scoreline_engine::AsOf::from_millis(prepared.as_of_millis),
-    );
+    let as_of = scoreline_engine::AsOf::from_millis(prepared.as_of_millis);
+    let (explanation, plugin_log) = if args.show_events {
+        prepared
+            .plan
+            .explain_with_events(&prepared.dataset, index, as_of, None)
+    } else {
+        prepared.plan.explain(&prepared.dataset, index, as_of)
+    };
     for line in plugin_log {
         eprintln!("{line}");
     }

@@ -30,7 +30,7 @@ pub fn run(args: RunArgs) -> u8 {
     let outputs = Outputs::resolve(
         &OutputFlags {
             scores: args.out.clone(),
-            format: args.format.map(|f| f.to_data()),
+            format: args.out_format.map(|f| f.to_data()),
             explain: args.explain.clone(),
             changes: None,
             stamp: args.stamp,

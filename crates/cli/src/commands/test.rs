@@ -147,14 +147,12 @@ fn print_text(report: &Report, coverage: bool, percent: f64, covered: usize, tot
                 ));
                 for i in c.items.iter().filter(|i| !i.covered) {
                     let owner = if i.kind == "arm" { "segment" } else { "score" };
-                    let label = if i.kind == "each" {
-                        i.label.clone()
-                    } else {
-                        format!("\"{}\"", i.label)
-                    };
                     out.push_str(&format!(
-                        "  {}:{}  {} {} ({owner} {})\n",
-                        c.ruleset, i.line, i.kind, label, i.owner
+                        "  {}:{}  {} ({owner} {})\n",
+                        c.ruleset,
+                        i.line,
+                        i.describe(),
+                        i.owner
                     ));
                 }
             }

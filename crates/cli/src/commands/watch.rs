@@ -13,7 +13,7 @@ pub fn run(args: WatchArgs) -> u8 {
         inputs: args.inputs.to_inputs(),
         outputs: OutputFlags {
             scores: args.out,
-            format: args.scores_format.map(|f| f.to_data()),
+            format: args.out_format.map(|f| f.to_data()),
             explain: args.explain,
             changes: args.changes,
             stamp: args.stamp,

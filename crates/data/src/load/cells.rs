@@ -38,6 +38,7 @@ impl At {
             file: file.to_string(),
             line: self.line,
             column: self.column,
+            column_name: None,
             record: self.record,
             message,
             help,

@@ -79,6 +79,14 @@ impl File<'_> {
     }
 
     /// The line that precedes chunk 0 (CSV: the header's lines; others: none).
+    /// The header's names, for a CSV file.
+    pub(crate) fn csv_header(&self) -> Option<&[String]> {
+        match &self.body {
+            Body::Csv { header, .. } => Some(header),
+            _ => None,
+        }
+    }
+
     pub(crate) fn first_base(&self) -> u32 {
         match &self.body {
             Body::Csv { header_lines, .. } => *header_lines,

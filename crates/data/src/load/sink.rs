@@ -97,6 +97,27 @@ impl<'a> Sink<'a> {
     }
 
     /// Adds `base` to every line (chunk-relative lines become file lines).
+    /// Names the CSV column of each problem from the file's `header` (nothing for other
+    /// files). A message that starts by naming the field read from that same column
+    /// (``field `employees`: …``) no longer needs to: the position says it.
+    pub(crate) fn name_columns(&mut self, header: Option<&[String]>) {
+        let Some(header) = header else { return };
+        for p in self.problems.iter_mut().chain(self.warnings.iter_mut()) {
+            let (Some(c), Some(_)) = (p.column, p.line) else {
+                continue;
+            };
+            let Some(name) = header.get(c as usize - 1).filter(|n| !n.is_empty()) else {
+                p.column_name = Some(String::new());
+                continue;
+            };
+            let prefix = format!("field `{name}`: ");
+            if let Some(rest) = p.message.strip_prefix(&prefix) {
+                p.message = rest.to_string();
+            }
+            p.column_name = Some(name.clone());
+        }
+    }
+
     pub(crate) fn shift(&mut self, base: u32) {
         if base == 0 {
             return;

@@ -14,8 +14,8 @@ use super::round::round_half_away;
 use super::value::{compare, equals, Val, DAY_MS};
 use crate::eval::{PluginErrorTally, ERROR_IDS};
 use crate::explain::{
-    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, ScoreExplanation,
-    SegmentExplanation,
+    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, MatchedEvent,
+    ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
 };
 use crate::plan::node::*;
 use crate::plan::Plan;
@@ -54,6 +54,9 @@ pub(crate) struct PluginErrors {
     touched: Option<Vec<usize>>,
     /// Per plan function index, the tally so far.
     pub tallies: Vec<(usize, PluginErrorTally)>,
+    /// While an explanation evaluates the values a condition read: failures are not noted
+    /// (the condition's own evaluation noted those that happened).
+    muted: bool,
 }
 
 /// One failure as a row, an explanation and the tally show it:
@@ -87,6 +90,9 @@ pub(crate) fn describe(
 impl PluginErrors {
     /// Notes a failure of plan function `function` for the current contact.
     pub fn record(&mut self, function: usize, error: PluginError) {
+        if self.muted {
+            return;
+        }
         let same = |(f, e): &(usize, PluginError)| {
             *f == function && e.position == error.position && e.message == error.message
         };
@@ -688,14 +694,13 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// One `each` clause: events matched, periods counted (with `per`), the sum before the
-    /// cap, and the contribution.
+    /// cap, and the contribution; each matched event goes to `listing` when given.
     fn each(
         &self,
         filter: &'a Filter,
         points: &'a Node,
-        cap: Option<f64>,
-        decay: Decay,
-        per_ms: Option<f64>,
+        (cap, decay, per_ms): (Option<f64>, Decay, Option<f64>),
+        mut listing: Option<&mut Vec<MatchedEvent>>,
     ) -> EachOutcome {
         let mut outcome = EachOutcome {
             matched: 0,
@@ -711,13 +716,13 @@ impl<'a> Ctx<'a, '_> {
             _ => None,
         };
         let start = self.filter_start(filter);
-        let mut sum = 0.0;
-        let mut add = |e: usize, when: i64| {
+        // An event's points (missing when its points expression is) and decay factor.
+        let weigh = |e: usize, when: i64| -> (Option<f64>, f64) {
             let p = match constant {
-                Some(n) => n,
+                Some(n) => Some(n),
                 None => match self.eval(points, e as u32) {
-                    Val::Num(n) => n,
-                    _ => return,
+                    Val::Num(n) => Some(n),
+                    _ => None,
                 },
             };
             let age = (self.as_of - when) as f64;
@@ -726,32 +731,70 @@ impl<'a> Ctx<'a, '_> {
                 Decay::HalfLife(h) => (-(age / h)).exp2(),
                 Decay::Linear(l) => (1.0 - age / l).max(0.0),
             };
-            sum += p * factor;
+            (p, factor)
         };
+        let worth = |(p, factor): (Option<f64>, f64)| p.map_or(0.0, |p| p * factor);
+        let listed =
+            |e: usize, when: i64, (p, factor): (Option<f64>, f64), counted: bool| MatchedEvent {
+                event_type: self
+                    .plan
+                    .event_types
+                    .get(self.data.events.type_id[e] as usize)
+                    .map_or(String::new(), |t| t.to_string()),
+                at: when,
+                age_days: (self.as_of - when) as f64 / DAY_MS,
+                points: p,
+                decay: factor,
+                contribution: if counted { worth((p, factor)) } else { 0.0 },
+                counted,
+            };
+        let mut sum = 0.0;
         let at = &self.data.events.at[start..self.events_end];
         // With `per`, events come oldest first, so the last matching event seen in a period
         // is its most recent one: it is counted when the next period starts, or at the end.
-        let mut pending: Option<(f64, usize, i64)> = None;
+        // (period, event, when, its place in `listing`)
+        let mut pending: Option<(f64, usize, i64, usize)> = None;
+        // Counts a period's pending event: its worth, its listing entry marked counted.
+        let count = |(_, last, last_when, entry): (f64, usize, i64, usize),
+                     listing: &mut Option<&mut Vec<MatchedEvent>>| {
+            let w = worth(weigh(last, last_when));
+            if let Some(list) = listing.as_deref_mut() {
+                list[entry].counted = true;
+                list[entry].contribution = w;
+            }
+            w
+        };
         for (e, &when) in (start..).zip(at) {
             if !self.event_matches(filter, e) {
                 continue;
             }
             outcome.matched += 1;
             let Some(d) = per_ms else {
-                add(e, when);
+                let w = weigh(e, when);
+                sum += worth(w);
+                if let Some(list) = listing.as_deref_mut() {
+                    list.push(listed(e, when, w, true));
+                }
                 continue;
             };
             let period = ((self.as_of - when) as f64 / d).floor();
-            if let Some((p, last, last_when)) = pending {
-                if p != period {
-                    add(last, last_when);
+            if let Some(before) = pending {
+                if before.0 != period {
+                    sum += count(before, &mut listing);
                     outcome.periods = outcome.periods.map(|n| n + 1);
                 }
             }
-            pending = Some((period, e, when));
+            let entry = match listing.as_deref_mut() {
+                Some(list) => {
+                    list.push(listed(e, when, weigh(e, when), false));
+                    list.len() - 1
+                }
+                None => 0,
+            };
+            pending = Some((period, e, when, entry));
         }
-        if let Some((_, last, last_when)) = pending {
-            add(last, last_when);
+        if let Some(last) = pending {
+            sum += count(last, &mut listing);
             outcome.periods = outcome.periods.map(|n| n + 1);
         }
         outcome.before_cap = sum;
@@ -762,12 +805,58 @@ impl<'a> Ctx<'a, '_> {
         outcome
     }
 
+    /// What `reads` give for this contact, as an explanation shows them. A read may call a
+    /// plugin the condition did not (`and` stops early): its failures and prints are not
+    /// the contact's, so they are left out.
+    fn read_values(&self, reads: &'a [Read]) -> Vec<ValueRead> {
+        if reads.is_empty() {
+            return Vec::new();
+        }
+        self.plugin_errors.borrow_mut().muted = true;
+        let (values, _prints) = scoreline_plugins::capture_log(|| {
+            reads
+                .iter()
+                .map(|r| ValueRead {
+                    name: r.text.clone(),
+                    value: self.shown(&self.eval(&r.node, NO_EVENT)),
+                })
+                .collect()
+        });
+        self.plugin_errors.borrow_mut().muted = false;
+        values
+    }
+
+    fn shown(&self, v: &Val) -> ShownValue {
+        match v {
+            Val::Missing => ShownValue::Missing,
+            Val::Num(n) => ShownValue::Number(*n),
+            Val::Bool(b) => ShownValue::Bool(*b),
+            Val::Date(d) => ShownValue::Date(*d),
+            Val::Str(_) | Val::Owned(_) => {
+                ShownValue::Text(v.as_str().unwrap_or_default().to_string())
+            }
+            Val::List(items) => ShownValue::List(items.iter().map(|i| i.to_string()).collect()),
+            Val::Event(e) => {
+                let e = *e as usize;
+                ShownValue::Event {
+                    event_type: self
+                        .plan
+                        .event_types
+                        .get(self.data.events.type_id[e] as usize)
+                        .map_or(String::new(), |t| t.to_string()),
+                    at: self.data.events.at[e],
+                }
+            }
+        }
+    }
+
     /// A score's value (rounded), filling `trace` when asked.
     pub fn score(&self, score: &'a ScorePlan, mut trace: Option<&mut ScoreExplanation>) -> Val<'a> {
         let total = match &score.body {
             ScoreBodyPlan::Block(clauses) => {
                 let mut total = 0.0;
                 for clause in clauses {
+                    let mut events = Vec::new();
                     if trace.is_some() {
                         self.plugin_errors.borrow_mut().start_tracking();
                     }
@@ -790,12 +879,18 @@ impl<'a> Ctx<'a, '_> {
                             decay,
                             per_ms,
                         } => {
-                            let outcome = self.each(filter, points, *cap, *decay, *per_ms);
+                            let listing = trace
+                                .as_deref_mut()
+                                .filter(|t| t.list_events)
+                                .map(|_| &mut events);
+                            let outcome =
+                                self.each(filter, points, (*cap, *decay, *per_ms), listing);
                             (outcome.matched > 0, outcome.contribution, Some(outcome))
                         }
                     };
                     total += contribution;
                     if let Some(t) = trace.as_deref_mut() {
+                        let values_read = self.read_values(&clause.reads);
                         t.clauses.push(ClauseExplanation {
                             label: clause.label.clone(),
                             kind: if each.is_some() {
@@ -810,17 +905,20 @@ impl<'a> Ctx<'a, '_> {
                             points_before_cap: each.as_ref().map(|e| e.before_cap),
                             capped: each.as_ref().map(|e| e.contribution != e.before_cap),
                             error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
+                            values_read,
+                            events,
                         });
                     }
                 }
                 Some(total)
             }
-            ScoreBodyPlan::Expr { value, text } => {
+            ScoreBodyPlan::Expr { value, text, reads } => {
                 if trace.is_some() {
                     self.plugin_errors.borrow_mut().start_tracking();
                 }
                 let v = self.eval(value, NO_EVENT).as_num();
                 if let Some(t) = trace.as_deref_mut() {
+                    let values_read = self.read_values(reads);
                     t.clauses.push(ClauseExplanation {
                         label: text.clone(),
                         kind: ClauseKindName::Expr,
@@ -831,6 +929,8 @@ impl<'a> Ctx<'a, '_> {
                         points_before_cap: None,
                         capped: None,
                         error: self.plugin_errors.borrow_mut().stop_tracking(self.plan),
+                        values_read,
+                        events: Vec::new(),
                     });
                 }
                 v
@@ -874,6 +974,9 @@ impl<'a> Ctx<'a, '_> {
             Some(false) => ArmResult::False,
             None => ArmResult::Missing,
         };
+        if let Some(t) = trace.as_deref_mut() {
+            t.values_read = self.read_values(&segment.reads);
+        }
         for (i, arm) in segment.arms.iter().enumerate() {
             if trace.is_some() {
                 self.plugin_errors.borrow_mut().start_tracking();

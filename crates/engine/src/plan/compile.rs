@@ -106,6 +106,12 @@ pub(super) fn compile(
                         action: arm.action.as_deref().map(Arc::from),
                     })
                     .collect::<Vec<_>>();
+                let conditions: Vec<&typed::Expr> = s
+                    .arms
+                    .iter()
+                    .flat_map(|arm| arm.condition.iter().chain(arm.keep.iter()))
+                    .collect();
+                let reads = c.reads(&conditions);
                 let index = segments.len() as u32;
                 step_of_item.insert(s.index, Step::Segment { index });
                 segments.push(SegmentPlan {
@@ -113,6 +119,7 @@ pub(super) fn compile(
                     slot,
                     has_action: arms.iter().any(|a| a.action.is_some()),
                     arms,
+                    reads,
                 });
             }
         }
@@ -174,6 +181,7 @@ impl Compiler<'_> {
             typed::ScoreBody::Expr(value) => ScoreBodyPlan::Expr {
                 value: self.expr(value, Scope::Contact),
                 text: clause_text(self.file.slice(value.span)),
+                reads: self.reads(&[value]),
             },
         };
         ScorePlan {
@@ -189,6 +197,12 @@ impl Compiler<'_> {
         let label = match &clause.label {
             Some(l) => l.clone(),
             None => clause_text(self.file.slice(clause.span)),
+        };
+        let reads = match &clause.kind {
+            typed::ClauseKind::Rule {
+                condition: Some(c), ..
+            } => self.reads(&[c]),
+            _ => Vec::new(),
         };
         let kind = match &clause.kind {
             typed::ClauseKind::Rule { condition, points } => ClauseKind::Rule {
@@ -223,7 +237,25 @@ impl Compiler<'_> {
                 }
             }
         };
-        ClausePlan { label, kind }
+        ClausePlan { label, kind, reads }
+    }
+
+    /// What explanations show `conditions` read: each field, let, score, segment, aggregate
+    /// and plugin call once, in the order written, compiled apart from the conditions (they
+    /// are evaluated only when explaining). Population function calls are left out (a second
+    /// call site would be computed for every contact in every run); their arguments are not.
+    fn reads(&mut self, conditions: &[&typed::Expr]) -> Vec<Read> {
+        let mut found: Vec<(String, &typed::Expr)> = Vec::new();
+        for condition in conditions {
+            collect_reads(condition, self.file, &mut found);
+        }
+        found
+            .into_iter()
+            .map(|(text, e)| Read {
+                node: self.expr(e, Scope::Contact),
+                text,
+            })
+            .collect()
     }
 
     fn event_type(&self, event: &typed::EventSel) -> TypeSel {
@@ -534,6 +566,119 @@ impl Compiler<'_> {
             })
             .collect();
         Node::Plugin(fn_index as u32, args)
+    }
+}
+
+/// Adds what `e` reads to `found` (see [`Compiler::reads`]), each source text once.
+fn collect_reads<'e>(
+    e: &'e typed::Expr,
+    file: &scoreline_syntax::SourceFile,
+    found: &mut Vec<(String, &'e typed::Expr)>,
+) {
+    let leaf = |e: &'e typed::Expr, found: &mut Vec<(String, &'e typed::Expr)>| {
+        let text = clause_text(file.slice(e.span));
+        if !found.iter().any(|(t, _)| *t == text) {
+            found.push((text, e));
+        }
+    };
+    match &e.kind {
+        ExprKind::Number(_)
+        | ExprKind::Text(_)
+        | ExprKind::Bool(_)
+        | ExprKind::Date(_)
+        | ExprKind::Duration(_)
+        | ExprKind::Missing
+        | ExprKind::Texts(_)
+        | ExprKind::Property(_)
+        | ExprKind::Invalid => {}
+        ExprKind::Item(_) | ExprKind::Field(_) | ExprKind::PropertyOr { .. } => leaf(e, found),
+        ExprKind::Aggregate { .. } | ExprKind::EventProperty { .. } => {
+            if !has_population(e) {
+                leaf(e, found);
+            }
+        }
+        ExprKind::Plugin { args, .. } => {
+            for arg in args {
+                if let PluginArg::Value(a) = arg {
+                    collect_reads(a, file, found);
+                }
+            }
+            if !has_population(e) {
+                leaf(e, found);
+            }
+        }
+        // `days_since(last(email_open))` reads best as a whole; `lower(role)` as `role`.
+        ExprKind::Call { function, args }
+            if !function.is_population()
+                && args.iter().any(|a| {
+                    matches!(
+                        a.kind,
+                        ExprKind::Aggregate { .. } | ExprKind::EventProperty { .. }
+                    )
+                }) =>
+        {
+            if !has_population(e) {
+                leaf(e, found);
+            }
+        }
+        ExprKind::Call { args, .. } => {
+            for a in args {
+                collect_reads(a, file, found);
+            }
+        }
+        ExprKind::Neg(x) | ExprKind::Not(x) => collect_reads(x, file, found),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            collect_reads(lhs, file, found);
+            collect_reads(rhs, file, found);
+        }
+        ExprKind::Matches { value, .. } | ExprKind::Is { value, .. } => {
+            collect_reads(value, file, found)
+        }
+        ExprKind::In { value, list, .. } => {
+            collect_reads(value, file, found);
+            match list {
+                InList::Items(items) => {
+                    for i in items {
+                        collect_reads(i, file, found);
+                    }
+                }
+                InList::Value(l) => collect_reads(l, file, found),
+            }
+        }
+        ExprKind::Between { value, low, high } => {
+            collect_reads(value, file, found);
+            collect_reads(low, file, found);
+            collect_reads(high, file, found);
+        }
+    }
+}
+
+/// Whether `e` calls a population function anywhere (filters included).
+fn has_population(e: &typed::Expr) -> bool {
+    let any = |items: &[typed::Expr]| items.iter().any(has_population);
+    let filter = |f: &typed::Filter| f.condition.as_ref().is_some_and(has_population);
+    match &e.kind {
+        ExprKind::Call { function, args } => function.is_population() || any(args),
+        ExprKind::Plugin { args, .. } => args.iter().any(|a| match a {
+            PluginArg::Value(v) => has_population(v),
+            _ => false,
+        }),
+        ExprKind::Aggregate { filter: f, .. } => filter(f),
+        ExprKind::EventProperty { base, .. } => has_population(base),
+        ExprKind::Neg(x) | ExprKind::Not(x) => has_population(x),
+        ExprKind::Binary { lhs, rhs, .. } => has_population(lhs) || has_population(rhs),
+        ExprKind::Matches { value, .. } | ExprKind::Is { value, .. } => has_population(value),
+        ExprKind::In { value, list, .. } => {
+            has_population(value)
+                || match list {
+                    InList::Items(items) => any(items),
+                    InList::Value(l) => has_population(l),
+                }
+        }
+        ExprKind::Between { value, low, high } => {
+            has_population(value) || has_population(low) || has_population(high)
+        }
+        _ => false,
     }
 }
 

@@ -212,13 +212,28 @@ pub(crate) enum ClauseKind {
 pub(crate) struct ClausePlan {
     pub label: String,
     pub kind: ClauseKind,
+    /// What an explanation shows the rule's condition read (empty for `each`).
+    pub reads: Vec<Read>,
+}
+
+/// A value a condition reads, as explanations show it: a field, a let, a score, an
+/// aggregate or a plugin call, with its source text (`employees`, `count(demo_request)`).
+#[derive(Debug)]
+pub(crate) struct Read {
+    pub text: String,
+    pub node: Node,
 }
 
 /// The body of a compiled score.
 #[derive(Debug)]
 pub(crate) enum ScoreBodyPlan {
     Block(Vec<ClausePlan>),
-    Expr { value: Node, text: String },
+    Expr {
+        value: Node,
+        text: String,
+        /// What an explanation shows the expression read.
+        reads: Vec<Read>,
+    },
 }
 
 /// A compiled score.
@@ -248,6 +263,8 @@ pub(crate) struct SegmentPlan {
     pub slot: u32,
     pub arms: Vec<ArmPlan>,
     pub has_action: bool,
+    /// What an explanation shows the arms' conditions read.
+    pub reads: Vec<Read>,
 }
 
 /// One step of a contact's evaluation, in dependency order.

@@ -177,6 +177,7 @@ impl<'a> Explainer<'a> {
                 scores: Vec::new(),
                 segments: Vec::new(),
                 errors: Vec::new(),
+                list_events: false,
             })
         })
     }
