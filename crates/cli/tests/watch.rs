@@ -887,3 +887,52 @@ score rank = percent_rank(employees)
     assert_eq!(read(dir, "out/scores.csv"), full_run("full2.csv"));
     watch.stop();
 }
+
+#[test]
+fn keep_when_reads_the_last_good_scoring() {
+    let tmp = project();
+    let dir = tmp.path();
+    let sticky = RULES.replace(
+        "\"hot\" when total >= 15 => \"Call\"",
+        "\"hot\" when total >= 15 keep when total >= 12 => \"Call\"",
+    );
+    write(dir, "rules.score", &sticky);
+    let watch = Watch::start(dir);
+    // a: SaaS 10 + big 5 + two page views 4 = 19, hot.
+    assert!(read(dir, "out/scores.csv").contains("a,15,4,19,hot,Call"));
+
+    // a is no longer big: 14, under 15 but above the keep margin of 12: still hot. d, new
+    // with the same 14 points... d has no events: 10. c stays as it was.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,SaaS,50\nb,Retail,\nc,SaaS,50\nd,SaaS,500\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+    let scores = read(dir, "out/scores.csv");
+    assert!(scores.contains("a,10,4,14,hot,Call"), "{scores}");
+    assert!(scores.contains("d,15,0,15,hot,Call"), "{scores}");
+
+    // An appended event (the incremental path) keeps it too: c gets a page view (10 + 2 =
+    // 12, never hot: not kept), a stays hot.
+    let mut events = read(dir, "events.csv");
+    events.push_str("c,page_view,2026-10-03,/pricing\n");
+    write(dir, "events.csv", &events);
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    let scores = read(dir, "out/scores.csv");
+    assert!(scores.contains("c,10,2,12,cold,Newsletter"), "{scores}");
+    assert!(scores.contains("a,10,4,14,hot,Call"), "{scores}");
+
+    // Below the margin: a leaves the tier.
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees\na,Retail,50\nb,Retail,\nc,SaaS,50\nd,SaaS,500\n",
+    );
+    let s = watch.next_about("contacts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("a,0,4,4,cold,Newsletter"));
+    watch.stop();
+}

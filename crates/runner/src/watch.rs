@@ -294,6 +294,33 @@ impl Change {
 }
 
 /// The state in force: the last ruleset, data and outputs that were good.
+/// The labels of `evaluation` in the segments of `plan` that have a `keep when` arm: the
+/// previous scoring they read. `None` when no segment has one.
+fn previous_scoring(
+    evaluation: &Evaluation,
+    plan: &Plan,
+) -> Option<scoreline_engine::PreviousScoring> {
+    let sticky = plan.sticky_segment_names();
+    if sticky.is_empty() {
+        return None;
+    }
+    let mut previous = scoreline_engine::PreviousScoring::new();
+    for segment in sticky {
+        let Some(c) = evaluation.columns.iter().position(|n| n == segment) else {
+            continue;
+        };
+        previous.add_segment(segment);
+        for row in evaluation.rows() {
+            if let (scoreline_data::Value::Text(id), scoreline_data::Value::Text(label)) =
+                (&row[0], &row[c])
+            {
+                previous.insert(segment, id, label);
+            }
+        }
+    }
+    Some(previous)
+}
+
 struct Good {
     ruleset: Arc<Ruleset>,
     /// The rule file's meaning (its tree without positions or comments) and its plugins' bytes.
@@ -795,12 +822,15 @@ impl Runner {
         };
         flush_plugin_logs(&ruleset);
         let explain = self.outputs.explain.is_some();
+        // `keep when` reads the last good scoring (none before the first one).
+        let previous = good
+            .as_ref()
+            .and_then(|g| previous_scoring(&g.evaluation, &plan));
         let options = ScoreOptions {
             explain,
             pool: self.pool.as_ref(),
             allow_plugin_errors: self.options.allow_plugin_errors,
-            // `keep when` does not read watch's previous state yet.
-            previous: None,
+            previous: previous.as_ref(),
         };
         let Ok(Scored {
             mut evaluation,
@@ -933,6 +963,7 @@ impl Runner {
         };
         let own = good.plan.statistics(&sub, as_of, pool);
         let all = statistics.as_ref().unwrap_or(&own).summary();
+        let previous = previous_scoring(&good.evaluation, &good.plan);
         let scored = good.plan.evaluate(
             &sub,
             &own,
@@ -941,7 +972,7 @@ impl Runner {
             EvalOptions {
                 explain: false,
                 pool,
-                previous: None,
+                previous: previous.as_ref(),
             },
         );
         for line in &scored.plugin_log {
