@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `scoreline evaluate` (and its `--baseline-as-of`) and `scoreline diff` against `scoreline run`
+# `scoreline evaluate` (and its `--baseline-as-of`), `scoreline diff` and `scoreline fit` against `scoreline run`
 # on the same data, alternated in one session: the cost of each over one scoring.
 #
 #   RUNS=5 bash bench/commands.sh [N]        default N: 1000000 (realistic data, seed 42)
@@ -25,7 +25,9 @@ cmd[run]="$BIN run ${data[*]} --as-of 2026-08-01 --out $dir/scores-aug.csv"
 cmd[evaluate]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --outcome demo_request --horizon 90d --format json"
 cmd[evaluate_baseline]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --baseline-as-of 2026-05-01 --outcome demo_request --horizon 90d --format json"
 cmd[diff]="$BIN diff bench/b2b.score $dir/b2b-new.score --contacts $dir/contacts.csv --events $dir/events.csv --as-of 2026-08-01 --format json"
-names=(run evaluate evaluate_baseline diff)
+# fit relearns the points of `total` (every clause of `fit` and `engagement`); target: at most 3x run.
+cmd[fit]="$BIN fit ${data[*]} --as-of 2026-08-01 --outcome demo_request --horizon 90d --score total --out $dir/b2b-fitted.score --format json"
+names=(run evaluate evaluate_baseline diff fit)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in "${names[@]}"; do : > "/tmp/scoreline-cmd-$name"; done
 for _ in $(seq "$RUNS"); do

@@ -251,6 +251,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
 
     let mut warnings: Vec<String> = Vec::new();
     let mut model = Learned::new(&target, &contributions, n);
+    drop(contributions);
     let training: Vec<usize> = (0..n)
         .filter(|&i| !held[i] && outcomes[i].is_some())
         .collect();

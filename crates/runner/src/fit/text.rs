@@ -66,7 +66,7 @@ pub fn render(fitted: &Fitted) -> String {
         for c in changed.iter().take(TOP) {
             let interval = c
                 .interval
-                .map(|(lo, hi)| format!(" (95% interval {} to {})", signed1(lo), signed1(hi)))
+                .map(|(lo, hi)| format!(" (95% CI {} to {})", signed1(lo), signed1(hi)))
                 .unwrap_or_default();
             let (old, new) = if c.multiplier {
                 (format!("x{}", number(c.old)), format!("x{}", number(c.new)))
@@ -103,12 +103,12 @@ pub fn render(fitted: &Fitted) -> String {
             out,
             "\nthresholds moved to keep each tier's share of contacts:"
         );
+        // One line per comparison, with every arm that makes it.
+        let mut lines: Vec<(String, Vec<&str>)> = Vec::new();
         for t in &r.thresholds {
-            let _ = writeln!(
-                out,
-                "  {} `{}`: {} {} {} -> {} {} {} ({}% of contacts, was {}%)",
+            let line = format!(
+                "{}: {} {} {} -> {} {} {} ({}% of contacts, was {}%)",
                 t.segment,
-                t.label,
                 t.score,
                 t.op,
                 number(t.old),
@@ -118,6 +118,15 @@ pub fn render(fitted: &Fitted) -> String {
                 percent(t.share_new),
                 percent(t.share_old)
             );
+            match lines.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, labels)) => labels.push(&t.label),
+                None => lines.push((line, vec![&t.label])),
+            }
+        }
+        for (line, labels) in lines {
+            let arms: Vec<String> = labels.iter().map(|l| format!("`{l}`")).collect();
+            let (segment, rest) = line.split_once(": ").unwrap_or((&line, ""));
+            let _ = writeln!(out, "  {segment} {}: {rest}", arms.join(", "));
         }
     }
     if !r.warnings.is_empty() {
