@@ -31,6 +31,7 @@ score fit "Profile fit" {
   rule "Free mailbox" when mailbox.is_free(email) => -15
   rule "Even size"    when employees % 2 == 0     => +5
   rule "Nowhere"      when industry == "Nowhere"  => +7
+  rule "Size" => (employees / 100)
   clamp 0..50
 }
 
@@ -48,12 +49,13 @@ segment tier {
 "#;
 
 /// The true model: log-odds = -1.5 + 1.2 SaaS + 0.8 Senior - 0.6 Small - 0.7 Free
-/// + 0.25 × page views (at most 5), and nothing for an even size.
-const TRUE: [(&str, f64); 4] = [
+/// + 0.3 × employees / 100 + 0.25 × page views (at most 5), and nothing for an even size.
+const TRUE: [(&str, f64); 5] = [
     ("Senior", 0.8),
     ("Small", -0.6),
     ("Free mailbox", -0.7),
     ("Even size", 0.0),
+    ("Size", 0.3),
 ];
 const TRUE_SAAS: f64 = 1.2;
 const TRUE_VIEW: f64 = 0.25;
@@ -91,6 +93,7 @@ fn generate(dir: &Path, n: usize, seed: u64, separate: bool) -> Vec<(String, f64
         let logit = -1.5 + TRUE_SAAS * f64::from(u8::from(saas)) + 0.8 * f64::from(u8::from(vp))
             - 0.6 * f64::from(u8::from(employees < 60))
             - 0.7 * f64::from(u8::from(free))
+            + 0.3 * employees as f64 / 100.0
             + TRUE_VIEW * views.min(5) as f64;
         let converted = if separate {
             saas
@@ -214,6 +217,21 @@ fn fit_recovers_the_true_model() {
     // No true effect: its weight is not told apart from zero, and it gets 0 points.
     assert_eq!(clause(&report, "Even size")["status"], "zero");
     assert_eq!(clause(&report, "Even size")["new"], 0.0);
+    // An expression's points get a multiplier of two significant digits.
+    let size = clause(&report, "Size");
+    assert_eq!(size["multiplier"], true);
+    let learned = std::fs::read_to_string(dir.join("learned.score")).unwrap();
+    let line = learned
+        .lines()
+        .find(|l| l.contains("rule \"Size\""))
+        .unwrap();
+    assert!(
+        line.contains(&format!(
+            "=> ({} * (employees / 100)) # fit: was the expression, fires for 100.0%",
+            size["new"]
+        )),
+        "{line}"
+    );
     // The plugin's clause is fitted like any other.
     assert_eq!(clause(&report, "Free mailbox")["status"], "fitted");
     // The clause that never fires is reported and left as it is.
