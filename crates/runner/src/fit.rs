@@ -305,6 +305,33 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
         request.step,
         &mut edits,
     );
+    // Thresholds that could not keep their share, once per comparison with its arms.
+    let mut missed: Vec<(&ThresholdMove, Vec<String>)> = Vec::new();
+    for t in thresholds
+        .iter()
+        .filter(|t| (t.share_new - t.share_old).abs() > 0.02)
+    {
+        let same = |m: &&ThresholdMove| {
+            (&m.segment, &m.score, &m.op, m.old) == (&t.segment, &t.score, &t.op, t.old)
+        };
+        match missed.iter_mut().find(|(m, _)| same(m)) {
+            Some((_, arms)) => arms.push(format!("`{}`", t.label)),
+            None => missed.push((t, vec![format!("`{}`", t.label)])),
+        }
+    }
+    for (t, arms) in missed {
+        warnings.push(format!(
+            "in `{}`, `{} {} {}` ({} {}) has {} % of contacts on its side instead of {} %: the new scores take too few values to keep the share",
+            t.segment,
+            t.score,
+            t.op,
+            edit::number(t.new),
+            if arms.len() == 1 { "arm" } else { "arms" },
+            arms.join(", "),
+            edit::percent(t.share_new),
+            edit::percent(t.share_old)
+        ));
+    }
     model.edits(&ruleset.source, &ruleset.ast, &mut edits);
     let text = edits.apply(&ruleset.source.text);
     let text = edit::format(&ruleset.source.name, &text).map_err(|report| {

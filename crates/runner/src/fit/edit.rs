@@ -230,22 +230,31 @@ pub fn thresholds(
             }
         }
     }
+    // Each score's values sorted once (a segment may test the same score in many arms).
+    let mut sorted: Vec<(String, Vec<f64>, Vec<f64>)> = Vec::new();
     let mut moves = Vec::new();
     for site in sites {
-        let Some(before) = old.iter().find(|c| c.name == site.score) else {
+        if !sorted.iter().any(|(n, _, _)| *n == site.score) {
+            let Some(before) = old.iter().find(|c| c.name == site.score) else {
+                continue;
+            };
+            let Some((_, after)) = new.iter().find(|(n, _)| *n == site.score) else {
+                continue;
+            };
+            let mut a: Vec<f64> = before.values.iter().flatten().copied().collect();
+            let mut b: Vec<f64> = after.iter().flatten().copied().collect();
+            a.sort_by(f64::total_cmp);
+            b.sort_by(f64::total_cmp);
+            sorted.push((site.score.clone(), a, b));
+        }
+        let Some((_, old_values, new_values)) = sorted.iter().find(|(n, _, _)| *n == site.score)
+        else {
             continue;
         };
-        let Some((_, after)) = new.iter().find(|(n, _)| *n == site.score) else {
-            continue;
-        };
-        let mut old_values: Vec<f64> = before.values.iter().flatten().copied().collect();
-        let mut new_values: Vec<f64> = after.iter().flatten().copied().collect();
         if old_values.is_empty() || new_values.is_empty() {
             continue;
         }
-        old_values.sort_by(f64::total_cmp);
-        new_values.sort_by(f64::total_cmp);
-        let want = side(&old_values, site.op, site.value);
+        let want = side(old_values, site.op, site.value);
         let mut candidates: Vec<f64> = new_values
             .iter()
             .map(|v| (v / step).round() * step)
@@ -254,7 +263,7 @@ pub fn thresholds(
         let mut best = site.value;
         let mut best_gap = usize::MAX;
         for t in candidates {
-            let gap = side(&new_values, site.op, t).abs_diff(want);
+            let gap = side(new_values, site.op, t).abs_diff(want);
             let closer = (t - site.value).abs() < (best - site.value).abs();
             if gap < best_gap || (gap == best_gap && closer) {
                 best = t;
@@ -273,7 +282,7 @@ pub fn thresholds(
             old: site.value,
             new: best,
             share_old: want as f64 / old_values.len() as f64,
-            share_new: side(&new_values, site.op, best) as f64 / new_values.len() as f64,
+            share_new: side(new_values, site.op, best) as f64 / new_values.len() as f64,
         });
     }
     moves
