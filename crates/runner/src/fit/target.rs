@@ -165,75 +165,50 @@ pub fn target(file: &SourceFile, ast: &RuleFile, name: &str) -> Result<Target, S
     }
 }
 
-/// Splits `expr` into `weight × NAME` terms and a constant; `Err` is the span of a part that
-/// is neither.
+/// Splits `expr` into `weight × NAME` terms and a constant: sums and differences of names
+/// and numbers, each possibly multiplied or divided by a number. `Err` is the span of a
+/// part that is none of these.
 fn sum_terms(
     expr: &Expr,
-    sign: f64,
+    scale: f64,
     terms: &mut Vec<(String, f64, Span)>,
     constant: &mut f64,
 ) -> Result<(), Span> {
+    if let Some(c) = number(expr) {
+        *constant += scale * c;
+        return Ok(());
+    }
     match &expr.kind {
-        ExprKind::Paren(inner) => sum_terms(inner, sign, terms, constant),
-        ExprKind::Binary {
-            op: BinaryOp::Add,
-            lhs,
-            rhs,
-            ..
-        } => {
-            sum_terms(lhs, sign, terms, constant)?;
-            sum_terms(rhs, sign, terms, constant)
-        }
-        ExprKind::Binary {
-            op: BinaryOp::Sub,
-            lhs,
-            rhs,
-            ..
-        } => {
-            sum_terms(lhs, sign, terms, constant)?;
-            sum_terms(rhs, -sign, terms, constant)
-        }
-        _ => {
-            if let Some(c) = number(expr) {
-                *constant += sign * c;
-                return Ok(());
-            }
-            let (name, weight) = weighted_name(expr).ok_or(expr.span)?;
-            terms.push((name, sign * weight, expr.span));
+        ExprKind::Name(id) => {
+            terms.push((id.name.clone(), scale, expr.span));
             Ok(())
         }
-    }
-}
-
-/// `NAME`, `k * NAME`, `NAME * k` or `NAME / k`.
-fn weighted_name(expr: &Expr) -> Option<(String, f64)> {
-    match &expr.kind {
-        ExprKind::Paren(inner) => weighted_name(inner),
-        ExprKind::Name(id) => Some((id.name.clone(), 1.0)),
+        ExprKind::Paren(inner) => sum_terms(inner, scale, terms, constant),
         ExprKind::Unary {
             op: UnaryOp::Neg,
             operand,
-        } => weighted_name(operand).map(|(n, w)| (n, -w)),
-        ExprKind::Binary {
-            op: BinaryOp::Mul,
-            lhs,
-            rhs,
-            ..
-        } => match (number(lhs), number(rhs)) {
-            (Some(k), None) => weighted_name(rhs).map(|(n, w)| (n, k * w)),
-            (None, Some(k)) => weighted_name(lhs).map(|(n, w)| (n, k * w)),
-            _ => None,
+        } => sum_terms(operand, -scale, terms, constant),
+        ExprKind::Binary { op, lhs, rhs, .. } => match op {
+            BinaryOp::Add => {
+                sum_terms(lhs, scale, terms, constant)?;
+                sum_terms(rhs, scale, terms, constant)
+            }
+            BinaryOp::Sub => {
+                sum_terms(lhs, scale, terms, constant)?;
+                sum_terms(rhs, -scale, terms, constant)
+            }
+            BinaryOp::Mul => match (number(lhs), number(rhs)) {
+                (Some(k), None) => sum_terms(rhs, scale * k, terms, constant),
+                (None, Some(k)) => sum_terms(lhs, scale * k, terms, constant),
+                _ => Err(expr.span),
+            },
+            BinaryOp::Div => match number(rhs) {
+                Some(k) if k != 0.0 => sum_terms(lhs, scale / k, terms, constant),
+                _ => Err(expr.span),
+            },
+            _ => Err(expr.span),
         },
-        ExprKind::Binary {
-            op: BinaryOp::Div,
-            lhs,
-            rhs,
-            ..
-        } => {
-            let k = number(rhs).filter(|k| *k != 0.0)?;
-            weighted_name(lhs).map(|(n, w)| (n, w / k))
-        }
-        _ => None,
+        _ => Err(expr.span),
     }
 }
 
@@ -335,4 +310,69 @@ fn multiplier(expr: &Expr) -> Option<(f64, Span)> {
         return None;
     }
     Some((k, lhs.span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const RULES: &str = r#"
+score fit { rule "a" when x > 1 => +10 }
+score engagement { each page_view => (2 * (amount)) max 10 }
+let k = 3
+score total = fit + 0.5 * engagement
+score scaled = (fit + engagement) / 2 - 0.25 * fit + 4
+score product = fit * engagement
+score with_let = fit + k
+"#;
+
+    fn target_of(name: &str) -> Result<Target, String> {
+        let file = Arc::new(SourceFile::new("rules.score", RULES));
+        let ast = scoreline_syntax::parse(&file).unwrap();
+        target(&file, &ast, name)
+    }
+
+    fn weights(t: &Target) -> Vec<(&str, f64)> {
+        t.blocks
+            .iter()
+            .map(|b| (b.name.as_str(), b.weight))
+            .collect()
+    }
+
+    #[test]
+    fn weighted_sums_give_each_block_its_weight() {
+        let t = target_of("total").unwrap();
+        assert_eq!(weights(&t), vec![("fit", 1.0), ("engagement", 0.5)]);
+        let t = target_of("scaled").unwrap();
+        assert_eq!(weights(&t), vec![("fit", 0.25), ("engagement", 0.5)]);
+        assert_eq!(t.constant, 4.0);
+        let t = target_of("fit").unwrap();
+        assert_eq!(weights(&t), vec![("fit", 1.0)]);
+        assert_eq!(
+            t.blocks[0].clauses[0].form,
+            PointsForm::Number {
+                value: 10.0,
+                plus: true
+            }
+        );
+        let e = &target_of("engagement").unwrap().blocks[0].clauses[0];
+        assert!(matches!(e.form, PointsForm::Multiplier { value, .. } if value == 2.0));
+        assert_eq!(e.cap.map(|c| c.0), Some(10.0));
+    }
+
+    #[test]
+    fn other_scores_are_refused_with_the_part_that_is_not_a_block() {
+        assert_eq!(
+            target_of("product").unwrap_err().lines().next().unwrap(),
+            "error: `--score product` is not a block score or a weighted sum of block scores: `fit * engagement` is not a block score times a number"
+        );
+        assert!(target_of("with_let")
+            .unwrap_err()
+            .starts_with("error: `--score with_let` is not a block score or a weighted sum of block scores: `k` is not a block score"));
+        assert_eq!(
+            target_of("totl").unwrap_err(),
+            "error: `--score totl` names no score\n  = help: did you mean `total`?"
+        );
+    }
 }
