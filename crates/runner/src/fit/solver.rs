@@ -142,23 +142,34 @@ pub fn fit(problem: &Problem) -> Option<Model> {
         }
     }
     let dim = k + 1;
+    // The standardised rows `[1, z_1 … z_k]`, built once.
+    let mut zs = vec![0.0; n * dim];
+    for (row, z) in problem
+        .x
+        .chunks_exact(k.max(1))
+        .zip(zs.chunks_exact_mut(dim))
+    {
+        standardise(&row[..k], &mean, &sd, z);
+    }
+    if k == 0 {
+        zs.chunks_exact_mut(dim).for_each(|z| z[0] = 1.0);
+    }
+    let zs = &zs[..];
     // Parameters: [intercept, γ_1 … γ_k] on the standardised scale.
     let mut theta = vec![0.0; dim];
     let positives = problem.y.iter().filter(|&&y| y).count() as f64;
     let base = (positives.max(0.5) / (n as f64 - positives).max(0.5)).ln();
     theta[0] = base;
-    let mut z = vec![0.0; dim];
-    let objective = |theta: &[f64], z: &mut [f64]| -> f64 {
+    let objective = |theta: &[f64]| -> f64 {
         let mut loss = 0.0;
-        for (row, &y) in problem.x.chunks_exact(k.max(1)).zip(problem.y) {
-            standardise(row, &mean, &sd, z);
-            let eta: f64 = theta.iter().zip(z.iter()).map(|(t, v)| t * v).sum();
+        for (z, &y) in zs.chunks_exact(dim).zip(problem.y) {
+            let eta: f64 = theta.iter().zip(z).map(|(t, v)| t * v).sum();
             loss += softplus(eta) - if y { eta } else { 0.0 };
         }
         let ridge: f64 = theta[1..].iter().map(|t| t * t).sum::<f64>() * problem.penalty / 2.0;
         loss + ridge
     };
-    let mut current = objective(&theta, &mut z);
+    let mut current = objective(&theta);
     let mut iterations = 0;
     let mut converged = false;
     let mut hessian = vec![0.0; dim * dim];
@@ -167,7 +178,7 @@ pub fn fit(problem: &Problem) -> Option<Model> {
         iterations += 1;
         hessian.iter_mut().for_each(|h| *h = 0.0);
         gradient.iter_mut().for_each(|g| *g = 0.0);
-        accumulate(problem, &theta, (&mean, &sd), &mut gradient, &mut hessian);
+        accumulate(zs, problem.y, &theta, &mut gradient, &mut hessian);
         for j in 1..dim {
             gradient[j] -= problem.penalty * theta[j];
             hessian[j * dim + j] += problem.penalty;
@@ -180,7 +191,7 @@ pub fn fit(problem: &Problem) -> Option<Model> {
             for j in 0..dim {
                 next[j] = theta[j] + scale * step[j];
             }
-            let value = objective(&next, &mut z);
+            let value = objective(&next);
             if value <= current + 1e-12 * current.abs().max(1.0) || scale < 1e-10 {
                 current = value;
                 break;
@@ -197,7 +208,7 @@ pub fn fit(problem: &Problem) -> Option<Model> {
     // The covariance at the optimum.
     hessian.iter_mut().for_each(|h| *h = 0.0);
     gradient.iter_mut().for_each(|g| *g = 0.0);
-    accumulate(problem, &theta, (&mean, &sd), &mut gradient, &mut hessian);
+    accumulate(zs, problem.y, &theta, &mut gradient, &mut hessian);
     for j in 1..dim {
         hessian[j * dim + j] += problem.penalty;
     }
@@ -230,28 +241,20 @@ fn standardise(row: &[f64], mean: &[f64], sd: &[f64], z: &mut [f64]) {
 }
 
 /// Adds the log-likelihood's gradient and the negative Hessian (`Zᵀ W Z`, lower and upper
-/// triangles) at `theta`.
-fn accumulate(
-    problem: &Problem,
-    theta: &[f64],
-    (mean, sd): (&[f64], &[f64]),
-    gradient: &mut [f64],
-    hessian: &mut [f64],
-) {
-    let k = problem.features;
-    let dim = k + 1;
-    let mut z = vec![0.0; dim];
-    for (row, &y) in problem.x.chunks_exact(k.max(1)).zip(problem.y) {
-        standardise(row, mean, sd, &mut z);
-        let eta: f64 = theta.iter().zip(&z).map(|(t, v)| t * v).sum();
+/// triangles) at `theta`, over the standardised rows `zs`.
+fn accumulate(zs: &[f64], y: &[bool], theta: &[f64], gradient: &mut [f64], hessian: &mut [f64]) {
+    let dim = theta.len();
+    for (z, &y) in zs.chunks_exact(dim).zip(y) {
+        let eta: f64 = theta.iter().zip(z).map(|(t, v)| t * v).sum();
         let p = sigmoid(eta);
         let residual = if y { 1.0 } else { 0.0 } - p;
         let w = p * (1.0 - p);
         for i in 0..dim {
             gradient[i] += residual * z[i];
             let wz = w * z[i];
-            for j in 0..=i {
-                hessian[i * dim + j] += wz * z[j];
+            let row = &mut hessian[i * dim..i * dim + i + 1];
+            for (h, zj) in row.iter_mut().zip(&z[..=i]) {
+                *h += wz * zj;
             }
         }
     }
