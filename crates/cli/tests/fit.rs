@@ -433,6 +433,28 @@ fn bad_inputs_get_clear_messages() {
 }
 
 #[test]
+fn a_clause_at_0_points_is_fitted_when_it_is_a_rule_and_left_when_it_is_an_each() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    generate(dir, 2000, 6, false);
+    let rules = RULES
+        .replace("=> +10 # who we sell to", "=> 0 # who we sell to")
+        .replace("each page_view => +2 max 10", "each page_view => 0 max 10");
+    std::fs::write(dir.join("rules.score"), rules).unwrap();
+    let (report, out) = fit(dir, &["--out", "learned.score"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(clause(&report, "SaaS")["status"], "fitted");
+    assert!(clause(&report, "SaaS")["new"].as_f64().unwrap() > 10.0);
+    assert_eq!(clause(&report, "each page_view")["status"], "unmeasured");
+    assert!(stderr(&out).contains("note: `each page_view` in `engagement` (line 23) has 0 points, so what it counts cannot be read from its contribution: its points are left as they are (give it points to fit it)"), "{}", stderr(&out));
+    let learned = std::fs::read_to_string(dir.join("learned.score")).unwrap();
+    assert!(
+        learned.contains("each page_view => +0 max 10 decay half_life 3650d\n"),
+        "{learned}"
+    );
+}
+
+#[test]
 fn in_place_rewrites_the_rule_file() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

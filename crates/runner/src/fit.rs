@@ -439,6 +439,9 @@ fn diff_command(inputs: &Inputs, settings: &crate::pipeline::Settings, out: &Pat
     for e in &inputs.events {
         cmd.push_str(&format!(" --events {}", quote(e)));
     }
+    if let Some(id) = &inputs.id_column {
+        cmd.push_str(&format!(" --id-column {id}"));
+    }
     cmd.push_str(&format!(" --as-of {}", settings.as_of_text));
     cmd
 }
@@ -532,7 +535,11 @@ impl<'t> Learned<'t> {
                 let mut status = Status::Fitted;
                 if let Some(col) = column {
                     for r in 0..n {
-                        let v = contributions.values[r * width + col];
+                        let mut v = contributions.values[r * width + col];
+                        // A contribution that is not a number adds nothing to the score.
+                        if !v.contribution.is_finite() {
+                            v.contribution = 0.0;
+                        }
                         old_contribution[r] = v.contribution;
                         feature[r] = if scale != 0.0 {
                             v.contribution / scale
@@ -586,7 +593,6 @@ impl<'t> Learned<'t> {
             }
         }
         for c in &self.columns {
-            let what = if c.site.is_each { "each" } else { "rule" };
             match c.status {
                 Status::NeverVaries => {
                     let how = match (c.site.is_each, self_first(c, training)) {
@@ -601,7 +607,7 @@ impl<'t> Learned<'t> {
                     ));
                 }
                 Status::Unmeasured => warnings.push(format!(
-                    "the {what} `{}` in `{}` (line {}) has 0 points, so what it counts cannot be read from its contribution: its points are left as they are",
+                    "`{}` in `{}` (line {}) has 0 points, so what it counts cannot be read from its contribution: its points are left as they are (give it points to fit it)",
                     c.site.label, block_name(c), c.site.line
                 )),
                 _ => {}
