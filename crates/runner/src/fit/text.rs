@@ -31,13 +31,25 @@ pub fn render(fitted: &Fitted) -> String {
         auc(r.comparison.auc_old),
         auc(r.comparison.auc_new)
     );
-    for segment in &r.comparison.segments {
+    // The segments the new points change (the JSON has every segment).
+    for segment in r.comparison.segments.iter().filter(|s| s.old != s.new) {
+        let width = segment
+            .old
+            .iter()
+            .map(|l| l.label.as_deref().map_or(6, |t| t.chars().count()))
+            .max()
+            .unwrap_or(5)
+            .max(5);
         let _ = writeln!(
             out,
             "\nsegment `{}` ({which}): contacts and conversion rate",
             segment.name
         );
-        let _ = writeln!(out, "  {:<12} {:>18} {:>18}", "label", "before", "after");
+        let _ = writeln!(
+            out,
+            "  {:<width$} {:>18} {:>18}",
+            "label", "before", "after"
+        );
         for (a, b) in segment.old.iter().zip(&segment.new) {
             let cell = |l: &crate::evaluate::metrics::LabelStats| {
                 let rate = l
@@ -46,7 +58,7 @@ pub fn render(fitted: &Fitted) -> String {
                 format!("{} at {rate}", l.contacts)
             };
             let label = a.label.clone().unwrap_or_else(|| "(none)".into());
-            let _ = writeln!(out, "  {label:<12} {:>18} {:>18}", cell(a), cell(b));
+            let _ = writeln!(out, "  {label:<width$} {:>18} {:>18}", cell(a), cell(b));
         }
     }
     let mut changed: Vec<&super::ClauseFit> = r
