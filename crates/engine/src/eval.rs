@@ -16,7 +16,7 @@ use scoreline_model::{AsOf, Dataset, Value};
 use scoreline_plugins::{capture_log, CapturedLog};
 use serde::Serialize;
 
-use crate::explain::{ClauseKindName, Explanation, ScoreExplanation, SegmentExplanation};
+use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};
 use crate::plan::node::ScoreBodyPlan;
 use crate::plan::node::Step;
 use crate::plan::Plan;
@@ -676,27 +676,15 @@ impl Plan {
                 Step::Score { index } => {
                     let s = &self.scores[index as usize];
                     let traced = scratch.trace.get(index as usize).copied().unwrap_or(false);
-                    let value = if explanation.is_some() || traced {
-                        let mut trace = ScoreExplanation::new(&s.name, s.label.as_deref());
-                        let v = ctx.score(s, Some(&mut trace));
-                        if traced {
-                            scratch.traced.extend(
-                                trace
-                                    .clauses
-                                    .iter()
-                                    .filter(|c| c.kind != ClauseKindName::Expr)
-                                    .map(|c| ClauseValue {
-                                        contribution: c.contribution.unwrap_or(0.0),
-                                        fired: c.fired,
-                                    }),
-                            );
-                        }
-                        if let Some(e) = explanation.as_deref_mut() {
+                    let values = traced.then_some(&mut scratch.traced);
+                    let value = match explanation.as_deref_mut() {
+                        Some(e) => {
+                            let mut trace = ScoreExplanation::new(&s.name, s.label.as_deref());
+                            let v = ctx.score(s, Some(&mut trace), values);
                             e.scores.push(trace);
+                            v
                         }
-                        v
-                    } else {
-                        ctx.score(s, None)
+                        None => ctx.score(s, None, values),
                     };
                     (s.slot, value)
                 }
