@@ -157,9 +157,12 @@ pub fn clause(
     }
     // The comment goes at the end of the clause's last line, replacing an earlier fit's.
     let end = site.span.end as usize;
-    let line_end = file.text[end..]
+    let mut line_end = file.text[end..]
         .find('\n')
         .map_or(file.text.len(), |i| end + i);
+    if file.text[..line_end].ends_with('\r') {
+        line_end -= 1;
+    }
     let existing = ast
         .comments
         .iter()
@@ -357,6 +360,29 @@ mod tests {
         e.insert(3, "!".into());
         e.replace(Span::new(2, 3), "C".into());
         assert_eq!(e.apply("abc"), "AAbC!");
+    }
+
+    #[test]
+    fn a_clause_gets_its_points_cap_and_comment_with_the_line_endings_kept() {
+        let text = "score e {\r\n  each page_view => +2 max 10 # views\r\n  each email_click => (amount / 50) max 20\r\n}\r\n";
+        let file = Arc::new(SourceFile::new("rules.score", text));
+        let ast = scoreline_syntax::parse(&file).unwrap();
+        let target = super::super::target::target(&file, &ast, "e").unwrap();
+        let mut edits = Edits::default();
+        let sites = &target.blocks[0].clauses;
+        clause(&file, &ast, &sites[0], 6.0, "# fit: was +2", &mut edits);
+        clause(
+            &file,
+            &ast,
+            &sites[1],
+            0.8,
+            "# fit: was the expression",
+            &mut edits,
+        );
+        assert_eq!(
+            edits.apply(text),
+            "score e {\r\n  each page_view => +6 max 30 # views; fit: was +2\r\n  each email_click => (0.8 * (amount / 50)) max 16 # fit: was the expression\r\n}\r\n"
+        );
     }
 
     #[test]
