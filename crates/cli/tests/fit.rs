@@ -316,8 +316,22 @@ fn the_written_comments_say_what_changed() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     generate(dir, 3000, 5, false);
-    let (_, out) = fit(dir, &["--out", "learned.score"]);
+    let (_, out) = fit(dir, &["--out", "learned.score", "--report", "out/fit.html"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("wrote the report to out/fit.html"));
+    let html = std::fs::read_to_string(dir.join("out/fit.html")).unwrap();
+    assert!(html.starts_with("<!doctype html>"));
+    for banned in ["http://", "https://", "<script", "<link", "<img", "src="] {
+        assert!(!html.contains(banned), "the report holds `{banned}`");
+    }
+    for needle in [
+        "Points of total learned from",
+        "<td>SaaS</td>",
+        "Conversion per tier",
+        "Thresholds moved",
+    ] {
+        assert!(html.contains(needle), "the report has no `{needle}`");
+    }
     let learned = std::fs::read_to_string(dir.join("learned.score")).unwrap();
     let saas = learned.lines().find(|l| l.contains("\"SaaS\"")).unwrap();
     // The author's comment is kept, the fit's follows it.

@@ -58,6 +58,9 @@ pub struct FitArgs {
     /// Output format (default: text on a terminal, else json).
     #[arg(long, value_enum)]
     pub format: Option<FitFormat>,
+    /// Also write the summary as one self-contained HTML file.
+    #[arg(long, value_name = "FILE.html")]
+    pub report: Option<PathBuf>,
 }
 
 /// Runs `scoreline fit`.
@@ -107,6 +110,14 @@ pub fn run(args: FitArgs) -> u8 {
                 eprintln!("note: {w}");
             }
         }
+    }
+    if let Some(path) = &args.report {
+        let html = scoreline_runner::report::fit_page(&fitted);
+        if let Err(message) = scoreline_runner::report::write(path, &html) {
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+        eprintln!("wrote the report to {}", path.display());
     }
     EXIT_OK
 }
