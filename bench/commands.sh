@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `scoreline evaluate` (and its `--baseline-as-of`), `scoreline diff` and `scoreline check --data`
-# against `scoreline run` on the same data, alternated in one session: the cost of each over one
-# scoring. `check --data` loads the data as `run` does and counts it in one pass, without
-# scoring: its target is 1.5x the loading time (run's total minus the `scoring` it prints, or
-# `cargo run --release -p scoreline-data --example load_bench -- bench-data/real-N`).
+# `scoreline evaluate` (and its `--baseline-as-of`), `scoreline diff`, `scoreline fit` and
+# `scoreline check --data` against `scoreline run` on the same data, alternated in one session:
+# the cost of each over one scoring. `check --data` loads the data as `run` does and counts it in
+# one pass, without scoring: its target is 1.5x the loading time (run's total minus the
+# `scoring` it prints, or `cargo run --release -p scoreline-data --example load_bench -- bench-data/real-N`).
 #
 #   RUNS=5 bash bench/commands.sh [N]        default N: 1000000 (realistic data, seed 42)
 #
@@ -29,7 +29,9 @@ cmd[evaluate]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --outcome demo_reques
 cmd[evaluate_baseline]="$BIN evaluate ${data[*]} --as-of 2026-08-01 --baseline-as-of 2026-05-01 --outcome demo_request --horizon 90d --format json"
 cmd[diff]="$BIN diff bench/b2b.score $dir/b2b-new.score --contacts $dir/contacts.csv --events $dir/events.csv --as-of 2026-08-01 --format json"
 cmd[check_data]="$BIN check --data ${data[*]} --as-of 2026-08-01 --format json"
-names=(run evaluate evaluate_baseline diff check_data)
+# fit relearns the points of `total` (every clause of `fit` and `engagement`); target: at most 3x run.
+cmd[fit]="$BIN fit ${data[*]} --as-of 2026-08-01 --outcome demo_request --horizon 90d --score total --out $dir/b2b-fitted.score --format json"
+names=(run evaluate evaluate_baseline diff fit check_data)
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for name in "${names[@]}"; do : > "/tmp/scoreline-cmd-$name"; done
 for _ in $(seq "$RUNS"); do

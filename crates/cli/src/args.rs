@@ -30,6 +30,8 @@ pub enum Command {
     Evaluate(crate::commands::evaluate::EvaluateArgs),
     /// Score the same contacts with two versions of a ruleset and show what a change moves.
     Diff(crate::commands::diff::DiffArgs),
+    /// Relearn the points of a score's clauses from outcomes; write the same rules with them.
+    Fit(crate::commands::fit::FitArgs),
     /// Score, then rescore whenever the rules, plugins, data or `scoreline.yaml` change.
     Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.

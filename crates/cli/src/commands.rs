@@ -4,6 +4,7 @@ pub mod check;
 pub mod diff;
 pub mod evaluate;
 pub mod explain;
+pub mod fit;
 pub mod fmt;
 pub mod init;
 pub mod run;

@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Diff(args) => commands::diff::run(args),
+        Command::Fit(args) => commands::fit::run(args),
         Command::Watch(args) => commands::watch::run(args),
         Command::Test(args) => commands::test::run(args),
         Command::Init(args) => commands::init::run(args),

@@ -17,6 +17,7 @@ use scoreline_plugins::{capture_log, CapturedLog};
 use serde::Serialize;
 
 use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};
+use crate::plan::node::ScoreBodyPlan;
 use crate::plan::node::Step;
 use crate::plan::Plan;
 use interp::{events_until, Ctx, PluginErrors, NO_EVENT};
@@ -140,6 +141,25 @@ impl PartialEq for PluginErrorTally {
     }
 }
 
+/// What one clause of a block score did for one contact (see [`Plan::score_with_contributions`]).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ClauseValue {
+    /// What the clause added to the score.
+    pub contribution: f64,
+    /// A rule whose condition held, an `each` that matched an event.
+    pub fired: bool,
+}
+
+/// The clauses of some block scores, per contact: what `scoreline fit` learns from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Contributions {
+    /// Per column of `values`: the score's name and the clause's index among its `rule` and
+    /// `each` clauses (in the order written).
+    pub clauses: Vec<(String, usize)>,
+    /// Row after row (contacts in input order), one value per entry of `clauses`.
+    pub values: Vec<ClauseValue>,
+}
+
 /// How many contacts got each label of a segment.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SegmentCounts {
@@ -156,6 +176,10 @@ struct Scratch<'a> {
     /// The arm each segment chose for the current contact.
     arms: Vec<Option<usize>>,
     plugin_errors: RefCell<PluginErrors>,
+    /// Per score (plan order): whether its clauses' values are collected in `traced`.
+    trace: Vec<bool>,
+    /// The current chunk's clause values of the traced scores, contact after contact.
+    traced: Vec<ClauseValue>,
     /// Each segment's arm labels and actions, copied per worker: output rows share them, and
     /// workers bumping one shared reference count would contend on it.
     labels: Vec<Vec<(Value, Value)>>,
@@ -168,6 +192,8 @@ impl<'a> Scratch<'a> {
             slots: vec![Val::Missing; plan.slot_count],
             arms: vec![None; plan.segments.len()],
             plugin_errors: RefCell::default(),
+            trace: Vec::new(),
+            traced: Vec::new(),
             labels: plan
                 .segments
                 .iter()
@@ -193,6 +219,7 @@ struct ChunkStats {
     plugin_errors: Vec<PluginErrorTally>,
     row_errors: Vec<RowError>,
     explanations: Vec<Explanation>,
+    contributions: Vec<ClauseValue>,
     log: CapturedLog,
 }
 
@@ -272,7 +299,9 @@ impl Plan {
             again = self.statistics(partition, as_of, options.pool);
             &again
         };
-        let mut evaluation = self.run(partition, as_of.millis(), (own, all), options);
+        let mut evaluation = self
+            .run(partition, as_of.millis(), (own, all), options, &[])
+            .0;
         if !own.log.lines.is_empty() || own.log.dropped > 0 {
             let mut log = own.log.clone();
             log.append(CapturedLog {
@@ -282,6 +311,44 @@ impl Plan {
             evaluation.plugin_log = log.into_lines();
         }
         evaluation
+    }
+
+    /// [`Plan::score`], also collecting every clause's value for the block scores named in
+    /// `scores` (an unknown name or an expression score adds no column).
+    pub fn score_with_contributions(
+        &self,
+        data: &Dataset,
+        as_of: AsOf,
+        scores: &[&str],
+        options: EvalOptions,
+    ) -> (Evaluation, Contributions) {
+        let trace: Vec<bool> = self
+            .scores
+            .iter()
+            .map(|s| scores.contains(&s.name.as_str()) && matches!(s.body, ScoreBodyPlan::Block(_)))
+            .collect();
+        let own = self.statistics(data, as_of, options.pool);
+        let all = own.summary().clone();
+        let (mut evaluation, values) =
+            self.run(data, as_of.millis(), (&own, &all), options, &trace);
+        if !own.log.lines.is_empty() || own.log.dropped > 0 {
+            let mut log = own.log.clone();
+            log.append(CapturedLog {
+                lines: std::mem::take(&mut evaluation.plugin_log),
+                dropped: 0,
+            });
+            evaluation.plugin_log = log.into_lines();
+        }
+        let mut clauses = Vec::new();
+        for step in &self.steps {
+            if let Step::Score { index } = *step {
+                let s = &self.scores[index as usize];
+                if let (true, ScoreBodyPlan::Block(block)) = (trace[index as usize], &s.body) {
+                    clauses.extend((0..block.len()).map(|i| (s.name.clone(), i)));
+                }
+            }
+        }
+        (evaluation, Contributions { clauses, values })
     }
 
     /// Explains contact number `contact` (its index in `data.contacts`), with what the
@@ -378,7 +445,8 @@ impl Plan {
         as_of: i64,
         (own, all): (&PartitionStatistics, &Statistics),
         options: EvalOptions,
-    ) -> Evaluation {
+        trace: &[bool],
+    ) -> (Evaluation, Vec<ClauseValue>) {
         let explain = options.explain;
         let columns = self.columns();
         let width = columns.len();
@@ -420,6 +488,7 @@ impl Plan {
                         counts[arm.unwrap_or(last)] += 1;
                     }
                     stats.explanations.extend(explanation);
+                    stats.contributions.append(&mut scratch.traced);
                 }
             });
             stats.log = log;
@@ -436,11 +505,20 @@ impl Plan {
                 &mut values,
                 CHUNK * width,
                 options.pool,
-                || Scratch::<'a>::new(self),
+                || {
+                    let mut scratch = Scratch::<'a>::new(self);
+                    scratch.trace = trace.to_vec();
+                    scratch
+                },
                 work,
             )
         };
-        self.merge(columns, values, stats)
+        let mut contributions = Vec::new();
+        let mut stats = stats;
+        for chunk in &mut stats {
+            contributions.append(&mut chunk.contributions);
+        }
+        (self.merge(columns, values, stats), contributions)
     }
 
     fn merge(
@@ -622,15 +700,17 @@ impl Plan {
                 }
                 Step::Score { index } => {
                     let s = &self.scores[index as usize];
+                    let traced = scratch.trace.get(index as usize).copied().unwrap_or(false);
+                    let values = traced.then_some(&mut scratch.traced);
                     let value = match explanation.as_deref_mut() {
                         Some(e) => {
                             let mut trace =
                                 ScoreExplanation::new(&s.name, s.label.as_deref(), e.list_events);
-                            let v = ctx.score(s, Some(&mut trace));
+                            let v = ctx.score(s, Some(&mut trace), values);
                             e.scores.push(trace);
                             v
                         }
-                        None => ctx.score(s, None),
+                        None => ctx.score(s, None, values),
                     };
                     (s.slot, value)
                 }

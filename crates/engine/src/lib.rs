@@ -13,8 +13,8 @@ pub mod typed;
 pub mod version;
 
 pub use eval::{
-    EvalOptions, Evaluation, PartitionStatistics, PluginErrorTally, PreviousScoring, RowError,
-    SegmentCounts, Statistics,
+    ClauseValue, Contributions, EvalOptions, Evaluation, PartitionStatistics, PluginErrorTally,
+    PreviousScoring, RowError, SegmentCounts, Statistics,
 };
 pub use explain::Explanation;
 pub use plan::{compile, Plan};

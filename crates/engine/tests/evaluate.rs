@@ -169,6 +169,62 @@ fn parallel_and_sequential_evaluation_agree() {
 }
 
 #[test]
+fn contributions_agree_with_explanations_and_leave_the_rows_alone() {
+    let plan = support::compile_rules(RULES, &schema()).expect("compiles");
+    let data = generate(3000);
+    let mut explained = score_with(&plan, &data, AS_OF, false, true);
+    let explanations = std::mem::take(&mut explained.explanations);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(3)
+        .build()
+        .unwrap();
+    let run = |pool| {
+        plan.score_with_contributions(
+            &data,
+            scoreline_engine::AsOf::from_millis(AS_OF),
+            // An expression score and an unknown name add no column.
+            &["engagement", "fit", "total", "nothing"],
+            scoreline_engine::EvalOptions {
+                explain: false,
+                pool,
+                previous: None,
+            },
+        )
+    };
+    let (evaluation, contributions) = run(None);
+    let (_, parallel) = run(Some(&pool));
+    assert_eq!(contributions, parallel);
+    assert_eq!(evaluation.values, explained.values);
+    // The columns: `fit`'s four clauses, then `engagement`'s four (file order here).
+    let clauses: Vec<(&str, usize)> = contributions
+        .clauses
+        .iter()
+        .map(|(s, i)| (s.as_str(), *i))
+        .collect();
+    let mut want: Vec<(&str, usize)> = (0..4).map(|i| ("fit", i)).collect();
+    want.extend((0..4).map(|i| ("engagement", i)));
+    assert_eq!(clauses, want);
+    let width = clauses.len();
+    assert_eq!(contributions.values.len(), 3000 * width);
+    let mut fired = 0;
+    for (r, e) in explanations.iter().enumerate() {
+        for (c, (score, i)) in clauses.iter().enumerate() {
+            let traced = e.scores.iter().find(|s| s.name == *score).unwrap();
+            let clause = &traced.clauses[*i];
+            let got = contributions.values[r * width + c];
+            assert_eq!(
+                Some(got.contribution),
+                clause.contribution,
+                "row {r} {score} {i}"
+            );
+            assert_eq!(got.fired, clause.fired);
+            fired += usize::from(got.fired);
+        }
+    }
+    assert!(fired > 3000, "{fired}");
+}
+
+#[test]
 fn explanation_lists_clauses_cap_and_clamp() {
     let rules = r#"
 ruleset demo

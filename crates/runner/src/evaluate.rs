@@ -79,7 +79,7 @@ impl Evaluated {
 
 /// A failed evaluation: its exit code and what to print (made in one place, so that the
 /// shape of [`Failure`] is written once here).
-fn failure(code: u8, report: impl Into<String>) -> Failure {
+pub(crate) fn failure(code: u8, report: impl Into<String>) -> Failure {
     let report = report.into();
     Failure {
         code,
@@ -112,25 +112,7 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
-    // The outcome's events are set aside when the schema does not declare their type.
-    let mut options = settings.load_options(ruleset.schema());
-    if let (Some(t), Some(schema)) = (request.outcome.event_type(), ruleset.schema()) {
-        if schema.event(t).is_none() {
-            options.set_aside.push(t.to_string());
-        }
-    }
-    let mut load = LoadRequest::new(&settings.contacts);
-    load.events = settings.events.clone();
-    load.options = options;
-    let loaded =
-        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?;
-    let warnings = render_problems(&loaded.warnings);
-    if !warnings.is_empty() {
-        eprintln!("{warnings}");
-    }
-    if let Some(path) = &settings.skip_bad_rows {
-        write_skipped(path, &loaded.skipped)?;
-    }
+    let loaded = load_data(&settings, &ruleset, &request.outcome)?;
     let plan = ruleset.compile(&loaded.dataset.schema)?;
     let names = chosen_scores(&plan, &request.scores)?;
     let outcomes = outcome::outcomes(
@@ -165,6 +147,35 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         baseline_millis,
         metrics,
     ))
+}
+
+/// Loads the data of `settings` for an outcome: its events are set aside when the schema
+/// does not declare their type. Warnings are printed on standard error.
+pub(crate) fn load_data(
+    settings: &crate::pipeline::Settings,
+    ruleset: &Ruleset,
+    outcome: &Outcome,
+) -> Result<scoreline_data::Loaded, Failure> {
+    // The outcome's events are set aside when the schema does not declare their type.
+    let mut options = settings.load_options(ruleset.schema());
+    if let (Some(t), Some(schema)) = (outcome.event_type(), ruleset.schema()) {
+        if schema.event(t).is_none() {
+            options.set_aside.push(t.to_string());
+        }
+    }
+    let mut load = LoadRequest::new(&settings.contacts);
+    load.events = settings.events.clone();
+    load.options = options;
+    let loaded =
+        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?;
+    let warnings = render_problems(&loaded.warnings);
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    if let Some(path) = &settings.skip_bad_rows {
+        write_skipped(path, &loaded.skipped)?;
+    }
+    Ok(loaded)
 }
 
 fn assemble(
@@ -228,7 +239,7 @@ fn write_skipped(path: &Path, skipped: &[scoreline_data::SkippedRow]) -> Result<
 
 /// Scores the data as of `as_of`; failed plugin calls fail the evaluation (their scores
 /// would be missing, and the metrics quietly about other contacts).
-fn score(
+pub(crate) fn score(
     plan: &scoreline_engine::Plan,
     data: &scoreline_data::Dataset,
     as_of: i64,

@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod evaluate;
+pub mod fit;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

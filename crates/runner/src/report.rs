@@ -5,6 +5,7 @@
 
 mod diff;
 mod evaluate;
+mod fit;
 mod run;
 pub mod svg;
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 pub use diff::diff_page;
 pub use evaluate::evaluate_page;
+pub use fit::fit_page;
 pub use run::run_page;
 
 /// The page template (minijinja; values are escaped for HTML unless marked safe).

@@ -54,8 +54,20 @@ pub struct EvaluateArgs {
 
 /// The outcome the flags describe.
 fn outcome(args: &EvaluateArgs) -> Result<Outcome, String> {
+    outcome_of(
+        (&args.outcome, &args.horizon, &args.outcome_field),
+        "evaluate compares the scores with what happened",
+    )
+}
+
+/// The outcome of `--outcome`, `--horizon` and `--outcome-field`; `purpose` says why one
+/// is needed.
+pub(crate) fn outcome_of(
+    flags: (&Option<String>, &Option<String>, &Option<String>),
+    purpose: &str,
+) -> Result<Outcome, String> {
     let help_both = "  = help: pass `--outcome TYPE --horizon D` (an event after the as-of, such as `--outcome demo_request --horizon 90d`) or `--outcome-field FIELD` (a bool contact field)";
-    match (&args.outcome, &args.horizon, &args.outcome_field) {
+    match flags {
         (Some(_), _, Some(_)) => Err(format!(
             "error: `--outcome` and `--outcome-field` cannot be used together\n{help_both}"
         )),
@@ -72,7 +84,7 @@ fn outcome(args: &EvaluateArgs) -> Result<Outcome, String> {
         ),
         (None, None, Some(f)) => Ok(Outcome::Field(f.clone())),
         (None, None, None) => Err(format!(
-            "error: no outcome given: evaluate compares the scores with what happened\n{help_both}"
+            "error: no outcome given: {purpose}\n{help_both}"
         )),
     }
 }

@@ -851,7 +851,13 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// A score's value (rounded), filling `trace` when asked.
-    pub fn score(&self, score: &'a ScorePlan, mut trace: Option<&mut ScoreExplanation>) -> Val<'a> {
+    /// Each block clause's value is pushed on `values` when given (for `scoreline fit`).
+    pub fn score(
+        &self,
+        score: &'a ScorePlan,
+        mut trace: Option<&mut ScoreExplanation>,
+        mut values: Option<&mut Vec<super::ClauseValue>>,
+    ) -> Val<'a> {
         let total = match &score.body {
             ScoreBodyPlan::Block(clauses) => {
                 let mut total = 0.0;
@@ -889,6 +895,12 @@ impl<'a> Ctx<'a, '_> {
                         }
                     };
                     total += contribution;
+                    if let Some(v) = values.as_deref_mut() {
+                        v.push(super::ClauseValue {
+                            contribution,
+                            fired,
+                        });
+                    }
                     if let Some(t) = trace.as_deref_mut() {
                         let values_read = self.read_values(&clause.reads);
                         t.clauses.push(ClauseExplanation {
