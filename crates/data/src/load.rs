@@ -416,7 +416,17 @@ pub fn read_inputs<'s>(
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
-    let id_column = options.id_column.as_str();
+    // The schema's `id: text from "…"` names the id column, else the options do; compared
+    // with the header's names in NFC.
+    let id_column = crate::model::column_key(
+        options
+            .schema
+            .and_then(|s| s.contact.iter().find(|f| f.name == "id"))
+            .and_then(|f| f.column.as_deref())
+            .unwrap_or(&options.id_column),
+    )
+    .into_owned();
+    let id_column = id_column.as_str();
     let order: Vec<String> = std::iter::once(contacts.name())
         .chain(events.iter().map(|s| s.name()))
         .map(str::to_string)
@@ -460,12 +470,17 @@ pub fn read_inputs<'s>(
         if let Some(p) = one_column(name, header, *delimiter) {
             fatal.push(p);
         } else if !header.is_empty() && !header.iter().any(|h| h == id_column) {
+            let names = header.iter().map(String::as_str);
+            let help = match scoreline_model::suggest::closest(id_column, names) {
+                Some(s) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
+                None => format!(
+                    "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
+                ),
+            };
             fatal.push(file_problem(
                 name,
                 format!("the header has no `{id_column}` column"),
-                Some(format!(
-                    "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
-                )),
+                Some(help),
             ));
         }
     }
@@ -903,10 +918,17 @@ fn check_columns(
     if let Body::Csv { header, .. } = &cfile.body {
         if !header.is_empty() {
             let cols = contacts::field_columns(cplan, header);
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
             for (f, spec) in cplan.fields.iter().enumerate().skip(1) {
-                if cols[f].is_none() && !spec.optional {
-                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
-                    let help = match scoreline_model::suggest::closest(&spec.name, names.iter().copied()) {
+                if cols[f].is_some() {
+                    continue;
+                }
+                let column = &cplan.names[f];
+                if spec.column.is_some() {
+                    // A column named with `from` must be there, even for an optional field.
+                    fatal.push(missing_from(cfile.name, spec, column, &names));
+                } else if !spec.optional {
+                    let help = match scoreline_model::suggest::closest(column, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`? (the schema declares `{}: {}`)", spec.name, spec.ty.name()),
                         None => format!(
                             "add the column, or declare the field `{}: {}?` to allow missing values",
@@ -916,7 +938,7 @@ fn check_columns(
                     };
                     fatal.push(file_problem(
                         cfile.name,
-                        format!("the header has no `{}` column", spec.name),
+                        format!("the header has no `{column}` column"),
                         Some(help),
                     ));
                 }
@@ -933,16 +955,36 @@ fn check_columns(
             }
         }
     }
+    // An event property named with `from`: some CSV events file must have its column.
+    let csv_events: Vec<(&str, &Vec<String>)> = efiles
+        .iter()
+        .filter_map(|f| match &f.body {
+            Body::Csv { header, .. } if !header.is_empty() => Some((f.name, header)),
+            _ => None,
+        })
+        .collect();
+    if let Some((first, header)) = csv_events.first() {
+        for (t, spec) in eplan.specs.iter().enumerate() {
+            for (p, field) in spec.fields.iter().enumerate() {
+                let column = &eplan.names[t][p];
+                if field.column.is_some() && !csv_events.iter().any(|(_, h)| h.contains(column)) {
+                    let names: Vec<&str> = header
+                        .iter()
+                        .map(String::as_str)
+                        .filter(|h| !["contact_id", "type", "at"].contains(h))
+                        .collect();
+                    fatal.push(missing_from(first, field, column, &names));
+                }
+            }
+        }
+    }
     for f in efiles {
         if let Body::Csv { header, .. } = &f.body {
             let Some(layout) = events::CsvLayout::new(header) else {
                 continue;
             };
             for &c in &layout.props {
-                let used = eplan
-                    .specs
-                    .iter()
-                    .any(|s| s.fields.iter().any(|x| x.name == header[c]));
+                let used = eplan.names.iter().any(|names| names.contains(&header[c]));
                 if !used {
                     warnings.push(at_header(
                         f.name,
@@ -960,4 +1002,26 @@ fn check_columns(
             }
         }
     }
+}
+
+/// A column named by a schema field's `from` that the header lacks.
+fn missing_from(
+    file: &str,
+    spec: &crate::model::FieldSpec,
+    column: &str,
+    header: &[&str],
+) -> DataProblem {
+    let reads = format!("the schema reads `{}` from it", spec.name);
+    let help = match scoreline_model::suggest::closest(column, header.iter().copied()) {
+        Some(s) => format!("did you mean `{s}`? ({reads})"),
+        None => format!(
+            "{reads}; the header has {}",
+            scoreline_model::suggest::list(header, 8)
+        ),
+    };
+    file_problem(
+        file,
+        format!("the header has no `{column}` column"),
+        Some(help),
+    )
 }

@@ -16,6 +16,7 @@ fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
         name: name.into(),
         ty,
         optional,
+        column: None,
     }
 }
 
@@ -2581,4 +2582,68 @@ fn event_types_set_aside_are_loaded_as_usual_when_the_schema_has_them() {
     let bad = src("e.csv", "contact_id,type,at\nc1,closed_lost,2026-02-01\n");
     let e = load_sources(&contacts, &[bad], &set_aside(Some(&b2b()))).unwrap_err();
     assert_eq!(lines(&e), ["e.csv:2:2: unknown event type `closed_lost`"]);
+}
+
+fn from(name: &str, ty: FieldType, optional: bool, column: &str) -> FieldSpec {
+    FieldSpec {
+        column: Some(column.into()),
+        ..field(name, ty, optional)
+    }
+}
+
+#[test]
+fn fields_read_the_columns_their_from_names_in_every_format() {
+    use FieldType::*;
+    let schema = Schema {
+        contact: vec![
+            from("id", Text, false, "Record ID"),
+            from("employees", Number, true, "Number of Employees"),
+            from("lead_score", Number, true, "score"),
+            // Written with one letter here, decomposed (e + U+0301) in the files.
+            from("region", Text, true, "Région"),
+        ],
+        events: vec![event(
+            "page_view",
+            vec![from("url", Text, false, "Page URL")],
+        )],
+    };
+    let csv = src(
+        "contacts.csv",
+        "Record ID,Number of Employees,score,Re\u{301}gion\n7,500,12,Bretagne\n",
+    );
+    let ndjson = src(
+        "contacts.ndjson",
+        "{\"Record ID\": \"7\", \"Number of Employees\": 500, \"score\": 12, \"Re\u{301}gion\": \"Bretagne\"}\n",
+    );
+    let events = [src(
+        "events.ndjson",
+        "{\"contact_id\": \"7\", \"type\": \"page_view\", \"at\": \"2026-10-01\", \"Page URL\": \"/pricing\"}\n",
+    )];
+    for contacts in [csv, ndjson] {
+        let name = contacts.name.clone();
+        let l = ok(contacts, &events, Some(&schema));
+        assert!(l.warnings.is_empty(), "{name}: {:?}", l.warnings);
+        assert_eq!(
+            l.dataset.contacts[0].fields,
+            vec![
+                Value::Text("7".into()),
+                Value::Number(500.0),
+                Value::Number(12.0),
+                Value::Text("Bretagne".into()),
+            ],
+            "{name}"
+        );
+        assert_eq!(l.dataset.events.props, vec![Value::Text("/pricing".into())]);
+    }
+    // The header lacks the column a `from` names, optional field or not.
+    let e = load_sources(
+        &src("c.csv", "Record ID,Employees,score,Région\n7,500,12,x\n"),
+        &[],
+        &options(Some(&schema)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "c.csv:1: the header has no `Number of Employees` column\n  help: the schema reads `employees` from it; the header has `Record ID`, `Employees`, `score`, `Région`"
+    );
 }

@@ -165,6 +165,8 @@ pub struct Settings {
     pub as_of_text: String,
     pub as_of_millis: i64,
     pub id_column: String,
+    /// Whether `id_column` was set (by a flag or in `data:`), rather than the default `id`.
+    pub id_column_given: bool,
     /// How the data files are written: flags over `data:`.
     pub dialect: Dialect,
     /// The plugin limits of `scoreline.yaml`, if set.
@@ -179,6 +181,28 @@ impl Settings {
         self.project
             .as_ref()
             .map(|p| p.dir.join(project::PROJECT_FILE))
+    }
+
+    /// The contacts' id column: the schema's `id: text from "…"`, else `id_column` (flags over
+    /// `data:`), else `id`. Both naming different columns is an error.
+    pub fn id_column_of(&self, schema: Option<&Schema>) -> Result<String, Failure> {
+        let from = schema
+            .and_then(|s| s.contact.iter().find(|f| f.name == "id"))
+            .and_then(|f| f.column.clone());
+        match from {
+            None => Ok(self.id_column.clone()),
+            Some(from)
+                if !self.id_column_given
+                    || scoreline_data::model::column_key(&from)
+                        == scoreline_data::model::column_key(&self.id_column) =>
+            {
+                Ok(from)
+            }
+            Some(from) => Err(Failure::usage(format!(
+                "error: `id_column` names the column `{}`, but the schema reads `id` from `{from}`\n  = help: name the id column in one place only: remove `id_column`, or the schema's `from`",
+                self.id_column
+            ))),
+        }
     }
 
     /// Load options for these settings and a schema.
@@ -238,15 +262,13 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         .or_else(|| project.as_ref().and_then(|p| p.project.as_of.clone()))
         .unwrap_or_else(|| "now".to_string());
     let as_of_millis = parse_as_of(&as_of_text).map_err(Failure::usage)?;
-    let id_column = inputs
-        .id_column
-        .clone()
-        .or_else(|| {
-            project
-                .as_ref()
-                .and_then(|p| p.project.data.id_column.clone())
-        })
-        .unwrap_or_else(|| "id".to_string());
+    let id_column = inputs.id_column.clone().or_else(|| {
+        project
+            .as_ref()
+            .and_then(|p| p.project.data.id_column.clone())
+    });
+    let id_column_given = id_column.is_some();
+    let id_column = id_column.unwrap_or_else(|| "id".to_string());
     let project_keys = project
         .as_ref()
         .map(|p| p.project.data.dialect_keys())
@@ -267,6 +289,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         as_of_text,
         as_of_millis,
         id_column,
+        id_column_given,
         dialect,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
@@ -412,6 +435,7 @@ pub fn load_data(
     settings: &Settings,
     schema: Option<&Schema>,
 ) -> Result<(scoreline_data::Loaded, Vec<Input>, String), Failure> {
+    settings.id_column_of(schema)?;
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
@@ -459,6 +483,8 @@ pub struct Prepared {
     pub inputs: Vec<Input>,
     /// The skipped rows file and how many rows it holds, with `--skip-bad-rows`.
     pub skipped_rows: Option<(PathBuf, usize)>,
+    /// The name of the scores' id column: the input's (`Record ID`), or `output.id_column`.
+    pub id_column: String,
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
@@ -500,7 +526,18 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
     let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
     let meta = ruleset.meta(&plan);
     let events_count = dataset.events.len();
+    let id_column = match settings
+        .project
+        .as_ref()
+        .and_then(|p| p.project.output.id_column.clone())
+    {
+        Some(name) => name,
+        None => settings
+            .id_column_of(ruleset.schema())
+            .map_err(Failure::print)?,
+    };
     Ok(Prepared {
+        id_column,
         plan,
         dataset,
         as_of_millis: settings.as_of_millis,

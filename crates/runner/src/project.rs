@@ -175,6 +175,8 @@ pub struct ProjectOutput {
     pub explain: Option<PathBuf>,
     /// The change feed of `scoreline watch` (accepted here so one project file serves both).
     pub changes: Option<PathBuf>,
+    /// The name of the scores' id column (by default, the input's id column's name).
+    pub id_column: Option<String>,
 }
 
 /// A project file that was found and read, with the folder its paths are relative to.

@@ -527,7 +527,8 @@ fn header_names(file: &str, record: &csv::ByteRecord) -> Result<Vec<String>, Dat
         .iter()
         .enumerate()
         .map(|(i, h)| match std::str::from_utf8(h) {
-            Ok(h) => Ok(h.trim().to_string()),
+            // Compared with the schema's names in NFC (see `column_key`).
+            Ok(h) => Ok(crate::model::column_key(h.trim()).into_owned()),
             Err(_) => Err(problem(
                 file,
                 1,

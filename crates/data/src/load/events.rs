@@ -403,7 +403,7 @@ impl EventRecord for NamedEvent<'_> {
                 if k == "type" || k == "at" || (k == "contact_id" && owner == Owner::File) {
                     return Role::Apart;
                 }
-                match by_name.get(k) {
+                match by_name.get(crate::model::column_key(k).as_ref()) {
                     Some(&f) => Role::Feeds(Some(f), None),
                     None => Role::Unknown,
                 }
@@ -779,12 +779,12 @@ fn read_csv(
     // Per type: the column of each property, and (with a schema) the other columns, whose
     // values are ignored with a warning.
     let cols: Vec<Vec<Option<usize>>> = plan
-        .specs
+        .names
         .iter()
-        .map(|s| {
-            s.fields
+        .map(|names| {
+            names
                 .iter()
-                .map(|f| header.iter().position(|h| *h == f.name))
+                .map(|n| header.iter().position(|h| h == n))
                 .collect()
         })
         .collect();
@@ -792,18 +792,14 @@ fn read_csv(
         .specs
         .iter()
         .enumerate()
-        .map(|(t, s)| {
+        .map(|(t, _)| {
             layout
                 .props
                 .iter()
                 .copied()
                 .filter(|_| !plan.is_aside(t as u32))
-                .filter(|&c| plan.declared && s.fields.iter().all(|f| f.name != header[c]))
-                .filter(|&c| {
-                    plan.specs
-                        .iter()
-                        .any(|s| s.fields.iter().any(|f| f.name == header[c]))
-                })
+                .filter(|&c| plan.declared && plan.names[t].iter().all(|n| *n != header[c]))
+                .filter(|&c| plan.names.iter().any(|n| n.contains(&header[c])))
                 .collect()
         })
         .collect();

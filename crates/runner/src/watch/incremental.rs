@@ -123,6 +123,7 @@ pub fn load_tail(
             name: "id".into(),
             ty: FieldType::Text,
             optional: false,
+            column: None,
         }],
         events: events.to_vec(),
     };
