@@ -19,8 +19,8 @@ pub use cell::{format_date, parse_bool, parse_date, parse_number};
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
-    read_sources, FileRows, Format, Input, LoadOptions, LoadRequest, Loaded, Records, SetAside,
-    Source,
+    read_sources, EventColumns, EventsFile, FileRows, Format, Input, LoadOptions, LoadRequest,
+    Loaded, Records, SetAside, Source,
 };
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};

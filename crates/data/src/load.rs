@@ -25,8 +25,9 @@ pub use self::aside::SetAside;
 
 use self::cells::At;
 use self::decode::{Body, File};
-use self::events::{EventOut, Ids};
+use self::events::{EventCols, EventOut, Fixed, Ids, TypeFrom};
 use self::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
+use crate::record::Datum;
 
 /// A data file format, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +200,46 @@ pub struct LoadOptions<'a> {
     /// [`Loaded::set_aside`] with their contact and time (an outcome to evaluate against).
     /// A type the schema has is loaded as usual.
     pub set_aside: Vec<String>,
+    /// The names of the events' `contact_id`, `type` and `at` columns, for every events file.
+    pub events_columns: EventColumns,
+    /// Each events file's own settings, in the order of the events inputs (a file past the
+    /// end of the list is read with the load's settings).
+    pub events_files: Vec<EventsFile>,
+    /// Type values as the events files write them (`Email Opened`) → the schema's event
+    /// names (`email_open`).
+    pub event_types: Vec<(String, String)>,
+    /// The contacts file's own dialect (`None`: [`LoadOptions::dialect`]).
+    pub contacts_dialect: Option<Dialect>,
+}
+
+/// The names of the three columns every event has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventColumns {
+    pub contact_id: String,
+    pub type_column: String,
+    pub at: String,
+}
+
+impl Default for EventColumns {
+    fn default() -> Self {
+        EventColumns {
+            contact_id: "contact_id".into(),
+            type_column: "type".into(),
+            at: "at".into(),
+        }
+    }
+}
+
+/// How one events file is read, over the load's settings key by key (`None`: the load's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventsFile {
+    /// The event type of every record: the file holds one type (HubSpot and Salesforce
+    /// export one activity per file), and has no type column.
+    pub event_type: Option<String>,
+    pub contact_id: Option<String>,
+    pub type_column: Option<String>,
+    pub at: Option<String>,
+    pub dialect: Option<Dialect>,
 }
 
 impl Default for LoadOptions<'_> {
@@ -211,6 +252,10 @@ impl Default for LoadOptions<'_> {
             threads: 0,
             chunk_bytes: 8 << 20,
             set_aside: Vec::new(),
+            events_columns: EventColumns::default(),
+            events_files: Vec::new(),
+            event_types: Vec::new(),
+            contacts_dialect: None,
         }
     }
 }
@@ -436,27 +481,50 @@ pub fn read_inputs<'s>(
     // 1. The structure of each input (files in UTF-8).
     let mut fatal = Vec::new();
     let mut warnings = Vec::new();
-    let mut text = |input: Input<'s>| -> Option<Text<'s>> {
+    let cdialect = options
+        .contacts_dialect
+        .as_ref()
+        .unwrap_or(&options.dialect);
+    let edialects: Vec<&Dialect> = (0..events.len())
+        .map(|i| {
+            options
+                .events_files
+                .get(i)
+                .and_then(|f| f.dialect.as_ref())
+                .unwrap_or(&options.dialect)
+        })
+        .collect();
+    let mut text = |input: Input<'s>, dialect: &Dialect| -> Option<Text<'s>> {
         match input {
-            Input::File(s) => in_utf8(s, &options.dialect, &mut warnings)
+            Input::File(s) => in_utf8(s, dialect, &mut warnings)
                 .map(Text::File)
                 .map_err(|p| fatal.push(p))
                 .ok(),
             Input::Records(r) => Some(Text::Records(r)),
         }
     };
-    let ctext = text(contacts);
-    let etexts: Vec<Option<Text>> = events.iter().map(|&i| text(i)).collect();
+    let ctext = text(contacts, cdialect);
+    let etexts: Vec<Option<Text>> = events
+        .iter()
+        .zip(&edialects)
+        .map(|(&i, d)| text(i, d))
+        .collect();
     let cfile = ctext
         .as_ref()
-        .and_then(|t| t.open(chunk, options).map_err(|p| fatal.push(p)).ok());
+        .and_then(|t| t.open(chunk, cdialect).map_err(|p| fatal.push(p)).ok());
+    let aliases: std::sync::Arc<crate::fxhash::FxHashMap<String, String>> =
+        std::sync::Arc::new(options.event_types.iter().cloned().collect());
     let efiles: Vec<Option<File>> = etexts
         .iter()
-        .map(|t| {
-            t.as_ref()?
-                .open(chunk, options)
+        .enumerate()
+        .map(|(i, t)| {
+            let mut file = t
+                .as_ref()?
+                .open(chunk, edialects[i])
                 .map_err(|p| fatal.push(p))
-                .ok()
+                .ok()?;
+            file.events = event_cols(options, i, &aliases);
+            Some(file)
         })
         .collect();
     if let Some(File {
@@ -493,14 +561,34 @@ pub fn read_inputs<'s>(
                 fatal.push(p);
                 continue;
             }
-            for col in ["contact_id", "type", "at"] {
-                if !header.is_empty() && !header.iter().any(|h| h == col) {
-                    fatal.push(file_problem(
-                        f.name,
-                        format!("the header has no `{col}` column"),
-                        Some("an events file has the columns `contact_id`, `type` and `at`, then the event fields".into()),
-                    ));
+            if header.is_empty() {
+                continue;
+            }
+            for which in [Fixed::Contact, Fixed::Type, Fixed::At] {
+                let Some(col) = f.events.column(which) else {
+                    continue;
+                };
+                if header.iter().any(|h| h == col) {
+                    continue;
                 }
+                let names = header.iter().map(String::as_str);
+                let what = match which {
+                    Fixed::Contact => "the events' contact ids",
+                    Fixed::Type => "the events' types",
+                    Fixed::At => "the events' times",
+                };
+                let help = match scoreline_model::suggest::closest(col, names) {
+                    Some(s) => format!("did you mean `{s}`? ({what} are read from the `{col}` column)"),
+                    None if col == which.name() => {
+                        "an events file has the columns `contact_id`, `type` and `at`, then the event fields; for other names, set `events_columns` (or `contact_id`, `type`, `at` in the file's entry)".into()
+                    }
+                    None => format!("{what} are read from the `{col}` column; name the right one in `events_columns` or in the file's entry"),
+                };
+                fatal.push(file_problem(
+                    f.name,
+                    format!("the header has no `{col}` column"),
+                    Some(help),
+                ));
             }
         }
     }
@@ -578,6 +666,24 @@ pub fn read_inputs<'s>(
         fields: Vec::new(),
     }));
     let eplan = EventPlan::new(specs, options.schema.is_some(), aside_from);
+    // A file's one event type must be the schema's (after `event_types`).
+    if options.schema.is_some() {
+        for f in &efiles {
+            if let TypeFrom::Fixed(Datum::Text(t)) = &f.events.ty {
+                if eplan.lookup(f.events.type_name(t).as_bytes()).is_none() {
+                    let (message, help) = eplan.unknown(t);
+                    fatal.push(At::default().problem(
+                        f.name,
+                        format!("{message} (the file's `type`)"),
+                        help,
+                    ));
+                }
+            }
+        }
+        if !fatal.is_empty() {
+            return fail(fatal);
+        }
+    }
     if options.schema.is_some() {
         check_columns(&cfile, &efiles, &cplan, &eplan, &mut fatal, &mut warnings);
         if !fatal.is_empty() {
@@ -777,19 +883,39 @@ enum Text<'s> {
 }
 
 impl Text<'_> {
-    /// The input's structure (see [`decode::open`]).
-    fn open(&self, chunk: usize, options: &LoadOptions) -> Result<File<'_>, DataProblem> {
+    /// The input's structure (see [`decode::open`]), read in its dialect.
+    fn open(&self, chunk: usize, dialect: &Dialect) -> Result<File<'_>, DataProblem> {
         match self {
-            Text::File(s) => decode::open(s, chunk, dialect_of(options, s)),
+            Text::File(s) => decode::open(s, chunk, dialect),
             Text::Records(r) => Ok(decode::given(r, chunk)),
         }
     }
 }
 
-/// The dialect a file is read in (for now the same for every file; a file's own settings
-/// will go over it here).
-fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
-    &options.dialect
+/// Where the fixed fields of events file `i` are: its entry's settings over
+/// `events_columns`, the names compared in NFC.
+fn event_cols(
+    options: &LoadOptions,
+    i: usize,
+    aliases: &std::sync::Arc<crate::fxhash::FxHashMap<String, String>>,
+) -> EventCols {
+    let own = options.events_files.get(i);
+    let base = &options.events_columns;
+    let pick = |own: Option<&String>, base: &str| {
+        crate::model::column_key(own.map_or(base, String::as_str)).into_owned()
+    };
+    EventCols {
+        contact_id: pick(own.and_then(|f| f.contact_id.as_ref()), &base.contact_id),
+        at: pick(own.and_then(|f| f.at.as_ref()), &base.at),
+        ty: match own.and_then(|f| f.event_type.clone()) {
+            Some(t) => TypeFrom::Fixed(Datum::Text(t)),
+            None => TypeFrom::Column(pick(
+                own.and_then(|f| f.type_column.as_ref()),
+                &base.type_column,
+            )),
+        },
+        aliases: std::sync::Arc::clone(aliases),
+    }
 }
 
 /// A source whose bytes are UTF-8 (see [`Source::to_utf8`]). A UTF-8 file read in another
@@ -968,11 +1094,7 @@ fn check_columns(
             for (p, field) in spec.fields.iter().enumerate() {
                 let column = &eplan.names[t][p];
                 if field.column.is_some() && !csv_events.iter().any(|(_, h)| h.contains(column)) {
-                    let names: Vec<&str> = header
-                        .iter()
-                        .map(String::as_str)
-                        .filter(|h| !["contact_id", "type", "at"].contains(h))
-                        .collect();
+                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
                     fatal.push(missing_from(first, field, column, &names));
                 }
             }
@@ -980,7 +1102,7 @@ fn check_columns(
     }
     for f in efiles {
         if let Body::Csv { header, .. } = &f.body {
-            let Some(layout) = events::CsvLayout::new(header) else {
+            let Some(layout) = events::CsvLayout::new(header, &f.events) else {
                 continue;
             };
             for &c in &layout.props {

@@ -2647,3 +2647,55 @@ fn fields_read_the_columns_their_from_names_in_every_format() {
         "c.csv:1: the header has no `Number of Employees` column\n  help: the schema reads `employees` from it; the header has `Record ID`, `Employees`, `score`, `Région`"
     );
 }
+
+#[test]
+fn events_files_name_their_own_columns_and_type() {
+    use scoreline_data::{EventColumns, EventsFile};
+    use FieldType::*;
+    let schema = Schema {
+        contact: vec![field("id", Text, false)],
+        events: vec![
+            event("email_open", vec![field("subject", Text, true)]),
+            event("page_view", vec![]),
+        ],
+    };
+    let contacts = src("c.csv", "id\na\nb\n");
+    let events = [
+        // One type for the whole file, its own column names (NDJSON keys).
+        src(
+            "opens.ndjson",
+            "{\"Contact\": \"a\", \"When\": \"2026-10-01\", \"subject\": \"Hi\"}\n",
+        ),
+        // The columns of `events_columns`, a type value mapped by `event_types`.
+        src("views.csv", "who,what,when\nb,Page Viewed,2026-10-02\n"),
+    ];
+    let opts = LoadOptions {
+        schema: Some(&schema),
+        events_columns: EventColumns {
+            contact_id: "who".into(),
+            type_column: "what".into(),
+            at: "when".into(),
+        },
+        events_files: vec![EventsFile {
+            event_type: Some("email_open".into()),
+            contact_id: Some("Contact".into()),
+            at: Some("When".into()),
+            ..EventsFile::default()
+        }],
+        event_types: vec![("Page Viewed".into(), "page_view".into())],
+        ..LoadOptions::default()
+    };
+    let l = load_sources(&contacts, &events, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let ev = &l.dataset.events;
+    assert_eq!(ev.type_id, vec![0, 1]);
+    assert_eq!(ev.contact_start, vec![0, 1, 2]);
+    assert_eq!(ev.props(0), &[Value::Text("Hi".into())]);
+    assert_eq!(
+        ev.at,
+        vec![
+            parse_date("2026-10-01").unwrap(),
+            parse_date("2026-10-02").unwrap()
+        ]
+    );
+}

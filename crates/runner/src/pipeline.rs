@@ -9,7 +9,7 @@ use scoreline_data::{
 use scoreline_syntax::ast::Item;
 
 use crate::manifest::{self, Input};
-use crate::project::{self, LoadedProject};
+use crate::project::{self, DialectKeys, LoadedProject};
 use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
 use crate::{EXIT_ERRORS, EXIT_USAGE};
@@ -169,6 +169,12 @@ pub struct Settings {
     pub id_column_given: bool,
     /// How the data files are written: flags over `data:`.
     pub dialect: Dialect,
+    /// Each events file's own settings (from its entry in `data.events`), in order.
+    pub events_files: Vec<scoreline_data::EventsFile>,
+    /// `data.events_columns`, over `contact_id`, `type`, `at`.
+    pub events_columns: scoreline_data::EventColumns,
+    /// `data.event_types`.
+    pub event_types: Vec<(String, String)>,
     /// The plugin limits of `scoreline.yaml`, if set.
     pub limits: Option<Limits>,
     pub skip_bad_rows: Option<PathBuf>,
@@ -213,6 +219,9 @@ impl Settings {
             dialect: self.dialect,
             skip_bad_rows: self.skip_bad_rows.is_some(),
             threads: self.threads.unwrap_or(0),
+            events_files: self.events_files.clone(),
+            events_columns: self.events_columns.clone(),
+            event_types: self.event_types.clone(),
             ..LoadOptions::default()
         }
     }
@@ -280,6 +289,53 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
             bad.message, bad.help
         )));
     }
+    let check = |dialect: &Dialect| {
+        dialect.check().map_err(|bad| {
+            Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
+        })
+    };
+    // Each events entry of `data:` with its own settings (flags go over them too); none
+    // when the events files come from flags.
+    let mut events_files = Vec::new();
+    if inputs.events.is_empty() {
+        if let Some(p) = &project {
+            for entry in p.project.data.events.entries() {
+                let keys = entry.dialect_keys();
+                let dialect = (keys != DialectKeys::default())
+                    .then(|| inputs.dialect.over(keys.over(project_keys)).dialect());
+                if let Some(d) = &dialect {
+                    check(d)?;
+                }
+                events_files.push(scoreline_data::EventsFile {
+                    event_type: entry.event_type.clone(),
+                    contact_id: entry.contact_id.clone(),
+                    type_column: None,
+                    at: entry.at.clone(),
+                    dialect,
+                });
+            }
+        }
+    }
+    let defaults = scoreline_data::EventColumns::default();
+    let (events_columns, event_types) = match &project {
+        Some(p) => {
+            let c = &p.project.data.events_columns;
+            (
+                scoreline_data::EventColumns {
+                    contact_id: c.contact_id.clone().unwrap_or(defaults.contact_id),
+                    type_column: c.type_column.clone().unwrap_or(defaults.type_column),
+                    at: c.at.clone().unwrap_or(defaults.at),
+                },
+                p.project
+                    .data
+                    .event_types
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            )
+        }
+        None => (defaults, Vec::new()),
+    };
     let limits = project.as_ref().and_then(|p| p.project.plugins.clone());
     Ok(Settings {
         project,
@@ -291,6 +347,9 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         id_column,
         id_column_given,
         dialect,
+        events_files,
+        events_columns,
+        event_types,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
         threads: inputs.threads,

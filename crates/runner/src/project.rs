@@ -40,6 +40,12 @@ pub struct ProjectData {
     #[serde(default)]
     pub events: OneOrMany,
     pub id_column: Option<String>,
+    /// The names of the events' `contact_id`, `type` and `at` columns, for every file.
+    #[serde(default)]
+    pub events_columns: EventsColumns,
+    /// Type values as the events files write them → the schema's event names.
+    #[serde(default)]
+    pub event_types: std::collections::BTreeMap<String, String>,
     // The dialect keys, for every file (see [`DialectKeys`]).
     #[serde(default, deserialize_with = "delimiter")]
     pub delimiter: Option<Delimiter>,
@@ -145,24 +151,113 @@ fn list_separator<'de, D: Deserializer<'de>>(d: D) -> Result<Option<char>, D::Er
     setting(d, "list_separator", parse_list_separator)
 }
 
-/// `events:` may be one path or a list of paths.
-#[derive(Debug, Default, Deserialize)]
-#[serde(untagged)]
+/// `data.events_columns`: the names of the three columns every event has.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsColumns {
+    pub contact_id: Option<String>,
+    #[serde(rename = "type")]
+    pub type_column: Option<String>,
+    pub at: Option<String>,
+}
+
+/// One entry of `events:`: a path, or `{file, type, contact_id, at, …}` with the file's own
+/// settings (its dialect keys over `data:`'s, key by key).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventsEntry {
+    pub file: PathBuf,
+    /// The event type of every row (the file holds one activity).
+    #[serde(rename = "type")]
+    pub event_type: Option<String>,
+    pub contact_id: Option<String>,
+    pub at: Option<String>,
+    #[serde(default, deserialize_with = "delimiter")]
+    pub delimiter: Option<Delimiter>,
+    #[serde(default, deserialize_with = "decimal")]
+    pub decimal: Option<Decimal>,
+    #[serde(default, deserialize_with = "thousands")]
+    pub thousands: Option<Option<Thousands>>,
+    #[serde(default, deserialize_with = "encoding")]
+    pub encoding: Option<Encoding>,
+    #[serde(default, deserialize_with = "list_separator")]
+    pub list_separator: Option<char>,
+}
+
+impl EventsEntry {
+    fn path(file: PathBuf) -> EventsEntry {
+        EventsEntry {
+            file,
+            event_type: None,
+            contact_id: None,
+            at: None,
+            delimiter: None,
+            decimal: None,
+            thousands: None,
+            encoding: None,
+            list_separator: None,
+        }
+    }
+
+    /// The dialect keys this entry sets for its file.
+    pub fn dialect_keys(&self) -> DialectKeys {
+        DialectKeys {
+            delimiter: self.delimiter,
+            decimal: self.decimal,
+            thousands: self.thousands,
+            encoding: self.encoding,
+            list_separator: self.list_separator,
+        }
+    }
+}
+
+/// `events:` may be one entry or a list of entries; an entry is a path or a map.
+#[derive(Debug, Default)]
 pub enum OneOrMany {
     #[default]
     None,
-    One(PathBuf),
-    Many(Vec<PathBuf>),
+    Many(Vec<EventsEntry>),
+}
+
+impl<'de> Deserialize<'de> for OneOrMany {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        fn entry<E: Error>(value: serde_yaml::Value) -> Result<EventsEntry, E> {
+            match value {
+                serde_yaml::Value::String(path) => Ok(EventsEntry::path(PathBuf::from(path))),
+                serde_yaml::Value::Mapping(_) => serde_yaml::from_value(value).map_err(|e| {
+                    E::custom(format!("an `events` entry: {}", yaml_reason(&e.to_string())))
+                }),
+                _ => Err(E::custom(
+                    "an `events` entry is a path, or a map such as `{file: opens.csv, type: email_open}`",
+                )),
+            }
+        }
+        match serde_yaml::Value::deserialize(d)? {
+            serde_yaml::Value::Null => Ok(OneOrMany::None),
+            serde_yaml::Value::Sequence(items) => Ok(OneOrMany::Many(
+                items
+                    .into_iter()
+                    .map(entry::<D::Error>)
+                    .collect::<Result<_, _>>()?,
+            )),
+            one => Ok(OneOrMany::Many(vec![entry::<D::Error>(one)?])),
+        }
+    }
 }
 
 impl OneOrMany {
+    /// The entries, in order.
+    pub fn entries(&self) -> &[EventsEntry] {
+        match self {
+            OneOrMany::None => &[],
+            OneOrMany::Many(v) => v,
+        }
+    }
+
     /// The paths, in order.
     pub fn paths(&self) -> Vec<PathBuf> {
-        match self {
-            OneOrMany::None => Vec::new(),
-            OneOrMany::One(p) => vec![p.clone()],
-            OneOrMany::Many(v) => v.clone(),
-        }
+        self.entries().iter().map(|e| e.file.clone()).collect()
     }
 }
 

@@ -864,7 +864,16 @@ impl Runner {
         if i != last || i == 0 || self.outputs.explain.is_some() {
             return None;
         }
-        if self.settings.skip_bad_rows.is_some() {
+        // Lines appended to an events file with its own columns or type: a full rescore.
+        if self.settings.skip_bad_rows.is_some()
+            || self
+                .settings
+                .events_files
+                .iter()
+                .any(|f| *f != scoreline_data::EventsFile::default())
+            || self.settings.events_columns != scoreline_data::EventColumns::default()
+            || !self.settings.event_types.is_empty()
+        {
             return None;
         }
         let mut good = self.good.take()?;

@@ -184,7 +184,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                     if k == "events" {
                         if let Datum::List(items) = v {
                             for item in items {
-                                events::infer_record(&mut evs, item);
+                                events::infer_record(&mut evs, item, &file.events);
                             }
                         }
                     } else if k != id_column {
@@ -233,7 +233,7 @@ pub(crate) fn read_chunk<'a>(
             read_csv(file, range, *plain, delimiter, header, &mut conv, &mut out);
         }
         _ => {
-            let mut events = EventConverter::new(event_plan, None, cells);
+            let mut events = EventConverter::new(event_plan, None, cells, &file.events);
             out.newlines = for_each_record(file, chunk, |loc, parsed| {
                 out.records += 1;
                 let line = loc.line();

@@ -11,6 +11,7 @@ use crate::problem::{DataProblem, RecordAt};
 use crate::record::{Datum, Record, RecordSet};
 
 use super::cells::At;
+use super::events::EventCols;
 use super::{Format, Source};
 
 /// An input, split into chunks that can be read independently.
@@ -19,6 +20,8 @@ pub(crate) struct File<'a> {
     /// The file's bytes (none for records given as values).
     pub(crate) bytes: &'a [u8],
     pub(crate) body: Body<'a>,
+    /// Where the events' fixed fields are (the defaults for a contacts file's inline events).
+    pub(crate) events: EventCols,
 }
 
 /// The input's structure.
@@ -118,6 +121,7 @@ pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
     File {
         name: &set.name,
         bytes: &[],
+        events: EventCols::default(),
         body: Body::Records {
             records: &set.records,
             chunks,
@@ -517,7 +521,12 @@ pub(crate) fn open<'a>(
             }
         },
     };
-    Ok(File { name, bytes, body })
+    Ok(File {
+        name,
+        bytes,
+        body,
+        events: EventCols::default(),
+    })
 }
 
 /// The names of a CSV header, trimmed; a name that is not UTF-8 is an error (the file was
