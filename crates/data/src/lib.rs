@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cell;
+pub mod dates;
 pub mod dialect;
 mod fxhash;
 pub mod load;
@@ -16,6 +17,7 @@ pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number};
+pub use dates::Dates;
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,

@@ -1178,7 +1178,7 @@ fn encodings_other_than_utf8() {
         &src_bytes("c.csv", windows_1252(text)),
         &[],
         &LoadOptions {
-            dialect: latin1,
+            dialect: latin1.clone(),
             ..LoadOptions::default()
         },
     )
@@ -1197,7 +1197,7 @@ fn encodings_other_than_utf8() {
         &src("c.csv", text),
         &[],
         &LoadOptions {
-            dialect: latin1,
+            dialect: latin1.clone(),
             ..LoadOptions::default()
         },
     )

@@ -216,7 +216,7 @@ impl Settings {
         LoadOptions {
             schema,
             id_column: self.id_column.clone(),
-            dialect: self.dialect,
+            dialect: self.dialect.clone(),
             skip_bad_rows: self.skip_bad_rows.is_some(),
             threads: self.threads.unwrap_or(0),
             events_files: self.events_files.clone(),
@@ -282,18 +282,17 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         .as_ref()
         .map(|p| p.project.data.dialect_keys())
         .unwrap_or_default();
-    let dialect = inputs.dialect.over(project_keys).dialect();
-    if let Err(bad) = dialect.check() {
-        return Err(Failure::usage(format!(
-            "error: {}\n  = help: {}",
-            bad.message, bad.help
-        )));
-    }
-    let check = |dialect: &Dialect| {
-        dialect.check().map_err(|bad| {
-            Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
-        })
+    let bad = |bad: scoreline_data::dialect::BadSetting| {
+        Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
     };
+    let dialect = inputs
+        .dialect
+        .clone()
+        .over(project_keys.clone())
+        .dialect()
+        .map_err(bad)?;
+    dialect.check().map_err(bad)?;
+
     // Each events entry of `data:` with its own settings (flags go over them too); none
     // when the events files come from flags.
     let mut events_files = Vec::new();
@@ -301,11 +300,14 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         if let Some(p) = &project {
             for entry in p.project.data.events.entries() {
                 let keys = entry.dialect_keys();
-                let dialect = (keys != DialectKeys::default())
-                    .then(|| inputs.dialect.over(keys.over(project_keys)).dialect());
-                if let Some(d) = &dialect {
-                    check(d)?;
-                }
+                let dialect = if keys == DialectKeys::default() {
+                    None
+                } else {
+                    let keys = inputs.dialect.clone().over(keys.over(project_keys.clone()));
+                    let d = keys.dialect().map_err(bad)?;
+                    d.check().map_err(bad)?;
+                    Some(d)
+                };
                 events_files.push(scoreline_data::EventsFile {
                     event_type: entry.event_type.clone(),
                     contact_id: entry.contact_id.clone(),

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use scoreline_data::dates::{parse_timezone, Dates, Tz};
 use scoreline_data::dialect::{parse_list_separator, BadSetting};
 use scoreline_data::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 use serde::{Deserialize, Deserializer};
@@ -57,6 +58,12 @@ pub struct ProjectData {
     pub encoding: Option<Encoding>,
     #[serde(default, deserialize_with = "list_separator")]
     pub list_separator: Option<char>,
+    #[serde(default, deserialize_with = "date_formats")]
+    pub date_formats: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "timezone")]
+    pub timezone: Option<Tz>,
+    /// `hubspot` or `salesforce`: the standard columns of those exports.
+    pub preset: Option<String>,
 }
 
 impl ProjectData {
@@ -68,13 +75,15 @@ impl ProjectData {
             thousands: self.thousands,
             encoding: self.encoding,
             list_separator: self.list_separator,
+            date_formats: self.date_formats.clone(),
+            timezone: self.timezone,
         }
     }
 }
 
 /// How the data files are written, key by key as a layer of settings gives them (`data:` in
 /// `scoreline.yaml`, the command line; later a file's own entry): `None` is "not set here".
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct DialectKeys {
     pub delimiter: Option<Delimiter>,
     pub decimal: Option<Decimal>,
@@ -82,6 +91,9 @@ pub struct DialectKeys {
     pub thousands: Option<Option<Thousands>>,
     pub encoding: Option<Encoding>,
     pub list_separator: Option<char>,
+    /// A file's `date_formats` replace the shared list.
+    pub date_formats: Option<Vec<String>>,
+    pub timezone: Option<Tz>,
 }
 
 impl DialectKeys {
@@ -93,19 +105,29 @@ impl DialectKeys {
             thousands: self.thousands.or(base.thousands),
             encoding: self.encoding.or(base.encoding),
             list_separator: self.list_separator.or(base.list_separator),
+            date_formats: self.date_formats.or(base.date_formats),
+            timezone: self.timezone.or(base.timezone),
         }
     }
 
     /// The dialect, with the defaults for keys not set (delimiter detected, `.` for decimals,
-    /// no thousands separator, UTF-8, lists separated by `;` or `|`).
-    pub fn dialect(self) -> Dialect {
-        Dialect {
+    /// no thousands separator, UTF-8, lists separated by `;` or `|`, ISO dates in UTC).
+    pub fn dialect(self) -> Result<Dialect, BadSetting> {
+        let dates = match (&self.date_formats, self.timezone) {
+            (None, None) => None,
+            (formats, tz) => Some(std::sync::Arc::new(Dates::new(
+                formats.as_deref().unwrap_or_default(),
+                tz,
+            )?)),
+        };
+        Ok(Dialect {
             delimiter: self.delimiter,
             decimal: self.decimal.unwrap_or_default(),
             thousands: self.thousands.flatten(),
             encoding: self.encoding.unwrap_or_default(),
             list_separator: self.list_separator,
-        }
+            dates,
+        })
     }
 }
 
@@ -151,6 +173,31 @@ fn list_separator<'de, D: Deserializer<'de>>(d: D) -> Result<Option<char>, D::Er
     setting(d, "list_separator", parse_list_separator)
 }
 
+pub(crate) fn timezone<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Tz>, D::Error> {
+    setting(d, "timezone", parse_timezone)
+}
+
+/// `date_formats:` is a list of formats (or one), each checked.
+pub(crate) fn date_formats<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Formats {
+        One(String),
+        Many(Vec<String>),
+    }
+    let formats = match Option::<Formats>::deserialize(d)? {
+        None => return Ok(None),
+        Some(Formats::One(f)) => vec![f],
+        Some(Formats::Many(v)) => v,
+    };
+    Dates::new(&formats, None).map_err(|bad| {
+        serde::de::Error::custom(format!("{}\n  = help: {}", bad.message, bad.help))
+    })?;
+    Ok(Some(formats))
+}
+
 /// `data.events_columns`: the names of the three columns every event has.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -182,6 +229,10 @@ pub struct EventsEntry {
     pub encoding: Option<Encoding>,
     #[serde(default, deserialize_with = "list_separator")]
     pub list_separator: Option<char>,
+    #[serde(default, deserialize_with = "date_formats")]
+    pub date_formats: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "timezone")]
+    pub timezone: Option<Tz>,
 }
 
 impl EventsEntry {
@@ -196,6 +247,8 @@ impl EventsEntry {
             thousands: None,
             encoding: None,
             list_separator: None,
+            date_formats: None,
+            timezone: None,
         }
     }
 
@@ -207,6 +260,8 @@ impl EventsEntry {
             thousands: self.thousands,
             encoding: self.encoding,
             list_separator: self.list_separator,
+            date_formats: self.date_formats.clone(),
+            timezone: self.timezone,
         }
     }
 }

@@ -221,7 +221,7 @@ pub(crate) fn read_chunk<'a>(
 ) -> ContactOut<'a> {
     let mut out = new_out(file.name, skip);
     let (delimiter, cells) = file.csv_dialect();
-    let mut conv = ContactConverter::new(plan, cells);
+    let mut conv = ContactConverter::new(plan, cells.clone());
     match &file.body {
         Body::Csv {
             header,

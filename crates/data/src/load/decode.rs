@@ -22,6 +22,8 @@ pub(crate) struct File<'a> {
     pub(crate) body: Body<'a>,
     /// Where the events' fixed fields are (the defaults for a contacts file's inline events).
     pub(crate) events: EventCols,
+    /// The dates of texts in JSON, NDJSON and YAML files (CSV cells have their own).
+    pub(crate) dates: Option<std::sync::Arc<crate::dates::Dates>>,
 }
 
 /// The input's structure.
@@ -94,8 +96,14 @@ impl File<'_> {
         match &self.body {
             Body::Csv {
                 delimiter, cells, ..
-            } => (*delimiter, *cells),
-            _ => (Delimiter::Comma, Cells::default()),
+            } => (*delimiter, cells.clone()),
+            _ => (
+                Delimiter::Comma,
+                Cells {
+                    dates: self.dates.clone(),
+                    ..Cells::default()
+                },
+            ),
         }
     }
 
@@ -122,6 +130,7 @@ pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
         name: &set.name,
         bytes: &[],
         events: EventCols::default(),
+        dates: None,
         body: Body::Records {
             records: &set.records,
             chunks,
@@ -526,6 +535,7 @@ pub(crate) fn open<'a>(
         bytes,
         body,
         events: EventCols::default(),
+        dates: dialect.dates.clone(),
     })
 }
 

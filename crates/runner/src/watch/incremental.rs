@@ -133,7 +133,7 @@ pub fn load_tail(
         // Both sources are UTF-8 already.
         dialect: Dialect {
             encoding: Encoding::default(),
-            ..*dialect
+            ..dialect.clone()
         },
         skip_bad_rows: false,
         // A few lines: one thread is fastest.
@@ -301,7 +301,7 @@ mod tests {
             contacts,
             std::slice::from_ref(events),
             &LoadOptions {
-                dialect: *dialect,
+                dialect: dialect.clone(),
                 ..LoadOptions::default()
             },
         )
