@@ -299,6 +299,10 @@ pub struct InitArgs {
     /// The template to start from.
     #[arg(long, value_enum, default_value_t = crate::commands::init::Template::B2bLeads)]
     pub template: crate::commands::init::Template,
+    /// Start from a CRM's export instead: its sample data, a schema mapping its standard
+    /// columns and `preset: hubspot` or `preset: salesforce`.
+    #[arg(long, value_enum, conflicts_with = "template", value_name = "CRM")]
+    pub from: Option<crate::commands::init::Crm>,
 }
 
 /// A dialect flag's value, or the message clap shows for it (with our help line).

@@ -22,7 +22,7 @@ pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
     read_sources, EventColumns, EventsFile, FileRows, Format, Input, LoadOptions, LoadRequest,
-    Loaded, Records, SetAside, Source,
+    Loaded, PresetHint, Records, SetAside, Source,
 };
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};

@@ -210,6 +210,31 @@ pub struct LoadOptions<'a> {
     pub event_types: Vec<(String, String)>,
     /// The contacts file's own dialect (`None`: [`LoadOptions::dialect`]).
     pub contacts_dialect: Option<Dialect>,
+    /// The CRM export a preset expects, for messages about the columns it names.
+    pub preset: Option<PresetHint>,
+}
+
+/// What a preset (`preset: hubspot`) expects of the files, for messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PresetHint {
+    /// How the setting is written (`preset: hubspot`).
+    pub setting: String,
+    /// The export it reads (`a HubSpot contacts export`).
+    pub export: String,
+    /// The columns it names (the id column and the fields').
+    pub columns: Vec<String>,
+}
+
+impl PresetHint {
+    /// A help line's words about a column the file lacks, if the preset named it.
+    fn about(&self, column: &str) -> Option<String> {
+        self.columns.iter().any(|c| c == column).then(|| {
+            format!(
+                "`{}` reads `{column}` from {}; is this file one? Export it with its standard columns, or name the column with `from` in the schema (`id_column` for the id)",
+                self.setting, self.export
+            )
+        })
+    }
 }
 
 /// The names of the three columns every event has.
@@ -256,6 +281,7 @@ impl Default for LoadOptions<'_> {
             events_files: Vec::new(),
             event_types: Vec::new(),
             contacts_dialect: None,
+            preset: None,
         }
     }
 }
@@ -461,11 +487,25 @@ pub fn read_inputs<'s>(
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
+    // Records given as values name their fields (and events' properties) by the schema's
+    // names, not by the columns of an export.
+    let given = matches!(contacts, Input::Records(_));
+    let unmapped = options.schema.filter(|_| given).map(|s| {
+        let mut s = s.clone();
+        let fields = s
+            .contact
+            .iter_mut()
+            .chain(s.events.iter_mut().flat_map(|e| e.fields.iter_mut()));
+        for f in fields {
+            f.column = None;
+        }
+        s
+    });
+    let schema_in_force = unmapped.as_ref().or(options.schema);
     // The schema's `id: text from "…"` names the id column, else the options do; compared
     // with the header's names in NFC.
     let id_column = crate::model::column_key(
-        options
-            .schema
+        schema_in_force
             .and_then(|s| s.contact.iter().find(|f| f.name == "id"))
             .and_then(|f| f.column.as_deref())
             .unwrap_or(&options.id_column),
@@ -539,9 +579,11 @@ pub fn read_inputs<'s>(
             fatal.push(p);
         } else if !header.is_empty() && !header.iter().any(|h| h == id_column) {
             let names = header.iter().map(String::as_str);
-            let help = match scoreline_model::suggest::closest(id_column, names) {
-                Some(s) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
-                None => format!(
+            let preset = options.preset.as_ref().and_then(|p| p.about(id_column));
+            let help = match (scoreline_model::suggest::closest(id_column, names), preset) {
+                (Some(s), _) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
+                (None, Some(preset)) => preset,
+                (None, None) => format!(
                     "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
                 ),
             };
@@ -615,7 +657,7 @@ pub fn read_inputs<'s>(
 
     // 2. The schema in force: declared, or inferred from every file.
     let schema =
-        match options.schema {
+        match schema_in_force {
             Some(s) => Schema {
                 contact: plan::contact_fields(s),
                 events: s.events.clone(),
@@ -685,7 +727,14 @@ pub fn read_inputs<'s>(
         }
     }
     if options.schema.is_some() {
-        check_columns(&cfile, &efiles, &cplan, &eplan, &mut fatal, &mut warnings);
+        check_columns(
+            &cfile,
+            &efiles,
+            (&cplan, &eplan),
+            options.preset.as_ref(),
+            &mut fatal,
+            &mut warnings,
+        );
         if !fatal.is_empty() {
             return fail(fatal);
         }
@@ -1036,8 +1085,8 @@ fn at_header(file: &str, column: usize, message: String, help: Option<String>) -
 fn check_columns(
     cfile: &File,
     efiles: &[File],
-    cplan: &ContactPlan,
-    eplan: &EventPlan,
+    (cplan, eplan): (&ContactPlan, &EventPlan),
+    preset: Option<&PresetHint>,
     fatal: &mut Vec<DataProblem>,
     warnings: &mut Vec<DataProblem>,
 ) {
@@ -1052,7 +1101,7 @@ fn check_columns(
                 let column = &cplan.names[f];
                 if spec.column.is_some() {
                     // A column named with `from` must be there, even for an optional field.
-                    fatal.push(missing_from(cfile.name, spec, column, &names));
+                    fatal.push(missing_from(cfile.name, spec, column, &names, preset));
                 } else if !spec.optional {
                     let help = match scoreline_model::suggest::closest(column, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`? (the schema declares `{}: {}`)", spec.name, spec.ty.name()),
@@ -1095,7 +1144,7 @@ fn check_columns(
                 let column = &eplan.names[t][p];
                 if field.column.is_some() && !csv_events.iter().any(|(_, h)| h.contains(column)) {
                     let names: Vec<&str> = header.iter().map(String::as_str).collect();
-                    fatal.push(missing_from(first, field, column, &names));
+                    fatal.push(missing_from(first, field, column, &names, preset));
                 }
             }
         }
@@ -1132,11 +1181,16 @@ fn missing_from(
     spec: &crate::model::FieldSpec,
     column: &str,
     header: &[&str],
+    preset: Option<&PresetHint>,
 ) -> DataProblem {
     let reads = format!("the schema reads `{}` from it", spec.name);
-    let help = match scoreline_model::suggest::closest(column, header.iter().copied()) {
-        Some(s) => format!("did you mean `{s}`? ({reads})"),
-        None => format!(
+    let help = match (
+        scoreline_model::suggest::closest(column, header.iter().copied()),
+        preset.and_then(|p| p.about(column)),
+    ) {
+        (Some(s), _) => format!("did you mean `{s}`? ({reads})"),
+        (None, Some(preset)) => preset,
+        (None, None) => format!(
             "{reads}; the header has {}",
             scoreline_model::suggest::list(header, 8)
         ),

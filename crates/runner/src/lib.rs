@@ -7,6 +7,7 @@ pub mod evaluate;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
+pub mod preset;
 pub mod previous;
 pub mod project;
 pub mod report;

@@ -175,6 +175,8 @@ pub struct Settings {
     pub events_columns: scoreline_data::EventColumns,
     /// `data.event_types`.
     pub event_types: Vec<(String, String)>,
+    /// `data.preset`: the standard columns of a CRM's exports.
+    pub preset: Option<crate::preset::Preset>,
     /// The plugin limits of `scoreline.yaml`, if set.
     pub limits: Option<Limits>,
     pub skip_bad_rows: Option<PathBuf>,
@@ -222,6 +224,14 @@ impl Settings {
             events_files: self.events_files.clone(),
             events_columns: self.events_columns.clone(),
             event_types: self.event_types.clone(),
+            preset: self.preset.map(|p| scoreline_data::PresetHint {
+                setting: format!("preset: {}", p.key),
+                export: format!("a {} {}", p.title, p.contacts),
+                columns: std::iter::once(p.id_column)
+                    .chain(p.fields.iter().map(|(_, c)| *c))
+                    .map(str::to_string)
+                    .collect(),
+            }),
             ..LoadOptions::default()
         }
     }
@@ -276,12 +286,27 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
             .as_ref()
             .and_then(|p| p.project.data.id_column.clone())
     });
+    let preset = match project
+        .as_ref()
+        .and_then(|p| p.project.data.preset.as_deref())
+    {
+        Some(key) => Some(
+            crate::preset::Preset::named(key)
+                .map_err(|m| Failure::usage(format!("error: `data.preset`: {m}")))?,
+        ),
+        None => None,
+    };
     let id_column_given = id_column.is_some();
-    let id_column = id_column.unwrap_or_else(|| "id".to_string());
-    let project_keys = project
+    let id_column = id_column
+        .or_else(|| preset.map(|p| p.id_column.to_string()))
+        .unwrap_or_else(|| "id".to_string());
+    let mut project_keys = project
         .as_ref()
         .map(|p| p.project.data.dialect_keys())
         .unwrap_or_default();
+    if let (Some(p), None) = (preset, &project_keys.date_formats) {
+        project_keys.date_formats = Some(p.date_formats.iter().map(|f| f.to_string()).collect());
+    }
     let bad = |bad: scoreline_data::dialect::BadSetting| {
         Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
     };
@@ -319,25 +344,36 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         }
     }
     let defaults = scoreline_data::EventColumns::default();
-    let (events_columns, event_types) = match &project {
+    let (events_columns, mut event_types) = match &project {
         Some(p) => {
             let c = &p.project.data.events_columns;
             (
-                scoreline_data::EventColumns {
-                    contact_id: c.contact_id.clone().unwrap_or(defaults.contact_id),
-                    type_column: c.type_column.clone().unwrap_or(defaults.type_column),
-                    at: c.at.clone().unwrap_or(defaults.at),
+                match preset {
+                    Some(preset) => preset.events_columns(c),
+                    None => scoreline_data::EventColumns {
+                        contact_id: c.contact_id.clone().unwrap_or(defaults.contact_id),
+                        type_column: c.type_column.clone().unwrap_or(defaults.type_column),
+                        at: c.at.clone().unwrap_or(defaults.at),
+                    },
                 },
                 p.project
                     .data
                     .event_types
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                    .collect::<Vec<_>>(),
             )
         }
         None => (defaults, Vec::new()),
     };
+    // The preset's activity types, under the ones `event_types` sets.
+    if let Some(p) = preset {
+        for (value, name) in p.event_types {
+            if !event_types.iter().any(|(v, _)| v == value) {
+                event_types.push((value.to_string(), name.to_string()));
+            }
+        }
+    }
     let limits = project.as_ref().and_then(|p| p.project.plugins.clone());
     Ok(Settings {
         project,
@@ -352,6 +388,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         events_files,
         events_columns,
         event_types,
+        preset,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
         threads: inputs.threads,
@@ -496,6 +533,11 @@ pub fn load_data(
     settings: &Settings,
     schema: Option<&Schema>,
 ) -> Result<(scoreline_data::Loaded, Vec<Input>, String), Failure> {
+    let preset_schema = match (settings.preset, schema) {
+        (Some(p), Some(s)) => Some(p.apply(s)),
+        _ => None,
+    };
+    let schema = preset_schema.as_ref().or(schema);
     settings.id_column_of(schema)?;
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
