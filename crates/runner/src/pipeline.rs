@@ -177,6 +177,8 @@ pub struct Settings {
     pub event_types: Vec<(String, String)>,
     /// `data.preset`: the standard columns of a CRM's exports.
     pub preset: Option<crate::preset::Preset>,
+    /// The contacts entry's own dialect, when it sets keys of its own.
+    pub contacts_dialect: Option<Dialect>,
     /// The plugin limits of `scoreline.yaml`, if set.
     pub limits: Option<Limits>,
     pub skip_bad_rows: Option<PathBuf>,
@@ -224,6 +226,7 @@ impl Settings {
             events_files: self.events_files.clone(),
             events_columns: self.events_columns.clone(),
             event_types: self.event_types.clone(),
+            contacts_dialect: self.contacts_dialect.clone(),
             preset: self.preset.map(|p| scoreline_data::PresetHint {
                 setting: format!("preset: {}", p.key),
                 export: format!("a {} {}", p.title, p.contacts),
@@ -255,7 +258,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
     let Some(contacts) = inputs
         .contacts
         .clone()
-        .or_else(|| from_project(&|p| p.project.data.contacts.clone()))
+        .or_else(|| from_project(&|p| p.project.data.contacts.as_ref().map(|c| c.file.clone())))
     else {
         return Err(Failure::usage("error: no contacts file given\n  = help: pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`".into()));
     };
@@ -343,6 +346,24 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
             }
         }
     }
+    // The contacts entry's own dialect keys, unless the contacts file comes from a flag.
+    let contacts_dialect = match project
+        .as_ref()
+        .and_then(|p| p.project.data.contacts.as_ref())
+    {
+        Some(entry)
+            if inputs.contacts.is_none() && entry.dialect_keys() != DialectKeys::default() =>
+        {
+            let keys = inputs
+                .dialect
+                .clone()
+                .over(entry.dialect_keys().over(project_keys.clone()));
+            let d = keys.dialect().map_err(bad)?;
+            d.check().map_err(bad)?;
+            Some(d)
+        }
+        _ => None,
+    };
     let defaults = scoreline_data::EventColumns::default();
     let (events_columns, mut event_types) = match &project {
         Some(p) => {
@@ -389,6 +410,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         events_columns,
         event_types,
         preset,
+        contacts_dialect,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
         threads: inputs.threads,

@@ -37,7 +37,9 @@ pub struct Project {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectData {
-    pub contacts: Option<PathBuf>,
+    /// The contacts file: a path, or `{file, …}` with the file's own dialect keys.
+    #[serde(default, deserialize_with = "contacts_entry")]
+    pub contacts: Option<EventsEntry>,
     #[serde(default)]
     pub events: OneOrMany,
     pub id_column: Option<String>,
@@ -274,29 +276,49 @@ pub enum OneOrMany {
     Many(Vec<EventsEntry>),
 }
 
+/// A file entry: a path, or a map (`what` names the key in messages).
+fn entry<E: serde::de::Error>(value: serde_yaml::Value, what: &str) -> Result<EventsEntry, E> {
+    match value {
+        serde_yaml::Value::String(path) => Ok(EventsEntry::path(PathBuf::from(path))),
+        serde_yaml::Value::Mapping(_) => serde_yaml::from_value(value).map_err(|e| {
+            E::custom(format!(
+                "an `{what}` entry: {}",
+                yaml_reason(&e.to_string())
+            ))
+        }),
+        _ => Err(E::custom(format!(
+            "an `{what}` entry is a path, or a map such as `{{file: data.csv, delimiter: \";\"}}`"
+        ))),
+    }
+}
+
+/// `contacts:` is a path, or `{file, …}` with the file's own dialect keys (an events
+/// entry's `type`, `contact_id` and `at` do not apply to it).
+fn contacts_entry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EventsEntry>, D::Error> {
+    use serde::de::Error;
+    match serde_yaml::Value::deserialize(d)? {
+        serde_yaml::Value::Null => Ok(None),
+        value => {
+            let e: EventsEntry = entry(value, "contacts")?;
+            if e.event_type.is_some() || e.contact_id.is_some() || e.at.is_some() {
+                return Err(D::Error::custom(
+                    "`contacts` has no `type`, `contact_id` or `at`: those are keys of an `events` entry",
+                ));
+            }
+            Ok(Some(e))
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for OneOrMany {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        fn entry<E: Error>(value: serde_yaml::Value) -> Result<EventsEntry, E> {
-            match value {
-                serde_yaml::Value::String(path) => Ok(EventsEntry::path(PathBuf::from(path))),
-                serde_yaml::Value::Mapping(_) => serde_yaml::from_value(value).map_err(|e| {
-                    E::custom(format!("an `events` entry: {}", yaml_reason(&e.to_string())))
-                }),
-                _ => Err(E::custom(
-                    "an `events` entry is a path, or a map such as `{file: opens.csv, type: email_open}`",
-                )),
-            }
-        }
+        let entry = |v| entry::<D::Error>(v, "events");
         match serde_yaml::Value::deserialize(d)? {
             serde_yaml::Value::Null => Ok(OneOrMany::None),
             serde_yaml::Value::Sequence(items) => Ok(OneOrMany::Many(
-                items
-                    .into_iter()
-                    .map(entry::<D::Error>)
-                    .collect::<Result<_, _>>()?,
+                items.into_iter().map(entry).collect::<Result<_, _>>()?,
             )),
-            one => Ok(OneOrMany::Many(vec![entry::<D::Error>(one)?])),
+            one => Ok(OneOrMany::Many(vec![entry(one)?])),
         }
     }
 }
