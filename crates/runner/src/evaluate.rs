@@ -113,7 +113,9 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         eprintln!("{warnings}");
     }
     // The outcome's events are set aside when the schema does not declare their type.
-    let mut options = settings.load_options(ruleset.schema());
+    let preset_schema = settings.preset_schema(ruleset.schema());
+    settings.id_column_of(preset_schema.as_ref().or(ruleset.schema()))?;
+    let mut options = settings.load_options(preset_schema.as_ref().or(ruleset.schema()));
     if let (Some(t), Some(schema)) = (request.outcome.event_type(), ruleset.schema()) {
         if schema.event(t).is_none() {
             options.set_aside.push(t.to_string());

@@ -215,6 +215,24 @@ impl Settings {
         }
     }
 
+    /// The schema with the preset's columns for its fields that name none, when a preset is
+    /// set (`None`: load with the schema as it is).
+    pub fn preset_schema(&self, schema: Option<&Schema>) -> Option<Schema> {
+        Some(self.preset?.apply(schema?))
+    }
+
+    /// The name of the scores' id column: `output.id_column`, else the input's id column.
+    pub fn output_id_column(&self, schema: Option<&Schema>) -> Result<String, Failure> {
+        match self
+            .project
+            .as_ref()
+            .and_then(|p| p.project.output.id_column.clone())
+        {
+            Some(name) => Ok(name),
+            None => self.id_column_of(self.preset_schema(schema).as_ref().or(schema)),
+        }
+    }
+
     /// Load options for these settings and a schema.
     pub fn load_options<'a>(&self, schema: Option<&'a Schema>) -> LoadOptions<'a> {
         LoadOptions {
@@ -555,10 +573,7 @@ pub fn load_data(
     settings: &Settings,
     schema: Option<&Schema>,
 ) -> Result<(scoreline_data::Loaded, Vec<Input>, String), Failure> {
-    let preset_schema = match (settings.preset, schema) {
-        (Some(p), Some(s)) => Some(p.apply(s)),
-        _ => None,
-    };
+    let preset_schema = settings.preset_schema(schema);
     let schema = preset_schema.as_ref().or(schema);
     settings.id_column_of(schema)?;
     let mut request = LoadRequest::new(&settings.contacts);
@@ -651,16 +666,9 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
     let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
     let meta = ruleset.meta(&plan);
     let events_count = dataset.events.len();
-    let id_column = match settings
-        .project
-        .as_ref()
-        .and_then(|p| p.project.output.id_column.clone())
-    {
-        Some(name) => name,
-        None => settings
-            .id_column_of(ruleset.schema())
-            .map_err(Failure::print)?,
-    };
+    let id_column = settings
+        .output_id_column(ruleset.schema())
+        .map_err(Failure::print)?;
     Ok(Prepared {
         id_column,
         plan,

@@ -727,7 +727,9 @@ impl Runner {
             };
             let hashes: Vec<String> = held.iter().flatten().map(|h| h.hash.hex()).collect();
             let events: Vec<Source> = events.iter().map(|h| h.source.clone()).collect();
-            let options = self.settings.load_options(ruleset.schema());
+            let preset_schema = self.settings.preset_schema(ruleset.schema());
+            let schema = preset_schema.as_ref().or(ruleset.schema());
+            let options = self.settings.load_options(schema);
             match scoreline_data::load_sources(&contacts.source, &events, &options) {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
@@ -809,6 +811,13 @@ impl Runner {
         else {
             return Err(Box::new(good));
         };
+        // The id column keeps the input's name (`Record ID`), as `run` writes it.
+        if let (Some(id), Ok(name)) = (
+            evaluation.columns.first_mut(),
+            self.settings.output_id_column(ruleset.schema()),
+        ) {
+            *id = name;
+        }
         let explanations = explain.then(|| std::mem::take(&mut evaluation.explanations));
         let meta = ruleset.meta(&plan);
         let columns = Columns::new(
