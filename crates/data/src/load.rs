@@ -227,10 +227,15 @@ pub struct PresetHint {
 
 impl PresetHint {
     /// A help line's words about a column the file lacks, if the preset named it.
-    fn about(&self, column: &str) -> Option<String> {
+    fn about(&self, column: &str, id: bool) -> Option<String> {
+        let or = if id {
+            "set `id_column`, or write `id: text from \"…\"` in the schema"
+        } else {
+            "name the column with `from` in the schema"
+        };
         self.columns.iter().any(|c| c == column).then(|| {
             format!(
-                "`{}` reads `{column}` from {}; is this file one? Export it with its standard columns, or name the column with `from` in the schema (`id_column` for the id)",
+                "`{}` reads `{column}` from {}; is this file one? Export it with its standard columns, or {or}",
                 self.setting, self.export
             )
         })
@@ -520,6 +525,7 @@ pub fn read_inputs<'s>(
 
     // 1. The structure of each input (files in UTF-8).
     let mut fatal = Vec::new();
+    let mut no_id: Option<DataProblem> = None;
     let mut warnings = Vec::new();
     let cdialect = options
         .contacts_dialect
@@ -579,15 +585,19 @@ pub fn read_inputs<'s>(
             fatal.push(p);
         } else if !header.is_empty() && !header.iter().any(|h| h == id_column) {
             let names = header.iter().map(String::as_str);
-            let preset = options.preset.as_ref().and_then(|p| p.about(id_column));
+            let preset = options
+                .preset
+                .as_ref()
+                .and_then(|p| p.about(id_column, true));
             let help = match (scoreline_model::suggest::closest(id_column, names), preset) {
-                (Some(s), _) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
-                (None, Some(preset)) => preset,
+                (_, Some(preset)) => preset,
+                (Some(s), None) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
                 (None, None) => format!(
                     "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
                 ),
             };
-            fatal.push(file_problem(
+            // Reported with the other missing columns (a preset's, say), once they are known.
+            no_id = Some(file_problem(
                 name,
                 format!("the header has no `{id_column}` column"),
                 Some(help),
@@ -648,7 +658,8 @@ pub fn read_inputs<'s>(
             }
         }
     }
-    if !fatal.is_empty() {
+    if !fatal.is_empty() || (no_id.is_some() && options.schema.is_none()) {
+        fatal.extend(no_id);
         return fail(fatal);
     }
     let (Some(cfile), efiles) = (cfile, efiles.into_iter().flatten().collect::<Vec<File>>()) else {
@@ -723,6 +734,7 @@ pub fn read_inputs<'s>(
             }
         }
         if !fatal.is_empty() {
+            fatal.extend(no_id.take());
             return fail(fatal);
         }
     }
@@ -735,6 +747,9 @@ pub fn read_inputs<'s>(
             &mut fatal,
             &mut warnings,
         );
+        if let Some(p) = no_id.take() {
+            fatal.insert(0, p);
+        }
         if !fatal.is_empty() {
             return fail(fatal);
         }
@@ -1186,10 +1201,10 @@ fn missing_from(
     let reads = format!("the schema reads `{}` from it", spec.name);
     let help = match (
         scoreline_model::suggest::closest(column, header.iter().copied()),
-        preset.and_then(|p| p.about(column)),
+        preset.and_then(|p| p.about(column, false)),
     ) {
-        (Some(s), _) => format!("did you mean `{s}`? ({reads})"),
-        (None, Some(preset)) => preset,
+        (_, Some(preset)) => preset,
+        (Some(s), None) => format!("did you mean `{s}`? ({reads})"),
         (None, None) => format!(
             "{reads}; the header has {}",
             scoreline_model::suggest::list(header, 8)
