@@ -389,9 +389,14 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
         }
     };
     let project: Project = serde_yaml::from_str(&text).map_err(|e| {
+        let reason = e.to_string();
         let at = e
             .location()
-            .map(|l| format!(":{}:{}", l.line(), l.column()))
+            .map(|l| {
+                let (line, column) =
+                    key_position(&text, &reason, l.line()).unwrap_or((l.line(), l.column()));
+                format!(":{line}:{column}")
+            })
             .unwrap_or_default();
         format!(
             "error: {}{}: {}",
@@ -406,6 +411,29 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
         dir
     };
     Ok(Some(LoadedProject { dir, project }))
+}
+
+/// Where the key a message is about (`` `timezone`: … ``) is written, from the line serde_yaml
+/// reports on (the start of the map that holds it) on: the key's own line and column.
+fn key_position(text: &str, reason: &str, from: usize) -> Option<(usize, usize)> {
+    let key = reason
+        .strip_prefix("data: `")
+        .or_else(|| reason.strip_prefix('`'))?;
+    let key = &key[..key.find('`')?];
+    text.lines()
+        .enumerate()
+        .skip(from.saturating_sub(1))
+        .find_map(|(i, line)| {
+            let indent = line.len() - line.trim_start().len();
+            let rest = line
+                .trim_start()
+                .strip_prefix("- ")
+                .unwrap_or(line.trim_start());
+            let shift = line.trim_start().len() - rest.len();
+            rest.strip_prefix(key)
+                .filter(|r| r.trim_start().starts_with(':'))
+                .map(|_| (i + 1, indent + shift + 1))
+        })
 }
 
 /// serde_yaml's message without its trailing location (we print our own).
