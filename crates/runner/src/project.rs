@@ -416,9 +416,12 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
 /// Where the key a message is about (`` `timezone`: … ``) is written, from the line serde_yaml
 /// reports on (the start of the map that holds it) on: the key's own line and column.
 fn key_position(text: &str, reason: &str, from: usize) -> Option<(usize, usize)> {
-    let key = reason
-        .strip_prefix("data: `")
-        .or_else(|| reason.strip_prefix('`'))?;
+    let key = match reason.find("unknown field `") {
+        Some(i) => &reason[i + "unknown field `".len()..],
+        None => reason
+            .strip_prefix("data: `")
+            .or_else(|| reason.strip_prefix('`'))?,
+    };
     let key = &key[..key.find('`')?];
     text.lines()
         .enumerate()
