@@ -151,6 +151,12 @@ pub struct InputArgs {
     /// What separates list items in CSV cells (default: `;`, or `|` when `;` separates cells).
     #[arg(long, value_name = "CHAR", value_parser = list_separator)]
     pub list_separator: Option<char>,
+    /// A format of dates in the data (strftime, such as `%d/%m/%Y`); repeat it for several.
+    #[arg(long = "date-format", value_name = "FORMAT")]
+    pub date_formats: Vec<String>,
+    /// The time zone of times written without an offset (an IANA name, default UTC).
+    #[arg(long, value_name = "NAME", value_parser = timezone)]
+    pub timezone: Option<scoreline_data::dates::Tz>,
     /// Write bad data rows to this file (with the reason) and score the rest.
     #[arg(long, value_name = "FILE")]
     pub skip_bad_rows: Option<PathBuf>,
@@ -288,6 +294,8 @@ impl InputArgs {
                 thousands: self.thousands.map(|t| t.0),
                 encoding: self.encoding,
                 list_separator: self.list_separator,
+                date_formats: (!self.date_formats.is_empty()).then(|| self.date_formats.clone()),
+                timezone: self.timezone,
             },
             skip_bad_rows: self.skip_bad_rows.clone(),
             threads: self.threads,
@@ -331,6 +339,10 @@ pub struct InitArgs {
     /// The template to start from.
     #[arg(long, value_enum, default_value_t = crate::commands::init::Template::B2bLeads)]
     pub template: crate::commands::init::Template,
+    /// Start from a CRM's export instead: its sample data, a schema mapping its standard
+    /// columns and `preset: hubspot` or `preset: salesforce`.
+    #[arg(long, value_enum, conflicts_with = "template", value_name = "CRM")]
+    pub from: Option<crate::commands::init::Crm>,
 }
 
 /// A dialect flag's value, or the message clap shows for it (with our help line).
@@ -361,4 +373,8 @@ fn encoding(text: &str) -> Result<Encoding, String> {
 
 fn list_separator(text: &str) -> Result<char, String> {
     flag(parse_list_separator(text))
+}
+
+fn timezone(text: &str) -> Result<scoreline_data::dates::Tz, String> {
+    flag(scoreline_data::dates::parse_timezone(text))
 }

@@ -15,6 +15,7 @@ fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
         name: name.into(),
         ty,
         optional,
+        column: None,
     }
 }
 

@@ -216,10 +216,10 @@ impl Bad {
                 number_help = cells.number_help();
                 ("a number", number_help.as_str())
             }
-            FieldType::Date => (
-                "a date",
-                "write dates as `2026-11-01` or `2026-11-01T09:30:00Z` (RFC 3339, with an offset)",
-            ),
+            FieldType::Date => {
+                number_help = cells.date_help();
+                ("a date", number_help.as_str())
+            }
             FieldType::Bool => ("true or false", "write `true` or `false`"),
             FieldType::Text => ("text", "write a plain value, not a list or an object"),
             FieldType::List => (
@@ -298,7 +298,7 @@ pub(crate) fn text_value(
             }))
         }
         FieldType::Number => cells.parse_number(t).map(Value::Number).ok_or_else(bad),
-        FieldType::Date => parse_date_bytes(t).map(Value::Date).ok_or_else(bad),
+        FieldType::Date => cells.parse_date(t).map(Value::Date).ok_or_else(bad),
         FieldType::Bool => parse_bool_bytes(t).map(Value::Bool).ok_or_else(bad),
         FieldType::List => {
             let s = utf8(t)?;
@@ -342,7 +342,7 @@ impl Cell<'_> {
     ) -> Result<Value, Bad> {
         match self {
             Cell::Text(t) => text_value(t, ty, interner, cells),
-            Cell::Datum(d) => datum_value(d, ty, interner),
+            Cell::Datum(d) => datum_value(d, ty, interner, cells.dates.as_deref()),
         }
     }
 }
@@ -365,9 +365,19 @@ pub(crate) fn datum_value(
     d: &Datum,
     ty: FieldType,
     interner: Option<&mut Interner>,
+    dates: Option<&crate::dates::Dates>,
 ) -> Result<Value, Bad> {
     match (d, ty) {
         (Datum::Null, _) => Ok(Value::Missing),
+        (Datum::Text(s), FieldType::Date) if dates.is_some() => {
+            let t = s.as_bytes().trim_ascii();
+            if t.is_empty() {
+                return Ok(Value::Missing);
+            }
+            crate::dialect::parse_date_with(dates, t)
+                .map(Value::Date)
+                .ok_or_else(|| Bad::Text(String::from_utf8_lossy(t).into_owned()))
+        }
         (Datum::Text(s), _) => text_value(s.as_bytes(), ty, interner, &Cells::default()),
         (Datum::Int(i), FieldType::Number) => Ok(Value::Number(*i as f64)),
         (Datum::Number(n), FieldType::Number) if n.is_finite() => Ok(Value::Number(*n)),
@@ -448,7 +458,7 @@ impl Infer {
                     Cells::comma_number(t)
                 };
         }
-        if self.date && parse_date_bytes(t).is_none() {
+        if self.date && cells.parse_date(t).is_none() {
             self.date = false;
         }
         if self.boolean && !is_true_false(t) {

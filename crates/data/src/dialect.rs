@@ -2,6 +2,9 @@
 //! separators of numbers in CSV cells, the list separator, and the text encoding of a file.
 
 use std::borrow::Cow;
+use std::sync::Arc;
+
+use crate::dates::Dates;
 
 /// The character between CSV cells.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,9 +199,9 @@ impl Encoding {
 
 /// How the CSV files (and, for the encoding, every data file) of a load are written.
 ///
-/// Numbers, lists and dates in JSON, NDJSON and YAML files are not affected: only the
-/// encoding applies to them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Numbers and lists in JSON, NDJSON and YAML files are not affected: only the encoding
+/// applies to them, and the dates to their texts.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Dialect {
     /// The character between cells; `None`: detected from each file's header line.
     pub delimiter: Option<Delimiter>,
@@ -209,6 +212,9 @@ pub struct Dialect {
     /// What separates the items of a list cell; `None`: `;`, or `|` when `;` is the
     /// delimiter.
     pub list_separator: Option<char>,
+    /// `date_formats` and `timezone`; `None`: ISO dates and RFC 3339 only, in UTC. Shared by
+    /// every chunk of a file (its formats parsed once).
+    pub dates: Option<Arc<Dates>>,
 }
 
 impl Dialect {
@@ -243,6 +249,7 @@ impl Dialect {
             decimal: self.decimal,
             thousands: self.thousands,
             list,
+            dates: self.dates.clone(),
         })
     }
 }
@@ -277,7 +284,7 @@ pub struct BadSetting {
 }
 
 impl BadSetting {
-    fn new(message: String, help: &str) -> Self {
+    pub(crate) fn new(message: String, help: &str) -> Self {
         BadSetting {
             message,
             help: help.to_string(),
@@ -290,13 +297,15 @@ fn shown(text: &str) -> String {
     text.replace('\t', "\\t")
 }
 
-/// How the cells of one CSV file are read.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// How the cells of one CSV file are read (and, for dates, the texts of other files).
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Cells {
     pub(crate) decimal: Decimal,
     pub(crate) thousands: Option<Thousands>,
     /// What separates the items of a list cell.
     pub(crate) list: char,
+    /// `date_formats` and `timezone`, if set.
+    pub(crate) dates: Option<Arc<Dates>>,
 }
 
 impl Default for Cells {
@@ -305,11 +314,23 @@ impl Default for Cells {
             decimal: Decimal::Dot,
             thousands: None,
             list: ';',
+            dates: None,
         }
     }
 }
 
 impl Cells {
+    /// Parses a date: ISO and RFC 3339, or the file's `date_formats` in its `timezone`.
+    #[inline]
+    pub(crate) fn parse_date(&self, text: &[u8]) -> Option<i64> {
+        parse_date_with(self.dates.as_deref(), text)
+    }
+
+    /// How dates are to be written, for the help line of a date that does not parse.
+    pub(crate) fn date_help(&self) -> String {
+        date_help(self.dates.as_deref())
+    }
+
     /// Numbers are written as Rust reads them (`1250.5`): no conversion needed.
     pub(crate) fn plain_numbers(&self) -> bool {
         self.decimal == Decimal::Dot && self.thousands.is_none()
@@ -398,7 +419,7 @@ impl Cells {
             let cells = Cells {
                 decimal: Decimal::Comma,
                 thousands: Some(t),
-                list: ';',
+                ..Cells::default()
             };
             cells.parse_number(text).is_some()
         })
@@ -422,6 +443,30 @@ impl Cells {
         };
         let example = format!("1{group}250{}5", self.decimal.byte() as char);
         format!("write numbers with {dec} for decimals and {th}, like `{example}`, as the data's `decimal` and `thousands` settings say")
+    }
+}
+
+/// Parses a date: ISO and RFC 3339, or `dates`' formats in its time zone.
+#[inline]
+pub(crate) fn parse_date_with(dates: Option<&Dates>, text: &[u8]) -> Option<i64> {
+    match dates {
+        None => crate::cell::parse_date_bytes(text),
+        Some(d) => d.parse(text),
+    }
+}
+
+/// How dates are to be written: ISO, RFC 3339, and the formats tried.
+pub(crate) fn date_help(dates: Option<&Dates>) -> String {
+    let base = "write dates as `2026-11-01` or `2026-11-01T09:30:00Z` (RFC 3339, with an offset)";
+    match dates {
+        Some(d) if !d.formats().is_empty() => {
+            let tried: Vec<String> = d.formats().iter().map(|f| format!("`{f}`")).collect();
+            format!(
+                "the formats tried: ISO (`2026-11-01`), RFC 3339 (`2026-11-01T09:30:00Z`), then `date_formats`: {}",
+                tried.join(", ")
+            )
+        }
+        _ => format!("{base}, or set `date_formats` (such as `\"%d/%m/%Y\"`) to read other forms"),
     }
 }
 
@@ -464,7 +509,7 @@ mod tests {
         Cells {
             decimal,
             thousands,
-            list: ';',
+            ..Cells::default()
         }
     }
 

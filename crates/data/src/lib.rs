@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 mod cell;
+pub mod dates;
 pub mod dialect;
 mod fxhash;
 pub mod load;
@@ -16,11 +17,12 @@ pub mod write;
 mod yaml;
 
 pub use cell::{format_date, parse_bool, parse_date, parse_number, text_cell};
+pub use dates::Dates;
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
     load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
-    read_sources, FileRows, Format, Input, LoadOptions, LoadRequest, Loaded, Records, SetAside,
-    Source,
+    read_sources, EventColumns, EventsFile, FileRows, Format, Input, LoadOptions, LoadRequest,
+    Loaded, PresetHint, Records, SetAside, Source,
 };
 pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};

@@ -25,8 +25,9 @@ pub use self::aside::SetAside;
 
 use self::cells::At;
 use self::decode::{Body, File};
-use self::events::{EventOut, Ids};
+use self::events::{EventCols, EventOut, Fixed, Ids, TypeFrom};
 use self::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
+use crate::record::Datum;
 
 /// A data file format, chosen by the file's extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -199,6 +200,76 @@ pub struct LoadOptions<'a> {
     /// [`Loaded::set_aside`] with their contact and time (an outcome to evaluate against).
     /// A type the schema has is loaded as usual.
     pub set_aside: Vec<String>,
+    /// The names of the events' `contact_id`, `type` and `at` columns, for every events file.
+    pub events_columns: EventColumns,
+    /// Each events file's own settings, in the order of the events inputs (a file past the
+    /// end of the list is read with the load's settings).
+    pub events_files: Vec<EventsFile>,
+    /// Type values as the events files write them (`Email Opened`) → the schema's event
+    /// names (`email_open`).
+    pub event_types: Vec<(String, String)>,
+    /// The contacts file's own dialect (`None`: [`LoadOptions::dialect`]).
+    pub contacts_dialect: Option<Dialect>,
+    /// The CRM export a preset expects, for messages about the columns it names.
+    pub preset: Option<PresetHint>,
+}
+
+/// What a preset (`preset: hubspot`) expects of the files, for messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PresetHint {
+    /// How the setting is written (`preset: hubspot`).
+    pub setting: String,
+    /// The export it reads (`a HubSpot contacts export`).
+    pub export: String,
+    /// The columns it names (the id column and the fields').
+    pub columns: Vec<String>,
+}
+
+impl PresetHint {
+    /// A help line's words about a column the file lacks, if the preset named it.
+    fn about(&self, column: &str, id: bool) -> Option<String> {
+        let or = if id {
+            "set `id_column`, or write `id: text from \"…\"` in the schema"
+        } else {
+            "name the column with `from` in the schema"
+        };
+        self.columns.iter().any(|c| c == column).then(|| {
+            format!(
+                "`{}` reads `{column}` from {}; is this file one? Export it with its standard columns, or {or}",
+                self.setting, self.export
+            )
+        })
+    }
+}
+
+/// The names of the three columns every event has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventColumns {
+    pub contact_id: String,
+    pub type_column: String,
+    pub at: String,
+}
+
+impl Default for EventColumns {
+    fn default() -> Self {
+        EventColumns {
+            contact_id: "contact_id".into(),
+            type_column: "type".into(),
+            at: "at".into(),
+        }
+    }
+}
+
+/// How one events file is read, over the load's settings key by key (`None`: the load's).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventsFile {
+    /// The event type of every record: the file holds one type (HubSpot and Salesforce
+    /// export one activity per file), and has no type column.
+    pub event_type: Option<String>,
+    pub contact_id: Option<String>,
+    pub type_column: Option<String>,
+    pub at: Option<String>,
+    pub dialect: Option<Dialect>,
 }
 
 impl Default for LoadOptions<'_> {
@@ -211,6 +282,11 @@ impl Default for LoadOptions<'_> {
             threads: 0,
             chunk_bytes: 8 << 20,
             set_aside: Vec::new(),
+            events_columns: EventColumns::default(),
+            events_files: Vec::new(),
+            event_types: Vec::new(),
+            contacts_dialect: None,
+            preset: None,
         }
     }
 }
@@ -416,7 +492,31 @@ pub fn read_inputs<'s>(
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
-    let id_column = options.id_column.as_str();
+    // Records given as values name their fields (and events' properties) by the schema's
+    // names, not by the columns of an export.
+    let given = matches!(contacts, Input::Records(_));
+    let unmapped = options.schema.filter(|_| given).map(|s| {
+        let mut s = s.clone();
+        let fields = s
+            .contact
+            .iter_mut()
+            .chain(s.events.iter_mut().flat_map(|e| e.fields.iter_mut()));
+        for f in fields {
+            f.column = None;
+        }
+        s
+    });
+    let schema_in_force = unmapped.as_ref().or(options.schema);
+    // The schema's `id: text from "…"` names the id column, else the options do; compared
+    // with the header's names in NFC.
+    let id_column = crate::model::column_key(
+        schema_in_force
+            .and_then(|s| s.contact.iter().find(|f| f.name == "id"))
+            .and_then(|f| f.column.as_deref())
+            .unwrap_or(&options.id_column),
+    )
+    .into_owned();
+    let id_column = id_column.as_str();
     let order: Vec<String> = std::iter::once(contacts.name())
         .chain(events.iter().map(|s| s.name()))
         .map(str::to_string)
@@ -425,28 +525,52 @@ pub fn read_inputs<'s>(
 
     // 1. The structure of each input (files in UTF-8).
     let mut fatal = Vec::new();
+    let mut no_id: Option<DataProblem> = None;
     let mut warnings = Vec::new();
-    let mut text = |input: Input<'s>| -> Option<Text<'s>> {
+    let cdialect = options
+        .contacts_dialect
+        .as_ref()
+        .unwrap_or(&options.dialect);
+    let edialects: Vec<&Dialect> = (0..events.len())
+        .map(|i| {
+            options
+                .events_files
+                .get(i)
+                .and_then(|f| f.dialect.as_ref())
+                .unwrap_or(&options.dialect)
+        })
+        .collect();
+    let mut text = |input: Input<'s>, dialect: &Dialect| -> Option<Text<'s>> {
         match input {
-            Input::File(s) => in_utf8(s, &options.dialect, &mut warnings)
+            Input::File(s) => in_utf8(s, dialect, &mut warnings)
                 .map(Text::File)
                 .map_err(|p| fatal.push(p))
                 .ok(),
             Input::Records(r) => Some(Text::Records(r)),
         }
     };
-    let ctext = text(contacts);
-    let etexts: Vec<Option<Text>> = events.iter().map(|&i| text(i)).collect();
+    let ctext = text(contacts, cdialect);
+    let etexts: Vec<Option<Text>> = events
+        .iter()
+        .zip(&edialects)
+        .map(|(&i, d)| text(i, d))
+        .collect();
     let cfile = ctext
         .as_ref()
-        .and_then(|t| t.open(chunk, options).map_err(|p| fatal.push(p)).ok());
+        .and_then(|t| t.open(chunk, cdialect).map_err(|p| fatal.push(p)).ok());
+    let aliases: std::sync::Arc<crate::fxhash::FxHashMap<String, String>> =
+        std::sync::Arc::new(options.event_types.iter().cloned().collect());
     let efiles: Vec<Option<File>> = etexts
         .iter()
-        .map(|t| {
-            t.as_ref()?
-                .open(chunk, options)
+        .enumerate()
+        .map(|(i, t)| {
+            let mut file = t
+                .as_ref()?
+                .open(chunk, edialects[i])
                 .map_err(|p| fatal.push(p))
-                .ok()
+                .ok()?;
+            file.events = event_cols(options, i, &aliases);
+            Some(file)
         })
         .collect();
     if let Some(File {
@@ -460,12 +584,23 @@ pub fn read_inputs<'s>(
         if let Some(p) = one_column(name, header, *delimiter) {
             fatal.push(p);
         } else if !header.is_empty() && !header.iter().any(|h| h == id_column) {
-            fatal.push(file_problem(
+            let names = header.iter().map(String::as_str);
+            let preset = options
+                .preset
+                .as_ref()
+                .and_then(|p| p.about(id_column, true));
+            let help = match (scoreline_model::suggest::closest(id_column, names), preset) {
+                (_, Some(preset)) => preset,
+                (Some(s), None) => format!("did you mean `{s}`? (the contacts' ids are read from the `{id_column}` column)"),
+                (None, None) => format!(
+                    "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
+                ),
+            };
+            // Reported with the other missing columns (a preset's, say), once they are known.
+            no_id = Some(file_problem(
                 name,
                 format!("the header has no `{id_column}` column"),
-                Some(format!(
-                    "the contacts' ids are read from the `{id_column}` column; rename the id column, or set `id_column`"
-                )),
+                Some(help),
             ));
         }
     }
@@ -478,14 +613,34 @@ pub fn read_inputs<'s>(
                 fatal.push(p);
                 continue;
             }
-            for col in ["contact_id", "type", "at"] {
-                if !header.is_empty() && !header.iter().any(|h| h == col) {
-                    fatal.push(file_problem(
-                        f.name,
-                        format!("the header has no `{col}` column"),
-                        Some("an events file has the columns `contact_id`, `type` and `at`, then the event fields".into()),
-                    ));
+            if header.is_empty() {
+                continue;
+            }
+            for which in [Fixed::Contact, Fixed::Type, Fixed::At] {
+                let Some(col) = f.events.column(which) else {
+                    continue;
+                };
+                if header.iter().any(|h| h == col) {
+                    continue;
                 }
+                let names = header.iter().map(String::as_str);
+                let what = match which {
+                    Fixed::Contact => "the events' contact ids",
+                    Fixed::Type => "the events' types",
+                    Fixed::At => "the events' times",
+                };
+                let help = match scoreline_model::suggest::closest(col, names) {
+                    Some(s) => format!("did you mean `{s}`? ({what} are read from the `{col}` column)"),
+                    None if col == which.name() => {
+                        "an events file has the columns `contact_id`, `type` and `at`, then the event fields; for other names, set `events_columns` (or `contact_id`, `type`, `at` in the file's entry)".into()
+                    }
+                    None => format!("{what} are read from the `{col}` column; name the right one in `events_columns` or in the file's entry"),
+                };
+                fatal.push(file_problem(
+                    f.name,
+                    format!("the header has no `{col}` column"),
+                    Some(help),
+                ));
             }
         }
     }
@@ -503,7 +658,8 @@ pub fn read_inputs<'s>(
             }
         }
     }
-    if !fatal.is_empty() {
+    if !fatal.is_empty() || (no_id.is_some() && options.schema.is_none()) {
+        fatal.extend(no_id);
         return fail(fatal);
     }
     let (Some(cfile), efiles) = (cfile, efiles.into_iter().flatten().collect::<Vec<File>>()) else {
@@ -512,7 +668,7 @@ pub fn read_inputs<'s>(
 
     // 2. The schema in force: declared, or inferred from every file.
     let schema =
-        match options.schema {
+        match schema_in_force {
             Some(s) => Schema {
                 contact: plan::contact_fields(s),
                 events: s.events.clone(),
@@ -563,8 +719,37 @@ pub fn read_inputs<'s>(
         fields: Vec::new(),
     }));
     let eplan = EventPlan::new(specs, options.schema.is_some(), aside_from);
+    // A file's one event type must be the schema's (after `event_types`).
     if options.schema.is_some() {
-        check_columns(&cfile, &efiles, &cplan, &eplan, &mut fatal, &mut warnings);
+        for f in &efiles {
+            if let TypeFrom::Fixed(Datum::Text(t)) = &f.events.ty {
+                if eplan.lookup(f.events.type_name(t).as_bytes()).is_none() {
+                    let (message, help) = eplan.unknown(t);
+                    fatal.push(At::default().problem(
+                        f.name,
+                        format!("{message} (the file's `type`)"),
+                        help,
+                    ));
+                }
+            }
+        }
+        if !fatal.is_empty() {
+            fatal.extend(no_id.take());
+            return fail(fatal);
+        }
+    }
+    if options.schema.is_some() {
+        check_columns(
+            &cfile,
+            &efiles,
+            (&cplan, &eplan),
+            options.preset.as_ref(),
+            &mut fatal,
+            &mut warnings,
+        );
+        if let Some(p) = no_id.take() {
+            fatal.insert(0, p);
+        }
         if !fatal.is_empty() {
             return fail(fatal);
         }
@@ -768,19 +953,39 @@ enum Text<'s> {
 }
 
 impl Text<'_> {
-    /// The input's structure (see [`decode::open`]).
-    fn open(&self, chunk: usize, options: &LoadOptions) -> Result<File<'_>, DataProblem> {
+    /// The input's structure (see [`decode::open`]), read in its dialect.
+    fn open(&self, chunk: usize, dialect: &Dialect) -> Result<File<'_>, DataProblem> {
         match self {
-            Text::File(s) => decode::open(s, chunk, dialect_of(options, s)),
+            Text::File(s) => decode::open(s, chunk, dialect),
             Text::Records(r) => Ok(decode::given(r, chunk)),
         }
     }
 }
 
-/// The dialect a file is read in (for now the same for every file; a file's own settings
-/// will go over it here).
-fn dialect_of<'o>(options: &'o LoadOptions, _source: &Source) -> &'o Dialect {
-    &options.dialect
+/// Where the fixed fields of events file `i` are: its entry's settings over
+/// `events_columns`, the names compared in NFC.
+fn event_cols(
+    options: &LoadOptions,
+    i: usize,
+    aliases: &std::sync::Arc<crate::fxhash::FxHashMap<String, String>>,
+) -> EventCols {
+    let own = options.events_files.get(i);
+    let base = &options.events_columns;
+    let pick = |own: Option<&String>, base: &str| {
+        crate::model::column_key(own.map_or(base, String::as_str)).into_owned()
+    };
+    EventCols {
+        contact_id: pick(own.and_then(|f| f.contact_id.as_ref()), &base.contact_id),
+        at: pick(own.and_then(|f| f.at.as_ref()), &base.at),
+        ty: match own.and_then(|f| f.event_type.clone()) {
+            Some(t) => TypeFrom::Fixed(Datum::Text(t)),
+            None => TypeFrom::Column(pick(
+                own.and_then(|f| f.type_column.as_ref()),
+                &base.type_column,
+            )),
+        },
+        aliases: std::sync::Arc::clone(aliases),
+    }
 }
 
 /// A source whose bytes are UTF-8 (see [`Source::to_utf8`]). A UTF-8 file read in another
@@ -901,18 +1106,25 @@ fn at_header(file: &str, column: usize, message: String, help: Option<String>) -
 fn check_columns(
     cfile: &File,
     efiles: &[File],
-    cplan: &ContactPlan,
-    eplan: &EventPlan,
+    (cplan, eplan): (&ContactPlan, &EventPlan),
+    preset: Option<&PresetHint>,
     fatal: &mut Vec<DataProblem>,
     warnings: &mut Vec<DataProblem>,
 ) {
     if let Body::Csv { header, .. } = &cfile.body {
         if !header.is_empty() {
             let cols = contacts::field_columns(cplan, header);
+            let names: Vec<&str> = header.iter().map(String::as_str).collect();
             for (f, spec) in cplan.fields.iter().enumerate().skip(1) {
-                if cols[f].is_none() && !spec.optional {
-                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
-                    let help = match scoreline_model::suggest::closest(&spec.name, names.iter().copied()) {
+                if cols[f].is_some() {
+                    continue;
+                }
+                let column = &cplan.names[f];
+                if spec.column.is_some() {
+                    // A column named with `from` must be there, even for an optional field.
+                    fatal.push(missing_from(cfile.name, spec, column, &names, preset));
+                } else if !spec.optional {
+                    let help = match scoreline_model::suggest::closest(column, names.iter().copied()) {
                         Some(s) => format!("did you mean `{s}`? (the schema declares `{}: {}`)", spec.name, spec.ty.name()),
                         None => format!(
                             "add the column, or declare the field `{}: {}?` to allow missing values",
@@ -922,7 +1134,7 @@ fn check_columns(
                     };
                     fatal.push(file_problem(
                         cfile.name,
-                        format!("the header has no `{}` column", spec.name),
+                        format!("the header has no `{column}` column"),
                         Some(help),
                     ));
                 }
@@ -939,16 +1151,32 @@ fn check_columns(
             }
         }
     }
+    // An event property named with `from`: some CSV events file must have its column.
+    let csv_events: Vec<(&str, &Vec<String>)> = efiles
+        .iter()
+        .filter_map(|f| match &f.body {
+            Body::Csv { header, .. } if !header.is_empty() => Some((f.name, header)),
+            _ => None,
+        })
+        .collect();
+    if let Some((first, header)) = csv_events.first() {
+        for (t, spec) in eplan.specs.iter().enumerate() {
+            for (p, field) in spec.fields.iter().enumerate() {
+                let column = &eplan.names[t][p];
+                if field.column.is_some() && !csv_events.iter().any(|(_, h)| h.contains(column)) {
+                    let names: Vec<&str> = header.iter().map(String::as_str).collect();
+                    fatal.push(missing_from(first, field, column, &names, preset));
+                }
+            }
+        }
+    }
     for f in efiles {
         if let Body::Csv { header, .. } = &f.body {
-            let Some(layout) = events::CsvLayout::new(header) else {
+            let Some(layout) = events::CsvLayout::new(header, &f.events) else {
                 continue;
             };
             for &c in &layout.props {
-                let used = eplan
-                    .specs
-                    .iter()
-                    .any(|s| s.fields.iter().any(|x| x.name == header[c]));
+                let used = eplan.names.iter().any(|names| names.contains(&header[c]));
                 if !used {
                     warnings.push(at_header(
                         f.name,
@@ -966,4 +1194,31 @@ fn check_columns(
             }
         }
     }
+}
+
+/// A column named by a schema field's `from` that the header lacks.
+fn missing_from(
+    file: &str,
+    spec: &crate::model::FieldSpec,
+    column: &str,
+    header: &[&str],
+    preset: Option<&PresetHint>,
+) -> DataProblem {
+    let reads = format!("the schema reads `{}` from it", spec.name);
+    let help = match (
+        scoreline_model::suggest::closest(column, header.iter().copied()),
+        preset.and_then(|p| p.about(column, false)),
+    ) {
+        (_, Some(preset)) => preset,
+        (Some(s), None) => format!("did you mean `{s}`? ({reads})"),
+        (None, None) => format!(
+            "{reads}; the header has {}",
+            scoreline_model::suggest::list(header, 8)
+        ),
+    };
+    file_problem(
+        file,
+        format!("the header has no `{column}` column"),
+        Some(help),
+    )
 }

@@ -16,6 +16,7 @@ fn field(name: &str, ty: FieldType, optional: bool) -> FieldSpec {
         name: name.into(),
         ty,
         optional,
+        column: None,
     }
 }
 
@@ -1185,7 +1186,7 @@ fn encodings_other_than_utf8() {
         &src_bytes("c.csv", windows_1252(text)),
         &[],
         &LoadOptions {
-            dialect: latin1,
+            dialect: latin1.clone(),
             ..LoadOptions::default()
         },
     )
@@ -1204,7 +1205,7 @@ fn encodings_other_than_utf8() {
         &src("c.csv", text),
         &[],
         &LoadOptions {
-            dialect: latin1,
+            dialect: latin1.clone(),
             ..LoadOptions::default()
         },
     )
@@ -2591,5 +2592,121 @@ fn event_types_set_aside_are_loaded_as_usual_when_the_schema_has_them() {
     assert_eq!(
         lines(&e),
         ["e.csv:2, column 2 (`type`): unknown event type `closed_lost`"]
+    );
+}
+
+fn from(name: &str, ty: FieldType, optional: bool, column: &str) -> FieldSpec {
+    FieldSpec {
+        column: Some(column.into()),
+        ..field(name, ty, optional)
+    }
+}
+
+#[test]
+fn fields_read_the_columns_their_from_names_in_every_format() {
+    use FieldType::*;
+    let schema = Schema {
+        contact: vec![
+            from("id", Text, false, "Record ID"),
+            from("employees", Number, true, "Number of Employees"),
+            from("lead_score", Number, true, "score"),
+            // Written with one letter here, decomposed (e + U+0301) in the files.
+            from("region", Text, true, "Région"),
+        ],
+        events: vec![event(
+            "page_view",
+            vec![from("url", Text, false, "Page URL")],
+        )],
+    };
+    let csv = src(
+        "contacts.csv",
+        "Record ID,Number of Employees,score,Re\u{301}gion\n7,500,12,Bretagne\n",
+    );
+    let ndjson = src(
+        "contacts.ndjson",
+        "{\"Record ID\": \"7\", \"Number of Employees\": 500, \"score\": 12, \"Re\u{301}gion\": \"Bretagne\"}\n",
+    );
+    let events = [src(
+        "events.ndjson",
+        "{\"contact_id\": \"7\", \"type\": \"page_view\", \"at\": \"2026-10-01\", \"Page URL\": \"/pricing\"}\n",
+    )];
+    for contacts in [csv, ndjson] {
+        let name = contacts.name.clone();
+        let l = ok(contacts, &events, Some(&schema));
+        assert!(l.warnings.is_empty(), "{name}: {:?}", l.warnings);
+        assert_eq!(
+            l.dataset.contacts[0].fields,
+            vec![
+                Value::Text("7".into()),
+                Value::Number(500.0),
+                Value::Number(12.0),
+                Value::Text("Bretagne".into()),
+            ],
+            "{name}"
+        );
+        assert_eq!(l.dataset.events.props, vec![Value::Text("/pricing".into())]);
+    }
+    // The header lacks the column a `from` names, optional field or not.
+    let e = load_sources(
+        &src("c.csv", "Record ID,Employees,score,Région\n7,500,12,x\n"),
+        &[],
+        &options(Some(&schema)),
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "c.csv:1: the header has no `Number of Employees` column\n  help: the schema reads `employees` from it; the header has `Record ID`, `Employees`, `score`, `Région`"
+    );
+}
+
+#[test]
+fn events_files_name_their_own_columns_and_type() {
+    use scoreline_data::{EventColumns, EventsFile};
+    use FieldType::*;
+    let schema = Schema {
+        contact: vec![field("id", Text, false)],
+        events: vec![
+            event("email_open", vec![field("subject", Text, true)]),
+            event("page_view", vec![]),
+        ],
+    };
+    let contacts = src("c.csv", "id\na\nb\n");
+    let events = [
+        // One type for the whole file, its own column names (NDJSON keys).
+        src(
+            "opens.ndjson",
+            "{\"Contact\": \"a\", \"When\": \"2026-10-01\", \"subject\": \"Hi\"}\n",
+        ),
+        // The columns of `events_columns`, a type value mapped by `event_types`.
+        src("views.csv", "who,what,when\nb,Page Viewed,2026-10-02\n"),
+    ];
+    let opts = LoadOptions {
+        schema: Some(&schema),
+        events_columns: EventColumns {
+            contact_id: "who".into(),
+            type_column: "what".into(),
+            at: "when".into(),
+        },
+        events_files: vec![EventsFile {
+            event_type: Some("email_open".into()),
+            contact_id: Some("Contact".into()),
+            at: Some("When".into()),
+            ..EventsFile::default()
+        }],
+        event_types: vec![("Page Viewed".into(), "page_view".into())],
+        ..LoadOptions::default()
+    };
+    let l = load_sources(&contacts, &events, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let ev = &l.dataset.events;
+    assert_eq!(ev.type_id, vec![0, 1]);
+    assert_eq!(ev.contact_start, vec![0, 1, 2]);
+    assert_eq!(ev.props(0), &[Value::Text("Hi".into())]);
+    assert_eq!(
+        ev.at,
+        vec![
+            parse_date("2026-10-01").unwrap(),
+            parse_date("2026-10-02").unwrap()
+        ]
     );
 }

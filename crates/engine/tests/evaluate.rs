@@ -50,6 +50,7 @@ fn spec(name: &str, ty: FieldType) -> FieldSpec {
         name: name.into(),
         ty,
         optional: true,
+        column: None,
     }
 }
 

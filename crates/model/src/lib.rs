@@ -59,6 +59,26 @@ pub struct FieldSpec {
     pub name: String,
     pub ty: FieldType,
     pub optional: bool,
+    /// The data column the field is read from (`from "Column"` in the schema); `None`: the
+    /// column of the field's name.
+    pub column: Option<String>,
+}
+
+impl FieldSpec {
+    /// The name of the data column the field is read from.
+    pub fn column(&self) -> &str {
+        self.column.as_deref().unwrap_or(&self.name)
+    }
+}
+
+/// A column name as header names are compared: in Unicode NFC, so that `région` typed with a
+/// combining accent (as macOS writes file names) matches `région` typed as one letter.
+pub fn column_key(name: &str) -> std::borrow::Cow<'_, str> {
+    use unicode_normalization::UnicodeNormalization;
+    match unicode_normalization::is_nfc_quick(name.chars()) {
+        unicode_normalization::IsNormalized::Yes => std::borrow::Cow::Borrowed(name),
+        _ => std::borrow::Cow::Owned(name.nfc().collect()),
+    }
 }
 
 /// An event type and its properties (not counting `type` and `at`).
@@ -368,6 +388,7 @@ mod tests {
                     name: "id".into(),
                     ty: FieldType::Text,
                     optional: false,
+                    column: None,
                 }],
                 events: vec![
                     EventSpec {
@@ -376,6 +397,7 @@ mod tests {
                             name: "url".into(),
                             ty: FieldType::Text,
                             optional: true,
+                            column: None,
                         }],
                     },
                     EventSpec {

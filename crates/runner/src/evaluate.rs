@@ -157,7 +157,9 @@ pub(crate) fn load_data(
     outcome: &Outcome,
 ) -> Result<scoreline_data::Loaded, Failure> {
     // The outcome's events are set aside when the schema does not declare their type.
-    let mut options = settings.load_options(ruleset.schema());
+    let preset_schema = settings.preset_schema(ruleset.schema());
+    settings.id_column_of(preset_schema.as_ref().or(ruleset.schema()))?;
+    let mut options = settings.load_options(preset_schema.as_ref().or(ruleset.schema()));
     if let (Some(t), Some(schema)) = (outcome.event_type(), ruleset.schema()) {
         if schema.event(t).is_none() {
             options.set_aside.push(t.to_string());

@@ -8,6 +8,7 @@ pub mod fit;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;
+pub mod preset;
 pub mod previous;
 pub mod project;
 pub mod quality;

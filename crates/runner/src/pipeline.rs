@@ -9,7 +9,7 @@ use scoreline_data::{
 use scoreline_syntax::ast::Item;
 
 use crate::manifest::{self, Input};
-use crate::project::{self, LoadedProject};
+use crate::project::{self, DialectKeys, LoadedProject};
 use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
 use crate::{EXIT_ERRORS, EXIT_USAGE};
@@ -165,8 +165,20 @@ pub struct Settings {
     pub as_of_text: String,
     pub as_of_millis: i64,
     pub id_column: String,
+    /// Whether `id_column` was set (by a flag or in `data:`), rather than the default `id`.
+    pub id_column_given: bool,
     /// How the data files are written: flags over `data:`.
     pub dialect: Dialect,
+    /// Each events file's own settings (from its entry in `data.events`), in order.
+    pub events_files: Vec<scoreline_data::EventsFile>,
+    /// `data.events_columns`, over `contact_id`, `type`, `at`.
+    pub events_columns: scoreline_data::EventColumns,
+    /// `data.event_types`.
+    pub event_types: Vec<(String, String)>,
+    /// `data.preset`: the standard columns of a CRM's exports.
+    pub preset: Option<crate::preset::Preset>,
+    /// The contacts entry's own dialect, when it sets keys of its own.
+    pub contacts_dialect: Option<Dialect>,
     /// The plugin limits of `scoreline.yaml`, if set.
     pub limits: Option<Limits>,
     pub skip_bad_rows: Option<PathBuf>,
@@ -181,14 +193,66 @@ impl Settings {
             .map(|p| p.dir.join(project::PROJECT_FILE))
     }
 
+    /// The contacts' id column: the schema's `id: text from "…"`, else `id_column` (flags over
+    /// `data:`), else `id`. Both naming different columns is an error.
+    pub fn id_column_of(&self, schema: Option<&Schema>) -> Result<String, Failure> {
+        let from = schema
+            .and_then(|s| s.contact.iter().find(|f| f.name == "id"))
+            .and_then(|f| f.column.clone());
+        match from {
+            None => Ok(self.id_column.clone()),
+            Some(from)
+                if !self.id_column_given
+                    || scoreline_data::model::column_key(&from)
+                        == scoreline_data::model::column_key(&self.id_column) =>
+            {
+                Ok(from)
+            }
+            Some(from) => Err(Failure::usage(format!(
+                "error: `id_column` names the column `{}`, but the schema reads `id` from `{from}`\n  = help: name the id column in one place only: remove `id_column`, or the schema's `from`",
+                self.id_column
+            ))),
+        }
+    }
+
+    /// The schema with the preset's columns for its fields that name none, when a preset is
+    /// set (`None`: load with the schema as it is).
+    pub fn preset_schema(&self, schema: Option<&Schema>) -> Option<Schema> {
+        Some(self.preset?.apply(schema?))
+    }
+
+    /// The name of the scores' id column: `output.id_column`, else the input's id column.
+    pub fn output_id_column(&self, schema: Option<&Schema>) -> Result<String, Failure> {
+        match self
+            .project
+            .as_ref()
+            .and_then(|p| p.project.output.id_column.clone())
+        {
+            Some(name) => Ok(name),
+            None => self.id_column_of(self.preset_schema(schema).as_ref().or(schema)),
+        }
+    }
+
     /// Load options for these settings and a schema.
     pub fn load_options<'a>(&self, schema: Option<&'a Schema>) -> LoadOptions<'a> {
         LoadOptions {
             schema,
             id_column: self.id_column.clone(),
-            dialect: self.dialect,
+            dialect: self.dialect.clone(),
             skip_bad_rows: self.skip_bad_rows.is_some(),
             threads: self.threads.unwrap_or(0),
+            events_files: self.events_files.clone(),
+            events_columns: self.events_columns.clone(),
+            event_types: self.event_types.clone(),
+            contacts_dialect: self.contacts_dialect.clone(),
+            preset: self.preset.map(|p| scoreline_data::PresetHint {
+                setting: format!("preset: {}", p.key),
+                export: format!("a {} {}", p.title, p.contacts),
+                columns: std::iter::once(p.id_column)
+                    .chain(p.fields.iter().map(|(_, c)| *c))
+                    .map(str::to_string)
+                    .collect(),
+            }),
             ..LoadOptions::default()
         }
     }
@@ -212,7 +276,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
     let Some(contacts) = inputs
         .contacts
         .clone()
-        .or_else(|| from_project(&|p| p.project.data.contacts.clone()))
+        .or_else(|| from_project(&|p| p.project.data.contacts.as_ref().map(|c| c.file.clone())))
     else {
         return Err(Failure::usage("error: no contacts file given\n  = help: pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`".into()));
     };
@@ -238,25 +302,116 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         .or_else(|| project.as_ref().and_then(|p| p.project.as_of.clone()))
         .unwrap_or_else(|| "now".to_string());
     let as_of_millis = parse_as_of(&as_of_text).map_err(Failure::usage)?;
-    let id_column = inputs
-        .id_column
-        .clone()
-        .or_else(|| {
-            project
-                .as_ref()
-                .and_then(|p| p.project.data.id_column.clone())
-        })
+    let id_column = inputs.id_column.clone().or_else(|| {
+        project
+            .as_ref()
+            .and_then(|p| p.project.data.id_column.clone())
+    });
+    let preset = match project
+        .as_ref()
+        .and_then(|p| p.project.data.preset.as_deref())
+    {
+        Some(key) => Some(
+            crate::preset::Preset::named(key)
+                .map_err(|m| Failure::usage(format!("error: `data.preset`: {m}")))?,
+        ),
+        None => None,
+    };
+    let id_column_given = id_column.is_some();
+    let id_column = id_column
+        .or_else(|| preset.map(|p| p.id_column.to_string()))
         .unwrap_or_else(|| "id".to_string());
-    let project_keys = project
+    let mut project_keys = project
         .as_ref()
         .map(|p| p.project.data.dialect_keys())
         .unwrap_or_default();
-    let dialect = inputs.dialect.over(project_keys).dialect();
-    if let Err(bad) = dialect.check() {
-        return Err(Failure::usage(format!(
-            "error: {}\n  = help: {}",
-            bad.message, bad.help
-        )));
+    if let (Some(p), None) = (preset, &project_keys.date_formats) {
+        project_keys.date_formats = Some(p.date_formats.iter().map(|f| f.to_string()).collect());
+    }
+    let bad = |bad: scoreline_data::dialect::BadSetting| {
+        Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
+    };
+    let dialect = inputs
+        .dialect
+        .clone()
+        .over(project_keys.clone())
+        .dialect()
+        .map_err(bad)?;
+    dialect.check().map_err(bad)?;
+
+    // Each events entry of `data:` with its own settings (flags go over them too); none
+    // when the events files come from flags.
+    let mut events_files = Vec::new();
+    if inputs.events.is_empty() {
+        if let Some(p) = &project {
+            for entry in p.project.data.events.entries() {
+                let keys = entry.dialect_keys();
+                let dialect = if keys == DialectKeys::default() {
+                    None
+                } else {
+                    let keys = inputs.dialect.clone().over(keys.over(project_keys.clone()));
+                    let d = keys.dialect().map_err(bad)?;
+                    d.check().map_err(bad)?;
+                    Some(d)
+                };
+                events_files.push(scoreline_data::EventsFile {
+                    event_type: entry.event_type.clone(),
+                    contact_id: entry.contact_id.clone(),
+                    type_column: None,
+                    at: entry.at.clone(),
+                    dialect,
+                });
+            }
+        }
+    }
+    // The contacts entry's own dialect keys, unless the contacts file comes from a flag.
+    let contacts_dialect = match project
+        .as_ref()
+        .and_then(|p| p.project.data.contacts.as_ref())
+    {
+        Some(entry)
+            if inputs.contacts.is_none() && entry.dialect_keys() != DialectKeys::default() =>
+        {
+            let keys = inputs
+                .dialect
+                .clone()
+                .over(entry.dialect_keys().over(project_keys.clone()));
+            let d = keys.dialect().map_err(bad)?;
+            d.check().map_err(bad)?;
+            Some(d)
+        }
+        _ => None,
+    };
+    let defaults = scoreline_data::EventColumns::default();
+    let (events_columns, mut event_types) = match &project {
+        Some(p) => {
+            let c = &p.project.data.events_columns;
+            (
+                match preset {
+                    Some(preset) => preset.events_columns(c),
+                    None => scoreline_data::EventColumns {
+                        contact_id: c.contact_id.clone().unwrap_or(defaults.contact_id),
+                        type_column: c.type_column.clone().unwrap_or(defaults.type_column),
+                        at: c.at.clone().unwrap_or(defaults.at),
+                    },
+                },
+                p.project
+                    .data
+                    .event_types
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect::<Vec<_>>(),
+            )
+        }
+        None => (defaults, Vec::new()),
+    };
+    // The preset's activity types, under the ones `event_types` sets.
+    if let Some(p) = preset {
+        for (value, name) in p.event_types {
+            if !event_types.iter().any(|(v, _)| v == value) {
+                event_types.push((value.to_string(), name.to_string()));
+            }
+        }
     }
     let limits = project.as_ref().and_then(|p| p.project.plugins.clone());
     Ok(Settings {
@@ -267,7 +422,13 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         as_of_text,
         as_of_millis,
         id_column,
+        id_column_given,
         dialect,
+        events_files,
+        events_columns,
+        event_types,
+        preset,
+        contacts_dialect,
         limits,
         skip_bad_rows: inputs.skip_bad_rows.clone(),
         threads: inputs.threads,
@@ -412,6 +573,9 @@ pub fn load_data(
     settings: &Settings,
     schema: Option<&Schema>,
 ) -> Result<(scoreline_data::Loaded, Vec<Input>, String), Failure> {
+    let preset_schema = settings.preset_schema(schema);
+    let schema = preset_schema.as_ref().or(schema);
+    settings.id_column_of(schema)?;
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
@@ -459,6 +623,8 @@ pub struct Prepared {
     pub inputs: Vec<Input>,
     /// The skipped rows file and how many rows it holds, with `--skip-bad-rows`.
     pub skipped_rows: Option<(PathBuf, usize)>,
+    /// The name of the scores' id column: the input's (`Record ID`), or `output.id_column`.
+    pub id_column: String,
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
@@ -500,7 +666,11 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
     let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
     let meta = ruleset.meta(&plan);
     let events_count = dataset.events.len();
+    let id_column = settings
+        .output_id_column(ruleset.schema())
+        .map_err(Failure::print)?;
     Ok(Prepared {
+        id_column,
         plan,
         dataset,
         as_of_millis: settings.as_of_millis,

@@ -65,7 +65,17 @@ pub fn read_previous(path: &Path, plan: &Plan, meta: &OutputMeta) -> Result<Prev
             return Ok(previous);
         }
     }
-    let Some(id_column) = table.columns.iter().position(|c| c == "id") else {
+    // `id`, or the first column when it is not one of the plan's (the id column keeps the
+    // input's name, such as `Record ID`).
+    let plan_columns = plan.columns();
+    let id_column = table.columns.iter().position(|c| c == "id").or_else(|| {
+        table
+            .columns
+            .first()
+            .filter(|c| !plan_columns.contains(c))
+            .map(|_| 0)
+    });
+    let Some(id_column) = id_column else {
         previous.warnings.push(format!(
             "warning: the previous scores `{shown}` have no `id` column: `keep when` is ignored\n  = help: pass a scores file that `scoreline run` wrote"
         ));

@@ -754,7 +754,9 @@ impl Runner {
             };
             let hashes: Vec<String> = held.iter().flatten().map(|h| h.hash.hex()).collect();
             let events: Vec<Source> = events.iter().map(|h| h.source.clone()).collect();
-            let options = self.settings.load_options(ruleset.schema());
+            let preset_schema = self.settings.preset_schema(ruleset.schema());
+            let schema = preset_schema.as_ref().or(ruleset.schema());
+            let options = self.settings.load_options(schema);
             match scoreline_data::load_sources(&contacts.source, &events, &options) {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
@@ -839,6 +841,13 @@ impl Runner {
         else {
             return Err(Box::new(good));
         };
+        // The id column keeps the input's name (`Record ID`), as `run` writes it.
+        if let (Some(id), Ok(name)) = (
+            evaluation.columns.first_mut(),
+            self.settings.output_id_column(ruleset.schema()),
+        ) {
+            *id = name;
+        }
         let explanations = explain.then(|| std::mem::take(&mut evaluation.explanations));
         let meta = ruleset.meta(&plan);
         let columns = Columns::new(
@@ -894,7 +903,16 @@ impl Runner {
         if i != last || i == 0 || self.outputs.explain.is_some() {
             return None;
         }
-        if self.settings.skip_bad_rows.is_some() {
+        // Lines appended to an events file with its own columns or type: a full rescore.
+        if self.settings.skip_bad_rows.is_some()
+            || self
+                .settings
+                .events_files
+                .iter()
+                .any(|f| *f != scoreline_data::EventsFile::default())
+            || self.settings.events_columns != scoreline_data::EventColumns::default()
+            || !self.settings.event_types.is_empty()
+        {
             return None;
         }
         let mut good = self.good.take()?;

@@ -194,7 +194,7 @@ impl FieldType {
     }
 }
 
-/// `NAME: TYPE` or `NAME: TYPE?` in a schema block.
+/// `NAME: TYPE` or `NAME: TYPE?` in a schema block, maybe followed by `from "Column"`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FieldDecl {
     pub name: Ident,
@@ -202,6 +202,9 @@ pub struct FieldDecl {
     /// The span of the type word (and its `?`).
     pub ty_span: Span,
     pub optional: bool,
+    /// `from "Column"`: the data column the field reads (by default, the field's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<StrLit>,
     pub span: Span,
 }
 

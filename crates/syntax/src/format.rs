@@ -368,8 +368,13 @@ impl Formatter<'_> {
     }
 }
 
-/// `name: type` or `name: type?`.
+/// `name: type` or `name: type?`, then `from "Column"` if the field names its column.
 fn field_text(field: &FieldDecl) -> String {
     let optional = if field.optional { "?" } else { "" };
-    format!("{}: {}{optional}", field.name.name, field.ty.keyword())
+    let mut text = format!("{}: {}{optional}", field.name.name, field.ty.keyword());
+    if let Some(from) = &field.from {
+        text.push_str(" from ");
+        text.push_str(&literal::string(&from.value));
+    }
+    text
 }

@@ -121,6 +121,9 @@ impl Dump<'_> {
                             f.span,
                         );
                         self.line(d + 3, "type", f.ty_span);
+                        if let Some(from) = &f.from {
+                            self.str_lit(d + 3, "from", from);
+                        }
                     }
                 }
             }

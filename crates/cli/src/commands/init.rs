@@ -1,7 +1,8 @@
-//! `scoreline init [--template NAME] DIR`: a new project from one of the example rulesets.
+//! `scoreline init [--template NAME | --from CRM] DIR`: a new project from one of the example
+//! rulesets, or from the sample export of a CRM (`samples/`).
 //! The templates are built into the binary, so `init` works wherever scoreline is installed.
 //! They are copies, inside this crate (`templates/`, so that its package holds them), of the
-//! repository's `rulesets/` and `plugins/`, which stay the originals; a test checks that the
+//! repository's `rulesets/`, `samples/` and `plugins/`, which stay the originals; a test checks that the
 //! copies are the same.
 
 use std::path::{Path, PathBuf};
@@ -108,6 +109,73 @@ const SUBSCRIPTION_CHURN: &[TemplateFile] = &[
     ),
 ];
 
+/// The CRMs whose exports `init --from` starts a project for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Crm {
+    /// A HubSpot contacts export and its activities (`preset: hubspot`).
+    Hubspot,
+    /// A Salesforce leads export and its tasks (`preset: salesforce`).
+    Salesforce,
+}
+
+const HUBSPOT: &[TemplateFile] = &[
+    ("leads.score", repo_file!("samples/hubspot/leads.score")),
+    (
+        "scoreline.yaml",
+        repo_file!("samples/hubspot/scoreline.yaml"),
+    ),
+    (
+        "data/contacts.csv",
+        repo_file!("samples/hubspot/data/contacts.csv"),
+    ),
+    (
+        "data/activities.csv",
+        repo_file!("samples/hubspot/data/activities.csv"),
+    ),
+    (
+        "tests/leads.test.yaml",
+        repo_file!("samples/hubspot/tests/leads.test.yaml"),
+    ),
+];
+
+const SALESFORCE: &[TemplateFile] = &[
+    ("leads.score", repo_file!("samples/salesforce/leads.score")),
+    (
+        "scoreline.yaml",
+        repo_file!("samples/salesforce/scoreline.yaml"),
+    ),
+    (
+        "data/leads.csv",
+        repo_file!("samples/salesforce/data/leads.csv"),
+    ),
+    (
+        "data/tasks.csv",
+        repo_file!("samples/salesforce/data/tasks.csv"),
+    ),
+    (
+        "tests/leads.test.yaml",
+        repo_file!("samples/salesforce/tests/leads.test.yaml"),
+    ),
+];
+
+impl Crm {
+    fn name(self) -> &'static str {
+        match self {
+            Crm::Hubspot => "hubspot",
+            Crm::Salesforce => "salesforce",
+        }
+    }
+
+    /// The sample project (`samples/NAME/`): a schema mapping the export's standard
+    /// columns, `preset: NAME`, sample exports with the real header names, rule tests.
+    fn files(self) -> &'static [TemplateFile] {
+        match self {
+            Crm::Hubspot => HUBSPOT,
+            Crm::Salesforce => SALESFORCE,
+        }
+    }
+}
+
 /// The example plugins, by file name: a template's rule file may declare any of them.
 const PLUGINS: &[TemplateFile] = &[
     ("email_domain.rhai", repo_file!("plugins/email_domain.rhai")),
@@ -195,12 +263,19 @@ pub fn run(args: InitArgs) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let files = match project_files(args.template) {
-        Ok(f) => f,
-        Err(message) => {
-            eprintln!("error: {message}");
-            return EXIT_ERRORS;
-        }
+    let files = match args.from {
+        Some(crm) => crm
+            .files()
+            .iter()
+            .map(|(p, t)| (p.to_string(), t.to_string()))
+            .collect(),
+        None => match project_files(args.template) {
+            Ok(f) => f,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return EXIT_ERRORS;
+            }
+        },
     };
     let existing: Vec<PathBuf> = files
         .iter()
@@ -234,10 +309,13 @@ pub fn run(args: InitArgs) -> u8 {
         }
     }
     let listed: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+    let origin = match args.from {
+        Some(crm) => format!("the {} export sample", crm.name()),
+        None => format!("the {} template", args.template.name()),
+    };
     outln!(
-        "created `{}` from the {} template: {}",
+        "created `{}` from {origin}: {}",
         dir.display(),
-        args.template.name(),
         listed.join(", ")
     );
     outln!();
@@ -304,7 +382,11 @@ mod tests {
         let mut copies = Vec::new();
         files_under(&templates, &templates, &mut copies);
         copies.sort();
-        let embedded = B2B_LEADS.len() + ECOMMERCE_RFM.len() + SUBSCRIPTION_CHURN.len();
+        let embedded = B2B_LEADS.len()
+            + ECOMMERCE_RFM.len()
+            + SUBSCRIPTION_CHURN.len()
+            + HUBSPOT.len()
+            + SALESFORCE.len();
         assert_eq!(
             copies.len(),
             embedded + PLUGINS.len(),

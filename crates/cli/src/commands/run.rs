@@ -79,6 +79,10 @@ pub fn run(args: RunArgs) -> u8 {
         progress.finish_and_clear();
         return EXIT_ERRORS;
     };
+    // The id column keeps the input's name (`Record ID`), unless `output.id_column` says.
+    if let Some(id) = evaluation.columns.first_mut() {
+        id.clone_from(&prepared.id_column);
+    }
     let explanations = explain_path
         .is_some()
         .then(|| std::mem::take(&mut evaluation.explanations));

@@ -184,7 +184,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                     if k == "events" {
                         if let Datum::List(items) = v {
                             for item in items {
-                                events::infer_record(&mut evs, item);
+                                events::infer_record(&mut evs, item, &file.events);
                             }
                         }
                     } else if k != id_column {
@@ -221,7 +221,7 @@ pub(crate) fn read_chunk<'a>(
 ) -> ContactOut<'a> {
     let mut out = new_out(file.name, skip);
     let (delimiter, cells) = file.csv_dialect();
-    let mut conv = ContactConverter::new(plan, cells);
+    let mut conv = ContactConverter::new(plan, cells.clone());
     match &file.body {
         Body::Csv {
             header,
@@ -233,7 +233,7 @@ pub(crate) fn read_chunk<'a>(
             read_csv(file, range, *plain, delimiter, header, &mut conv, &mut out);
         }
         _ => {
-            let mut events = EventConverter::new(event_plan, None, cells);
+            let mut events = EventConverter::new(event_plan, None, cells, &file.events);
             out.newlines = for_each_record(file, chunk, |loc, parsed| {
                 out.records += 1;
                 let line = loc.line();

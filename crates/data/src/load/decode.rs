@@ -11,6 +11,7 @@ use crate::problem::{DataProblem, RecordAt};
 use crate::record::{Datum, Record, RecordSet};
 
 use super::cells::At;
+use super::events::EventCols;
 use super::{Format, Source};
 
 /// An input, split into chunks that can be read independently.
@@ -19,6 +20,10 @@ pub(crate) struct File<'a> {
     /// The file's bytes (none for records given as values).
     pub(crate) bytes: &'a [u8],
     pub(crate) body: Body<'a>,
+    /// Where the events' fixed fields are (the defaults for a contacts file's inline events).
+    pub(crate) events: EventCols,
+    /// The dates of texts in JSON, NDJSON and YAML files (CSV cells have their own).
+    pub(crate) dates: Option<std::sync::Arc<crate::dates::Dates>>,
 }
 
 /// The input's structure.
@@ -99,8 +104,14 @@ impl File<'_> {
         match &self.body {
             Body::Csv {
                 delimiter, cells, ..
-            } => (*delimiter, *cells),
-            _ => (Delimiter::Comma, Cells::default()),
+            } => (*delimiter, cells.clone()),
+            _ => (
+                Delimiter::Comma,
+                Cells {
+                    dates: self.dates.clone(),
+                    ..Cells::default()
+                },
+            ),
         }
     }
 
@@ -126,6 +137,8 @@ pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
     File {
         name: &set.name,
         bytes: &[],
+        events: EventCols::default(),
+        dates: None,
         body: Body::Records {
             records: &set.records,
             chunks,
@@ -525,7 +538,13 @@ pub(crate) fn open<'a>(
             }
         },
     };
-    Ok(File { name, bytes, body })
+    Ok(File {
+        name,
+        bytes,
+        body,
+        events: EventCols::default(),
+        dates: dialect.dates.clone(),
+    })
 }
 
 /// The names of a CSV header, trimmed; a name that is not UTF-8 is an error (the file was
@@ -535,7 +554,8 @@ fn header_names(file: &str, record: &csv::ByteRecord) -> Result<Vec<String>, Dat
         .iter()
         .enumerate()
         .map(|(i, h)| match std::str::from_utf8(h) {
-            Ok(h) => Ok(h.trim().to_string()),
+            // Compared with the schema's names in NFC (see `column_key`).
+            Ok(h) => Ok(crate::model::column_key(h.trim()).into_owned()),
             Err(_) => Err(problem(
                 file,
                 1,

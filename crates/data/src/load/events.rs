@@ -17,6 +17,65 @@ use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::plan::{EventPlan, InferEvents};
 use super::sink::{missing_field, Sink};
 
+/// Where an events file's three fixed fields are: the columns (or keys) of the contact's id
+/// and of the time stamp, and the type's column or the one type of every record; and how
+/// type values map onto the schema's event names.
+#[derive(Debug, Clone)]
+pub(crate) struct EventCols {
+    pub(crate) contact_id: String,
+    pub(crate) at: String,
+    pub(crate) ty: TypeFrom,
+    /// `event_types`: a type value as written (`Email Opened`) → the event name.
+    pub(crate) aliases: Arc<FxHashMap<String, String>>,
+}
+
+/// Where an event's type comes from.
+#[derive(Debug, Clone)]
+pub(crate) enum TypeFrom {
+    /// A column (or key) of each record.
+    Column(String),
+    /// The file's setting: every record is of this type.
+    Fixed(Datum),
+}
+
+impl Default for EventCols {
+    fn default() -> Self {
+        EventCols {
+            contact_id: "contact_id".into(),
+            at: "at".into(),
+            ty: TypeFrom::Column("type".into()),
+            aliases: Arc::default(),
+        }
+    }
+}
+
+impl EventCols {
+    /// The name of a fixed field's column (or key); `None` for a type fixed by the file.
+    pub(crate) fn column(&self, which: Fixed) -> Option<&str> {
+        match which {
+            Fixed::Contact => Some(&self.contact_id),
+            Fixed::At => Some(&self.at),
+            Fixed::Type => match &self.ty {
+                TypeFrom::Column(c) => Some(c),
+                TypeFrom::Fixed(_) => None,
+            },
+        }
+    }
+
+    /// Whether a column (or key) holds one of the fixed fields (for events of a file,
+    /// `contact_id` included).
+    fn is_fixed(&self, name: &str, with_contact: bool) -> bool {
+        name == self.at
+            || (with_contact && name == self.contact_id)
+            || matches!(&self.ty, TypeFrom::Column(c) if c == name)
+    }
+
+    /// A type value as the schema names it (through `event_types`).
+    pub(crate) fn type_name<'a>(&'a self, value: &'a str) -> &'a str {
+        self.aliases.get(value).map_or(value, String::as_str)
+    }
+}
+
 /// Events read so far, in input order, not yet grouped.
 #[derive(Default)]
 pub(crate) struct EventOut {
@@ -156,9 +215,9 @@ fn bad_type(found: &str) -> (String, Option<String>) {
 }
 
 /// Type inference over one structured event.
-pub(crate) fn infer_record(evs: &mut InferEvents, d: &Datum) {
+pub(crate) fn infer_record(evs: &mut InferEvents, d: &Datum, cols: &EventCols) {
     if let Datum::Record(record) = d {
-        infer_record_fields(evs, record);
+        infer_record_fields(evs, record, cols);
     }
 }
 
@@ -172,7 +231,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
             plain,
             ..
         } => {
-            let Some(layout) = CsvLayout::new(header) else {
+            let Some(layout) = CsvLayout::new(header, &file.events) else {
                 return evs;
             };
             let names: Vec<String> = layout.props.iter().map(|&c| header[c].clone()).collect();
@@ -184,14 +243,18 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
                 if rec.len() != header.len() {
                     continue;
                 }
-                let name = rec[layout.ty].trim_ascii();
+                let name = match layout.ty {
+                    Some(c) => rec[c].trim_ascii(),
+                    None => &layout.fixed,
+                };
                 if name.is_empty() {
                     continue;
                 }
                 let t = match &last {
                     Some((n, t)) if n.as_slice() == name => *t,
                     _ => {
-                        let t = evs.ty(&String::from_utf8_lossy(name), &names);
+                        let text = String::from_utf8_lossy(name);
+                        let t = evs.ty(file.events.type_name(&text), &names);
                         last = Some((name.to_vec(), t));
                         t
                     }
@@ -205,7 +268,7 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
         }
         _ => {
             for_each_record(file, chunk, |_, parsed| match parsed {
-                Ok(Item::Record(r)) => infer_record_fields(&mut evs, r),
+                Ok(Item::Record(r)) => infer_record_fields(&mut evs, r, &file.events),
                 Ok(Item::Other(_)) | Err(_) => {}
             });
         }
@@ -213,22 +276,22 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize) -> InferEvents {
     evs
 }
 
-fn infer_record_fields(evs: &mut InferEvents, record: &Record) {
-    let Some(name) = record
-        .fields
-        .iter()
-        .find_map(|(k, v)| match (k.as_str(), v) {
-            ("type", Datum::Text(s)) if !s.trim().is_empty() => Some(s.trim()),
-            _ => None,
-        })
-    else {
+fn infer_record_fields(evs: &mut InferEvents, record: &Record, cols: &EventCols) {
+    let value = match &cols.ty {
+        TypeFrom::Column(c) => record.get(c),
+        TypeFrom::Fixed(d) => Some(d),
+    };
+    let Some(name) = (match value {
+        Some(Datum::Text(s)) if !s.trim().is_empty() => Some(s.trim()),
+        _ => None,
+    }) else {
         return;
     };
-    let t = evs.ty(name, &[]);
+    let t = evs.ty(cols.type_name(name), &[]);
     let table = &mut evs.props[t];
     table.rows += 1;
     for (k, v) in &record.fields {
-        if k == "type" || k == "at" || k == "contact_id" {
+        if cols.is_fixed(k, true) {
             continue;
         }
         let i = table.col(k);
@@ -239,25 +302,34 @@ fn infer_record_fields(evs: &mut InferEvents, record: &Record) {
 /// The columns of an events CSV file.
 pub(crate) struct CsvLayout {
     pub(crate) contact: usize,
-    pub(crate) ty: usize,
+    /// The type's column; `None` when the file fixes the type (`fixed`).
+    pub(crate) ty: Option<usize>,
     pub(crate) at: usize,
     /// The other named columns: properties.
     pub(crate) props: Vec<usize>,
+    /// The type of every row, when the file fixes it.
+    pub(crate) fixed: Vec<u8>,
 }
 
 impl CsvLayout {
-    /// The layout, if the header has `contact_id`, `type` and `at`.
-    pub(crate) fn new(header: &[String]) -> Option<Self> {
+    /// The layout, if the header has the columns of the contact's id, the time stamp and
+    /// (unless the file fixes it) the type.
+    pub(crate) fn new(header: &[String], cols: &EventCols) -> Option<Self> {
         let find = |n: &str| header.iter().position(|h| h == n);
-        let (contact, ty, at) = (find("contact_id")?, find("type")?, find("at")?);
+        let (contact, at) = (find(&cols.contact_id)?, find(&cols.at)?);
+        let (ty, fixed) = match &cols.ty {
+            TypeFrom::Column(c) => (Some(find(c)?), Vec::new()),
+            TypeFrom::Fixed(d) => (None, scalar_text(d).unwrap_or_default().into_bytes()),
+        };
         let props = (0..header.len())
-            .filter(|&c| c != contact && c != ty && c != at && !header[c].is_empty())
+            .filter(|&c| c != contact && Some(c) != ty && c != at && !header[c].is_empty())
             .collect();
         Some(CsvLayout {
             contact,
             ty,
             at,
             props,
+            fixed,
         })
     }
 }
@@ -271,7 +343,8 @@ pub(crate) enum Fixed {
 }
 
 impl Fixed {
-    fn name(self) -> &'static str {
+    /// The field's default column name.
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Fixed::Contact => "contact_id",
             Fixed::Type => "type",
@@ -321,12 +394,15 @@ impl EventRecord for CsvEvent<'_> {
 
     #[inline]
     fn fixed(&self, which: Fixed) -> Option<Cell<'_>> {
-        Some(Cell::Text(&self.rec[self.column(which)]))
+        Some(Cell::Text(match self.column(which) {
+            Some(c) => &self.rec[c],
+            None => &self.layout.fixed,
+        }))
     }
 
     #[inline]
     fn at_fixed(&self, which: Fixed) -> At {
-        At::line(Some(self.line), Some(self.column(which) as u32 + 1))
+        At::line(Some(self.line), self.column(which).map(|c| c as u32 + 1))
     }
 
     #[inline]
@@ -346,11 +422,11 @@ impl EventRecord for CsvEvent<'_> {
 
 impl CsvEvent<'_> {
     #[inline]
-    fn column(&self, which: Fixed) -> usize {
+    fn column(&self, which: Fixed) -> Option<usize> {
         match which {
-            Fixed::Contact => self.layout.contact,
+            Fixed::Contact => Some(self.layout.contact),
             Fixed::Type => self.layout.ty,
-            Fixed::At => self.layout.at,
+            Fixed::At => Some(self.layout.at),
         }
     }
 }
@@ -359,11 +435,20 @@ impl CsvEvent<'_> {
 pub(crate) struct NamedEvent<'r> {
     record: &'r Record,
     loc: Loc<'r>,
+    cols: &'r EventCols,
 }
 
 impl NamedEvent<'_> {
     fn get(&self, which: Fixed) -> Option<&Datum> {
-        self.record.get(which.name())
+        match (which, &self.cols.ty) {
+            (Fixed::Type, TypeFrom::Fixed(d)) => Some(d),
+            _ => self.record.get(self.key(which)),
+        }
+    }
+
+    /// The key of a fixed field.
+    fn key(&self, which: Fixed) -> &str {
+        self.cols.column(which).unwrap_or(which.name())
     }
 }
 
@@ -378,11 +463,14 @@ impl EventRecord for NamedEvent<'_> {
     }
 
     fn at_fixed(&self, which: Fixed) -> At {
-        self.loc.key(which.name())
+        match self.cols.column(which) {
+            Some(key) => self.loc.key(key),
+            None => self.loc.start(),
+        }
     }
 
     fn at_missing(&self, which: Fixed) -> At {
-        self.loc.missing(which.name())
+        self.loc.missing(self.key(which))
     }
 
     fn props<'s>(
@@ -400,17 +488,18 @@ impl EventRecord for NamedEvent<'_> {
             &plan.names[t],
             sink,
             |k, _| {
-                if k == "type" || k == "at" || (k == "contact_id" && owner == Owner::File) {
+                if self.cols.is_fixed(k, owner == Owner::File) {
                     return Role::Apart;
                 }
-                match by_name.get(k) {
+                match by_name.get(crate::model::column_key(k).as_ref()) {
                     Some(&f) => Role::Feeds(Some(f), None),
                     None => Role::Unknown,
                 }
             },
             |sink, k, v, loc| {
                 // An event set aside keeps its contact and time only, whatever else it has.
-                if matches!(v, Datum::Null) || k == "contact_id" || plan.is_aside(t as u32) {
+                if matches!(v, Datum::Null) || k == self.cols.contact_id || plan.is_aside(t as u32)
+                {
                     return;
                 }
                 let key = format!("{}/{k}", spec.name);
@@ -447,13 +536,21 @@ pub(crate) struct EventConverter<'p> {
     /// The last contact id read and its index: files are often grouped by contact, in the
     /// contacts file's order.
     last_id: (Vec<u8>, u32),
+    /// Where the fixed fields are in the records.
+    cols: &'p EventCols,
 }
 
 impl<'p> EventConverter<'p> {
-    pub(crate) fn new(plan: &'p EventPlan, ids: Option<&'p Ids>, cells: Cells) -> Self {
+    pub(crate) fn new(
+        plan: &'p EventPlan,
+        ids: Option<&'p Ids>,
+        cells: Cells,
+        cols: &'p EventCols,
+    ) -> Self {
         EventConverter {
             plan,
             ids,
+            cols,
             interners: EventInterners::new(plan),
             cells,
             last_type: (Vec::new(), None),
@@ -487,7 +584,11 @@ impl<'p> EventConverter<'p> {
                 sink.finish_row(line, raw_text);
             }
             Item::Record(record) => {
-                let rec = NamedEvent { record, loc };
+                let rec = NamedEvent {
+                    record,
+                    loc,
+                    cols: self.cols,
+                };
                 self.event(&rec, owner, line, raw_text, ev, sink);
             }
         }
@@ -587,7 +688,10 @@ impl<'p> EventConverter<'p> {
         if self.last_type.1.is_some() && self.last_type.0 == name {
             return self.last_type.1;
         }
-        let t = self.plan.lookup(name);
+        let t = match std::str::from_utf8(name) {
+            Ok(text) => self.plan.lookup(self.cols.type_name(text).as_bytes()),
+            Err(_) => None,
+        };
         match t {
             None => sink.add(
                 rec.at_fixed(Fixed::Type),
@@ -621,7 +725,7 @@ impl<'p> EventConverter<'p> {
             Err(bad) => {
                 sink.add(
                     rec.at_fixed(Fixed::At),
-                    bad.message("at", FieldType::Date, &self.cells),
+                    bad.message(&self.cols.at, FieldType::Date, &self.cells),
                 );
                 None
             }
@@ -653,7 +757,7 @@ impl<'p> EventConverter<'p> {
                 );
                 sink.add(
                     rec.at_fixed(Fixed::Contact),
-                    bad.message("contact_id", FieldType::Text, &self.cells),
+                    bad.message(&self.cols.contact_id, FieldType::Text, &self.cells),
                 );
                 return None;
             }
@@ -723,7 +827,7 @@ pub(crate) fn read_chunk<'a>(
         records: 0,
     };
     let (_, cells) = file.csv_dialect();
-    let mut conv = EventConverter::new(plan, Some(ids), cells);
+    let mut conv = EventConverter::new(plan, Some(ids), cells, &file.events);
     match &file.body {
         Body::Csv {
             header,
@@ -731,7 +835,7 @@ pub(crate) fn read_chunk<'a>(
             plain,
             ..
         } => {
-            if let Some(layout) = CsvLayout::new(header) {
+            if let Some(layout) = CsvLayout::new(header, &file.events) {
                 read_csv(
                     file,
                     chunks[chunk].clone(),
@@ -779,12 +883,12 @@ fn read_csv(
     // Per type: the column of each property, and (with a schema) the other columns, whose
     // values are ignored with a warning.
     let cols: Vec<Vec<Option<usize>>> = plan
-        .specs
+        .names
         .iter()
-        .map(|s| {
-            s.fields
+        .map(|names| {
+            names
                 .iter()
-                .map(|f| header.iter().position(|h| *h == f.name))
+                .map(|n| header.iter().position(|h| h == n))
                 .collect()
         })
         .collect();
@@ -792,18 +896,14 @@ fn read_csv(
         .specs
         .iter()
         .enumerate()
-        .map(|(t, s)| {
+        .map(|(t, _)| {
             layout
                 .props
                 .iter()
                 .copied()
                 .filter(|_| !plan.is_aside(t as u32))
-                .filter(|&c| plan.declared && s.fields.iter().all(|f| f.name != header[c]))
-                .filter(|&c| {
-                    plan.specs
-                        .iter()
-                        .any(|s| s.fields.iter().any(|f| f.name == header[c]))
-                })
+                .filter(|&c| plan.declared && plan.names[t].iter().all(|n| *n != header[c]))
+                .filter(|&c| plan.names.iter().any(|n| n.contains(&header[c])))
                 .collect()
         })
         .collect();

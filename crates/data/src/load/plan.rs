@@ -4,50 +4,57 @@ use scoreline_model::suggest;
 
 use crate::cell::Infer;
 use crate::fxhash::FxHashMap;
-use crate::model::{EventSpec, FieldSpec, FieldType, Schema};
+use crate::model::{column_key, EventSpec, FieldSpec, FieldType, Schema};
 
 /// The contact fields in force, `id` first, and how columns map to them.
 pub(crate) struct ContactPlan {
     pub(crate) fields: Vec<FieldSpec>,
-    /// Field index by name, for every field but the id (fed by the id column).
+    /// Field index by the column that feeds it (in NFC), for every field but the id (fed by
+    /// the id column).
     pub(crate) by_name: FxHashMap<String, usize>,
+    /// The id column, in NFC.
     pub(crate) id_column: String,
-    /// The name of the column (or key) that feeds each field: the id column, then the
-    /// fields' names.
+    /// The name of the column (or key) that feeds each field, in NFC: the id column, then
+    /// the fields' columns (their `from`, or their names).
     pub(crate) names: Vec<String>,
 }
 
 impl ContactPlan {
     pub(crate) fn new(fields: Vec<FieldSpec>, id_column: &str) -> Self {
-        let by_name = fields
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, f)| (f.name.clone(), i))
-            .collect();
-        let names = fields
+        let id_column = column_key(id_column).into_owned();
+        let names: Vec<String> = fields
             .iter()
             .enumerate()
             .map(|(i, f)| {
                 if i == 0 {
-                    id_column.to_string()
+                    id_column.clone()
                 } else {
-                    f.name.clone()
+                    column_key(f.column()).into_owned()
                 }
             })
+            .collect();
+        let by_name = names
+            .iter()
+            .enumerate()
+            .skip(1)
+            .map(|(i, n)| (n.clone(), i))
             .collect();
         ContactPlan {
             fields,
             by_name,
-            id_column: id_column.to_string(),
+            id_column,
             names,
         }
     }
 
     /// The fields a column (or JSON key) feeds: the id when it is the id column, and the field
-    /// of the same name.
+    /// that reads that column.
     pub(crate) fn fields_of(&self, column: &str) -> (bool, Option<usize>) {
-        (column == self.id_column, self.by_name.get(column).copied())
+        let column = column_key(column);
+        (
+            *column == self.id_column,
+            self.by_name.get(column.as_ref()).copied(),
+        )
     }
 }
 
@@ -55,9 +62,9 @@ impl ContactPlan {
 pub(crate) struct EventPlan {
     pub(crate) specs: Vec<EventSpec>,
     by_name: FxHashMap<Vec<u8>, u32>,
-    /// Per type, property index by name.
+    /// Per type, property index by the column that feeds it (in NFC).
     pub(crate) props: Vec<FxHashMap<String, usize>>,
-    /// Per type, the properties' names.
+    /// Per type, the properties' columns (their `from`, or their names), in NFC.
     pub(crate) names: Vec<Vec<String>>,
     /// Whether the types come from a schema (then unknown types are errors).
     pub(crate) declared: bool,
@@ -74,19 +81,18 @@ impl EventPlan {
             .enumerate()
             .map(|(i, s)| (s.name.as_bytes().to_vec(), i as u32))
             .collect();
-        let props = specs
+        let names: Vec<Vec<String>> = specs
             .iter()
             .map(|s| {
                 s.fields
                     .iter()
-                    .enumerate()
-                    .map(|(i, f)| (f.name.clone(), i))
+                    .map(|f| column_key(f.column()).into_owned())
                     .collect()
             })
             .collect();
-        let names = specs
+        let props = names
             .iter()
-            .map(|s| s.fields.iter().map(|f| f.name.clone()).collect())
+            .map(|n| n.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect())
             .collect();
         EventPlan {
             specs,
@@ -128,6 +134,7 @@ pub(crate) fn contact_fields(schema: &Schema) -> Vec<FieldSpec> {
         name: "id".into(),
         ty: FieldType::Text,
         optional: false,
+        column: None,
     }];
     fields.extend(schema.contact.iter().filter(|f| f.name != "id").cloned());
     fields
@@ -173,6 +180,7 @@ impl InferTable {
                 name: name.clone(),
                 ty: inf.ty(),
                 optional: inf.seen < self.rows,
+                column: None,
             })
             .collect()
     }
@@ -217,6 +225,7 @@ pub(crate) fn inferred_schema(contacts: &InferTable, events: &InferEvents) -> Sc
         name: "id".into(),
         ty: FieldType::Text,
         optional: false,
+        column: None,
     }];
     contact.extend(contacts.fields(true));
     let events = events

@@ -25,6 +25,8 @@ pub struct EventType {
     pub properties: HashMap<String, Field>,
     /// Property names in declaration order (for suggestions and the data schema).
     pub order: Vec<String>,
+    /// The data column of each property that names one (`from "Column"`).
+    pub columns: HashMap<String, String>,
 }
 
 /// What the schema block declares, as the checker uses it.
@@ -34,6 +36,8 @@ pub struct SchemaEnv {
     pub declared: bool,
     pub contact: HashMap<String, Field>,
     pub contact_order: Vec<String>,
+    /// The data column of each contact field that names one (`from "Column"`).
+    pub contact_columns: HashMap<String, String>,
     pub events: Vec<EventType>,
     pub event_index: HashMap<String, usize>,
 }
@@ -62,25 +66,34 @@ impl SchemaEnv {
 
     /// The schema the data loaders validate against (contact fields start with `id: text`).
     pub fn to_data(&self) -> data::Schema {
-        let spec = |name: &str, f: &Field, optional: bool| data::FieldSpec {
-            name: name.to_string(),
-            ty: match f.ty {
-                Type::Number => data::FieldType::Number,
-                Type::Bool => data::FieldType::Bool,
-                Type::Date => data::FieldType::Date,
-                Type::List(_) => data::FieldType::List,
-                _ => data::FieldType::Text,
-            },
-            optional,
+        let spec = |name: &str, f: &Field, optional: bool, columns: &HashMap<String, String>| {
+            data::FieldSpec {
+                name: name.to_string(),
+                ty: match f.ty {
+                    Type::Number => data::FieldType::Number,
+                    Type::Bool => data::FieldType::Bool,
+                    Type::Date => data::FieldType::Date,
+                    Type::List(_) => data::FieldType::List,
+                    _ => data::FieldType::Text,
+                },
+                optional,
+                column: columns.get(name).cloned(),
+            }
         };
         let mut contact = vec![data::FieldSpec {
             name: "id".into(),
             ty: data::FieldType::Text,
             optional: false,
+            column: self.contact_columns.get("id").cloned(),
         }];
         for name in &self.contact_order {
             if name != "id" {
-                contact.push(spec(name, &self.contact[name], self.contact[name].optional));
+                contact.push(spec(
+                    name,
+                    &self.contact[name],
+                    self.contact[name].optional,
+                    &self.contact_columns,
+                ));
             }
         }
         let events = self
@@ -93,7 +106,7 @@ impl SchemaEnv {
                     .iter()
                     .map(|p| {
                         let f = &e.properties[p];
-                        spec(p, f, f.optional)
+                        spec(p, f, f.optional, &e.columns)
                     })
                     .collect(),
             })
@@ -171,6 +184,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                             diags,
                         );
                     }
+                    add_columns(file, &block.fields, &mut env.contact_columns, diags);
                 }
                 SchemaBlockKind::Event { name } => {
                     if let Some(&index) = env.event_index.get(&name.name) {
@@ -193,6 +207,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                         name: name.name.clone(),
                         properties: HashMap::new(),
                         order: Vec::new(),
+                        columns: HashMap::new(),
                     };
                     for field in &block.fields {
                         if field.name.name == "at" || field.name.name == "type" {
@@ -221,6 +236,13 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                             diags,
                         );
                     }
+                    let fields: Vec<FieldDecl> = block
+                        .fields
+                        .iter()
+                        .filter(|f| f.name.name != "at" && f.name.name != "type")
+                        .cloned()
+                        .collect();
+                    add_columns(file, &fields, &mut event.columns, diags);
                     env.event_index.insert(name.name.clone(), env.events.len());
                     env.events.push(event);
                 }
@@ -274,6 +296,51 @@ fn add_field(
         },
     );
     order.push(field.name.name.clone());
+}
+
+/// Records the columns the fields of one block name with `from`, and reports two fields
+/// that read the same column (names compared in Unicode NFC, as the loader compares them).
+fn add_columns(
+    file: &Arc<SourceFile>,
+    fields: &[FieldDecl],
+    columns: &mut HashMap<String, String>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let mut read: HashMap<String, &FieldDecl> = HashMap::new();
+    for field in fields {
+        let column = field.from.as_ref().map_or(&field.name.name, |f| &f.value);
+        let key = data::column_key(column).into_owned();
+        if let Some(first) = read.get(&key) {
+            if first.name.name == field.name.name {
+                continue; // declared twice: reported already
+            }
+            let span = field.from.as_ref().map_or(field.name.span, |f| f.span);
+            diags.push(
+                Diagnostic::error(
+                    file,
+                    "E0214",
+                    span,
+                    format!(
+                        "the fields `{}` and `{}` both read the column `{column}`",
+                        first.name.name, field.name.name
+                    ),
+                )
+                .with_label("this column is already read")
+                .with_help(format!(
+                    "`{}` reads it on line {}; give each field its own column with `from \"…\"`",
+                    first.name.name,
+                    file.line_col(first.span.start as usize).line
+                )),
+            );
+            continue;
+        }
+        read.insert(key, field);
+        if let Some(from) = &field.from {
+            columns
+                .entry(field.name.name.clone())
+                .or_insert_with(|| from.value.clone());
+        }
+    }
 }
 
 /// The first `len` bytes of a span (the keyword that opens an item).

@@ -123,6 +123,7 @@ pub fn load_tail(
             name: "id".into(),
             ty: FieldType::Text,
             optional: false,
+            column: None,
         }],
         events: events.to_vec(),
     };
@@ -132,7 +133,7 @@ pub fn load_tail(
         // Both sources are UTF-8 already.
         dialect: Dialect {
             encoding: Encoding::default(),
-            ..*dialect
+            ..dialect.clone()
         },
         skip_bad_rows: false,
         // A few lines: one thread is fastest.
@@ -300,7 +301,7 @@ mod tests {
             contacts,
             std::slice::from_ref(events),
             &LoadOptions {
-                dialect: *dialect,
+                dialect: dialect.clone(),
                 ..LoadOptions::default()
             },
         )

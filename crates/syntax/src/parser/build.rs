@@ -210,12 +210,18 @@ fn build_field(file: &Arc<SourceFile>, pair: P) -> Built<FieldDecl> {
     if let Some(q) = &question {
         ty_span = ty_span.to(span_of(q));
     }
+    let from = match c.take(Rule::kw_from) {
+        Some(_) => Some(string(file, &c.expect(Rule::string)?)?),
+        None => None,
+    };
+    let end = from.as_ref().map_or(ty_span, |f| f.span);
     Ok(FieldDecl {
-        span: name.span.to(ty_span),
+        span: name.span.to(end),
         name,
         ty,
         ty_span,
         optional: question.is_some(),
+        from,
     })
 }
 

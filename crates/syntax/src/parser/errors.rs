@@ -456,6 +456,8 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
                 needed("a segment label in double quotes")
             } else if around.prev_text() == "=" {
                 needed("the path of the plugin file in double quotes")
+            } else if around.prev_text() == "from" {
+                needed("the column's name in double quotes after `from`")
             } else {
                 needed("a text in double quotes")
             }
@@ -508,6 +510,7 @@ fn phrase(rule: Rule, positives: &[Rule], around: &Around) -> Option<(Role, Stri
         | Rule::lparen
         | Rule::question
         | Rule::kw_max
+        | Rule::kw_from
         | Rule::kw_decay
         | Rule::kw_within
         | Rule::kw_per
