@@ -1,6 +1,6 @@
 """The Python package and the PySpark entry point on a generated data set, timed.
 
-Usage: python3 bench/python_spark.py DATA_DIR [RUNS]
+Usage: python3 bench/python_spark.py DATA_DIR [RUNS] [python|spark|both]
 
 1. `scoreline.score` on pyarrow tables already in memory (every column read as text, as a CSV
    export lands), against the scoring step `scoreline run` reports for the same files
@@ -28,6 +28,7 @@ import scoreline
 
 data = sys.argv[1]
 runs = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+parts = sys.argv[3] if len(sys.argv) > 3 else "both"
 RULES = "bench/b2b.score"
 AS_OF = "2026-11-01"
 
@@ -55,7 +56,11 @@ print(f"machine: {os.cpu_count()} cores; data: {data}; load before: {load()}")
 
 # 1. The CLI's scoring step.
 cli = []
-for _ in range(runs):
+if parts == "spark":
+    runs_python = 0
+else:
+    runs_python = runs
+for _ in range(runs_python):
     out = subprocess.run(
         ["target/release/scoreline", "run", "--ruleset", RULES, "--contacts", f"{data}/contacts.csv",
          "--events", f"{data}/events.csv", "--as-of", AS_OF, "--out", f"{data}/scores.csv"],
@@ -63,16 +68,20 @@ for _ in range(runs):
     )
     found = re.search(r"\(scoring ([0-9.]+) (ms|s)\)", out.stderr)
     cli.append(float(found.group(1)) / (1000 if found.group(2) == "ms" else 1))
-contacts = as_text(f"{data}/contacts.csv")
-events = as_text(f"{data}/events.csv")
-python = []
-for _ in range(runs):
-    start = time.perf_counter()
-    scored = scoreline.score(RULES, contacts, events, as_of=AS_OF)
-    python.append(time.perf_counter() - start)
-print(f"cli scoring step: median {median(cli):.2f}s (runs {', '.join(f'{x:.2f}' for x in cli)})")
-print(f"scoreline.score:  median {median(python):.2f}s (runs {', '.join(f'{x:.2f}' for x in python)}) "
-      f"= {median(python) / median(cli):.2f}x; {scored.num_rows} rows; load after: {load()}")
+if runs_python:
+    contacts = as_text(f"{data}/contacts.csv")
+    events = as_text(f"{data}/events.csv")
+    python = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        scored = scoreline.score(RULES, contacts, events, as_of=AS_OF)
+        python.append(time.perf_counter() - start)
+    print(f"cli scoring step: median {median(cli):.2f}s (runs {', '.join(f'{x:.2f}' for x in cli)})")
+    print(f"scoreline.score:  median {median(python):.2f}s (runs {', '.join(f'{x:.2f}' for x in python)}) "
+          f"= {median(python) / median(cli):.2f}x; {scored.num_rows} rows; load after: {load()}")
+    del contacts, events, scored
+if parts == "python":
+    sys.exit(0)
 
 # 2. Spark.
 try:

@@ -17,7 +17,84 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
-use scoreline_model::{Contact, Dataset, EventsBuilder, FieldType, Schema, Value};
+use scoreline_model::{Contact, Dataset, FieldType, Schema, Value};
+
+/// A column, its text array found once rather than at every cell.
+enum Col<'a> {
+    Text(&'a arrow_array::StringArray),
+    LargeText(&'a arrow_array::LargeStringArray),
+    ViewText(&'a arrow_array::StringViewArray),
+    Typed(&'a ArrayRef),
+}
+
+impl<'a> Col<'a> {
+    fn new(a: &'a ArrayRef) -> Col<'a> {
+        match a.data_type() {
+            DataType::Utf8 => Col::Text(a.as_string::<i32>()),
+            DataType::LargeUtf8 => Col::LargeText(a.as_string::<i64>()),
+            DataType::Utf8View => Col::ViewText(a.as_string_view()),
+            _ => Col::Typed(a),
+        }
+    }
+
+    /// The cell of `row` as a value of type `ty`; `None` when unsure.
+    #[inline]
+    fn value(&self, row: usize, ty: FieldType) -> Option<Value> {
+        match self {
+            Col::Text(a) => text(a.is_null(row), || a.value(row), ty),
+            Col::LargeText(a) => text(a.is_null(row), || a.value(row), ty),
+            Col::ViewText(a) => text(a.is_null(row), || a.value(row), ty),
+            Col::Typed(a) => cell(a, row, ty),
+        }
+    }
+
+    /// The cell of `row` as an id or a type name: a text, trimmed as the loader trims it.
+    #[inline]
+    fn key(&self, row: usize) -> Option<&'a str> {
+        let t = match self {
+            Col::Text(a) => (!a.is_null(row)).then(|| a.value(row))?,
+            Col::LargeText(a) => (!a.is_null(row)).then(|| a.value(row))?,
+            Col::ViewText(a) => (!a.is_null(row)).then(|| a.value(row))?,
+            Col::Typed(_) => return None,
+        };
+        let t = t.trim_ascii();
+        (!t.is_empty()).then_some(t)
+    }
+}
+
+#[inline]
+fn text<'s>(null: bool, value: impl FnOnce() -> &'s str, ty: FieldType) -> Option<Value> {
+    if null {
+        Some(Value::Missing)
+    } else {
+        scoreline_data::text_cell(value(), ty)
+    }
+}
+
+/// A fast hash for the ids (the standard one resists collisions an attacker chooses, which
+/// ids read from one's own data need not): FNV-1a.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type FastMap<'a> = HashMap<&'a str, u32, std::hash::BuildHasherDefault<Fnv>>;
 
 /// The partition as a data set, or `None` to read it through the loader instead.
 pub fn dataset(
@@ -40,13 +117,13 @@ pub fn dataset(
         };
         let mut row = 0;
         for batch in contacts {
-            let column = batch.column_by_name(name);
+            let column = batch.column_by_name(name).map(Col::new);
             if column.is_none() && !field.optional {
                 return None;
             }
             for r in 0..batch.num_rows() {
-                let value = match column {
-                    Some(c) => cell(c, r, field.ty)?,
+                let value = match &column {
+                    Some(c) => c.value(r, field.ty)?,
                     None => Value::Missing,
                 };
                 if value.is_missing() && !field.optional {
@@ -58,71 +135,106 @@ pub fn dataset(
         }
     }
     // The ids: texts, each once.
-    let mut index: HashMap<&str, usize> = HashMap::with_capacity(rows);
+    let mut index: FastMap = HashMap::with_capacity_and_hasher(rows, Default::default());
     for (i, c) in out.iter().enumerate() {
         match c.fields.first() {
             Some(Value::Text(id)) => {
-                if index.insert(id, i).is_some() {
+                if index.insert(id, i as u32).is_some() {
                     return None;
                 }
             }
             _ => return None,
         }
     }
-    let types: HashMap<&str, usize> = schema
+    let types: HashMap<&str, u32> = schema
         .events
         .iter()
         .enumerate()
-        .map(|(i, e)| (e.name.as_str(), i))
+        .map(|(i, e)| (e.name.as_str(), i as u32))
         .collect();
-    let mut builder = EventsBuilder::new(rows);
-    for batch in events {
-        let contact = batch.column_by_name("contact_id")?;
-        let kind = batch.column_by_name("type")?;
-        let at = batch.column_by_name("at")?;
-        // Each event type's properties, as columns of this batch.
-        let props: Vec<Vec<Option<&ArrayRef>>> = schema
-            .events
-            .iter()
-            .map(|e| {
-                e.fields
-                    .iter()
-                    .map(|p| batch.column_by_name(&p.name))
-                    .collect()
-            })
-            .collect();
+    // Each event's contact, time, type and place (batch, row), in input order.
+    let total: usize = events.iter().map(RecordBatch::num_rows).sum();
+    let mut found: Vec<(u32, i64, u32, u32, u32)> = Vec::with_capacity(total);
+    let mut columns: Vec<Vec<Vec<Option<Col>>>> = Vec::with_capacity(events.len());
+    for (b, batch) in events.iter().enumerate() {
+        let contact = Col::new(batch.column_by_name("contact_id")?);
+        let kind = Col::new(batch.column_by_name("type")?);
+        let at = Col::new(batch.column_by_name("at")?);
         for r in 0..batch.num_rows() {
-            let Value::Text(id) = cell(contact, r, FieldType::Text)? else {
+            let &c = index.get(contact.key(r)?)?;
+            let &t = types.get(kind.key(r)?)?;
+            let Value::Date(at) = at.value(r, FieldType::Date)? else {
                 return None;
             };
-            let &c = index.get(&*id)?;
-            let Value::Text(t) = cell(kind, r, FieldType::Text)? else {
-                return None;
+            found.push((c, at, t, b as u32, r as u32));
+        }
+        columns.push(
+            schema
+                .events
+                .iter()
+                .map(|e| {
+                    e.fields
+                        .iter()
+                        .map(|p| batch.column_by_name(&p.name).map(Col::new))
+                        .collect()
+                })
+                .collect(),
+        );
+    }
+    // Grouped by contact (a counting sort, stable), then by time within each contact
+    // (stable: events at the same instant keep their input order), as the loader does.
+    let mut contact_start = vec![0u32; rows + 1];
+    for e in &found {
+        contact_start[e.0 as usize + 1] += 1;
+    }
+    for c in 0..rows {
+        contact_start[c + 1] += contact_start[c];
+    }
+    let mut next: Vec<u32> = contact_start[..rows].to_vec();
+    let mut order = vec![0u32; found.len()];
+    for (i, e) in found.iter().enumerate() {
+        let slot = &mut next[e.0 as usize];
+        order[*slot as usize] = i as u32;
+        *slot += 1;
+    }
+    for c in 0..rows {
+        let range = contact_start[c] as usize..contact_start[c + 1] as usize;
+        order[range].sort_by_key(|&i| found[i as usize].1);
+    }
+    let props_per_event: usize = schema
+        .events
+        .iter()
+        .map(|e| e.fields.len())
+        .max()
+        .unwrap_or(0);
+    let mut built = scoreline_model::Events {
+        contact_start,
+        type_id: Vec::with_capacity(found.len()),
+        at: Vec::with_capacity(found.len()),
+        prop_start: Vec::with_capacity(found.len()),
+        props: Vec::with_capacity(found.len() * props_per_event.min(4)),
+    };
+    for &i in &order {
+        let (_, at, t, b, r) = found[i as usize];
+        built.type_id.push(t);
+        built.at.push(at);
+        built.prop_start.push(built.props.len() as u32);
+        let spec = &schema.events[t as usize];
+        for (p, column) in spec.fields.iter().zip(&columns[b as usize][t as usize]) {
+            let value = match column {
+                Some(column) => column.value(r as usize, p.ty)?,
+                None => Value::Missing,
             };
-            let &type_id = types.get(&*t)?;
-            let Value::Date(at) = cell(at, r, FieldType::Date)? else {
+            if value.is_missing() && !p.optional {
                 return None;
-            };
-            let spec = &schema.events[type_id];
-            let mut values = Vec::with_capacity(spec.fields.len());
-            for (p, column) in spec.fields.iter().zip(&props[type_id]) {
-                let value = match column {
-                    Some(column) => cell(column, r, p.ty)?,
-                    None => Value::Missing,
-                };
-                if value.is_missing() && !p.optional {
-                    return None;
-                }
-                values.push(value);
             }
-            builder.push(c, type_id, at, values);
+            built.props.push(value);
         }
     }
-    let events = builder.build().ok()?;
     let data = Dataset {
         schema: schema.clone(),
         contacts: out,
-        events,
+        events: built,
     };
     data.validate().ok()?;
     Some(data)
