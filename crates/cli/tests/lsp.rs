@@ -683,3 +683,22 @@ fn bad_input_is_answered_or_ignored_and_the_server_keeps_running() {
     fresh.wait_exit();
     assert_eq!(client.shutdown(), 0);
 }
+
+#[test]
+fn hover_names_the_column_a_field_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("crm.score");
+    let text = "schema {\n  contact { id: text, employees: number? from \"Number of Employees\" }\n}\nscore fit {\n  rule \"Big\" when employees > 100 => +10\n}\n";
+    std::fs::write(&path, text).unwrap();
+    let uri = uri_of(&path);
+    let (mut client, _) = Client::start(dir.path());
+    client.open(&uri, text);
+    assert_eq!(client.diagnostics(&uri)["diagnostics"], json!([]));
+    let hover = hover_text(&mut client, &uri, position_of(text, "employees >", 0, 1));
+    assert!(
+        hover.contains("employees: number?")
+            && hover.contains("the data column `Number of Employees`"),
+        "{hover}"
+    );
+    assert_eq!(client.shutdown(), 0);
+}

@@ -298,7 +298,7 @@ fn describe(analysis: &Analysis, target: &Target) -> Option<String> {
         }
         Target::Field(name) => Some(match index.field(name) {
             Some(f) => format!(
-                "{}\n\na contact field{}",
+                "{}\n\na contact field{}{}",
                 code(&format!(
                     "{}: {}{}",
                     f.name.name,
@@ -309,7 +309,8 @@ fn describe(analysis: &Analysis, target: &Target) -> Option<String> {
                     ", optional: it may be missing"
                 } else {
                     ", required: every contact has it"
-                }
+                },
+                column_read(f)
             ),
             None if index.has_schema => {
                 format!("`{name}`: not a field of the schema's contact block")
@@ -355,14 +356,15 @@ fn describe(analysis: &Analysis, target: &Target) -> Option<String> {
             });
             Some(match (found, event) {
                 (Some(p), Some(e)) => format!(
-                    "{}\n\na property of `{e}` events{}",
+                    "{}\n\na property of `{e}` events{}{}",
                     code(&format!(
                         "{}: {}{}",
                         p.name.name,
                         p.ty.keyword(),
                         if p.optional { "?" } else { "" }
                     )),
-                    if p.optional { ", optional" } else { "" }
+                    if p.optional { ", optional" } else { "" },
+                    column_read(p)
                 ),
                 (_, Some(e)) => format!("`{name}`: a property of `{e}` events"),
                 (_, None) => format!("`{name}`: an event property"),
@@ -392,6 +394,14 @@ fn describe(analysis: &Analysis, target: &Target) -> Option<String> {
             Some(code(doc))
         }
     }
+}
+
+/// `; read from the column `Number of Employees`` for a field with `from`.
+fn column_read(f: &scoreline_syntax::ast::FieldDecl) -> String {
+    f.from
+        .as_ref()
+        .map(|c| format!("; read from the data column `{}`", c.value))
+        .unwrap_or_default()
 }
 
 fn score_head(s: &ScoreDecl) -> String {
