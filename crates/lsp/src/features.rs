@@ -13,6 +13,7 @@ use scoreline_syntax::ast::{
     Clause, DecayKind, DurationLit, DurationUnit, EachClause, EachOption, Item, RuleClause,
     ScoreBody, ScoreDecl, Span,
 };
+use scoreline_syntax::parser::RESERVED_WORDS;
 use scoreline_syntax::{Severity, SourceFile};
 
 use crate::analysis::Analysis;
@@ -20,80 +21,10 @@ use crate::index::{contains, ItemKind, Target};
 use crate::text::LineIndex;
 use crate::uri;
 
-/// The words of the language, offered by completion and refused as new names.
-pub const KEYWORDS: &[&str] = &[
-    "ruleset",
-    "schema",
-    "contact",
-    "event",
-    "plugin",
-    "let",
-    "score",
-    "rule",
-    "each",
-    "where",
-    "within",
-    "decay",
-    "half_life",
-    "linear",
-    "clamp",
-    "segment",
-    "when",
-    "is",
-    "missing",
-    "present",
-    "true",
-    "false",
-    "any",
-    "and",
-    "or",
-    "not",
-    "in",
-    "between",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-    "max",
-    "per",
-    "keep",
-];
-
-/// Words a new name may not take (the reserved ones; `max`, `per` and `keep` are not).
-const RESERVED: &[&str] = &[
-    "ruleset",
-    "schema",
-    "contact",
-    "event",
-    "plugin",
-    "let",
-    "score",
-    "rule",
-    "each",
-    "where",
-    "within",
-    "decay",
-    "half_life",
-    "linear",
-    "clamp",
-    "segment",
-    "when",
-    "is",
-    "missing",
-    "present",
-    "true",
-    "false",
-    "any",
-    "and",
-    "or",
-    "not",
-    "in",
-    "between",
-    "matches",
-    "starts_with",
-    "ends_with",
-    "contains",
-];
+/// The words that are keywords only where they stand (`max` and `per` after an `each`
+/// clause's points, `keep when` on an arm, `from` in a schema field): offered by completion,
+/// allowed as names. The reserved words are the parser's (`RESERVED_WORDS`).
+const SOFT_WORDS: &[&str] = &["max", "per", "keep", "from"];
 
 const FIELD_TYPES: &[&str] = &["text", "number", "bool", "date", "list"];
 
@@ -665,7 +596,7 @@ pub fn rename(analysis: &Analysis, offset: usize, new_name: &str) -> Result<Work
             "`{new_name}` is not a name: use letters, digits and `_`, starting with a letter"
         ));
     }
-    if RESERVED.contains(&new_name) {
+    if RESERVED_WORDS.contains(&new_name) {
         return Err(format!("`{new_name}` is a keyword of the language"));
     }
     if new_name != name
@@ -948,7 +879,7 @@ pub fn completion(analysis: &Analysis, offset: usize) -> Vec<CompletionItem> {
             ..CompletionItem::default()
         });
     }
-    for k in KEYWORDS {
+    for k in RESERVED_WORDS.iter().chain(SOFT_WORDS) {
         if !items.iter().any(|i| i.label == *k) {
             items.push(keyword_item(k));
         }

@@ -26,6 +26,7 @@ mod recover;
 mod scan;
 
 pub use errors::codes;
+pub use errors::KEYWORDS as RESERVED_WORDS;
 
 /// The pest parser generated from the grammar.
 #[derive(pest_derive::Parser)]

@@ -20,11 +20,9 @@ pub enum EvaluateFormat {
     Json,
 }
 
-/// `scoreline evaluate`
+/// What "converted" means, for `evaluate` and `fit`.
 #[derive(Debug, Args)]
-pub struct EvaluateArgs {
-    #[command(flatten)]
-    pub inputs: InputArgs,
+pub struct OutcomeArgs {
     /// The outcome is an event of this type after the as-of (with `--horizon`); it may come
     /// from any events file given, declared in the schema or not.
     #[arg(long, value_name = "TYPE")]
@@ -35,6 +33,15 @@ pub struct EvaluateArgs {
     /// The outcome is this bool contact field: true positive, false negative, empty unknown.
     #[arg(long, value_name = "FIELD")]
     pub outcome_field: Option<String>,
+}
+
+/// `scoreline evaluate`
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub inputs: InputArgs,
+    #[command(flatten)]
+    pub outcome: OutcomeArgs,
     /// Report this score only; may be given several times (default: every score).
     #[arg(long = "score", value_name = "NAME")]
     pub scores: Vec<String>,
@@ -55,19 +62,16 @@ pub struct EvaluateArgs {
 /// The outcome the flags describe.
 fn outcome(args: &EvaluateArgs) -> Result<Outcome, String> {
     outcome_of(
-        (&args.outcome, &args.horizon, &args.outcome_field),
+        &args.outcome,
         "evaluate compares the scores with what happened",
     )
 }
 
 /// The outcome of `--outcome`, `--horizon` and `--outcome-field`; `purpose` says why one
 /// is needed.
-pub(crate) fn outcome_of(
-    flags: (&Option<String>, &Option<String>, &Option<String>),
-    purpose: &str,
-) -> Result<Outcome, String> {
+pub(crate) fn outcome_of(flags: &OutcomeArgs, purpose: &str) -> Result<Outcome, String> {
     let help_both = "  = help: pass `--outcome TYPE --horizon D` (an event after the as-of, such as `--outcome demo_request --horizon 90d`) or `--outcome-field FIELD` (a bool contact field)";
-    match flags {
+    match (&flags.outcome, &flags.horizon, &flags.outcome_field) {
         (Some(_), _, Some(_)) => Err(format!(
             "error: `--outcome` and `--outcome-field` cannot be used together\n{help_both}"
         )),

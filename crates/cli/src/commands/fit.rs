@@ -25,15 +25,8 @@ pub enum FitFormat {
 pub struct FitArgs {
     #[command(flatten)]
     pub inputs: InputArgs,
-    /// The outcome is an event of this type after the as-of (with `--horizon`).
-    #[arg(long, value_name = "TYPE")]
-    pub outcome: Option<String>,
-    /// How long after the as-of the outcome event counts: days or hours (`90d`, `12h`).
-    #[arg(long, value_name = "D")]
-    pub horizon: Option<String>,
-    /// The outcome is this bool contact field: true positive, false negative, empty unknown.
-    #[arg(long, value_name = "FIELD")]
-    pub outcome_field: Option<String>,
+    #[command(flatten)]
+    pub outcome: super::evaluate::OutcomeArgs,
     /// The score to fit: a block score, or a weighted sum of block scores.
     #[arg(long = "score", value_name = "NAME")]
     pub score: String,
@@ -66,7 +59,7 @@ pub struct FitArgs {
 /// Runs `scoreline fit`.
 pub fn run(args: FitArgs) -> u8 {
     let outcome = match super::evaluate::outcome_of(
-        (&args.outcome, &args.horizon, &args.outcome_field),
+        &args.outcome,
         "fit learns the points from what happened",
     ) {
         Ok(o) => o,

@@ -53,7 +53,7 @@ pub(super) const ITEM_WORDS: &[&str] = &["ruleset", "schema", "plugin", "let", "
 /// The words that start a clause in a score block.
 const CLAUSE_WORDS: &[&str] = &["rule", "each", "clamp"];
 /// Every reserved word (LANGUAGE.md §2).
-const KEYWORDS: &[&str] = &[
+pub const KEYWORDS: &[&str] = &[
     "ruleset",
     "schema",
     "contact",
