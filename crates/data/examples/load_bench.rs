@@ -29,6 +29,7 @@ fn main() {
         fields,
     };
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", Text, false),
             field("email", Text, false),

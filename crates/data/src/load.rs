@@ -421,6 +421,7 @@ impl Records {
         let events = events::group(self.contacts.len(), self.parts, self.threads);
         Loaded {
             dataset: Dataset {
+                accounts: Default::default(),
                 schema: self.schema,
                 contacts: self.contacts,
                 events,
@@ -670,6 +671,7 @@ pub fn read_inputs<'s>(
     let schema =
         match schema_in_force {
             Some(s) => Schema {
+                account: Vec::new(),
                 contact: plan::contact_fields(s),
                 events: s.events.clone(),
             },

@@ -31,6 +31,7 @@ fn event(name: &str, fields: Vec<FieldSpec>) -> EventSpec {
 fn b2b() -> Schema {
     use FieldType::*;
     Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", Text, false),
             field("email", Text, false),
@@ -320,6 +321,7 @@ fn inference_order_number_date_bool_text() {
 #[test]
 fn values_lists_bools_and_missing() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("tags", FieldType::List, false),
@@ -423,6 +425,7 @@ fn events_sorted_by_time_ties_in_input_order_across_files() {
 #[test]
 fn custom_id_column() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -633,6 +636,7 @@ fn required_field_missing() {
     );
     // In JSON the record's start is shown when the key is absent, the key when it is null.
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -1019,6 +1023,7 @@ fn tab_separated_files_are_detected() {
 #[test]
 fn numbers_follow_the_decimal_and_thousands_settings() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("n", FieldType::Number, true),
@@ -2606,6 +2611,7 @@ fn from(name: &str, ty: FieldType, optional: bool, column: &str) -> FieldSpec {
 fn fields_read_the_columns_their_from_names_in_every_format() {
     use FieldType::*;
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             from("id", Text, false, "Record ID"),
             from("employees", Number, true, "Number of Employees"),
@@ -2664,6 +2670,7 @@ fn events_files_name_their_own_columns_and_type() {
     use scoreline_data::{EventColumns, EventsFile};
     use FieldType::*;
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![field("id", Text, false)],
         events: vec![
             event("email_open", vec![field("subject", Text, true)]),

@@ -56,6 +56,7 @@ fn spec(name: &str, ty: FieldType) -> FieldSpec {
 
 fn schema() -> Schema {
     Schema {
+        account: Vec::new(),
         contact: vec![
             spec("id", FieldType::Text),
             spec("industry", FieldType::Text),
@@ -137,6 +138,7 @@ fn generate(n: usize) -> Dataset {
         events.contact_start.push(events.at.len() as u32);
     }
     Dataset {
+        accounts: Default::default(),
         schema: schema(),
         contacts,
         events,
@@ -786,6 +788,7 @@ fn every_builtin_is_documented_and_its_example_evaluates() {
         ));
     }
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![spec("id", FieldType::Text), spec("n", FieldType::Number)],
         events: Vec::new(),
     };

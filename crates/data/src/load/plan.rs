@@ -237,5 +237,9 @@ pub(crate) fn inferred_schema(contacts: &InferTable, events: &InferEvents) -> Sc
             fields: table.fields(false),
         })
         .collect();
-    Schema { contact, events }
+    Schema {
+        contact,
+        events,
+        account: Vec::new(),
+    }
 }

@@ -111,7 +111,11 @@ impl SchemaEnv {
                     .collect(),
             })
             .collect();
-        data::Schema { contact, events }
+        data::Schema {
+        contact,
+        events,
+        account: Vec::new(),
+    }
     }
 }
 

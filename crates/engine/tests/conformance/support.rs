@@ -294,6 +294,7 @@ pub fn dataset(schema: Schema, contacts_csv: &str, events_csv: &str) -> Result<D
         events.contact_start.push(events.at.len() as u32);
     }
     Ok(Dataset {
+        accounts: Default::default(),
         schema,
         contacts,
         events,
