@@ -1167,6 +1167,7 @@ fn dialect_settings_that_clash_are_refused() {
                     field("tags", FieldType::List, false),
                 ],
                 events: vec![],
+                account: vec![],
             }),
             dialect: Dialect {
                 list_separator: Some('/'),

@@ -111,9 +111,36 @@ fn run_case(dir: &Path) -> Result<(), String> {
     if sequential.errors != parallel.errors || sequential.plugin_errors != parallel.plugin_errors {
         return Err("parallel plugin errors differ from sequential".to_string());
     }
-    // Scored in partitions, population statistics merged: the same rows and errors.
+    // Accounts: their own output, sequential and parallel alike.
+    let accounts = |e: &scoreline_engine::Evaluation| {
+        e.accounts
+            .as_ref()
+            .map(|a| to_csv(&a.columns, a.rows()))
+            .unwrap_or_default()
+    };
+    let (got_accounts, parallel_accounts) = (accounts(&sequential), accounts(&parallel));
+    if got_accounts != parallel_accounts {
+        return Err(format!(
+            "parallel accounts differ from sequential:\n{got_accounts}\n---\n{parallel_accounts}"
+        ));
+    }
+    let expected_accounts =
+        std::fs::read_to_string(dir.join("expected_accounts.csv")).unwrap_or_default();
+    if normalize(&expected_accounts) != normalize(&got_accounts) {
+        return Err(format!(
+            "accounts differ from expected_accounts.csv:\n{}",
+            diff(&expected_accounts, &got_accounts)
+        ));
+    }
+    // Scored in partitions, population statistics merged: the same rows and errors. (A plan
+    // that uses accounts scores the data set whole: an account's contacts are all in it.)
     let n = case.data.contacts.len();
-    for parts in [2, 3] {
+    let part_counts: &[usize] = if case.plan.uses_accounts() {
+        &[]
+    } else {
+        &[2, 3]
+    };
+    for &parts in part_counts {
         let as_of = scoreline_engine::AsOf::from_millis(case.as_of);
         let bounds: Vec<usize> = (0..=parts).map(|k| n * k / parts).collect();
         let partitions: Vec<_> = bounds

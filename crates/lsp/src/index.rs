@@ -96,7 +96,8 @@ impl Index {
                     index.has_schema = true;
                     for block in &schema.blocks {
                         match &block.kind {
-                            SchemaBlockKind::Contact { .. } => {
+                            // Account fields are named like fields too (`account.NAME`).
+                            SchemaBlockKind::Contact { .. } | SchemaBlockKind::Account { .. } => {
                                 index.fields.extend(block.fields.iter().cloned())
                             }
                             SchemaBlockKind::Event { name } => index.events.push(EventDef {
