@@ -834,7 +834,7 @@ impl Checker<'_> {
         };
         let condition = condition.map(|c| {
             let typed = self.condition(c, member);
-            self.constant_condition(c, "where");
+            self.constant_condition(c, "contacts where");
             Box::new(typed)
         });
         let ty = match function {
@@ -1806,7 +1806,10 @@ impl Checker<'_> {
         }
         let q = self.quote(cond.span);
         let help = if word == "when" {
-            "it is the same for every contact; compare a field, a score or an aggregate instead, or remove the `when`".to_string()
+            let who = if self.item_account { "account" } else { "contact" };
+            format!("it is the same for every {who}; compare a field, a score or an aggregate instead, or remove the `when`")
+        } else if word == "contacts where" {
+            "it is the same for every contact of the account; compare a contact field or item instead, or remove the `where`".to_string()
         } else {
             format!("it is the same for every event; compare a property instead, or remove the `{word}`")
         };
@@ -1834,6 +1837,8 @@ pub(super) fn is_constant(e: &Expr) -> bool {
                 | ExprKind::Call { .. }
                 | ExprKind::PluginCall { .. }
                 | ExprKind::Aggregate { .. }
+                | ExprKind::AccountField(_)
+                | ExprKind::ContactsAggregate { .. }
         ) {
             constant = false;
         }

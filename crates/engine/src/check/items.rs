@@ -142,7 +142,17 @@ impl Checker<'_> {
                         action: arm.action.as_ref().map(|a| a.value.clone()),
                     });
                 }
+                let before = self.diags.len();
                 self.segment_warnings(s);
+                if self.item_account {
+                    // §9's warnings read "accounts" for an account segment.
+                    for d in &mut self.diags[before..] {
+                        let words = |t: &str| t.replace("contacts", "accounts").replace("contact", "account");
+                        d.message = words(&d.message);
+                        d.label = words(&d.label);
+                        d.help = d.help.as_deref().map(words);
+                    }
+                }
                 Some(typed::Item::Segment(typed::Segment {
                     index,
                     name: s.name.name.clone(),
