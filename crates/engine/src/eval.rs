@@ -455,7 +455,7 @@ impl Plan {
         if account >= run.data.contacts.len() {
             return None;
         }
-        let levels = run.account_levels(level.members.len());
+        let levels = run.account_levels(level.members.len(), data);
         Some(
             level
                 .plan
@@ -510,6 +510,7 @@ impl Plan {
 
     fn new_explanation(&self, data: &Dataset, contact: usize) -> Explanation {
         Explanation {
+            kind: self.is_account_level.then_some("account"),
             id: data.contacts[contact].id().to_string(),
             ruleset: self.ruleset.clone(),
             scores: Vec::new(),

@@ -41,6 +41,8 @@ pub struct Plan {
     pub(crate) population_reads_account: bool,
     /// Whether the items read events.
     pub(crate) reads_events: bool,
+    /// Whether this is the plan of the account items (over the accounts).
+    pub(crate) is_account_level: bool,
 }
 
 /// Compiles a checked rule file against the schema in force (declared, or inferred from the

@@ -132,6 +132,41 @@ fn run_case(dir: &Path) -> Result<(), String> {
             diff(&expected_accounts, &got_accounts)
         ));
     }
+    // Every account's explanation agrees with its row; `explained_accounts.txt`, when the case
+    // has one, holds them all as text.
+    let mut explained = String::new();
+    if let Some(accounts) = &sequential.accounts {
+        let as_of = scoreline_engine::AsOf::from_millis(case.as_of);
+        for (a, row) in accounts.rows().enumerate() {
+            let (explanation, _) = case
+                .plan
+                .explain_account(&case.data, a, as_of, false)
+                .ok_or("the plan has accounts but cannot explain one")?;
+            for segment in &explanation.segments {
+                let column = accounts.columns.iter().position(|c| *c == segment.name);
+                let shown = match column.map(|c| &row[c]) {
+                    Some(scoreline_data::Value::Text(t)) => Some(&**t),
+                    _ => None,
+                };
+                if segment.label.as_deref() != shown {
+                    return Err(format!(
+                        "explanation of account {a} gives `{}` = {:?}, the row has {:?}",
+                        segment.name, segment.label, shown
+                    ));
+                }
+            }
+            explained.push_str(&explanation.render_text());
+            explained.push('\n');
+        }
+    }
+    if let Ok(expected) = std::fs::read_to_string(dir.join("explained_accounts.txt")) {
+        if normalize(&expected) != normalize(&explained) {
+            return Err(format!(
+                "account explanations differ from explained_accounts.txt:\n{}",
+                diff(&expected, &explained)
+            ));
+        }
+    }
     // Scored in partitions, population statistics merged: the same rows and errors. (A plan
     // that uses accounts scores the data set whole: an account's contacts are all in it.)
     let n = case.data.contacts.len();

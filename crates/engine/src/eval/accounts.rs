@@ -29,6 +29,8 @@ pub(crate) struct Levels<'l> {
     pub member_start: &'l [u32],
     pub members: &'l [u32],
     pub event_contact: &'l [u32],
+    /// The contacts (their ids name them in explanations).
+    pub contacts: &'l [Contact],
 }
 
 impl Levels<'static> {
@@ -43,6 +45,7 @@ impl Levels<'static> {
         member_start: &[],
         members: &[],
         event_contact: &[],
+        contacts: &[],
     };
 }
 
@@ -117,8 +120,9 @@ pub(crate) struct AccountRun {
 
 impl AccountRun {
     /// What account items read (their contacts' values).
-    pub fn account_levels(&self, width: usize) -> Levels<'_> {
+    pub fn account_levels<'l>(&'l self, width: usize, data: &'l Dataset) -> Levels<'l> {
         Levels {
+            contacts: &data.contacts,
             member_table: &self.member_table,
             member_width: width,
             member_start: &self.member_start,
@@ -289,6 +293,7 @@ impl Plan {
             member_start: &member_start,
             members: &members,
             event_contact: &event_contact,
+            contacts: &data.contacts,
             ..Levels::NONE
         };
         let plan = &level.plan;

@@ -15,7 +15,7 @@ use super::round::round_half_away;
 use super::value::{compare, equals, Val, DAY_MS};
 use crate::eval::{PluginErrorTally, ERROR_IDS};
 use crate::explain::{
-    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, MatchedEvent,
+    ArmResult, ContactValue, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, MatchedEvent,
     ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
 };
 use crate::plan::node::*;
@@ -251,6 +251,60 @@ impl<'a> Ctx<'a, '_> {
                 .is_none_or(|c| self.eval(c, e as u32).holds())
     }
 
+    /// Whether contact `c` passes a `contacts` aggregate's `where` (a missing condition leaves
+    /// it out).
+    fn member_passes(&self, agg: &'a MembersAgg, c: usize) -> bool {
+        let Some(condition) = &agg.condition else {
+            return true;
+        };
+        let at = Ctx {
+            plan: self.plan,
+            data: self.data,
+            contact: self.contact,
+            fields: self.fields,
+            events_start: self.events_start,
+            events_end: self.events_end,
+            as_of: self.as_of,
+            slots: self.slots,
+            population: self.population,
+            plugin_errors: self.plugin_errors,
+            levels: self.levels,
+            member: c,
+        };
+        matches!(at.eval(condition, NO_EVENT), Val::Bool(true))
+    }
+
+    /// The contacts that contributed to a `contacts` aggregate, as an explanation shows them:
+    /// the largest value first (ties, and `count` of contacts, in contacts-file order).
+    fn contributors(&self, agg: &'a MembersAgg) -> Vec<ContactValue> {
+        let mut out: Vec<(Val<'a>, usize)> = Vec::new();
+        for &c in self.levels.members_of(self.contact) {
+            let c = c as usize;
+            if !self.member_passes(agg, c) {
+                continue;
+            }
+            let value = match agg.value {
+                Some(col) => Val::from_value(self.levels.member_value(c, col as usize)),
+                None => Val::Missing,
+            };
+            if agg.value.is_some() && matches!(value, Val::Missing) {
+                continue;
+            }
+            out.push((value, c));
+        }
+        out.sort_by(|a, b| compare(&b.0, &a.0).unwrap_or(Ordering::Equal));
+        out.into_iter()
+            .map(|(v, c)| ContactValue {
+                id: self
+                    .levels
+                    .contacts
+                    .get(c)
+                    .map_or(String::new(), |k| k.id().to_string()),
+                value: self.shown(&v),
+            })
+            .collect()
+    }
+
     /// An aggregate over the account's contacts (LANGUAGE.md §13).
     fn members(&self, agg: &'a MembersAgg) -> Val<'a> {
         use scoreline_syntax::ast::ContactsAggregate as K;
@@ -260,25 +314,8 @@ impl<'a> Ctx<'a, '_> {
         let mut numbers: Vec<f64> = Vec::new();
         for &c in self.levels.members_of(self.contact) {
             let c = c as usize;
-            if let Some(condition) = &agg.condition {
-                let at = Ctx {
-                    plan: self.plan,
-                    data: self.data,
-                    contact: self.contact,
-                    fields: self.fields,
-                    events_start: self.events_start,
-                    events_end: self.events_end,
-                    as_of: self.as_of,
-                    slots: self.slots,
-                    population: self.population,
-                    plugin_errors: self.plugin_errors,
-                    levels: self.levels,
-                    member: c,
-                };
-                // A contact whose condition is missing is left out.
-                if !matches!(at.eval(condition, NO_EVENT), Val::Bool(true)) {
-                    continue;
-                }
+            if !self.member_passes(agg, c) {
+                continue;
             }
             let Some(col) = agg.value else {
                 count += 1;
@@ -932,6 +969,10 @@ impl<'a> Ctx<'a, '_> {
                 .map(|r| ValueRead {
                     name: r.text.clone(),
                     value: self.shown(&self.eval(&r.node, NO_EVENT)),
+                    contacts: match &r.node {
+                        Node::Members(agg) => self.contributors(agg),
+                        _ => Vec::new(),
+                    },
                 })
                 .collect()
         });

@@ -313,6 +313,7 @@ impl<'c> Compiler<'c> {
             reads_account: false,
             population_reads_account: false,
             reads_events: c.reads_events,
+            is_account_level: c.account_level,
         }
     }
 }

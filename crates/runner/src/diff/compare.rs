@@ -172,6 +172,7 @@ impl<'a> Explainer<'a> {
                 },
             );
             e.explanations.pop().unwrap_or(Explanation {
+                kind: None,
                 id: String::new(),
                 ruleset: None,
                 scores: Vec::new(),
