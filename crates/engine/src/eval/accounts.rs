@@ -169,12 +169,20 @@ fn account_dataset(
     let mut event_contact = Vec::new();
     if level.uses_events {
         let ev = &data.events;
+        let mut wanted = vec![level.event_types.is_none(); data.schema.events.len()];
+        for &t in level.event_types.iter().flatten() {
+            if let Some(w) = wanted.get_mut(t as usize) {
+                *w = true;
+            }
+        }
         let mut order: Vec<(i64, u32, u32)> = Vec::new();
         for a in 0..accounts {
             order.clear();
             for &c in &list[start[a] as usize..start[a + 1] as usize] {
                 for e in ev.of_contact(c as usize) {
-                    order.push((ev.at[e], c, e as u32));
+                    if wanted.get(ev.type_id[e] as usize).copied().unwrap_or(false) {
+                        order.push((ev.at[e], c, e as u32));
+                    }
                 }
             }
             // Stable: same-instant events keep contacts-file order, then input order.

@@ -57,6 +57,8 @@ struct Compiler<'c> {
     items_with_population: HashSet<usize>,
     /// Whether the items read events (aggregates, `each`, plugins given `events`).
     reads_events: bool,
+    /// The event types the items' filters select (`None`: any type may be read).
+    types_read: Option<Vec<u32>>,
 }
 
 pub(super) fn compile(
@@ -173,11 +175,13 @@ pub(super) fn compile(
         .map(|i| account.slot_of_item.get(i).copied().unwrap_or(0))
         .collect();
     let uses_events = account_plan.reads_events;
+    let event_types = account.types_read.take();
     plan.account = Some(Box::new(AccountLevel {
         plan: account_plan,
         members: account.members,
         pre_steps,
         uses_events,
+        event_types,
         kept,
         pre_uses_population,
     }));
@@ -204,6 +208,7 @@ impl<'c> Compiler<'c> {
             population_reads_account: false,
             items_with_population: HashSet::new(),
             reads_events: false,
+            types_read: Some(Vec::new()),
             plugins,
             plugin_functions: Vec::new(),
             slot_of_item,
@@ -427,6 +432,17 @@ impl Compiler<'_> {
 
     fn filter(&mut self, f: &typed::Filter) -> Filter {
         let types = self.event_type(&f.event);
+        match types {
+            TypeSel::Any => self.types_read = None,
+            TypeSel::One(t) => {
+                if let Some(read) = &mut self.types_read {
+                    if !read.contains(&t) {
+                        read.push(t);
+                    }
+                }
+            }
+            TypeSel::Nothing => {}
+        }
         let condition = f
             .condition
             .as_ref()
@@ -790,6 +806,7 @@ impl Compiler<'_> {
         let events_field = self.schema.contact.iter().position(|f| f.name == "events");
         if args.iter().any(|a| matches!(a, PluginArg::Events)) {
             self.reads_events = true;
+            self.types_read = None;
         }
         let args = args
             .iter()

@@ -215,6 +215,8 @@ pub(crate) struct AccountLevel {
     pub pre_steps: Vec<Step>,
     /// Whether the account items read events (else the accounts get none).
     pub uses_events: bool,
+    /// The event types they read (`None`: any); the accounts get only those.
+    pub event_types: Option<Vec<u32>>,
     /// The account slots contact items read (`account.NAME` of an account item).
     pub kept: Vec<u32>,
     /// Whether `pre_steps` need the contacts' population statistics.
