@@ -1806,7 +1806,11 @@ impl Checker<'_> {
         }
         let q = self.quote(cond.span);
         let help = if word == "when" {
-            let who = if self.item_account { "account" } else { "contact" };
+            let who = if self.item_account {
+                "account"
+            } else {
+                "contact"
+            };
             format!("it is the same for every {who}; compare a field, a score or an aggregate instead, or remove the `when`")
         } else if word == "contacts where" {
             "it is the same for every contact of the account; compare a contact field or item instead, or remove the `where`".to_string()

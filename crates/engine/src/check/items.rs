@@ -147,7 +147,10 @@ impl Checker<'_> {
                 if self.item_account {
                     // §9's warnings read "accounts" for an account segment.
                     for d in &mut self.diags[before..] {
-                        let words = |t: &str| t.replace("contacts", "accounts").replace("contact", "account");
+                        let words = |t: &str| {
+                            t.replace("contacts", "accounts")
+                                .replace("contact", "account")
+                        };
                         d.message = words(&d.message);
                         d.label = words(&d.label);
                         d.help = d.help.as_deref().map(words);

@@ -15,8 +15,8 @@ use super::round::round_half_away;
 use super::value::{compare, equals, Val, DAY_MS};
 use crate::eval::{PluginErrorTally, ERROR_IDS};
 use crate::explain::{
-    ArmResult, ContactValue, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, MatchedEvent,
-    ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
+    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, ContactValue,
+    MatchedEvent, ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
 };
 use crate::plan::node::*;
 use crate::plan::Plan;
@@ -80,7 +80,12 @@ pub(crate) fn describe(
     };
     let mut out = format!("{plugin}.{name} failed");
     if let Some(id) = contact {
-        let _ = write!(out, " for contact `{id}`");
+        let who = if plan.is_account_level {
+            "account"
+        } else {
+            "contact"
+        };
+        let _ = write!(out, " for {who} `{id}`");
     }
     match error.position {
         Some(at) => {
