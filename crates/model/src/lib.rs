@@ -412,7 +412,6 @@ impl Dataset {
                 .unwrap_or_default(),
         };
         Dataset {
-            accounts: Default::default(),
             schema: self.schema.clone(),
             contacts: self.contacts[start..end].to_vec(),
             events,
