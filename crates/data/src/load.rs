@@ -231,6 +231,8 @@ pub struct AccountOptions<'a> {
     pub wanted: bool,
     /// The contact field that names each contact's account (default `account_id`).
     pub link: String,
+    /// The accounts file's own dialect (`None`: [`LoadOptions::dialect`]).
+    pub dialect: Option<Dialect>,
 }
 
 impl Default for AccountOptions<'_> {
@@ -239,6 +241,7 @@ impl Default for AccountOptions<'_> {
             input: None,
             wanted: false,
             link: "account_id".into(),
+            dialect: None,
         }
     }
 }
@@ -643,9 +646,13 @@ pub fn read_inputs<'s>(
             Some(file)
         })
         .collect();
-    // The accounts file, read in the load's dialect; its ids are in an `id` column (or the
+    // The accounts file, read in its own dialect or the load's; its ids are in an `id` column (or the
     // schema's `id: text from "…"` in its `account` block).
-    let adialect = &options.dialect;
+    let adialect = options
+        .accounts
+        .dialect
+        .as_ref()
+        .unwrap_or(&options.dialect);
     let atext: Option<Text> = match account_input {
         Some(Input::File(s)) => in_utf8(s, adialect, &mut warnings)
             .map(Text::File)
