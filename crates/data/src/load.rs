@@ -1425,6 +1425,15 @@ fn check_columns(
     check_event_columns(efiles, eplan, preset, fatal, warnings);
 }
 
+/// The help for a column or field the schema does not have.
+pub(crate) fn declare_help(accounts: bool) -> &'static str {
+    if accounts {
+        "declare it in the `account` block of the ruleset's `schema` to use it"
+    } else {
+        "declare it in the ruleset's `schema` block to use it"
+    }
+}
+
 /// With accounts, the contacts lack the link field: the problem (at the contacts file's
 /// header when it is CSV).
 fn no_link(cfile: &File, link: &str, declared: bool) -> DataProblem {
@@ -1502,7 +1511,7 @@ fn check_table(
                         cfile.name,
                         c,
                         format!("column `{h}` is not in the schema and is ignored"),
-                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                        Some(declare_help(cplan.accounts).into()),
                     ));
                 }
             }

@@ -129,7 +129,7 @@ impl<'p> ContactConverter<'p> {
                         k,
                         loc.key(k),
                         format!("field `{k}` is not in the schema and is ignored"),
-                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                        Some(super::declare_help(plan.accounts).into()),
                     );
                 }
             },
