@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
+
+#[path = "ruletest/accounts.rs"]
+mod accounts;
 use common::{repo, scoreline, stderr, stdout};
 
 fn last_line(o: &Output) -> String {
