@@ -511,3 +511,53 @@ fn load_reads_the_requests_accounts_file() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn the_example_data_loads_with_its_accounts() {
+    // rulesets/b2b-accounts: the schema of its rule file, written here.
+    use FieldType::*;
+    let schema = Schema {
+        account: vec![
+            field("id", Text, false),
+            field("name", Text, false),
+            field("industry", Text, false),
+            field("employees", Number, true),
+            field("country", Text, true),
+        ],
+        contact: vec![
+            field("id", Text, false),
+            field("email", Text, false),
+            field("account_id", Text, true),
+            field("job_title", Text, true),
+        ],
+        events: vec![
+            event("page_view", vec![field("url", Text, false)]),
+            event("webinar", vec![]),
+            event("email_click", vec![]),
+            event("demo_request", vec![]),
+        ],
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rulesets/b2b-accounts/data");
+    let mut request = LoadRequest::new(dir.join("contacts.csv"));
+    request.events = vec![dir.join("events.csv")];
+    request.accounts = Some(dir.join("accounts.csv"));
+    request.options.schema = Some(&schema);
+    let l = load(&request).unwrap_or_else(|e| panic!("{e}"));
+    assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+    let ds = &l.dataset;
+    ds.validate().unwrap();
+    assert_eq!(ds.accounts.rows.len(), 8);
+    assert_eq!(ds.contacts.len(), 30);
+    let (start, _) = ds.accounts.members();
+    let sizes: Vec<u32> = start.windows(2).map(|w| w[1] - w[0]).collect();
+    // Stark Industries (7th) has no contacts; one contact has no account.
+    assert_eq!(sizes[6], 0);
+    assert_eq!(
+        ds.accounts
+            .of_contact
+            .iter()
+            .filter(|&&a| a == NO_ACCOUNT)
+            .count(),
+        1
+    );
+}
