@@ -561,3 +561,50 @@ fn the_example_data_loads_with_its_accounts() {
         1
     );
 }
+
+#[test]
+fn accounts_loading_never_panics_on_junk() {
+    let alphabet: &[u8] = b"{}[]\",:;\n\r -#'!&*|>ab01.eT:Z\\\t\xff\xc3";
+    let schema = acct_schema();
+    let mut seed: u64 = 7;
+    let mut next = |n: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % n.max(1)
+    };
+    let contacts = src("contacts.csv", CONTACTS);
+    for round in 0..200 {
+        let bytes: Vec<u8> = if round % 2 == 0 {
+            (0..next(160))
+                .map(|_| alphabet[next(alphabet.len() as u64) as usize])
+                .collect()
+        } else {
+            let mut b = ACCOUNTS_CSV.as_bytes().to_vec();
+            let i = next(b.len() as u64) as usize;
+            b[i] = alphabet[next(alphabet.len() as u64) as usize];
+            b.truncate(next(b.len() as u64 + 1) as usize);
+            b
+        };
+        for format in [Format::Csv, Format::Ndjson, Format::Json, Format::Yaml] {
+            let junk = Source {
+                name: "accounts".into(),
+                format,
+                bytes: bytes.clone(),
+            };
+            for schema in [None, Some(&schema)] {
+                for skip in [false, true] {
+                    let mut opts = with_accounts(schema, Some(Input::File(&junk)));
+                    opts.skip_bad_rows = skip;
+                    opts.threads = 1;
+                    opts.chunk_bytes = 32;
+                    if let Ok(l) = load_sources(&contacts, &[], &opts) {
+                        l.dataset.validate().unwrap();
+                    }
+                    // The junk as the contacts, with implied accounts.
+                    let _ = load_sources(&junk, &[], &with_accounts(schema, None));
+                }
+            }
+        }
+    }
+}
