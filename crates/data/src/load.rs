@@ -570,6 +570,7 @@ pub fn read_inputs<'s>(
         let fields = s
             .contact
             .iter_mut()
+            .chain(s.account.iter_mut())
             .chain(s.events.iter_mut().flat_map(|e| e.fields.iter_mut()));
         for f in fields {
             f.column = None;
@@ -664,6 +665,7 @@ pub fn read_inputs<'s>(
     let afile: Option<File> = atext
         .as_ref()
         .and_then(|t| t.open(chunk, adialect).map_err(|p| fatal.push(p)).ok());
+    let mut no_account_id: Option<DataProblem> = None;
     let account_id_column = crate::model::column_key(
         schema_in_force
             .and_then(|s| s.account.iter().find(|f| f.name == "id"))
@@ -689,11 +691,17 @@ pub fn read_inputs<'s>(
                     "the accounts' ids are read from the `{account_id_column}` column; rename the id column, or write `id: text from \"…\"` in the schema's `account` block"
                 ),
             };
-            fatal.push(file_problem(
+            let p = file_problem(
                 name,
                 format!("the header has no `{account_id_column}` column"),
                 Some(help),
-            ));
+            );
+            // With a schema, reported with the file's other missing columns.
+            if schema_in_force.is_some() {
+                no_account_id = Some(p);
+            } else {
+                fatal.push(p);
+            }
         }
     }
     if let Some(File {
@@ -881,6 +889,7 @@ pub fn read_inputs<'s>(
             }
         }
         if !fatal.is_empty() {
+            fatal.extend(no_account_id.take());
             return fail(fatal);
         }
     }
@@ -933,6 +942,7 @@ pub fn read_inputs<'s>(
             &mut warnings,
         );
         if let Some(af) = &afile {
+            fatal.extend(no_account_id.take());
             check_table(af, &aplan, None, &mut fatal, &mut warnings);
         }
         if let Some(p) = no_id.take() {

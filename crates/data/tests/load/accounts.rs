@@ -161,10 +161,13 @@ fn the_accounts_file_in_every_format_loads_the_same() {
         "contacts",
         "id,email,account_id\nc1,a@acme.com,acme\nc2,x@y.z,\n",
     );
+    // Records name their fields by the schema's names, whatever column `from` names.
+    let mut mapped = schema.clone();
+    mapped.account[1].column = Some("Company Name".into());
     let l = load_inputs(
         Input::Records(&contacts_records),
         &[],
-        &with_accounts(Some(&schema), Some(Input::Records(&records))),
+        &with_accounts(Some(&mapped), Some(Input::Records(&records))),
     )
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -607,4 +610,33 @@ fn accounts_loading_never_panics_on_junk() {
             }
         }
     }
+}
+
+#[test]
+fn account_fields_read_the_columns_the_schema_names() {
+    let mut schema = acct_schema();
+    schema.account[0].column = Some("Account ID".into());
+    schema.account[1].column = Some("Company Name".into());
+    let contacts = src("contacts.csv", CONTACTS);
+    let file = src(
+        "accounts.csv",
+        "Account ID,Company Name,employees\nacme,ACME Corp,250\nglobex,Globex,\ninitech,Initech,40\n",
+    );
+    let l = load_acct(&contacts, &file, &[], Some(&schema)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(accounts(&l), fix(EXPECTED));
+    // A header without the id column the schema names.
+    let e = load_acct(
+        &contacts,
+        &src("accounts.csv", ACCOUNTS_CSV),
+        &[],
+        Some(&schema),
+    )
+    .unwrap_err();
+    assert_eq!(
+        lines(&e),
+        [
+            "accounts.csv:1: the header has no `Account ID` column",
+            "accounts.csv:1: the header has no `Company Name` column",
+        ]
+    );
 }
