@@ -57,6 +57,7 @@ fn expected(ruleset: &str, rule_file: &str) -> Vec<Vec<String>> {
     let loaded = load(&LoadRequest {
         contacts: dir.join("data/contacts.csv"),
         events: vec![dir.join("data/events.csv")],
+        accounts: None,
         options: LoadOptions {
             schema: ruleset.schema(),
             ..LoadOptions::default()

@@ -54,6 +54,7 @@ fn main() {
         let request = LoadRequest {
             contacts: dir.join("contacts.csv"),
             events: vec![dir.join("events.csv")],
+            accounts: None,
             options: LoadOptions {
                 schema,
                 threads,

@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "load/accounts.rs"]
+mod accounts;
+
 use scoreline_data::{
     format_date, format_number, load, load_inputs, load_records, load_sources, parse_date,
     write_atomic, write_skipped_to, Dataset, Datum, Decimal, Delimiter, Dialect, Encoding,
@@ -182,6 +185,7 @@ fn load_files(contacts: &str, events: &[&str], schema: Option<&Schema>) -> Loade
     let request = LoadRequest {
         contacts: fixture(contacts),
         events: events.iter().map(|e| fixture(e)).collect(),
+        accounts: None,
         options: options(schema),
     };
     match load(&request) {
@@ -1162,6 +1166,7 @@ fn dialect_settings_that_clash_are_refused() {
         &[],
         &LoadOptions {
             schema: Some(&Schema {
+                account: Vec::new(),
                 contact: vec![
                     field("id", FieldType::Text, false),
                     field("tags", FieldType::List, false),

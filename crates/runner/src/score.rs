@@ -39,6 +39,9 @@ pub struct PluginCallsFailed;
 pub struct Scored {
     pub evaluation: Evaluation,
     pub statistics: PartitionStatistics,
+    /// The accounts' evaluation (LANGUAGE.md §13: one row per account, account items only),
+    /// when the ruleset has account items; written by [`crate::output::write_accounts`].
+    pub accounts: Option<Evaluation>,
 }
 
 /// Scores `dataset` at `as_of`, prints what the plugins printed, reports failed plugin calls
@@ -75,6 +78,9 @@ pub fn score(
     Ok(Scored {
         evaluation,
         statistics,
+        // TODO(language side): the accounts' evaluation from the engine (`Plan::score`'s
+        // extra evaluation for accounts) once it lands.
+        accounts: None,
     })
 }
 
