@@ -281,8 +281,12 @@ pub enum ExplainFormat {
 /// `scoreline explain`
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The id of the contact to explain.
+    /// The id of the contact to explain (of the account, with `--account`).
     pub id: String,
+    /// Explain an account (its account items, and the contacts that contributed to each
+    /// `contacts` aggregate) instead of a contact.
+    #[arg(long)]
+    pub account: bool,
     #[command(flatten)]
     pub inputs: InputArgs,
     /// What is printed: the explanation as text, or as JSON.

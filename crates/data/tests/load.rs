@@ -1172,7 +1172,6 @@ fn dialect_settings_that_clash_are_refused() {
                     field("tags", FieldType::List, false),
                 ],
                 events: vec![],
-                account: vec![],
             }),
             dialect: Dialect {
                 list_separator: Some('/'),

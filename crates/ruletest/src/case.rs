@@ -152,7 +152,7 @@ pub(super) fn run(
     );
     let explanations = std::mem::take(&mut evaluation.explanations);
     record_coverage(rs, &explanations);
-    let accounts = account_evaluation(&plan, &dataset, case.as_of);
+    let accounts = account_evaluation(&mut evaluation);
 
     // Compare.
     let column_of = |name: &str| evaluation.columns.iter().position(|c| c == name);
@@ -274,36 +274,38 @@ type ExpectError = (&'static str, String, Option<String>);
 
 /// Whether an item of the rule file is an account item (`account score`, `account
 /// segment`, `account let`: LANGUAGE.md §13).
-// TODO(language side): `s.account.is_some()` on the AST's score, segment and let items once
-// the syntax has them; until then every item is a contact item.
-fn is_account_item(_item: &Item) -> bool {
-    false
+fn is_account_item(item: &Item) -> bool {
+    scoreline_engine::resolve::item_account(item).is_some()
 }
 
 /// Whether the ruleset has account items or reads `account.`: then the case's accounts are
 /// built (from `accounts:`, or implied by the contacts' links).
-// TODO(language side): from the checked ruleset, as `runner::pipeline::Ruleset::uses_accounts`.
 fn has_account_items(rs: &Ruleset) -> bool {
-    rs.file
-        .ast
+    let reads_accounts = rs
+        .file
+        .checked
         .as_ref()
-        .is_some_and(|ast| ast.items.iter().any(is_account_item))
+        .is_some_and(|c| !c.typed.account_fields.is_empty());
+    reads_accounts
+        || rs
+            .file
+            .ast
+            .as_ref()
+            .is_some_and(|ast| ast.items.iter().any(is_account_item))
 }
 
 /// The accounts' evaluation of a case (one row per account, in `dataset.accounts` order,
 /// with explanations), when the ruleset has account items.
-// TODO(language side): the engine's accounts evaluation from `Plan::score`.
 fn account_evaluation(
-    _plan: &scoreline_engine::Plan,
-    _dataset: &scoreline_data::Dataset,
-    _as_of: i64,
+    evaluation: &mut scoreline_engine::Evaluation,
 ) -> Option<scoreline_engine::Evaluation> {
-    None
+    evaluation.accounts.take().map(|a| *a)
 }
 
 /// An empty explanation, for an account the engine did not explain.
 fn no_explanation(id: &str) -> Explanation {
     Explanation {
+        kind: Some("account"),
         id: id.to_string(),
         ruleset: None,
         scores: Vec::new(),

@@ -557,11 +557,15 @@ impl Ruleset {
     /// Whether the ruleset has account items or reads `account.` (LANGUAGE.md §13): then the
     /// data's accounts are built even without an accounts file, and an accounts output is
     /// expected.
-    // TODO(language side): answer from the checked ruleset (`Plan::has_account_items()` or
-    // the checker's equivalent) once account items land; until then only an accounts file
-    // builds accounts, and `--accounts-out` is refused as for a ruleset without them.
     pub fn uses_accounts(&self) -> bool {
-        false
+        !self.checked.symbols.account_items.is_empty()
+            || !self.checked.typed.account_fields.is_empty()
+    }
+
+    /// Whether the ruleset has account items (`account let`, `account score`,
+    /// `account segment`), which the accounts output holds.
+    pub fn has_account_items(&self) -> bool {
+        !self.checked.symbols.account_items.is_empty()
     }
 
     /// The schema block, if the rule file has one (else the data's types are inferred).
@@ -748,7 +752,7 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         .map_err(Failure::print)?;
     Ok(Prepared {
         id_column,
-        has_account_items: ruleset.uses_accounts(),
+        has_account_items: ruleset.has_account_items(),
         accounts_path: settings.accounts,
         plan,
         dataset,

@@ -88,7 +88,7 @@ pub fn run(args: RunArgs) -> u8 {
     let scoring_time = scoring.elapsed();
     let Ok(Scored {
         mut evaluation,
-        accounts,
+        mut accounts,
         ..
     }) = scored
     else {
@@ -99,9 +99,14 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(id) = evaluation.columns.first_mut() {
         id.clone_from(&prepared.id_column);
     }
-    let explanations = explain_path
-        .is_some()
-        .then(|| std::mem::take(&mut evaluation.explanations));
+    // The explanations file: every contact's, then every account's (`"kind": "account"`).
+    let explanations = explain_path.is_some().then(|| {
+        let mut all = std::mem::take(&mut evaluation.explanations);
+        if let Some(accounts) = &mut accounts {
+            all.append(&mut accounts.explanations);
+        }
+        all
+    });
 
     progress.set_message("writing the scores");
     if let Err(message) = write_scores_with_errors(

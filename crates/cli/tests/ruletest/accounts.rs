@@ -93,7 +93,6 @@ fn bad_accounts_are_errors_at_their_line() {
 }
 
 #[test]
-#[ignore = "needs the schema's `account` block (the language side)"]
 fn account_fields_are_checked_against_the_schema() {
     // The shape is right: the data is checked next (the case is reported again once fixed).
     let (out, text) = bad_with(
@@ -122,7 +121,7 @@ fn account_fields_are_checked_against_the_schema() {
         ),
         (
             "error[T0007]: unknown account `umbrella`",
-            "bad.test.yaml:6:33",
+            "bad.test.yaml:6:34",
         ),
     ] {
         assert!(text.contains(message), "{message}\n{text}");

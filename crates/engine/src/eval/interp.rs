@@ -298,6 +298,9 @@ impl<'a> Ctx<'a, '_> {
             out.push((value, c));
         }
         out.sort_by(|a, b| compare(&b.0, &a.0).unwrap_or(Ordering::Equal));
+        if agg.kind == scoreline_syntax::ast::ContactsAggregate::TopAvg {
+            out.truncate(agg.k.max(1));
+        }
         out.into_iter()
             .map(|(v, c)| ContactValue {
                 id: self

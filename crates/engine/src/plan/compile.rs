@@ -361,6 +361,12 @@ impl Compiler<'_> {
             typed::ClauseKind::Rule {
                 condition: Some(c), ..
             } => self.reads(&[c]),
+            // Points computed from an account's contacts (`top_avg(contacts.engagement, 3)`):
+            // the explanation names the contacts they came from.
+            typed::ClauseKind::Rule {
+                condition: None,
+                points,
+            } if reads_contacts(points) => self.reads(&[points]),
             _ => Vec::new(),
         };
         let kind = match &clause.kind {
@@ -910,6 +916,13 @@ fn collect_reads<'e>(
             collect_reads(high, file, found);
         }
     }
+}
+
+/// Whether `e` aggregates an account's contacts anywhere.
+fn reads_contacts(e: &typed::Expr) -> bool {
+    let mut found = matches!(e.kind, ExprKind::Contacts { .. });
+    e.for_each_child(|c| found |= reads_contacts(c));
+    found
 }
 
 /// Whether `e` calls a population function anywhere (filters included).
