@@ -859,8 +859,20 @@ impl Plan {
             }
         }
         let events = events_until(data, contact, as_of);
+        // With accounts, the lets and scores the first pass computed for them are taken from
+        // there (not when explaining or tracing, which show how they were computed).
+        let mut steps = &self.steps;
+        if let Some(level) = self.account.as_deref() {
+            if levels.member_width > 0 && explanation.is_none() && !scratch.trace.contains(&true) {
+                for &(slot, column) in &level.prefill {
+                    scratch.slots[slot as usize] =
+                        Val::from_value(levels.member_value(contact, column as usize));
+                }
+                steps = &level.rest_steps;
+            }
+        }
         self.run_steps(
-            &self.steps,
+            steps,
             data,
             (as_of, previous),
             population,

@@ -252,6 +252,14 @@ fn accounts_score_the_same_in_parallel_and_sequentially() {
     assert_eq!(a.len(), data.accounts.rows.len());
     assert_eq!(a.values, b.values);
     assert_eq!(a.segment_counts, b.segment_counts);
+    // Explaining computes every contact item again (no value taken from the first pass):
+    // the same rows.
+    let explained = score_with(&plan, &data, AS_OF, true, true);
+    assert_eq!(explained.values, sequential.values);
+    assert_eq!(
+        explained.accounts.as_ref().map(|e| &e.values),
+        Some(&a.values)
+    );
     // Every tier and route is given, so the data exercises each arm.
     assert!(
         a.segment_counts[0].labels.iter().all(|(_, c)| *c > 0),

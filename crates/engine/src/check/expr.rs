@@ -552,8 +552,33 @@ impl Checker<'_> {
 
     /// A typed expression of the level `scope` reads (its bare names), as seen from the item
     /// being checked: the account's value in a contact item, a contact's in an account item.
-    fn at_level(&self, scope: Scope, e: typed::Expr) -> typed::Expr {
+    fn at_level(&mut self, scope: Scope, e: typed::Expr) -> typed::Expr {
         let (ty, span) = (e.ty, e.span);
+        if matches!(ty, Type::Event(_)) && scope.account != self.item_account {
+            let (whose, example) = if scope.account {
+                (
+                    "an account's",
+                    "account let last_demo_at = last(demo_request).at",
+                )
+            } else {
+                ("a contact's", "let last_visit_at = last(page_view).at")
+            };
+            let d = self
+                .error(
+                    "E0906",
+                    span,
+                    format!(
+                        "{} is {whose} event, which the other level cannot read",
+                        self.quote(span)
+                    ),
+                )
+                .with_label("an event")
+                .with_help(format!(
+                    "read a value of the event instead, computed where the event is: `{example}`"
+                ));
+            self.push(d);
+            return invalid(Type::Unknown, span);
+        }
         match (scope.account, self.item_account) {
             (true, false) => typed(typed::ExprKind::Account(Box::new(e)), ty, span),
             (false, true) => typed(typed::ExprKind::Member(Box::new(e)), ty, span),

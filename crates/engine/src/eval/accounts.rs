@@ -116,6 +116,8 @@ pub(crate) struct AccountRun {
     /// The account items contact items read, `kept_width` per account.
     pub kept: Vec<Value>,
     pub kept_width: usize,
+    /// The width of `member_table`.
+    pub member_width: usize,
 }
 
 impl AccountRun {
@@ -140,6 +142,9 @@ pub(crate) fn contact_levels<'l>(data: &'l Dataset, run: Option<&'l AccountRun>)
         account_rows: &data.accounts.rows,
         kept: run.map_or(&[][..], |r| &r.kept),
         kept_width: run.map_or(0, |r| r.kept_width),
+        // The contact values the first pass computed: the contact pass reuses them.
+        member_table: run.map_or(&[][..], |r| &r.member_table),
+        member_width: run.map_or(0, |r| r.member_width),
         ..Levels::NONE
     }
 }
@@ -262,7 +267,7 @@ impl Plan {
                         self.run_steps(
                             &level.pre_steps,
                             data,
-                            (as_of.millis(), None),
+                            (as_of.millis(), options.previous),
                             view.as_ref(),
                             contact,
                             events,
@@ -333,6 +338,7 @@ impl Plan {
             evaluation,
             kept,
             kept_width: level.kept.len(),
+            member_width: width,
         })
     }
 }

@@ -55,8 +55,12 @@ struct Compiler<'c> {
     in_population_arg: bool,
     /// The items whose own expressions call a population function.
     items_with_population: HashSet<usize>,
+    /// The items whose own expressions call a plugin.
+    items_with_plugins: HashSet<usize>,
     /// Whether the items read events (aggregates, `each`, plugins given `events`).
     reads_events: bool,
+    /// How many plugin calls were compiled so far.
+    plugin_calls: usize,
     /// The event types the items' filters select (`None`: any type may be read).
     types_read: Option<Vec<u32>>,
 }
@@ -174,6 +178,28 @@ pub(super) fn compile(
         .iter()
         .map(|i| account.slot_of_item.get(i).copied().unwrap_or(0))
         .collect();
+    // The lets and scores the first pass computes for the account items need not be computed
+    // again by the contact pass (segments are, for their counts; plugin calls too, for their
+    // failures and prints).
+    let mut prefill = Vec::new();
+    let mut rest_steps = Vec::new();
+    for (step, item) in plan.steps.iter().zip(&plan.step_items) {
+        let slot = contact.slot_of_item.get(item).copied();
+        let column = slot.and_then(|s| {
+            account
+                .members
+                .iter()
+                .position(|m| *m == MemberCol::Slot(s))
+        });
+        match (step, slot, column) {
+            (Step::Let { .. } | Step::Score { .. }, Some(slot), Some(column))
+                if !contact.items_with_plugins.contains(item) =>
+            {
+                prefill.push((slot, column as u32));
+            }
+            _ => rest_steps.push(*step),
+        }
+    }
     let uses_events = account_plan.reads_events;
     let event_types = account.types_read.take();
     plan.account = Some(Box::new(AccountLevel {
@@ -184,6 +210,8 @@ pub(super) fn compile(
         event_types,
         kept,
         pre_uses_population,
+        prefill,
+        rest_steps,
     }));
     Ok(plan)
 }
@@ -207,7 +235,9 @@ impl<'c> Compiler<'c> {
             reads_account: false,
             population_reads_account: false,
             items_with_population: HashSet::new(),
+            items_with_plugins: HashSet::new(),
             reads_events: false,
+            plugin_calls: 0,
             types_read: Some(Vec::new()),
             plugins,
             plugin_functions: Vec::new(),
@@ -230,6 +260,7 @@ impl<'c> Compiler<'c> {
         for (slot, item) in items.iter().enumerate() {
             let slot = slot as u32;
             let sites = c.population.len();
+            let calls = c.plugin_calls;
             match item {
                 typed::Item::Let(l) => {
                     let value = c.expr(&l.value, Scope::Contact);
@@ -273,6 +304,9 @@ impl<'c> Compiler<'c> {
             }
             if c.population.len() > sites {
                 c.items_with_population.insert(item.index());
+            }
+            if c.plugin_calls > calls {
+                c.items_with_plugins.insert(item.index());
             }
         }
 
@@ -810,6 +844,7 @@ impl Compiler<'_> {
             }
         };
         let events_field = self.schema.contact.iter().position(|f| f.name == "events");
+        self.plugin_calls += 1;
         if args.iter().any(|a| matches!(a, PluginArg::Events)) {
             self.reads_events = true;
             self.types_read = None;

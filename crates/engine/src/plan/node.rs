@@ -221,6 +221,11 @@ pub(crate) struct AccountLevel {
     pub kept: Vec<u32>,
     /// Whether `pre_steps` need the contacts' population statistics.
     pub pre_uses_population: bool,
+    /// The contact lets and scores the first pass computed for `members` that the contact
+    /// pass takes from there instead of computing them again: (slot, member column).
+    pub prefill: Vec<(u32, u32)>,
+    /// The contact steps without those.
+    pub rest_steps: Vec<Step>,
 }
 
 impl Node {
