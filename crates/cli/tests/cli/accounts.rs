@@ -230,3 +230,119 @@ fn the_accounts_flags_are_on_every_command_that_reads_data() {
         assert!(help.contains("--accounts-out <FILE>"), "{command}: {help}");
     }
 }
+
+/// The mini project with account items: a buying group from the contacts' fit and the
+/// accounts' events, an account tier, and a contact segment reading it.
+fn account_items_project(dir: &Path) {
+    accounts_project(dir);
+    let rules = std::fs::read_to_string(dir.join("rules.score")).unwrap();
+    let rules = rules.replace("schema {", "schema {\n  account { id: text, name: text }")
+        + r#"
+account score group {
+  rule "Fit people" when count(contacts where fit >= 10) >= 1 => +10
+  each page_view => +5 max 10
+}
+account segment account_tier {
+  "target" when group >= 15 => "Assign an AE"
+  "watch"
+}
+segment route {
+  "AE" when account.account_tier == "target"
+  "nurture"
+}
+"#;
+    write(dir, "rules.score", &rules);
+}
+
+#[test]
+fn account_items_are_scored_written_and_explained() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    account_items_project(dir);
+    for (name, expected) in [
+        (
+            "accounts.csv.out",
+            "id,group,account_tier,account_tier_action\nacme,15,target,Assign an AE\nglobex,10,watch,\ninitech,0,watch,\n",
+        ),
+        (
+            "accounts.ndjson",
+            "{\"id\":\"acme\",\"group\":15,\"account_tier\":\"target\",\"account_tier_action\":\"Assign an AE\"",
+        ),
+    ] {
+        let out = run_mini(
+            dir,
+            &[
+                "--accounts",
+                "accounts.csv",
+                "--out",
+                "scores.csv",
+                "--accounts-out",
+                name,
+            ],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let written = std::fs::read_to_string(dir.join(name)).unwrap();
+        assert!(written.starts_with(expected), "{name}:\n{written}");
+        assert!(
+            stderr(&out).contains("scored 3 accounts"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    // The contacts' output is unchanged but for the contact segment reading the account's.
+    let scores = std::fs::read_to_string(dir.join("scores.csv")).unwrap();
+    let routes: Vec<&str> = scores
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(routes, ["AE", "nurture", "nurture"], "{scores}");
+    // explain --account names the contact that made the rule fire.
+    let out = scoreline(
+        &[
+            "explain",
+            "--account",
+            "acme",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "contacts.csv",
+            "--events",
+            "events.csv",
+            "--accounts",
+            "accounts.csv",
+            "--as-of",
+            "2026-11-01",
+        ],
+        dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("account acme"), "{text}");
+    assert!(
+        text.contains("count(contacts where fit >= 10) = 1 (from a)"),
+        "{text}"
+    );
+    // No account item of that id: did you mean.
+    let out = scoreline(
+        &[
+            "explain",
+            "--account",
+            "acmee",
+            "--ruleset",
+            "rules.score",
+            "--contacts",
+            "contacts.csv",
+            "--accounts",
+            "accounts.csv",
+        ],
+        dir,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("no account with id `acmee`")
+            && stderr(&out).contains("did you mean `acme`?"),
+        "{}",
+        stderr(&out)
+    );
+}
