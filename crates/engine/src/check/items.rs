@@ -3,7 +3,8 @@
 use std::collections::HashSet;
 
 use scoreline_syntax::ast::{
-    Clamp, Clause, DecayKind, EachClause, EachOption, Item, Points, ScoreBody, ScoreDecl, Span,
+    Clamp, Clause, DecayKind, EachClause, EachOption, ExprKind, Item, Points, ScoreBody, ScoreDecl,
+    Span,
 };
 
 use super::expr::format_number;
@@ -96,6 +97,88 @@ impl Checker<'_> {
                 self.push(d);
                 break;
             }
+        }
+        self.ranking_across_levels();
+    }
+
+    /// A contacts' population function whose argument reads `account.` cannot feed an account
+    /// item (E0910): the account items are computed before the contacts are ranked by their
+    /// account's values, so a contact value they read cannot be ranked first.
+    fn ranking_across_levels(&mut self) {
+        let n = self.ast.items.len();
+        let closure = |start: usize| {
+            let mut seen = HashSet::new();
+            let mut stack = vec![start];
+            while let Some(i) = stack.pop() {
+                if seen.insert(i) {
+                    stack.extend(self.symbols.depends_on.get(&i).into_iter().flatten());
+                }
+            }
+            seen
+        };
+        // The items that read an account value, directly or through names.
+        let direct: Vec<bool> = (0..n)
+            .map(|i| {
+                self.symbols.is_account(i)
+                    || super::population::item_exprs(&self.ast.items[i])
+                        .iter()
+                        .any(|e| {
+                            let mut found = false;
+                            e.walk(|x| found |= matches!(x.kind, ExprKind::AccountField(_)));
+                            found
+                        })
+            })
+            .collect();
+        let reads_account = |i: usize| closure(i).iter().any(|&j| direct[j]);
+        // A contacts' ranking whose argument reads an account value.
+        let mut ranking: Option<Span> = None;
+        for i in (0..n).filter(|&i| !self.symbols.is_account(i) && self.ranks[i].is_some()) {
+            for e in super::population::item_exprs(&self.ast.items[i]) {
+                e.walk(|x| {
+                    let ExprKind::Call { function, args } = &x.kind else {
+                        return;
+                    };
+                    if !crate::builtins::get(&function.name).is_some_and(|b| b.is_population()) {
+                        return;
+                    }
+                    for arg in args {
+                        arg.walk(|a| {
+                            let reads = match &a.kind {
+                                ExprKind::AccountField(_) => true,
+                                ExprKind::Name(id) => self.symbols.get(&id.name).is_some_and(|r| {
+                                    r.kind != ItemKind::Plugin && reads_account(r.index)
+                                }),
+                                _ => false,
+                            };
+                            if reads && ranking.is_none() {
+                                ranking = Some(x.span);
+                            }
+                        });
+                    }
+                });
+            }
+        }
+        let Some(span) = ranking else { return };
+        // An account item reading a contact value that needs a contacts' ranking.
+        let feeds = (0..n).filter(|&a| self.symbols.is_account(a)).any(|a| {
+            self.symbols
+                .depends_on
+                .get(&a)
+                .into_iter()
+                .flatten()
+                .filter(|&&d| !self.symbols.is_account(d))
+                .any(|&d| closure(d).iter().any(|&j| self.ranks[j].is_some()))
+        });
+        if feeds {
+            let d = self
+                .error(
+                    "E0910",
+                    span,
+                    "this ranking of contacts reads an account value, and an account item reads a ranked contact value",
+                )
+                .with_label("ranks by the account")
+                .with_help("the account items are computed before the contacts are ranked by their account: rank the contacts by a value that does not read `account.`, or rank the accounts in an account item");
+            self.push(d);
         }
     }
 

@@ -162,17 +162,9 @@ pub(super) fn compile(
     let pre_uses_population = needed
         .iter()
         .any(|i| contact.items_with_population.contains(i));
-    if pre_uses_population && plan.population_reads_account {
-        let d = Diagnostic::error(
-            &checked.file,
-            "E0910",
-            Default::default(),
-            "population functions of contacts both read an account value and feed an account item",
-        )
-        .with_label("two levels in one ranking")
-        .with_help("rank the contacts by a value that does not read `account.`, or rank the accounts with an account item");
-        return Err(vec![d]);
-    }
+    // The checker refuses a contacts' ranking that reads an account value and feeds an
+    // account item (E0910): `pre_uses_population` and `population_reads_account` never hold
+    // together.
     let kept = contact
         .kept_items
         .iter()
