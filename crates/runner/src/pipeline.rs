@@ -86,7 +86,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(report: String) -> Failure {
+    pub(crate) fn usage(report: String) -> Failure {
         Failure {
             code: EXIT_USAGE,
             diagnostics: message_json(&report),
@@ -94,7 +94,7 @@ impl Failure {
         }
     }
 
-    fn errors(report: String) -> Failure {
+    pub(crate) fn errors(report: String) -> Failure {
         Failure {
             code: EXIT_ERRORS,
             diagnostics: message_json(&report),
@@ -579,6 +579,14 @@ pub fn load_data(
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
+    if std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .any(|p| crate::database::is_db(p))
+    {
+        let (loaded, inputs) = crate::database::load(settings, schema, &request.options)?;
+        let warnings = render_problems(&loaded.warnings);
+        return Ok((loaded, inputs, warnings));
+    }
     let (contacts, events) =
         scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
     let sources: Vec<&Source> = std::iter::once(&contacts).chain(&events).collect();

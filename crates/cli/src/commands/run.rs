@@ -18,6 +18,9 @@ use scoreline_runner::score::{score, thread_pool, ScoreOptions, Scored};
 /// Runs `scoreline run`.
 pub fn run(args: RunArgs) -> u8 {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     let progress = spinner();
     progress.set_message("reading the rules and the data");
     let prepared = match prepare(&args.inputs.to_inputs()) {
@@ -34,6 +37,7 @@ pub fn run(args: RunArgs) -> u8 {
             explain: args.explain.clone(),
             changes: None,
             stamp: args.stamp,
+            history: args.history.clone(),
         },
         prepared.project.as_ref(),
     );
@@ -126,6 +130,22 @@ pub fn run(args: RunArgs) -> u8 {
         progress.finish_and_clear();
         eprintln!("{message}");
         return EXIT_ERRORS;
+    }
+    if let Some(path) = &outputs.history {
+        progress.set_message("appending the run to the score history");
+        if let Err(message) = scoreline_runner::history::append(
+            path,
+            "run",
+            &prepared.meta,
+            prepared.as_of_millis,
+            started_at,
+            &prepared.inputs,
+            &evaluation,
+        ) {
+            progress.finish_and_clear();
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
     }
     if let Some(path) = &args.report {
         if let Err(message) = write_report(path, &args, &prepared, &evaluation) {

@@ -1,0 +1,181 @@
+//! Databases where data files are accepted: a contacts or events input named by a URL
+//! (`sqlite:crm.db?table=contacts`, `postgres://…?query=…`) is read with `scoreline-db` and
+//! handed to the loader as a table's rows (validated by the same converters as a file's);
+//! outputs and the score history named by a URL are written there.
+
+use std::path::{Path, PathBuf};
+
+use scoreline_data::{Input as DataInput, LoadOptions, Schema, Source};
+use scoreline_db::{DbUrl, ReadTable};
+
+use crate::manifest::{Input, InputHash, InputRole};
+use crate::pipeline::{Failure, Settings};
+
+/// Whether a path as given (flag or `scoreline.yaml`) is a database URL.
+pub fn is_db(path: &Path) -> bool {
+    path.to_str().is_some_and(scoreline_db::is_url)
+}
+
+/// The URL a path holds (see [`is_db`]). `Err` is a message for the user.
+pub fn url(path: &Path) -> Result<DbUrl, String> {
+    let text = path.to_str().unwrap_or_default();
+    DbUrl::parse(text).map_err(|e| e.to_string())
+}
+
+/// A URL from `scoreline.yaml`, its SQLite file taken relative to the project's folder (the
+/// text kept as written otherwise: a password in it stays usable).
+pub fn relative_to(text: &str, dir: &Path) -> PathBuf {
+    match text.strip_prefix("sqlite:") {
+        Some(rest) => {
+            let file = rest.strip_prefix("//").unwrap_or(rest);
+            let end = file.find('?').unwrap_or(file.len());
+            let path = Path::new(&file[..end]);
+            if path.is_absolute() || dir.as_os_str().is_empty() {
+                PathBuf::from(text)
+            } else {
+                PathBuf::from(format!(
+                    "sqlite:{}{}",
+                    dir.join(path).display(),
+                    &file[end..]
+                ))
+            }
+        }
+        None => PathBuf::from(text),
+    }
+}
+
+/// The columns the load cannot do without, in a contacts table: the id column, then every
+/// required field's column and every column a `from` names.
+fn contact_columns(settings: &Settings, schema: Option<&Schema>) -> Result<Vec<String>, Failure> {
+    let mut cols = vec![settings.id_column_of(schema)?];
+    if let Some(s) = schema {
+        for f in s.contact.iter().filter(|f| f.name != "id") {
+            if !f.optional || f.column.is_some() {
+                cols.push(f.column().to_string());
+            }
+        }
+    }
+    Ok(cols)
+}
+
+/// The columns every events table must have: its contact, its time and (unless its entry fixes
+/// the type) its type.
+fn event_columns(settings: &Settings, i: usize) -> Vec<String> {
+    let own = settings.events_files.get(i);
+    let base = &settings.events_columns;
+    let mut cols = vec![
+        own.and_then(|f| f.contact_id.clone())
+            .unwrap_or_else(|| base.contact_id.clone()),
+        own.and_then(|f| f.at.clone())
+            .unwrap_or_else(|| base.at.clone()),
+    ];
+    if own.and_then(|f| f.event_type.as_ref()).is_none() {
+        cols.push(
+            own.and_then(|f| f.type_column.clone())
+                .unwrap_or_else(|| base.type_column.clone()),
+        );
+    }
+    cols
+}
+
+/// One input, read: a file's bytes or a table's rows.
+enum Read {
+    File(Source),
+    Table(ReadTable),
+}
+
+impl Read {
+    fn input(&self) -> DataInput<'_> {
+        match self {
+            Read::File(s) => DataInput::File(s),
+            Read::Table(t) => DataInput::Table(&t.records),
+        }
+    }
+}
+
+fn read_one(
+    path: &Path,
+    key: &str,
+    required: &[String],
+    problems: &mut Vec<String>,
+) -> Option<Read> {
+    if is_db(path) {
+        let read = url(path)
+            .and_then(|u| scoreline_db::read(&u, key, required).map_err(|e| e.to_string()));
+        read.map(Read::Table).map_err(|m| problems.push(m)).ok()
+    } else {
+        Source::read(path)
+            .map(Read::File)
+            .map_err(|p| problems.push(p.to_string()))
+            .ok()
+    }
+}
+
+/// Loads inputs of which some are databases: every input read (each problem reported), then
+/// validated and grouped by the loader as files are; with the manifest's description of each.
+pub(crate) fn load(
+    settings: &Settings,
+    schema: Option<&Schema>,
+    options: &LoadOptions,
+) -> Result<(scoreline_data::Loaded, Vec<Input>), Failure> {
+    let mut problems = Vec::new();
+    let id = settings.id_column_of(schema)?;
+    let contacts = read_one(
+        &settings.contacts,
+        &id,
+        &contact_columns(settings, schema)?,
+        &mut problems,
+    );
+    let ev_key = settings.events_columns.contact_id.clone();
+    let events: Vec<Option<Read>> = settings
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, p)| read_one(p, &ev_key, &event_columns(settings, i), &mut problems))
+        .collect();
+    let (Some(contacts), true) = (contacts, problems.is_empty()) else {
+        return Err(Failure::errors(problems.join("\n")));
+    };
+    let events: Vec<Read> = events.into_iter().flatten().collect();
+    let hashes: Vec<String> = std::iter::once(&contacts)
+        .chain(&events)
+        .map(|r| match r {
+            Read::File(s) => InputHash::of(&s.bytes).hex(),
+            Read::Table(t) => t.sha256.clone(),
+        })
+        .collect();
+    let event_inputs: Vec<DataInput> = events.iter().map(Read::input).collect();
+    let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, options)
+        .map_err(|e| Failure::from_load(&e))?;
+    drop(event_inputs);
+    drop((contacts, events));
+    let loaded = records.group();
+    let paths = std::iter::once(&settings.contacts).chain(&settings.events);
+    let inputs = paths
+        .zip(hashes)
+        .enumerate()
+        .map(|(i, (path, sha256))| {
+            let counts = loaded.files.get(i).cloned().unwrap_or_default();
+            Input {
+                role: if i == 0 {
+                    InputRole::Contacts
+                } else {
+                    InputRole::Events
+                },
+                path: shown(path),
+                sha256,
+                rows: counts.rows,
+                skipped: counts.skipped,
+            }
+        })
+        .collect();
+    Ok((loaded, inputs))
+}
+
+/// A path or URL as messages and the manifest show it (a URL without its password).
+pub fn shown(path: &Path) -> String {
+    match path.to_str() {
+        Some(s) if scoreline_db::is_url(s) => scoreline_db::redact(s),
+        _ => path.display().to_string(),
+    }
+}
