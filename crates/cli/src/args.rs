@@ -272,6 +272,10 @@ pub struct WatchArgs {
     /// Append a line to this file (NDJSON) for every contact whose score or segment changes.
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
+    /// Append the first scoring and every cycle that moves a score or a segment to the score
+    /// history in a database (`sqlite:history.db`, `postgres://…`).
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
     /// In CSV, also record the ruleset as `ruleset` and `ruleset_version` columns ending
     /// each row.
     #[arg(long)]

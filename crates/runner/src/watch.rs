@@ -74,6 +74,18 @@ pub fn watch(options: WatchOptions) -> u8 {
         Err(f) => return f.print(),
     };
     let outputs = Outputs::resolve(&options.outputs, settings.project.as_ref());
+    // The watcher follows files on disk; a database is read by `run` (on a schedule).
+    let databases: Vec<String> = std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&outputs.scores)
+        .filter(|p| crate::database::is_db(p))
+        .map(|p| crate::database::shown(p))
+        .collect();
+    if let Some(first) = databases.first() {
+        eprintln!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
+  = help: run `scoreline run` on a schedule to score from or into a database; `--history URL` and `--explain` may name one");
+        return EXIT_USAGE;
+    }
     if outputs.scores.is_none() {
         eprintln!("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
         return EXIT_USAGE;
@@ -1137,6 +1149,25 @@ impl Runner {
             feed_lines = d.feed.len();
         }
         let diff = diff.unwrap_or_default();
+        // The history gets the first scoring and every cycle that moved a score or a segment.
+        if let Some(path) = &self.outputs.history {
+            if compare.is_none() || diff.score_changed > 0 || diff.segment_changed > 0 {
+                let started =
+                    chrono::Utc::now().timestamp_millis() - noticed.elapsed().as_millis() as i64;
+                if let Err(m) = crate::history::append(
+                    path,
+                    "watch",
+                    &new.meta,
+                    new.as_of_millis,
+                    started,
+                    &new.inputs,
+                    &new.evaluation,
+                ) {
+                    self.report_message(&m);
+                    return Err(());
+                }
+            }
+        }
         Ok(Status {
             diagnostics: Vec::new(),
             time,

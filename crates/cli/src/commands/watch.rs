@@ -17,7 +17,7 @@ pub fn run(args: WatchArgs) -> u8 {
             explain: args.explain,
             changes: args.changes,
             stamp: args.stamp,
-            history: None,
+            history: args.history,
         },
         json_status: args.format == StatusFormat::Json,
         poll: args.poll,
