@@ -103,9 +103,9 @@ impl<'u> Rows<'u> {
         let names: Vec<&str> = columns.iter().map(|c| c.name.as_str()).collect();
         for r in required {
             if !keys.iter().any(|k| *k == column_key(r)) {
-                let what = match &self.url.target {
-                    Some(Target::Table(t)) => format!("table `{t}`"),
-                    _ => "the query's result".to_string(),
+                let (what, of) = match &self.url.target {
+                    Some(Target::Table(t)) => (format!("table `{t}`"), "of"),
+                    _ => ("the query's result".to_string(), "in"),
                 };
                 let help = match suggest::closest(r, names.iter().copied()) {
                     Some(s) => format!(
@@ -115,7 +115,7 @@ impl<'u> Rows<'u> {
                     None => format!("{what} has {}", suggest::list(&names, 12)),
                 };
                 return Err(DbError::new(
-                    format!("{what} of `{}` has no column `{r}`", self.url.database()),
+                    format!("{what} {of} `{}` has no column `{r}`", self.url.database()),
                     Some(help),
                 ));
             }
