@@ -164,6 +164,37 @@ fn sqlite_tables_score_as_the_csv_files_do_and_the_history_keeps_each_run() {
     assert_eq!(evaluate("1"), [0.0, 0.0, 0.0]);
     assert!(evaluate("2").iter().any(|&p| p > 0.0));
 
+    // diff against the stored run: the same ruleset as of the run's day moves nothing.
+    let o = scoreline(
+        &[
+            "diff",
+            "--project",
+            project.to_str().unwrap(),
+            "--base-run",
+            "2",
+            "--history",
+            &history,
+            "--format",
+            "json",
+        ],
+        tmp,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["contacts"], 300);
+    let changed: Vec<u64> = json["scores"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["changed"].as_u64().unwrap())
+        .collect();
+    assert_eq!(changed, [0, 0, 0]);
+    assert!(json["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|s| s["moved"] == 0));
+
     let o = scoreline(&["history", "nobody", "--history", &history], tmp);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).starts_with(&format!(

@@ -91,7 +91,9 @@ pub fn run(args: RunArgs) -> u8 {
         .is_some()
         .then(|| std::mem::take(&mut evaluation.explanations));
 
+    let prepared_time = scoring.saturating_duration_since(started);
     progress.set_message("writing the scores");
+    let writing = Instant::now();
     if let Err(message) = write_scores_with_errors(
         &prepared.meta,
         &evaluation,
@@ -111,6 +113,7 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_ERRORS;
         }
     }
+    let writing_time = writing.elapsed();
     // Last, once the outputs it describes are in place.
     let written = Written {
         contacts: evaluation.len(),
@@ -131,6 +134,7 @@ pub fn run(args: RunArgs) -> u8 {
         eprintln!("{message}");
         return EXIT_ERRORS;
     }
+    let appending = Instant::now();
     if let Some(path) = &outputs.history {
         progress.set_message("appending the run to the score history");
         if let Err(message) = scoreline_runner::history::append(
@@ -146,6 +150,18 @@ pub fn run(args: RunArgs) -> u8 {
             eprintln!("{message}");
             return EXIT_ERRORS;
         }
+    }
+    // Where the time went, for the benchmarks (bench/databases.sh).
+    if std::env::var_os("SCORELINE_TIMINGS").is_some() {
+        progress.suspend(|| {
+            eprintln!(
+                "timings: reading {} ms, scoring {} ms, writing {} ms, history {} ms",
+                prepared_time.as_millis(),
+                scoring_time.as_millis(),
+                writing_time.as_millis(),
+                appending.elapsed().as_millis()
+            )
+        });
     }
     if let Some(path) = &args.report {
         if let Err(message) = write_report(path, &args, &prepared, &evaluation) {
