@@ -61,7 +61,9 @@ EOF
   fi
   mv "$db.tmp" "$db"
 fi
-# Empty tags are the empty list in CSV; in the table they are empty texts, read the same way.
+# Empty tags are the empty list in CSV; in the tables they are empty texts (not NULL), read
+# the same way. The tables are written once, in file order, and never updated: a scan gives
+# the rows in that order (an UPDATE would move rows, and the contacts with them).
 
 declare -A src
 src[csv]="--contacts $dir/contacts.csv --events $dir/events.csv"
@@ -75,9 +77,8 @@ if [ -n "${SCORELINE_BENCH_POSTGRES:-}" ]; then
 DROP TABLE IF EXISTS scoreline_bench_contacts, scoreline_bench_events;
 CREATE TABLE scoreline_bench_contacts (id text PRIMARY KEY, email text, industry text, role text, employees integer, country text, tags text, created_at date);
 CREATE TABLE scoreline_bench_events (contact_id text NOT NULL, type text NOT NULL, at timestamptz NOT NULL, url text, form text, amount double precision);
-\copy scoreline_bench_contacts FROM '$dir/contacts.csv' WITH (FORMAT csv, HEADER true)
+\copy scoreline_bench_contacts FROM '$dir/contacts.csv' WITH (FORMAT csv, HEADER true, FORCE_NOT_NULL (tags))
 \copy scoreline_bench_events FROM '$dir/events.csv' WITH (FORMAT csv, HEADER true)
-UPDATE scoreline_bench_contacts SET tags = '' WHERE tags IS NULL;
 EOF
   fi
   src[postgres]="--contacts $pg?table=scoreline_bench_contacts --events $pg?table=scoreline_bench_events"

@@ -78,7 +78,6 @@ struct Rows<'u> {
     columns: Vec<Column>,
     key_col: Option<usize>,
     records: Vec<Record>,
-    hash: Sha256,
 }
 
 impl<'u> Rows<'u> {
@@ -90,7 +89,6 @@ impl<'u> Rows<'u> {
             columns: Vec::new(),
             key_col: None,
             records: Vec::new(),
-            hash: Sha256::new(),
         }
     }
 
@@ -122,10 +120,6 @@ impl<'u> Rows<'u> {
         }
         self.key_col = keys.iter().position(|k| *k == column_key(self.key));
         self.names = columns.iter().map(|c| c.name.clone()).collect();
-        for c in &columns {
-            self.hash.update(c.name.as_bytes());
-            self.hash.update([0]);
-        }
         self.columns = columns;
         Ok(())
     }
@@ -157,21 +151,12 @@ impl<'u> Rows<'u> {
     }
 
     fn push(&mut self, values: Vec<Datum>) {
-        for v in &values {
-            hash_datum(&mut self.hash, v);
-        }
-        self.hash.update([0xff]);
         let fields = self.names.iter().cloned().zip(values).collect();
         self.records.push(Record { fields });
     }
 
     fn finish(self) -> ReadTable {
-        let sha256 = self
-            .hash
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = hash_rows(&self.names, &self.records);
         ReadTable {
             records: RecordSet {
                 name: self.url.to_string(),
@@ -181,6 +166,55 @@ impl<'u> Rows<'u> {
             sha256,
         }
     }
+}
+
+/// Rows hashed per block of this many, the blocks' digests then hashed in order: the same
+/// rows give the same hash whatever the threads.
+const HASH_BLOCK: usize = 4096;
+
+/// The SHA-256 of a result: its column names, then the digest of each block of rows (every
+/// value with its type), in order; the blocks are hashed on every core.
+fn hash_rows(names: &[String], records: &[Record]) -> String {
+    let blocks: Vec<&[Record]> = records.chunks(HASH_BLOCK).collect();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let per = blocks.len().div_ceil(threads).max(1);
+    let digests: Vec<Vec<[u8; 32]>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = blocks
+            .chunks(per)
+            .map(|group| {
+                scope.spawn(move || {
+                    group
+                        .iter()
+                        .map(|block| {
+                            let mut h = Sha256::new();
+                            for r in *block {
+                                for (_, v) in &r.fields {
+                                    hash_datum(&mut h, v);
+                                }
+                                h.update([0xff]);
+                            }
+                            h.finalize().into()
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let mut h = Sha256::new();
+    for n in names {
+        h.update(n.as_bytes());
+        h.update([0]);
+    }
+    for d in digests.iter().flatten() {
+        h.update(d);
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn hash_datum(h: &mut Sha256, d: &Datum) {
@@ -257,7 +291,7 @@ fn read_sqlite(
     required: &[String],
     rows: &mut Rows,
 ) -> Result<(), DbError> {
-    let mut stmt = c.prepare(sql).map_err(|e| sqlite_failed(c, url, &e))?;
+    let stmt = c.prepare(sql).map_err(|e| sqlite_failed(c, url, &e))?;
     let columns: Vec<Column> = stmt
         .columns()
         .iter()
@@ -268,20 +302,124 @@ fn read_sqlite(
         .collect();
     let kinds: Vec<Affinity> = columns.iter().map(|c| affinity(&c.sql_type)).collect();
     rows.columns(columns, required)?;
-    let n = kinds.len();
-    let mut result = stmt.query([]).map_err(|e| sqlite_failed(c, url, &e))?;
+    drop(stmt);
+    // A large table is read in ranges of its rowids, one connection per core; the rows come
+    // in rowid order whatever the threads (a small table, a query or a table without rowids:
+    // one statement, in the order SQLite gives).
+    let ranges = match (&url.target, url.sqlite_path()) {
+        (Some(Target::Table(t)), Some(path)) => rowid_ranges(c, t).map(|r| (t, path, r)),
+        _ => None,
+    };
+    let chunks: Vec<Result<Vec<Vec<Datum>>, Bad>> = match ranges {
+        Some((table, path, ranges)) => {
+            let sql = format!(
+                "SELECT * FROM {} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
+                quote_table(table)
+            );
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = ranges
+                    .iter()
+                    .map(|&(from, to)| {
+                        let sql = &sql;
+                        let kinds = &kinds;
+                        scope.spawn(move || {
+                            let own = rusqlite::Connection::open_with_flags(
+                                path,
+                                rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY
+                                    | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                            )
+                            .map_err(Bad::Sqlite)?;
+                            let mut stmt = own.prepare(sql).map_err(Bad::Sqlite)?;
+                            let result = stmt.query([from, to]).map_err(Bad::Sqlite)?;
+                            step_sqlite(result, kinds)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        }
+        None => {
+            let mut stmt = c.prepare(sql).map_err(|e| sqlite_failed(c, url, &e))?;
+            let result = stmt.query([]).map_err(|e| sqlite_failed(c, url, &e))?;
+            vec![step_sqlite(result, &kinds)]
+        }
+    };
     let mut index = 0;
+    for chunk in chunks {
+        match chunk {
+            Ok(values) => {
+                index += values.len();
+                rows.records.reserve(values.len());
+                for v in values {
+                    rows.push(v);
+                }
+            }
+            Err(Bad::Sqlite(e)) => return Err(sqlite_failed(c, url, &e)),
+            Err(Bad::Value(at, values, col, what)) => {
+                return Err(rows.bad_value(index + at, &values, col, what))
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Why a chunk of rows could not be read: the database failed, or a value (the row's index in
+/// the chunk, its values, the column, what is wrong).
+enum Bad {
+    Sqlite(rusqlite::Error),
+    Value(usize, Vec<Datum>, usize, String),
+}
+
+/// Tables with fewer rows than this are read by one statement.
+const PARALLEL_ROWS: i64 = 200_000;
+
+/// The rowid ranges to read a large table in, one per core; `None` to read it whole.
+fn rowid_ranges(c: &rusqlite::Connection, table: &str) -> Option<Vec<(i64, i64)>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8) as i64;
+    if threads < 2 {
+        return None;
+    }
+    let (lo, hi): (Option<i64>, Option<i64>) = c
+        .query_row(
+            &format!("SELECT min(rowid), max(rowid) FROM {}", quote_table(table)),
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .ok()?;
+    let (lo, hi) = (lo?, hi?);
+    let span = hi.checked_sub(lo)?.checked_add(1)?;
+    if span < PARALLEL_ROWS {
+        return None;
+    }
+    let per = (span + threads - 1) / threads;
+    Some(
+        (0..threads)
+            .map(|k| (lo + k * per, (lo + (k + 1) * per - 1).min(hi)))
+            .filter(|(a, b)| a <= b)
+            .collect(),
+    )
+}
+
+/// Every row of a statement's result, its values read by the columns' declared types.
+fn step_sqlite(mut result: rusqlite::Rows<'_>, kinds: &[Affinity]) -> Result<Vec<Vec<Datum>>, Bad> {
+    use rusqlite::types::ValueRef;
+    let n = kinds.len();
+    let mut out = Vec::new();
     loop {
         let row = match result.next() {
             Ok(Some(row)) => row,
             Ok(None) => break,
-            Err(e) => return Err(sqlite_failed(c, url, &e)),
+            Err(e) => return Err(Bad::Sqlite(e)),
         };
         let mut values = Vec::with_capacity(n);
         let mut blob = None;
         for (i, kind) in kinds.iter().enumerate() {
-            use rusqlite::types::ValueRef;
-            let v = row.get_ref(i).map_err(|e| sqlite_failed(c, url, &e))?;
+            let v = row.get_ref(i).map_err(Bad::Sqlite)?;
             values.push(match (v, kind) {
                 (ValueRef::Null, _) => Datum::Null,
                 (ValueRef::Integer(i), Affinity::Bool) => Datum::Bool(i != 0),
@@ -304,17 +442,16 @@ fn read_sqlite(
             });
         }
         if let Some(col) = blob {
-            return Err(rows.bad_value(
-                index,
-                &values,
+            return Err(Bad::Value(
+                out.len(),
+                values,
                 col,
                 "the value is binary data (a BLOB), not a number, a text or a date".into(),
             ));
         }
-        rows.push(values);
-        index += 1;
+        out.push(values);
     }
-    Ok(())
+    Ok(out)
 }
 
 /// A failed statement: a missing table named with the tables there are; else SQLite's message.

@@ -598,3 +598,29 @@ fn postgres_output_tables_and_history() {
         .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
         .unwrap();
 }
+
+#[test]
+fn a_large_table_read_on_every_core_gives_the_rows_of_one_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("big.db");
+    let c = rusqlite::Connection::open(&path).unwrap();
+    c.execute_batch(
+        "CREATE TABLE events (contact_id TEXT, at TIMESTAMP, amount REAL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250000)
+         INSERT INTO events SELECT 'c' || (i % 997), '2026-01-01T00:00:00Z', i * 0.5 FROM n;
+         DELETE FROM events WHERE rowid % 7 = 0;",
+    )
+    .unwrap();
+    drop(c);
+    let db = format!("sqlite:{}", path.display());
+    let table = read(&url(&format!("{db}?table=events")), "contact_id", &[]).unwrap();
+    let query = read(
+        &url(&format!("{db}?query=SELECT * FROM events ORDER BY rowid")),
+        "contact_id",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(table.records.records.len(), 250000 - 250000 / 7);
+    assert!(table.records.records == query.records.records);
+    assert_eq!(table.sha256, query.sha256);
+}

@@ -148,7 +148,9 @@ pub(crate) fn load(
     let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, options)
         .map_err(|e| Failure::from_load(&e))?;
     drop(event_inputs);
-    drop((contacts, events));
+    // The rows as read are freed on a thread of their own (millions of small texts), while
+    // the events are grouped.
+    std::thread::spawn(move || drop((contacts, events)));
     let loaded = records.group();
     let paths = std::iter::once(&settings.contacts).chain(&settings.events);
     let inputs = paths
