@@ -153,8 +153,8 @@ impl History {
         let inputs = serde_json::to_string(&run.inputs).unwrap_or_default();
         let scores_json = serde_json::to_string(&run.scores).unwrap_or_default();
         let segments_json = serde_json::to_string(&run.segments).unwrap_or_default();
-        let score_at: Vec<(usize, &str)> = index_of(columns, &run.scores);
-        let segment_at: Vec<(usize, &str)> = index_of(columns, &run.segments);
+        let score_at = index_of(columns, &run.scores);
+        let segment_at = index_of(columns, &run.segments);
         let mut sbuf = String::new();
         let mut gbuf = String::new();
         let fill = |row: &[Value], sbuf: &mut String, gbuf: &mut String| {
@@ -163,12 +163,12 @@ impl History {
             object(sbuf, row, &score_at);
             object(gbuf, row, &segment_at);
         };
-        let id_of = |row: &[Value]| -> String {
+        fn id_of(row: &[Value]) -> &str {
             match row.first() {
-                Some(Value::Text(t)) => t.to_string(),
-                _ => String::new(),
+                Some(Value::Text(t)) => t,
+                _ => "",
             }
-        };
+        }
         match &mut self.conn {
             Conn::Sqlite(c) => {
                 let tx = c
@@ -249,7 +249,7 @@ impl History {
                     fill(row, &mut sbuf, &mut gbuf);
                     line.clear();
                     line.push_str(&prefix);
-                    push_copy_text(&mut line, &id_of(row));
+                    push_copy_text(&mut line, id_of(row));
                     line.push('\t');
                     push_copy_text(&mut line, &sbuf);
                     line.push('\t');
@@ -453,30 +453,58 @@ fn entry(id: String, run: &RunRecord, scores: &str, segments: &str) -> HistoryEn
     }
 }
 
-fn index_of<'a>(columns: &[String], names: &'a [String]) -> Vec<(usize, &'a str)> {
+/// Each named column's index in `columns`, with its name as a JSON key (`"total":`), made
+/// once for every row.
+fn index_of(columns: &[String], names: &[String]) -> Vec<(usize, String)> {
     names
         .iter()
-        .filter_map(|n| columns.iter().position(|c| c == n).map(|i| (i, n.as_str())))
+        .filter_map(|n| {
+            columns.iter().position(|c| c == n).map(|i| {
+                let mut key = String::new();
+                push_json_text(&mut key, n);
+                key.push(':');
+                (i, key)
+            })
+        })
         .collect()
 }
 
 /// A JSON object of the named values of `row` (numbers rounded as the CSV writes them).
-fn object(out: &mut String, row: &[Value], at: &[(usize, &str)]) {
+fn object(out: &mut String, row: &[Value], at: &[(usize, String)]) {
     out.push('{');
-    for (k, (i, name)) in at.iter().enumerate() {
+    for (k, (i, key)) in at.iter().enumerate() {
         if k > 0 {
             out.push(',');
         }
-        out.push_str(&Json::String((*name).to_string()).to_string());
-        out.push(':');
+        out.push_str(key);
         match row.get(*i) {
             Some(Value::Number(n)) => out.push_str(&scoreline_data::format_number(rounded(*n))),
-            Some(Value::Text(t)) => out.push_str(&Json::String(t.to_string()).to_string()),
+            Some(Value::Text(t)) => push_json_text(out, t),
             Some(Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
             _ => out.push_str("null"),
         }
     }
     out.push('}');
+}
+
+/// A JSON string: quoted, with `"`, `\` and control characters escaped.
+fn push_json_text(out: &mut String, s: &str) {
+    use std::fmt::Write;
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
 }
 
 fn failed(url: &DbUrl, reason: String) -> DbError {
