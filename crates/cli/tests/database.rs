@@ -312,3 +312,123 @@ fn bad_values_and_missing_columns_are_named_where_they_are() {
         "{err}"
     );
 }
+
+/// The test server's URL, or `None` (with a message) when there is none to test against.
+fn postgres_url() -> Option<String> {
+    match std::env::var("SCORELINE_TEST_POSTGRES") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("SCORELINE_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+                panic!("SCORELINE_REQUIRE_POSTGRES=1 but SCORELINE_TEST_POSTGRES names no server");
+            }
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: PostgreSQL end-to-end test (set SCORELINE_TEST_POSTGRES=postgres://USER@HOST:PORT/DB to run it)"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn postgres_tables_score_as_the_csv_files_do_and_take_the_outputs_and_history() {
+    let Some(base) = postgres_url() else { return };
+    // A database of its own, dropped at the end.
+    let db = format!("scoreline_e2e_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&base, postgres::NoTls).unwrap();
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let (head, _) = base.rsplit_once('/').unwrap();
+    let url = format!("{head}/{db}");
+    {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute(
+            "CREATE TABLE contacts (id text, email text, industry text, role text, employees integer, country text, tags text, created_at date);
+             CREATE TABLE events (contact_id text, type text, at timestamptz, url text, form text, amount double precision);",
+        )
+        .unwrap();
+        let data = repo().join("rulesets/b2b-leads/data");
+        for (table, extra) in [("contacts", ", FORCE_NOT_NULL (tags)"), ("events", "")] {
+            use std::io::Write;
+            let mut w = c
+                .copy_in(&format!(
+                    "COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true{extra})"
+                ))
+                .unwrap();
+            w.write_all(&std::fs::read(data.join(format!("{table}.csv"))).unwrap())
+                .unwrap();
+            w.finish().unwrap();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    let csv = tmp.join("csv.csv");
+    let from_pg = tmp.join("pg.csv");
+    let o = scoreline(
+        &[
+            "run",
+            "--project",
+            "rulesets/b2b-leads",
+            "--out",
+            csv.to_str().unwrap(),
+        ],
+        &repo(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = scoreline(
+        &[
+            "run",
+            "--project",
+            "rulesets/b2b-leads",
+            "--contacts",
+            &format!("{url}?table=contacts"),
+            "--events",
+            &format!("{url}?query=SELECT * FROM events"),
+            "--out",
+            from_pg.to_str().unwrap(),
+            "--history",
+            &url,
+        ],
+        &repo(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        std::fs::read(&csv).unwrap(),
+        std::fs::read(&from_pg).unwrap()
+    );
+    let o = scoreline(
+        &[
+            "run",
+            "--project",
+            "rulesets/b2b-leads",
+            "--out",
+            &format!("{url}?table=scores"),
+        ],
+        &repo(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    let row = c
+        .query_one("SELECT total, tier FROM scores WHERE id = 'c1'", &[])
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, f64>(0), row.get::<_, String>(1)),
+        (25.66, "cold".to_string())
+    );
+    let o = scoreline(
+        &["history", "c1", "--history", &url, "--format", "json"],
+        &repo(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["runs"][0]["scores"]["total"], 25.66);
+    drop(c);
+    admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
+        .unwrap();
+}

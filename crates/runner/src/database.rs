@@ -78,17 +78,43 @@ fn event_columns(settings: &Settings, i: usize) -> Vec<String> {
     cols
 }
 
-/// One input, read: a file's bytes or a table's rows.
-enum Read {
+/// One input, read: a file's bytes or a table's rows. Any input a data file may be (the
+/// accounts too) is read with [`Read::path`] and handed to the loader with [`Read::input`].
+pub enum Read {
     File(Source),
     Table(ReadTable),
 }
 
 impl Read {
-    fn input(&self) -> DataInput<'_> {
+    /// Reads a data file, or the table or query a URL names (`key`: the column that names a
+    /// row in messages; `required`: the columns the load cannot do without). `Err` is a
+    /// message for the user.
+    pub fn path(path: &Path, key: &str, required: &[String]) -> Result<Read, String> {
+        if is_db(path) {
+            let u = url(path)?;
+            scoreline_db::read(&u, key, required)
+                .map(Read::Table)
+                .map_err(|e| e.to_string())
+        } else {
+            Source::read(path)
+                .map(Read::File)
+                .map_err(|p| p.to_string())
+        }
+    }
+
+    /// The input as the loader takes it.
+    pub fn input(&self) -> DataInput<'_> {
         match self {
             Read::File(s) => DataInput::File(s),
             Read::Table(t) => DataInput::Table(&t.records),
+        }
+    }
+
+    /// The SHA-256 of the file's bytes, or of the table's rows, for the manifest and history.
+    pub fn sha256(&self) -> String {
+        match self {
+            Read::File(s) => InputHash::of(&s.bytes).hex(),
+            Read::Table(t) => t.sha256.clone(),
         }
     }
 }
@@ -99,16 +125,9 @@ fn read_one(
     required: &[String],
     problems: &mut Vec<String>,
 ) -> Option<Read> {
-    if is_db(path) {
-        let read = url(path)
-            .and_then(|u| scoreline_db::read(&u, key, required).map_err(|e| e.to_string()));
-        read.map(Read::Table).map_err(|m| problems.push(m)).ok()
-    } else {
-        Source::read(path)
-            .map(Read::File)
-            .map_err(|p| problems.push(p.to_string()))
-            .ok()
-    }
+    Read::path(path, key, required)
+        .map_err(|m| problems.push(m))
+        .ok()
 }
 
 /// Loads inputs of which some are databases: every input read (each problem reported), then
@@ -139,10 +158,7 @@ pub(crate) fn load(
     let events: Vec<Read> = events.into_iter().flatten().collect();
     let hashes: Vec<String> = std::iter::once(&contacts)
         .chain(&events)
-        .map(|r| match r {
-            Read::File(s) => InputHash::of(&s.bytes).hex(),
-            Read::Table(t) => t.sha256.clone(),
-        })
+        .map(Read::sha256)
         .collect();
     let event_inputs: Vec<DataInput> = events.iter().map(Read::input).collect();
     let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, options)
