@@ -17,7 +17,7 @@ pub use history::{
 };
 pub use read::{read, Column, ReadTable};
 pub use url::{is_url, redact, DbUrl, Target};
-pub use write::{write_table, OutputColumn};
+pub use write::{append_table, write_table, OutputColumn};
 
 /// A database problem, in the user's words: a short lowercase sentence, and what to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,6 +69,27 @@ pub fn write_table(
     kinds: &[OutputColumn],
     rows: &[&[Value]],
 ) -> Result<(), DbError> {
+    put_rows(url, names, kinds, rows, false)
+}
+
+/// Appends `rows` to the table `url` names (created if missing), in one transaction: the
+/// change feed's table.
+pub fn append_table(
+    url: &DbUrl,
+    names: &[String],
+    kinds: &[OutputColumn],
+    rows: &[&[Value]],
+) -> Result<(), DbError> {
+    put_rows(url, names, kinds, rows, true)
+}
+
+fn put_rows(
+    url: &DbUrl,
+    names: &[String],
+    kinds: &[OutputColumn],
+    rows: &[&[Value]],
+    append: bool,
+) -> Result<(), DbError> {
     let Some(table) = url.table() else {
         return Err(DbError::new(
             format!("`{url}` names no table to write"),
@@ -90,7 +111,8 @@ pub fn write_table(
     let mut conn = Conn::open(url, Mode::Write)?;
     let postgres = matches!(conn, Conn::Postgres(_));
     let create = format!(
-        "CREATE TABLE {} ({})",
+        "CREATE TABLE {}{} ({})",
+        if append { "IF NOT EXISTS " } else { "" },
         quote_table(table),
         names
             .iter()
@@ -99,7 +121,11 @@ pub fn write_table(
             .collect::<Vec<_>>()
             .join(", ")
     );
-    let drop = format!("DROP TABLE IF EXISTS {}", quote_table(table));
+    let drop = if append {
+        "SELECT 1".to_string()
+    } else {
+        format!("DROP TABLE IF EXISTS {}", quote_table(table))
+    };
     match &mut conn {
         Conn::Sqlite(c) => {
             let tx = c

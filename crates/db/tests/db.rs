@@ -624,3 +624,20 @@ fn a_large_table_read_on_every_core_gives_the_rows_of_one_statement() {
     assert!(table.records.records == query.records.records);
     assert_eq!(table.sha256, query.sha256);
 }
+
+#[test]
+fn a_feed_table_is_appended_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.db");
+    let u = url(&format!("sqlite:{}?table=changes", path.display()));
+    let names = vec!["id".to_string(), "change".to_string()];
+    let kinds = [OutputColumn::Text; 2];
+    let a = [Value::Text("c1".into()), Value::Text("{}".into())];
+    let b = [Value::Text("c2".into()), Value::Text("{}".into())];
+    scoreline_db::append_table(&u, &names, &kinds, &[&a]).unwrap();
+    scoreline_db::append_table(&u, &names, &kinds, &[&b, &a]).unwrap();
+    assert_eq!(
+        sqlite_rows(&path, "SELECT id FROM changes ORDER BY rowid"),
+        ["c1", "c2", "c1"]
+    );
+}

@@ -197,3 +197,29 @@ pub fn shown(path: &Path) -> String {
         _ => path.display().to_string(),
     }
 }
+
+/// Appends change-feed lines to a table (`--changes sqlite:feed.db?table=changes`), in one
+/// transaction: one row per line, its `time` and `id` in columns of their own and the whole
+/// line (the NDJSON file's) in `change`. `Err` is a message for the user.
+pub fn append_feed(path: &Path, lines: &[String]) -> Result<(), String> {
+    use scoreline_data::Value;
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let u = url(path)?;
+    let rows: Vec<[Value; 3]> = lines
+        .iter()
+        .map(|line| {
+            let json: serde_json::Value = serde_json::from_str(line).unwrap_or_default();
+            let text = |key: &str| match json.get(key) {
+                Some(serde_json::Value::String(s)) => Value::Text(s.as_str().into()),
+                _ => Value::Missing,
+            };
+            [text("time"), text("id"), Value::Text(line.as_str().into())]
+        })
+        .collect();
+    let refs: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
+    let names = ["time".to_string(), "id".to_string(), "change".to_string()];
+    let kinds = [scoreline_db::OutputColumn::Text; 3];
+    scoreline_db::append_table(&u, &names, &kinds, &refs).map_err(|e| e.to_string())
+}

@@ -83,7 +83,7 @@ pub fn watch(options: WatchOptions) -> u8 {
         .collect();
     if let Some(first) = databases.first() {
         eprintln!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
-  = help: run `scoreline run` on a schedule to score from or into a database; `--history URL` and `--explain` may name one");
+  = help: run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one");
         return EXIT_USAGE;
     }
     if outputs.scores.is_none() {
@@ -102,7 +102,11 @@ pub fn watch(options: WatchOptions) -> u8 {
             return EXIT_ERRORS;
         }
     };
-    if let Some(feed) = &outputs.changes {
+    if let Some(feed) = outputs
+        .changes
+        .as_ref()
+        .filter(|f| !crate::database::is_db(f))
+    {
         match changes::repair_feed(feed) {
             Ok(0) => {}
             Ok(cut) => warn_cut_line(feed, cut),
@@ -1129,7 +1133,13 @@ impl Runner {
             return Err(());
         }
         let mut feed_lines = 0;
-        if let (Some(path), Some(d)) = (feed_path, &diff) {
+        if let (Some(path), Some(d)) = (feed_path.filter(|p| crate::database::is_db(p)), &diff) {
+            if let Err(m) = crate::database::append_feed(path, &d.feed) {
+                self.report_message(&m);
+                return Err(());
+            }
+            feed_lines = d.feed.len();
+        } else if let (Some(path), Some(d)) = (feed_path, &diff) {
             if let Err(m) = crate::output::create_parent(path) {
                 self.report_message(&m);
                 return Err(());
