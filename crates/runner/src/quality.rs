@@ -270,6 +270,12 @@ fn load(
     let mut request = scoreline_data::LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
     request.options = settings.load_options(schema);
+    if std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .any(|p| crate::database::is_db(p))
+    {
+        return crate::database::load(settings, schema, &request.options).map(|(l, _)| l);
+    }
     let (contacts, events) =
         scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
     let records = scoreline_data::read_records(&contacts, &events, &request.options);
