@@ -508,6 +508,11 @@ fn read_pg(
     rows: &mut Rows,
 ) -> Result<(), DbError> {
     use postgres::fallible_iterator::FallibleIterator;
+    // A table's rows come in the order the server stores them: the same for the same table,
+    // once scans are neither parallel (workers' rows interleave) nor synchronised with another
+    // scan under way (which starts mid-table).
+    let _ =
+        c.batch_execute("SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off");
     let stmt = match c.prepare(sql) {
         Ok(s) => s,
         Err(e) => return Err(pg_failed(c, url, &e)),

@@ -223,3 +223,28 @@ pub fn append_feed(path: &Path, lines: &[String]) -> Result<(), String> {
     let kinds = [scoreline_db::OutputColumn::Text; 3];
     scoreline_db::append_table(&u, &names, &kinds, &refs).map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_file_in_a_project_is_relative_to_its_folder() {
+        let dir = Path::new("projects/crm");
+        assert_eq!(
+            relative_to("sqlite:data/crm.db?table=contacts", dir),
+            PathBuf::from("sqlite:projects/crm/data/crm.db?table=contacts")
+        );
+        assert_eq!(
+            relative_to("sqlite:/srv/crm.db?table=contacts", dir),
+            PathBuf::from("sqlite:/srv/crm.db?table=contacts")
+        );
+        // A server's URL is kept as written, its password with it (it is never shown).
+        let pg = "postgres://ops:pw@db:5432/crm?table=contacts";
+        assert_eq!(relative_to(pg, dir), PathBuf::from(pg));
+        assert_eq!(
+            shown(Path::new(pg)),
+            "postgres://ops@db:5432/crm?table=contacts"
+        );
+    }
+}
