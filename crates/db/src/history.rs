@@ -200,10 +200,16 @@ impl History {
                     let mut stmt = tx
                         .prepare("INSERT INTO scoreline_entries VALUES (?1, ?2, ?3, ?4, ?5)")
                         .map_err(|e| fail(sqlite_reason(&e)))?;
+                    // The run and the entity are bound once; each row binds its own three.
+                    stmt.raw_bind_parameter(1, run_id)
+                        .and_then(|_| stmt.raw_bind_parameter(2, entity.name()))
+                        .map_err(|e| fail(sqlite_reason(&e)))?;
                     for row in rows {
                         fill(row, &mut sbuf, &mut gbuf);
-                        let id = id_of(row);
-                        stmt.execute(rusqlite::params![run_id, entity.name(), id, sbuf, gbuf])
+                        stmt.raw_bind_parameter(3, id_of(row))
+                            .and_then(|_| stmt.raw_bind_parameter(4, sbuf.as_str()))
+                            .and_then(|_| stmt.raw_bind_parameter(5, gbuf.as_str()))
+                            .and_then(|_| stmt.raw_execute())
                             .map_err(|e| fail(sqlite_reason(&e)))?;
                     }
                 }
