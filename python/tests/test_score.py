@@ -140,3 +140,15 @@ def test_naive_and_aware_datetimes_mean_the_same_instant():
     paris = dt.timezone(dt.timedelta(hours=1))
     assert scoreline.as_of_millis(dt.datetime(2026, 11, 1, 1, tzinfo=paris)) == scoreline.as_of_millis("2026-11-01T00:00:00Z")
     assert scoreline.as_of_millis(pd.Timestamp("2026-11-01", tz="UTC")) == scoreline.as_of_millis("2026-11-01")
+
+
+def test_a_rule_file_that_scores_accounts_is_refused(tmp_path):
+    # Accounts need every contact of an account together: batches and partitions may split them.
+    rules = tmp_path / "accounts.score"
+    rules.write_text(
+        "schema { contact { id: text, account_id: text? } }\n"
+        "account score team = count(contacts)\n"
+    )
+    contacts = pa.table({"id": ["a"], "account_id": ["acme"]})
+    with pytest.raises(scoreline.ScorelineError, match="scores accounts.*scoreline run"):
+        scoreline.score(str(rules), contacts, as_of="2026-11-01")

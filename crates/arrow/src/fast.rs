@@ -232,6 +232,7 @@ pub fn dataset(
         }
     }
     let data = Dataset {
+        accounts: Default::default(),
         schema: schema.clone(),
         contacts: out,
         events: built,

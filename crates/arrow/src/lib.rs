@@ -75,6 +75,15 @@ impl Scorer {
         let file = Arc::new(SourceFile::new(source.name.clone(), source.text.clone()));
         let plugins = source::MemoryPlugins::new(source);
         match Ruleset::check(file, &plugins) {
+            Ok(ruleset)
+                if !ruleset.checked().symbols.account_items.is_empty()
+                    || !ruleset.checked().typed.account_fields.is_empty() =>
+            {
+                Err(Error::Other(format!(
+                    "{} scores accounts (`account` items or `account.NAME`), which need every contact of an account together: score it with `scoreline run`; Arrow batches and Spark partitions score contacts only",
+                    source.name
+                )))
+            }
             Ok(ruleset) => Ok(Scorer {
                 warnings: ruleset.diagnostics().to_vec(),
                 ruleset,

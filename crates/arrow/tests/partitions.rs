@@ -57,6 +57,7 @@ fn expected(ruleset: &str, rule_file: &str) -> Vec<Vec<String>> {
     let loaded = load(&LoadRequest {
         contacts: dir.join("data/contacts.csv"),
         events: vec![dir.join("data/events.csv")],
+        accounts: None,
         options: LoadOptions {
             schema: ruleset.schema(),
             ..LoadOptions::default()
@@ -354,6 +355,17 @@ fn bad_input_gets_clear_errors() {
     assert!(
         text.contains("unknown name `emploees`") && text.contains("rules.score:2:"),
         "{text}"
+    );
+    // Accounts need every contact of an account together: refused, never partial.
+    let err = Scorer::new(&rules(
+        dir.path(),
+        "schema { contact { id: text, account_id: text? } }\naccount score team = count(contacts)\n",
+    ))
+    .err()
+    .unwrap();
+    assert!(
+        err.to_string().contains("scores accounts") && err.to_string().contains("scoreline run"),
+        "{err}"
     );
     // A plugin that is not there: named with the path it was looked for at.
     let err = Scorer::new(&rules(

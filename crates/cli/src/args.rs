@@ -132,6 +132,13 @@ pub struct InputArgs {
     /// An events file (CSV or NDJSON); may be given several times.
     #[arg(long = "events")]
     pub events: Vec<PathBuf>,
+    /// The accounts file (CSV, NDJSON, JSON or YAML, by extension), one row per account with
+    /// an `id` column: the companies that account items score.
+    #[arg(long, value_name = "FILE")]
+    pub accounts: Option<PathBuf>,
+    /// The contact field that names each contact's account (default `account_id`).
+    #[arg(long, value_name = "NAME")]
+    pub account_column: Option<String>,
     /// The reference instant: `now`, a date (`2026-11-01`, meaning 00:00 UTC) or RFC 3339.
     #[arg(long)]
     pub as_of: Option<String>,
@@ -188,6 +195,10 @@ pub struct RunArgs {
     /// Also write every contact's explanation to this file (NDJSON).
     #[arg(long, value_name = "FILE")]
     pub explain: Option<PathBuf>,
+    /// Write the accounts' scores and segments to this file (CSV, JSON or NDJSON by
+    /// extension), one row per account; the ruleset must have account items.
+    #[arg(long, value_name = "FILE")]
+    pub accounts_out: Option<PathBuf>,
     /// In CSV, also record the ruleset as `ruleset` and `ruleset_version` columns ending
     /// each row.
     #[arg(long)]
@@ -276,6 +287,10 @@ pub struct WatchArgs {
     /// history in a database (`sqlite:history.db`, `postgres://…`).
     #[arg(long, value_name = "URL")]
     pub history: Option<PathBuf>,
+    /// Write the accounts' scores and segments to this file (CSV, JSON or NDJSON by
+    /// extension), one row per account; the ruleset must have account items.
+    #[arg(long, value_name = "FILE")]
+    pub accounts_out: Option<PathBuf>,
     /// In CSV, also record the ruleset as `ruleset` and `ruleset_version` columns ending
     /// each row.
     #[arg(long)]
@@ -306,8 +321,12 @@ pub enum ExplainFormat {
 /// `scoreline explain`
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The id of the contact to explain.
+    /// The id of the contact to explain (of the account, with `--account`).
     pub id: String,
+    /// Explain an account (its account items, and the contacts that contributed to each
+    /// `contacts` aggregate) instead of a contact.
+    #[arg(long)]
+    pub account: bool,
     #[command(flatten)]
     pub inputs: InputArgs,
     /// What is printed: the explanation as text, or as JSON.
@@ -326,6 +345,8 @@ impl InputArgs {
             ruleset: self.ruleset.clone(),
             contacts: self.contacts.clone(),
             events: self.events.clone(),
+            accounts: self.accounts.clone(),
+            account_column: self.account_column.clone(),
             as_of: self.as_of.clone(),
             id_column: self.id_column.clone(),
             dialect: DialectKeys {

@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
+
+#[path = "cli/accounts.rs"]
+mod accounts;
 use common::{repo, scoreline, stderr, stdout};
 
 /// A temporary copy of the b2b-leads sample project (with the plugins it uses).

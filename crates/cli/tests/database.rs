@@ -432,3 +432,72 @@ fn postgres_tables_score_as_the_csv_files_do_and_take_the_outputs_and_history() 
         .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
         .unwrap();
 }
+
+#[test]
+fn accounts_from_a_table_score_as_the_accounts_file_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    let project = repo().join("rulesets/b2b-accounts");
+    let db = tmp.join("crm.db");
+    {
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(
+            "CREATE TABLE accounts (id TEXT, name TEXT, industry TEXT, employees INTEGER, country TEXT)",
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(project.join("data/accounts.csv")).unwrap();
+        for line in text.lines().skip(1) {
+            let cells: Vec<&str> = line.split(',').collect();
+            c.execute(
+                "INSERT INTO accounts VALUES (?1, ?2, ?3, ?4, ?5)",
+                rusqlite::params![
+                    cells[0],
+                    cells[1],
+                    cells[2],
+                    cells[3].parse::<i64>().ok(),
+                    cells[4]
+                ],
+            )
+            .unwrap();
+        }
+    }
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "--project", project.to_str().unwrap()];
+        args.extend_from_slice(extra);
+        let o = scoreline(&args, tmp);
+        assert!(o.status.success(), "{}", stderr(&o));
+    };
+    let (s1, a1, s2, a2) = (
+        tmp.join("s1.csv"),
+        tmp.join("a1.csv"),
+        tmp.join("s2.csv"),
+        tmp.join("a2.csv"),
+    );
+    run(&[
+        "--out",
+        s1.to_str().unwrap(),
+        "--accounts-out",
+        a1.to_str().unwrap(),
+    ]);
+    let table = format!("sqlite:{}?table=accounts", db.display());
+    run(&[
+        "--accounts",
+        &table,
+        "--out",
+        s2.to_str().unwrap(),
+        "--accounts-out",
+        a2.to_str().unwrap(),
+    ]);
+    assert_eq!(std::fs::read(&s1).unwrap(), std::fs::read(&s2).unwrap());
+    assert_eq!(std::fs::read(&a1).unwrap(), std::fs::read(&a2).unwrap());
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.join("s2.manifest.json")).unwrap()).unwrap();
+    let last = manifest["inputs"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["role"], "accounts");
+    assert_eq!(last["path"], table);
+}

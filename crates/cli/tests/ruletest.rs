@@ -4,6 +4,9 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 mod common;
+
+#[path = "ruletest/accounts.rs"]
+mod accounts;
 use common::{repo, scoreline, stderr, stdout};
 
 fn last_line(o: &Output) -> String {
@@ -537,7 +540,7 @@ fn init_creates_a_project_that_runs_and_tests_green() {
 
 #[test]
 fn every_template_runs_and_tests_green() {
-    for template in ["ecommerce-rfm", "subscription-churn"] {
+    for template in ["ecommerce-rfm", "subscription-churn", "b2b-accounts"] {
         let tmp = tempfile::tempdir().unwrap();
         let out = scoreline(&["init", "--template", template, "p"], tmp.path());
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -936,3 +936,81 @@ fn keep_when_reads_the_last_good_scoring() {
     assert!(read(dir, "out/scores.csv").contains("a,0,4,4,cold,Newsletter"));
     watch.stop();
 }
+
+/// The accounts file (LANGUAGE.md §13) is watched like the other data files: a link that
+/// breaks fails the cycle at its place and keeps the last good outputs; the fix rescores in
+/// full, and an appended event too (never incrementally with accounts).
+#[test]
+fn the_accounts_file_is_watched() {
+    let tmp = project();
+    let dir = tmp.path();
+    write(
+        dir,
+        "scoreline.yaml",
+        &PROJECT.replace(
+            "  events: events.csv\n",
+            "  events: events.csv\n  accounts: accounts.csv\n",
+        ),
+    );
+    write(
+        dir,
+        "rules.score",
+        &RULES.replace(
+            "employees: number? }",
+            "employees: number?, account_id: text? }",
+        ),
+    );
+    write(
+        dir,
+        "contacts.csv",
+        "id,industry,employees,account_id\na,SaaS,500,acme\nb,Retail,,\nc,SaaS,50,globex\n",
+    );
+    write(dir, "accounts.csv", "id\nacme\nglobex\n");
+    let watch = Watch::start(dir);
+    let good = read(dir, "out/scores.csv");
+    assert!(good.starts_with("id,fit,"), "{good}");
+    let read_inputs = inputs(&manifest(dir));
+    assert_eq!(read_inputs.len(), 3, "{read_inputs:?}");
+    assert_eq!(read_inputs[2].0, "accounts.csv", "{read_inputs:?}");
+
+    // `globex` goes away: contact `c` links to nothing.
+    write(dir, "accounts.csv", "id\nacme\n");
+    let s = watch.next_about("accounts.csv");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    let d = &s["diagnostics"][0];
+    assert_eq!(
+        (d["file"].as_str(), d["line"].as_u64(), d["column"].as_u64()),
+        (Some("contacts.csv"), Some(4), Some(4)),
+        "{s}"
+    );
+    assert_eq!(d["message"], "unknown account `globex`", "{s}");
+    assert_eq!(read(dir, "out/scores.csv"), good, "outputs untouched");
+
+    write(dir, "accounts.csv", "id\nacme\nglobex\ninitech\n");
+    let s = watch.next_about("accounts.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(inputs(&manifest(dir))[2].2, 3, "three accounts read");
+
+    // Appended events: a full rescore, with the same result as a run.
+    let events = read(dir, "events.csv");
+    write(
+        dir,
+        "events.csv",
+        &format!("{events}c,page_view,2026-10-20,/pricing\n"),
+    );
+    let s = watch.next_about("events.csv");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_ne!(s["incremental"], true, "{s}");
+    let run = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args(["run", "--out", "out/run.csv"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert_eq!(read(dir, "out/scores.csv"), read(dir, "out/run.csv"));
+    watch.stop();
+}

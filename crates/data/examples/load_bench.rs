@@ -29,6 +29,7 @@ fn main() {
         fields,
     };
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", Text, false),
             field("email", Text, false),
@@ -53,6 +54,7 @@ fn main() {
         let request = LoadRequest {
             contacts: dir.join("contacts.csv"),
             events: vec![dir.join("events.csv")],
+            accounts: None,
             options: LoadOptions {
                 schema,
                 threads,

@@ -20,11 +20,13 @@ pub use cell::{format_date, parse_bool, parse_date, parse_number, text_cell};
 pub use dates::Dates;
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
-    load, load_inputs, load_owned, load_records, load_sources, read_inputs, read_records,
-    read_sources, EventColumns, EventsFile, FileRows, Format, Input, LoadOptions, LoadRequest,
-    Loaded, PresetHint, Records, SetAside, Source,
+    load, load_inputs, load_owned, load_records, load_sources, read_all_sources, read_inputs,
+    read_records, read_sources, AccountOptions, EventColumns, EventsFile, FileRows, Format, Input,
+    LoadOptions, LoadRequest, Loaded, PresetHint, Records, SetAside, Source,
 };
-pub use model::{Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value};
+pub use model::{
+    Accounts, Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value,
+};
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};
 pub use record::{Datum, Record, RecordSet};
 pub use write::{

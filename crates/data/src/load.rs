@@ -3,6 +3,7 @@
 //! every record checked against it by the converter of its kind (`contacts.rs`, `events.rs`),
 //! every problem collected with its position, bad rows optionally set aside.
 
+mod accounts;
 mod aside;
 mod cells;
 mod contacts;
@@ -17,12 +18,13 @@ use std::collections::hash_map::Entry;
 use std::path::{Path, PathBuf};
 
 use crate::dialect::{self, Delimiter, Dialect, Encoding};
-use crate::model::{Dataset, Schema, Value};
+use crate::model::{Dataset, FieldType, Schema, Value, NO_ACCOUNT};
 use crate::problem::{sort_problems, DataProblem, LoadError, RecordAt, SkippedRow};
 use crate::record::RecordSet;
 
 pub use self::aside::SetAside;
 
+use self::accounts::{AccountBook, Link};
 use self::cells::At;
 use self::decode::{Body, File};
 use self::events::{EventCols, EventOut, Fixed, Ids, TypeFrom};
@@ -212,6 +214,43 @@ pub struct LoadOptions<'a> {
     pub contacts_dialect: Option<Dialect>,
     /// The CRM export a preset expects, for messages about the columns it names.
     pub preset: Option<PresetHint>,
+    /// Accounts (LANGUAGE.md §13): the accounts input, the contacts' link field, whether to
+    /// build accounts at all.
+    pub accounts: AccountOptions<'a>,
+}
+
+/// How accounts are loaded (LANGUAGE.md §13). Without an accounts input and unless
+/// `wanted`, no accounts are built: `Dataset::accounts` stays empty and the link field is
+/// an ordinary contact field.
+#[derive(Debug, Clone)]
+pub struct AccountOptions<'a> {
+    /// The accounts file's bytes or records (for [`load`], [`LoadRequest::accounts`] fills it).
+    pub input: Option<Input<'a>>,
+    /// Build accounts even without an accounts input (the ruleset has account items or reads
+    /// `account.`): they are then the distinct links, in first-seen order, with only `id`.
+    pub wanted: bool,
+    /// The contact field that names each contact's account (default `account_id`).
+    pub link: String,
+    /// The accounts file's own dialect (`None`: [`LoadOptions::dialect`]).
+    pub dialect: Option<Dialect>,
+}
+
+impl Default for AccountOptions<'_> {
+    fn default() -> Self {
+        AccountOptions {
+            input: None,
+            wanted: false,
+            link: "account_id".into(),
+            dialect: None,
+        }
+    }
+}
+
+impl AccountOptions<'_> {
+    /// Whether the load builds accounts: an accounts input is given, or they are wanted.
+    pub fn built(&self) -> bool {
+        self.input.is_some() || self.wanted
+    }
 }
 
 /// What a preset (`preset: hubspot`) expects of the files, for messages.
@@ -287,6 +326,7 @@ impl Default for LoadOptions<'_> {
             event_types: Vec::new(),
             contacts_dialect: None,
             preset: None,
+            accounts: AccountOptions::default(),
         }
     }
 }
@@ -298,6 +338,8 @@ pub struct LoadRequest<'a> {
     pub contacts: PathBuf,
     /// Events files (0 or more), read in this order.
     pub events: Vec<PathBuf>,
+    /// The accounts file (LANGUAGE.md §13), if any.
+    pub accounts: Option<PathBuf>,
     pub options: LoadOptions<'a>,
 }
 
@@ -307,6 +349,7 @@ impl LoadRequest<'_> {
         LoadRequest {
             contacts: contacts.into(),
             events: Vec::new(),
+            accounts: None,
             options: LoadOptions::default(),
         }
     }
@@ -321,7 +364,8 @@ pub struct Loaded {
     pub skipped: Vec<SkippedRow>,
     /// Things worth knowing that are not errors, such as columns that are not in the schema.
     pub warnings: Vec<DataProblem>,
-    /// Each file's records: the contacts file first, then the events files in order.
+    /// Each file's records: the contacts file first, then the events files in order, then
+    /// the accounts file (when there is one).
     pub files: Vec<FileRows>,
     /// The events of each type set aside (those of [`LoadOptions::set_aside`] that the
     /// schema in force does not have), in the order asked.
@@ -347,8 +391,14 @@ pub struct FileRows {
 /// with `skip_bad_rows`, bad rows are set aside instead and only problems that concern a whole
 /// file (unreadable, broken JSON array, missing column) fail the load.
 pub fn load(request: &LoadRequest) -> Result<Loaded, LoadError> {
-    let (contacts, events) = read_sources(request)?;
-    load_owned(contacts, events, &request.options)
+    let (contacts, accounts, events) = read_all_sources(request)?;
+    let mut options = request.options.clone();
+    if let Some(a) = &accounts {
+        options.accounts.input = Some(Input::File(a));
+    }
+    let read = read_records(&contacts, &events, &options)?;
+    drop((contacts, accounts, events));
+    Ok(read.group())
 }
 
 /// Loads contacts and events from sources it takes: like [`load_sources`], but the files'
@@ -364,22 +414,40 @@ pub fn load_owned(
     Ok(read.group())
 }
 
-/// Reads the contacts file and the events files of a request (what [`load`] does before
-/// [`load_sources`]); every file that cannot be read is reported.
+/// Reads the contacts file and the events files of a request (not its accounts file: see
+/// [`read_all_sources`]); every file that cannot be read is reported.
 pub fn read_sources(request: &LoadRequest) -> Result<(Source, Vec<Source>), LoadError> {
+    let request = LoadRequest {
+        accounts: None,
+        ..request.clone()
+    };
+    read_all_sources(&request).map(|(c, _, e)| (c, e))
+}
+
+/// Reads the contacts file, the accounts file (when the request has one) and the events
+/// files of a request (what [`load`] does before [`read_records`], with the accounts source
+/// as [`AccountOptions::input`]); every file that cannot be read is reported.
+pub fn read_all_sources(
+    request: &LoadRequest,
+) -> Result<(Source, Option<Source>, Vec<Source>), LoadError> {
     let mut problems = Vec::new();
     let contacts = Source::read(&request.contacts)
         .map_err(|p| problems.push(p))
         .ok();
+    let accounts = request
+        .accounts
+        .as_ref()
+        .and_then(|p| Source::read(p).map_err(|p| problems.push(p)).ok());
     let events: Vec<Source> = request
         .events
         .iter()
         .filter_map(|p| Source::read(p).map_err(|p| problems.push(p)).ok())
         .collect();
     match contacts {
-        Some(c) if problems.is_empty() => Ok((c, events)),
+        Some(c) if problems.is_empty() => Ok((c, accounts, events)),
         _ => {
             let order: Vec<String> = std::iter::once(&request.contacts)
+                .chain(&request.accounts)
                 .chain(&request.events)
                 .map(|p| p.display().to_string())
                 .collect();
@@ -403,6 +471,7 @@ pub fn load_sources<'s>(
 pub struct Records {
     schema: Schema,
     contacts: Vec<crate::model::Contact>,
+    accounts: crate::model::Accounts,
     /// The events of each source, in file order (inline events first).
     parts: Vec<EventOut>,
     skipped: Vec<SkippedRow>,
@@ -421,6 +490,7 @@ impl Records {
         let events = events::group(self.contacts.len(), self.parts, self.threads);
         Loaded {
             dataset: Dataset {
+                accounts: self.accounts,
                 schema: self.schema,
                 contacts: self.contacts,
                 events,
@@ -506,6 +576,7 @@ pub fn read_inputs<'s>(
         let fields = s
             .contact
             .iter_mut()
+            .chain(s.account.iter_mut())
             .chain(s.events.iter_mut().flat_map(|e| e.fields.iter_mut()));
         for f in fields {
             f.column = None;
@@ -523,7 +594,10 @@ pub fn read_inputs<'s>(
     )
     .into_owned();
     let id_column = id_column.as_str();
+    let account_input = options.accounts.input;
+    let build_accounts = options.accounts.built();
     let order: Vec<String> = std::iter::once(contacts.name())
+        .chain(account_input.as_ref().map(|a| a.name()))
         .chain(events.iter().map(|s| s.name()))
         .map(str::to_string)
         .collect();
@@ -580,6 +654,64 @@ pub fn read_inputs<'s>(
             Some(file)
         })
         .collect();
+    // The accounts file, read in its own dialect or the load's; its ids are in an `id` column (or the
+    // schema's `id: text from "…"` in its `account` block).
+    let adialect = options
+        .accounts
+        .dialect
+        .as_ref()
+        .unwrap_or(&options.dialect);
+    let atext: Option<Text> = match account_input {
+        Some(Input::File(s)) => in_utf8(s, adialect, &mut warnings)
+            .map(Text::File)
+            .map_err(|p| fatal.push(p))
+            .ok(),
+        Some(Input::Records(r)) => Some(Text::Records(r, false)),
+        Some(Input::Table(r)) => Some(Text::Records(r, true)),
+        None => None,
+    };
+    let afile: Option<File> = atext
+        .as_ref()
+        .and_then(|t| t.open(chunk, adialect).map_err(|p| fatal.push(p)).ok());
+    let mut no_account_id: Option<DataProblem> = None;
+    let account_id_column = crate::model::column_key(
+        schema_in_force
+            .and_then(|s| s.account.iter().find(|f| f.name == "id"))
+            .and_then(|f| f.column.as_deref())
+            .unwrap_or("id"),
+    )
+    .into_owned();
+    if let Some(File {
+        body: Body::Csv {
+            header, delimiter, ..
+        },
+        name,
+        ..
+    }) = &afile
+    {
+        if let Some(p) = one_column(name, header, *delimiter) {
+            fatal.push(p);
+        } else if !header.is_empty() && !header.contains(&account_id_column) {
+            let names = header.iter().map(String::as_str);
+            let help = match scoreline_model::suggest::closest(&account_id_column, names) {
+                Some(s) => format!("did you mean `{s}`? (the accounts' ids are read from the `{account_id_column}` column)"),
+                None => format!(
+                    "the accounts' ids are read from the `{account_id_column}` column; rename the id column, or write `id: text from \"…\"` in the schema's `account` block"
+                ),
+            };
+            let p = file_problem(
+                name,
+                format!("the header has no `{account_id_column}` column"),
+                Some(help),
+            );
+            // With a schema, reported with the file's other missing columns.
+            if schema_in_force.is_some() {
+                no_account_id = Some(p);
+            } else {
+                fatal.push(p);
+            }
+        }
+    }
     if let Some(File {
         body: Body::Csv {
             header, delimiter, ..
@@ -651,7 +783,7 @@ pub fn read_inputs<'s>(
             }
         }
     }
-    for f in cfile.iter().chain(efiles.iter().flatten()) {
+    for f in cfile.iter().chain(&afile).chain(efiles.iter().flatten()) {
         if let Body::Csv { header, .. } = &f.body {
             for (c, h) in header.iter().enumerate() {
                 if h.is_empty() {
@@ -674,9 +806,10 @@ pub fn read_inputs<'s>(
     };
 
     // 2. The schema in force: declared, or inferred from every file.
-    let schema =
+    let mut schema =
         match schema_in_force {
             Some(s) => Schema {
+                account: Vec::new(),
                 contact: plan::contact_fields(s),
                 events: s.events.clone(),
             },
@@ -707,7 +840,69 @@ pub fn read_inputs<'s>(
                 plan::inferred_schema(&table, &evs)
             }
         };
-    let cplan = ContactPlan::new(schema.contact.clone(), id_column);
+    // Accounts: their fields (declared, inferred from the accounts file, or `id` alone when
+    // they are implied by the links), and the contacts' link field.
+    let mut link_field = None;
+    if build_accounts {
+        schema.account = match (schema_in_force, &afile) {
+            (Some(s), _) => plan::account_fields(s),
+            (None, Some(af)) => {
+                let jobs: Vec<usize> = (0..af.chunk_count()).collect();
+                let parts = par::par_map(&jobs, threads, |&k| {
+                    contacts::infer_chunk(af, k, &account_id_column).0
+                });
+                let mut table = InferTable::default();
+                if let Body::Csv { header, .. } = &af.body {
+                    for h in header
+                        .iter()
+                        .filter(|h| !h.is_empty() && **h != account_id_column)
+                    {
+                        table.col(h);
+                    }
+                }
+                for t in &parts {
+                    table.merge(t);
+                }
+                plan::inferred_accounts(&table)
+            }
+            (None, None) => vec![plan::id_field()],
+        };
+        let link = options.accounts.link.as_str();
+        link_field = schema
+            .contact
+            .iter()
+            .position(|f| f.name == link)
+            .filter(|&i| i > 0);
+        match link_field {
+            // Links are texts, compared exactly: an inferred column of numbers is read as text.
+            Some(i) if schema_in_force.is_none() => schema.contact[i].ty = FieldType::Text,
+            Some(_) => {}
+            None => fatal.push(no_link(&cfile, link, schema_in_force.is_some())),
+        }
+        if afile.is_none() {
+            let from = if account_input.is_some() { 0 } else { 1 };
+            for f in schema.account.iter().skip(from).filter(|f| !f.optional) {
+                fatal.push(At::default().problem(
+                    cfile.name,
+                    format!(
+                        "the schema's account field `{}` is required, but there is no accounts file",
+                        f.name
+                    ),
+                    Some(format!(
+                        "make it optional (`{}: {}?`), or give the accounts file (`data.accounts` in scoreline.yaml, or `--accounts FILE`)",
+                        f.name,
+                        f.ty.name()
+                    )),
+                ));
+            }
+        }
+        if !fatal.is_empty() {
+            fatal.extend(no_account_id.take());
+            return fail(fatal);
+        }
+    }
+    let cplan = ContactPlan::new(schema.contact.clone(), id_column).with_link(link_field);
+    let aplan = ContactPlan::new(schema.account.clone(), &account_id_column).for_accounts();
     // Types set aside follow the schema's, with no properties.
     let aside: Vec<String> = options
         .set_aside
@@ -754,6 +949,10 @@ pub fn read_inputs<'s>(
             &mut fatal,
             &mut warnings,
         );
+        if let Some(af) = &afile {
+            fatal.extend(no_account_id.take());
+            check_table(af, &aplan, None, &mut fatal, &mut warnings);
+        }
         if let Some(p) = no_id.take() {
             fatal.insert(0, p);
         }
@@ -776,6 +975,34 @@ pub fn read_inputs<'s>(
     let mut inline = EventOut::default();
     let mut problems = Vec::new();
     let mut skipped = Vec::new();
+    // The accounts, read before the contacts are taken in order: a contact linking to an
+    // account set aside is set aside with it.
+    let mut account_rows = None;
+    let mut book = if !build_accounts {
+        None
+    } else if let Some(af) = &afile {
+        let empty = EventPlan::new(Vec::new(), true, 0);
+        let jobs: Vec<usize> = (0..af.chunk_count()).collect();
+        let outs = par::par_map(&jobs, threads, |&k| {
+            contacts::read_chunk(af, k, &aplan, &empty, skip)
+        });
+        let (book, records) = AccountBook::read(
+            af,
+            outs,
+            schema.account.len(),
+            skip,
+            (&mut problems, &mut skipped, &mut warnings),
+        );
+        account_rows = Some(FileRows {
+            file: af.name.to_string(),
+            rows: records,
+            skipped: records.saturating_sub(book.rows.len()),
+        });
+        Some(book)
+    } else {
+        Some(AccountBook::implied(schema.account.len()))
+    };
+    let mut of_contact: Vec<u32> = Vec::new();
     let mut base = cfile.first_base();
     let contact_rows: usize = outs.iter().map(|o| o.records).sum();
     for mut out in outs {
@@ -855,9 +1082,94 @@ pub fn read_inputs<'s>(
                         continue;
                     }
                     Entry::Vacant(v) => {
+                        if let (Some(book), Some(f)) = (book.as_mut(), link_field) {
+                            let (lline, lcol) = out.link_pos.get(k).copied().unwrap_or((0, 0));
+                            let lline = if lline > 0 { lline + shift } else { 0 };
+                            let (message, help) = match book.link(&contact.fields[f]) {
+                                Link::None => {
+                                    of_contact.push(NO_ACCOUNT);
+                                    None
+                                }
+                                Link::Account(a) => {
+                                    of_contact.push(a);
+                                    None
+                                }
+                                Link::Skipped(reason) => {
+                                    let account = match &contact.fields[f] {
+                                        Value::Text(t) => crate::cell::shorten(t),
+                                        _ => String::new(),
+                                    };
+                                    Some((
+                                        format!("its account `{account}` is set aside ({reason})"),
+                                        None,
+                                    ))
+                                }
+                                Link::Unknown(message, help) => Some((message, help)),
+                            }
+                            .map_or((None, None), |(m, h)| (Some(m), h));
+                            if let Some(message) = message {
+                                if skip {
+                                    let counts = inline_counts.get_or_insert_with(|| {
+                                        let mut c = vec![0u32; local.capacity()];
+                                        for &i in &out.inline.contact {
+                                            if let Some(x) = c.get_mut(i as usize) {
+                                                *x += 1;
+                                            }
+                                        }
+                                        c
+                                    });
+                                    let n = counts.get(k).copied().unwrap_or(0);
+                                    let mut reason = message;
+                                    if n > 0 {
+                                        let s = if n == 1 { "" } else { "s" };
+                                        reason.push_str(&format!(
+                                            " (its {n} inline event{s} are set aside with it)"
+                                        ));
+                                    }
+                                    ids.skipped.entry(id.clone()).or_insert(reason.clone());
+                                    skipped.push(SkippedRow {
+                                        file: cfile.name.to_string(),
+                                        line,
+                                        record: None,
+                                        reason,
+                                        raw: contacts::raw_text(&cfile, &out.raws[k]),
+                                    });
+                                    local.push(None);
+                                    continue;
+                                }
+                                let link = &cplan.names[f];
+                                let at = if given {
+                                    At {
+                                        record: Some(Box::new(RecordAt {
+                                            index: lline.max(1) as usize - 1,
+                                            key: Some(id.to_string()),
+                                            event: None,
+                                            field: Some(link.clone()),
+                                            row: cfile.rows(),
+                                        })),
+                                        ..At::default()
+                                    }
+                                } else {
+                                    At::line(
+                                        (lline > 0).then_some(lline),
+                                        (lcol > 0).then_some(lcol),
+                                    )
+                                };
+                                let mut problem = at.problem(cfile.name, message, help);
+                                if let (Some(header), Some(c)) =
+                                    (cfile.csv_header(), problem.column)
+                                {
+                                    problem.column_name = header.get(c as usize - 1).cloned();
+                                }
+                                problems.push(problem);
+                                of_contact.push(NO_ACCOUNT);
+                            }
+                        }
                         v.insert(all_contacts.len() as u32);
                     }
                 }
+            } else if book.is_some() {
+                of_contact.push(NO_ACCOUNT);
             }
             local.push(Some(all_contacts.len() as u32));
             ids.order.push(match contact.fields.first() {
@@ -876,6 +1188,13 @@ pub fn read_inputs<'s>(
         warnings.append(&mut out.sink.warnings);
     }
     drop(first_line);
+    let accounts = match book {
+        Some(book) => crate::model::Accounts {
+            rows: book.into_rows(),
+            of_contact,
+        },
+        None => crate::model::Accounts::default(),
+    };
 
     // 4. Events files, in parallel chunks, then grouped by contact.
     let jobs: Vec<(usize, usize)> = efiles
@@ -930,6 +1249,7 @@ pub fn read_inputs<'s>(
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
     // Rows of records given as values were numbered by record: they have no line.
     let given: Vec<&str> = std::iter::once(&cfile)
+        .chain(&afile)
         .chain(&efiles)
         .filter(|f| f.given())
         .map(|f| f.name)
@@ -941,9 +1261,11 @@ pub fn read_inputs<'s>(
         s.record = s.line.checked_sub(1).map(|i| i as usize);
         s.line = 0;
     }
+    files.extend(account_rows);
     Ok(Records {
         schema,
         contacts: all_contacts,
+        accounts,
         parts,
         skipped,
         warnings,
@@ -1120,6 +1442,62 @@ fn check_columns(
     fatal: &mut Vec<DataProblem>,
     warnings: &mut Vec<DataProblem>,
 ) {
+    check_table(cfile, cplan, preset, fatal, warnings);
+    check_event_columns(efiles, eplan, preset, fatal, warnings);
+}
+
+/// The help for a column or field the schema does not have.
+pub(crate) fn declare_help(accounts: bool) -> &'static str {
+    if accounts {
+        "declare it in the `account` block of the ruleset's `schema` to use it"
+    } else {
+        "declare it in the ruleset's `schema` block to use it"
+    }
+}
+
+/// With accounts, the contacts lack the link field: the problem (at the contacts file's
+/// header when it is CSV).
+fn no_link(cfile: &File, link: &str, declared: bool) -> DataProblem {
+    let set = "or name the link with `data.account_column` in scoreline.yaml (`--account-column`)";
+    if declared {
+        return At::default().problem(
+            cfile.name,
+            format!(
+                "the schema has no contact field `{link}`, which links each contact to its account"
+            ),
+            Some(format!(
+                "declare `{link}: text?` in the schema's `contact` block, {set}"
+            )),
+        );
+    }
+    let help = match cfile.csv_header() {
+        Some(header) => match scoreline_model::suggest::closest(link, header.iter().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`? (each contact's account is read from the `{link}` column; {set})"),
+            None => format!("each contact's account is read from the `{link}` column: add it, {set}"),
+        },
+        None => format!("each contact's account is read from its `{link}` field: add it, {set}"),
+    };
+    let at = if cfile.csv_header().is_some() {
+        At::line(Some(1), None)
+    } else {
+        At::default()
+    };
+    let message = match cfile.csv_header() {
+        Some(_) => format!("the header has no `{link}` column"),
+        None => format!("no contact has a `{link}` field"),
+    };
+    at.problem(cfile.name, message, Some(help))
+}
+
+/// With a schema: the CSV columns of a contacts or accounts file's required fields must be
+/// there; other columns are ignored with a warning.
+fn check_table(
+    cfile: &File,
+    cplan: &ContactPlan,
+    preset: Option<&PresetHint>,
+    fatal: &mut Vec<DataProblem>,
+    warnings: &mut Vec<DataProblem>,
+) {
     if let Body::Csv { header, .. } = &cfile.body {
         if !header.is_empty() {
             let cols = contacts::field_columns(cplan, header);
@@ -1154,12 +1532,23 @@ fn check_columns(
                         cfile.name,
                         c,
                         format!("column `{h}` is not in the schema and is ignored"),
-                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                        Some(declare_help(cplan.accounts).into()),
                     ));
                 }
             }
         }
     }
+}
+
+/// With a schema: event properties named with `from` must have their columns; other columns
+/// are ignored with a warning.
+fn check_event_columns(
+    efiles: &[File],
+    eplan: &EventPlan,
+    preset: Option<&PresetHint>,
+    fatal: &mut Vec<DataProblem>,
+    warnings: &mut Vec<DataProblem>,
+) {
     // An event property named with `from`: some CSV events file must have its column.
     let csv_events: Vec<(&str, &Vec<String>)> = efiles
         .iter()

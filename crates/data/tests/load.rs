@@ -3,6 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+#[path = "load/accounts.rs"]
+mod accounts;
+
 use scoreline_data::{
     format_date, format_number, load, load_inputs, load_records, load_sources, parse_date,
     write_atomic, write_skipped_to, Dataset, Datum, Decimal, Delimiter, Dialect, Encoding,
@@ -31,6 +34,7 @@ fn event(name: &str, fields: Vec<FieldSpec>) -> EventSpec {
 fn b2b() -> Schema {
     use FieldType::*;
     Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", Text, false),
             field("email", Text, false),
@@ -181,6 +185,7 @@ fn load_files(contacts: &str, events: &[&str], schema: Option<&Schema>) -> Loade
     let request = LoadRequest {
         contacts: fixture(contacts),
         events: events.iter().map(|e| fixture(e)).collect(),
+        accounts: None,
         options: options(schema),
     };
     match load(&request) {
@@ -320,6 +325,7 @@ fn inference_order_number_date_bool_text() {
 #[test]
 fn values_lists_bools_and_missing() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("tags", FieldType::List, false),
@@ -423,6 +429,7 @@ fn events_sorted_by_time_ties_in_input_order_across_files() {
 #[test]
 fn custom_id_column() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -633,6 +640,7 @@ fn required_field_missing() {
     );
     // In JSON the record's start is shown when the key is absent, the key when it is null.
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -1019,6 +1027,7 @@ fn tab_separated_files_are_detected() {
 #[test]
 fn numbers_follow_the_decimal_and_thousands_settings() {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("n", FieldType::Number, true),
@@ -1157,6 +1166,7 @@ fn dialect_settings_that_clash_are_refused() {
         &[],
         &LoadOptions {
             schema: Some(&Schema {
+                account: Vec::new(),
                 contact: vec![
                     field("id", FieldType::Text, false),
                     field("tags", FieldType::List, false),
@@ -2606,6 +2616,7 @@ fn from(name: &str, ty: FieldType, optional: bool, column: &str) -> FieldSpec {
 fn fields_read_the_columns_their_from_names_in_every_format() {
     use FieldType::*;
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![
             from("id", Text, false, "Record ID"),
             from("employees", Number, true, "Number of Employees"),
@@ -2664,6 +2675,7 @@ fn events_files_name_their_own_columns_and_type() {
     use scoreline_data::{EventColumns, EventsFile};
     use FieldType::*;
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![field("id", Text, false)],
         events: vec![
             event("email_open", vec![field("subject", Text, true)]),

@@ -157,6 +157,7 @@ fn a_value_of_the_wrong_type_names_the_table_row_id_and_column() {
             },
         ],
         events: vec![],
+        account: vec![],
     };
     let options = LoadOptions {
         schema: Some(&schema),
@@ -204,6 +205,7 @@ fn a_table_read_as_an_export_takes_the_schema_from() {
             },
         ],
         events: vec![],
+        account: vec![],
     };
     let options = LoadOptions {
         schema: Some(&schema),

@@ -94,6 +94,7 @@ fn schema() -> Schema {
         fields,
     };
     Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -188,6 +189,7 @@ fn generate(n: usize, seed: u64) -> Dataset {
         events.contact_start.push(events.at.len() as u32);
     }
     Dataset {
+        accounts: Default::default(),
         schema: schema(),
         contacts,
         events,

@@ -78,6 +78,7 @@ fn schema() -> Schema {
         fields,
     };
     Schema {
+        account: Vec::new(),
         contact: vec![
             field("id", FieldType::Text, false),
             field("email", FieldType::Text, false),
@@ -178,6 +179,7 @@ fn generate(n: usize, seed: u64) -> Dataset {
         events.contact_start.push(events.at.len() as u32);
     }
     Dataset {
+        accounts: Default::default(),
         schema: schema(),
         contacts,
         events,

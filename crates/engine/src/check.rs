@@ -130,6 +130,7 @@ pub fn check(file: &Arc<SourceFile>, ast: &RuleFile, options: &CheckOptions) -> 
         items: checker.typed_items.into_iter().flatten().collect(),
         fields: checker.fields,
         plugin_calls: checker.plugin_calls,
+        account_fields: checker.account_fields,
     };
     let mut diagnostics = checker.diags;
     // Plugin diagnostics point into other files: keep them after this file's, in order.
@@ -164,6 +165,10 @@ struct Scope<'a> {
     filter: Option<&'a EventRef>,
     /// Inside the argument of a population function (its name).
     population: Option<&'static str>,
+    /// Bare names are an account's (its fields and account items), not a contact's.
+    account: bool,
+    /// Inside `contacts where …` or a `contacts.NAME` of an account item.
+    member: bool,
 }
 
 /// The state of one check.
@@ -183,6 +188,10 @@ struct Checker<'a> {
     typed_items: Vec<Option<typed::Item>>,
     /// The contact fields read, and the plugin functions called (see [`in_force`]).
     fields: Vec<typed::FieldUse>,
+    /// The account fields read.
+    account_fields: Vec<typed::FieldUse>,
+    /// Whether the item being checked is an account item.
+    item_account: bool,
     plugin_calls: Vec<typed::PluginUse>,
     diags: Vec<Diagnostic>,
     /// How many of `diags` are errors.
@@ -216,9 +225,19 @@ impl<'a> Checker<'a> {
             patterns: HashMap::new(),
             typed_items: vec![None; ast.items.len()],
             fields: Vec::new(),
+            account_fields: Vec::new(),
+            item_account: false,
             plugin_calls: Vec::new(),
             errors: diags.iter().filter(|d| d.is_error()).count(),
             diags,
+        }
+    }
+
+    /// The scope at the top of the item being checked: bare names are of its level.
+    fn top(&self) -> Scope<'static> {
+        Scope {
+            account: self.item_account,
+            ..Scope::default()
         }
     }
 

@@ -1,6 +1,7 @@
 //! Evaluation of a plan over a data set: per contact, in parallel or not, with the same
 //! output either way. Population functions take a first pass over every contact.
 
+mod accounts;
 mod interp;
 mod population;
 mod previous;
@@ -20,14 +21,15 @@ use crate::explain::{Explanation, ScoreExplanation, SegmentExplanation};
 use crate::plan::node::ScoreBodyPlan;
 use crate::plan::node::Step;
 use crate::plan::Plan;
-use interp::{events_until, Ctx, PluginErrors, NO_EVENT};
+use accounts::{contact_levels, to_value, Levels};
+use interp::{events_until, Ctx, PluginErrors, NO_EVENT, NO_MEMBER};
 use population::Population;
 pub use population::{PartitionStatistics, Statistics};
 pub use previous::PreviousScoring;
 use value::Val;
 
 /// How many contacts a worker takes at a time.
-const CHUNK: usize = 2048;
+pub(crate) const CHUNK: usize = 2048;
 /// How many contact ids a plugin error tally keeps.
 pub(crate) const ERROR_IDS: usize = 5;
 
@@ -50,6 +52,9 @@ pub struct Evaluation {
     /// What the plugins printed (`print`, `debug`) during this evaluation, each line starting
     /// with the plugin's name, in contact order: the run's log, never part of the scores.
     pub plugin_log: Vec<String>,
+    /// The accounts' rows (LANGUAGE.md §13), when the file has account items: `id`, the
+    /// account scores, the account segments, one row per account in the data's order.
+    pub accounts: Option<Box<Evaluation>>,
 }
 
 /// How to evaluate a partition.
@@ -171,7 +176,7 @@ pub struct SegmentCounts {
 }
 
 /// Per-worker reusable state.
-struct Scratch<'a> {
+pub(crate) struct Scratch<'a> {
     slots: Vec<Val<'a>>,
     /// The arm each segment chose for the current contact.
     arms: Vec<Option<usize>>,
@@ -220,6 +225,8 @@ struct ChunkStats {
     row_errors: Vec<RowError>,
     explanations: Vec<Explanation>,
     contributions: Vec<ClauseValue>,
+    /// The kept slots' values (see [`Plan::run`]), row after row.
+    kept: Vec<Value>,
     log: CapturedLog,
 }
 
@@ -229,7 +236,7 @@ pub(crate) type PopulationErrors = Vec<(usize, Vec<(usize, scoreline_plugins::Pl
 
 /// Runs `f` on every chunk of `items` (`chunk` items each) with per-worker state from
 /// `init`, on `pool` or on this thread; results in chunk order either way.
-fn map_chunks<T: Send, S, R: Send>(
+pub(crate) fn map_chunks<T: Send, S, R: Send>(
     items: &mut [T],
     chunk: usize,
     pool: Option<&ThreadPool>,
@@ -274,7 +281,16 @@ impl Plan {
         as_of: AsOf,
         pool: Option<&ThreadPool>,
     ) -> PartitionStatistics {
-        self.population_pass(partition, as_of.millis(), pool)
+        if self.population_reads_account {
+            let options = EvalOptions {
+                pool,
+                ..EvalOptions::default()
+            };
+            let run = self.prepare_accounts(partition, as_of, options);
+            let levels = contact_levels(partition, run.as_ref());
+            return self.population_pass(partition, as_of.millis(), pool, &levels);
+        }
+        self.population_pass(partition, as_of.millis(), pool, &Levels::NONE)
     }
 
     /// Scores every contact of `partition` at `as_of`; rows come back in input order, the same
@@ -299,9 +315,23 @@ impl Plan {
             again = self.statistics(partition, as_of, options.pool);
             &again
         };
+        let run = match self.account {
+            Some(_) => self.account_run(partition, as_of, options, Some((own, all))),
+            None => None,
+        };
+        let levels = contact_levels(partition, run.as_ref());
         let mut evaluation = self
-            .run(partition, as_of.millis(), (own, all), options, &[])
+            .run(
+                partition,
+                as_of.millis(),
+                (own, all),
+                options,
+                &[],
+                &levels,
+                &[],
+            )
             .0;
+        evaluation.accounts = run.map(|r| Box::new(r.evaluation));
         if !own.log.lines.is_empty() || own.log.dropped > 0 {
             let mut log = own.log.clone();
             log.append(CapturedLog {
@@ -329,8 +359,21 @@ impl Plan {
             .collect();
         let own = self.statistics(data, as_of, options.pool);
         let all = own.summary().clone();
-        let (mut evaluation, values) =
-            self.run(data, as_of.millis(), (&own, &all), options, &trace);
+        let run = match self.account {
+            Some(_) => self.account_run(data, as_of, options, Some((&own, &all))),
+            None => None,
+        };
+        let levels = contact_levels(data, run.as_ref());
+        let (mut evaluation, values, _) = self.run(
+            data,
+            as_of.millis(),
+            (&own, &all),
+            options,
+            &trace,
+            &levels,
+            &[],
+        );
+        evaluation.accounts = run.map(|r| Box::new(r.evaluation));
         if !own.log.lines.is_empty() || own.log.dropped > 0 {
             let mut log = own.log.clone();
             log.append(CapturedLog {
@@ -393,7 +436,43 @@ impl Plan {
         previous: Option<&PreviousScoring>,
         list_events: bool,
     ) -> (Explanation, Vec<String>) {
-        let own = self.statistics(data, as_of, None);
+        let run = self.prepare_accounts(data, as_of, EvalOptions::default());
+        let levels = contact_levels(data, run.as_ref());
+        self.explain_at(data, contact, as_of, previous, list_events, &levels)
+    }
+
+    /// Explains account number `account` (its index in the data's accounts), with what the
+    /// plugins printed meanwhile; `None` when the file has no account items.
+    pub fn explain_account(
+        &self,
+        data: &Dataset,
+        account: usize,
+        as_of: AsOf,
+        list_events: bool,
+    ) -> Option<(Explanation, Vec<String>)> {
+        let level = self.account.as_deref()?;
+        let run = self.prepare_accounts(data, as_of, EvalOptions::default())?;
+        if account >= run.data.contacts.len() {
+            return None;
+        }
+        let levels = run.account_levels(level.members.len(), data);
+        Some(
+            level
+                .plan
+                .explain_at(&run.data, account, as_of, None, list_events, &levels),
+        )
+    }
+
+    fn explain_at<'a>(
+        &'a self,
+        data: &'a Dataset,
+        contact: usize,
+        as_of: AsOf,
+        previous: Option<&PreviousScoring>,
+        list_events: bool,
+        levels: &'a Levels<'a>,
+    ) -> (Explanation, Vec<String>) {
+        let own = self.population_pass(data, as_of.millis(), None, levels);
         let ((explanation, _), log) = capture_log(|| {
             let population = self.population_view(&own, own.summary());
             let mut scratch = Scratch::new(self);
@@ -408,6 +487,7 @@ impl Plan {
                 &mut scratch,
                 &mut out,
                 Some(&mut explanation),
+                levels,
             );
             (explanation, errors)
         });
@@ -416,7 +496,7 @@ impl Plan {
         (explanation, all.into_lines())
     }
 
-    fn population_view<'s>(
+    pub(crate) fn population_view<'s>(
         &self,
         own: &'s PartitionStatistics,
         all: &'s Statistics,
@@ -430,6 +510,7 @@ impl Plan {
 
     fn new_explanation(&self, data: &Dataset, contact: usize) -> Explanation {
         Explanation {
+            kind: self.is_account_level.then_some("account"),
             id: data.contacts[contact].id().to_string(),
             ruleset: self.ruleset.clone(),
             scores: Vec::new(),
@@ -439,14 +520,18 @@ impl Plan {
         }
     }
 
-    fn run<'a>(
+    /// Scores every row of `data`; also gives the values of the slots `keep`, row after row.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn run<'a>(
         &'a self,
         data: &'a Dataset,
         as_of: i64,
         (own, all): (&PartitionStatistics, &Statistics),
         options: EvalOptions,
         trace: &[bool],
-    ) -> (Evaluation, Vec<ClauseValue>) {
+        levels: &'a Levels<'a>,
+        keep: &[u32],
+    ) -> (Evaluation, Vec<ClauseValue>, Vec<Value>) {
         let explain = options.explain;
         let columns = self.columns();
         let width = columns.len();
@@ -476,7 +561,12 @@ impl Plan {
                         scratch,
                         row,
                         explanation.as_mut(),
+                        levels,
                     );
+                    for &slot in keep {
+                        let value = scratch.slots.get(slot as usize);
+                        stats.kept.push(value.map_or(Value::Missing, to_value));
+                    }
                     if let Some(message) = errors {
                         stats.row_errors.push(RowError {
                             row: contact,
@@ -514,11 +604,13 @@ impl Plan {
             )
         };
         let mut contributions = Vec::new();
+        let mut kept = Vec::new();
         let mut stats = stats;
         for chunk in &mut stats {
             contributions.append(&mut chunk.contributions);
+            kept.append(&mut chunk.kept);
         }
-        (self.merge(columns, values, stats), contributions)
+        (self.merge(columns, values, stats), contributions, kept)
     }
 
     fn merge(
@@ -583,16 +675,18 @@ impl Plan {
             segment_counts,
             explanations,
             plugin_log: log.into_lines(),
+            accounts: None,
         }
     }
 
     /// The first pass for population functions: every contact's argument values, the plugin
     /// calls that failed on the way, and what the plugins printed.
-    fn population_pass<'a>(
+    pub(crate) fn population_pass<'a>(
         &'a self,
         data: &'a Dataset,
         as_of: i64,
         pool: Option<&ThreadPool>,
+        levels: &'a Levels<'a>,
     ) -> PartitionStatistics {
         let sites = self.population.len();
         let n = data.contacts.len();
@@ -618,6 +712,7 @@ impl Plan {
                         (events_start, events_end),
                         scratch,
                         None,
+                        levels,
                     );
                     let ctx = Ctx {
                         plan: self,
@@ -630,6 +725,8 @@ impl Plan {
                         slots: &scratch.slots,
                         population: None,
                         plugin_errors: &scratch.plugin_errors,
+                        levels,
+                        member: NO_MEMBER,
                     };
                     for (key, site) in row.iter_mut().zip(&self.population) {
                         *key = match ctx.eval(&site.arg, NO_EVENT) {
@@ -668,7 +765,7 @@ impl Plan {
 
     /// Evaluates `steps` for one contact into `scratch.slots`.
     #[allow(clippy::too_many_arguments)]
-    fn run_steps<'a>(
+    pub(crate) fn run_steps<'a>(
         &'a self,
         steps: &[Step],
         data: &'a Dataset,
@@ -678,6 +775,7 @@ impl Plan {
         (events_start, events_end): (usize, usize),
         scratch: &mut Scratch<'a>,
         mut explanation: Option<&mut Explanation>,
+        levels: &'a Levels<'a>,
     ) {
         let fields = &data.contacts[contact].fields[..];
         for step in steps {
@@ -692,6 +790,8 @@ impl Plan {
                 slots: &scratch.slots,
                 population,
                 plugin_errors: &scratch.plugin_errors,
+                levels,
+                member: NO_MEMBER,
             };
             let (slot, value) = match *step {
                 Step::Let { index } => {
@@ -748,6 +848,7 @@ impl Plan {
         scratch: &mut Scratch<'a>,
         row: &mut [Value],
         mut explanation: Option<&mut Explanation>,
+        levels: &'a Levels<'a>,
     ) -> Option<String> {
         if !population_errors.is_empty() {
             if let Ok(at) = population_errors.binary_search_by_key(&contact, |e| e.0) {
@@ -758,8 +859,20 @@ impl Plan {
             }
         }
         let events = events_until(data, contact, as_of);
+        // With accounts, the lets and scores the first pass computed for them are taken from
+        // there (not when explaining or tracing, which show how they were computed).
+        let mut steps = &self.steps;
+        if let Some(level) = self.account.as_deref() {
+            if levels.member_width > 0 && explanation.is_none() && !scratch.trace.contains(&true) {
+                for &(slot, column) in &level.prefill {
+                    scratch.slots[slot as usize] =
+                        Val::from_value(levels.member_value(contact, column as usize));
+                }
+                steps = &level.rest_steps;
+            }
+        }
         self.run_steps(
-            &self.steps,
+            steps,
             data,
             (as_of, previous),
             population,
@@ -767,6 +880,7 @@ impl Plan {
             events,
             scratch,
             explanation.as_deref_mut(),
+            levels,
         );
         let id = data.contacts[contact].id();
         let errors = scratch.plugin_errors.borrow_mut().finish_contact(self, id);

@@ -11,6 +11,9 @@ use crate::plan::Plan;
 /// Why a contact got its scores and segments.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Explanation {
+    /// `"account"` for an account's explanation (LANGUAGE.md §13); absent for a contact's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
     pub id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ruleset: Option<String>,
@@ -119,7 +122,22 @@ pub struct ValueRead {
     pub name: String,
     /// `null` when missing; dates as RFC 3339 text; an event as its type and date.
     pub value: ShownValue,
+    /// For a `contacts` aggregate of an account item: the contacts that contributed, the
+    /// largest value first (for `count`, in contacts-file order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<ContactValue>,
 }
+
+/// A contact that contributed to a `contacts` aggregate, and its value (missing for `count`
+/// of contacts).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContactValue {
+    pub id: String,
+    pub value: ShownValue,
+}
+
+/// How many contributing contacts the text of an explanation lists.
+const CONTACTS_SHOWN: usize = 10;
 
 /// A value as an explanation shows it.
 #[derive(Debug, Clone, PartialEq)]
@@ -399,7 +417,31 @@ fn render_events(out: &mut String, events: &[MatchedEvent]) {
 
 /// The values read, as `a = 1, b is missing`.
 fn render_reads(reads: &[ValueRead]) -> String {
-    let parts: Vec<String> = reads.iter().map(|r| r.value.render(&r.name)).collect();
+    let parts: Vec<String> = reads
+        .iter()
+        .map(|r| {
+            let mut text = r.value.render(&r.name);
+            if !r.contacts.is_empty() {
+                let shown: Vec<String> = r
+                    .contacts
+                    .iter()
+                    .take(CONTACTS_SHOWN)
+                    .map(|c| match &c.value {
+                        ShownValue::Missing => c.id.clone(),
+                        v => format!("{} {}", c.id, v.render("").trim_start_matches(" = ")),
+                    })
+                    .collect();
+                let more = r.contacts.len().saturating_sub(CONTACTS_SHOWN);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                text.push_str(&format!(" (from {}{more})", shown.join(", ")));
+            }
+            text
+        })
+        .collect();
     parts.join(", ")
 }
 
@@ -413,6 +455,11 @@ fn signed(x: f64) -> String {
 }
 
 impl Explanation {
+    /// `contact` or `account`.
+    pub fn kind_word(&self) -> &'static str {
+        self.kind.unwrap_or("contact")
+    }
+
     /// Puts scores and segments in file order (they are computed in dependency order).
     pub(crate) fn order_like(&mut self, plan: &Plan) {
         let score_pos = |name: &str| plan.scores.iter().position(|s| s.name == name);
@@ -426,10 +473,10 @@ impl Explanation {
         let mut out = String::new();
         match &self.ruleset {
             Some(r) => {
-                let _ = writeln!(out, "contact {} (ruleset {r})", self.id);
+                let _ = writeln!(out, "{} {} (ruleset {r})", self.kind_word(), self.id);
             }
             None => {
-                let _ = writeln!(out, "contact {}", self.id);
+                let _ = writeln!(out, "{} {}", self.kind_word(), self.id);
             }
         }
         for score in &self.scores {

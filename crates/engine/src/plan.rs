@@ -23,6 +23,8 @@ pub struct Plan {
     pub(crate) segments: Vec<SegmentPlan>,
     /// Every let, score and segment in an order where each comes after what it uses.
     pub(crate) steps: Vec<Step>,
+    /// The item index of each step.
+    pub(crate) step_items: Vec<usize>,
     /// The steps that population arguments need (a prefix-closed subset of `steps`).
     pub(crate) population_steps: Vec<Step>,
     pub(crate) population: Vec<PopSite>,
@@ -31,6 +33,16 @@ pub struct Plan {
     pub(crate) event_types: Vec<Arc<str>>,
     /// The plugin functions called, each once however often it is written.
     pub(crate) plugin_functions: Vec<PluginFnPlan>,
+    /// The account items, if the file has any (LANGUAGE.md §13).
+    pub(crate) account: Option<Box<node::AccountLevel>>,
+    /// Whether contact items read `account.NAME`.
+    pub(crate) reads_account: bool,
+    /// Whether the contacts' population arguments read `account.NAME`.
+    pub(crate) population_reads_account: bool,
+    /// Whether the items read events.
+    pub(crate) reads_events: bool,
+    /// Whether this is the plan of the account items (over the accounts).
+    pub(crate) is_account_level: bool,
 }
 
 /// Compiles a checked rule file against the schema in force (declared, or inferred from the
@@ -86,5 +98,29 @@ impl Plan {
     /// Whether evaluation needs a first pass over every contact (population functions).
     pub fn has_population_functions(&self) -> bool {
         !self.population.is_empty()
+    }
+
+    /// Whether the file has account items (`account let`, `account score`, `account segment`).
+    pub fn has_account_items(&self) -> bool {
+        self.account.is_some()
+    }
+
+    /// Whether scoring needs the data's accounts: account items, or contact items reading
+    /// `account.NAME`.
+    pub fn uses_accounts(&self) -> bool {
+        self.account.is_some() || self.reads_account
+    }
+
+    /// The accounts output's columns (`id`, the account scores, the account segments with
+    /// their `NAME_action` columns), if the file has account items.
+    pub fn account_columns(&self) -> Option<Vec<String>> {
+        self.account.as_ref().map(|a| a.plan.columns())
+    }
+
+    /// The names of the account scores and segments, in file order.
+    pub fn account_score_names(&self) -> Vec<&str> {
+        self.account
+            .as_ref()
+            .map_or_else(Vec::new, |a| a.plan.score_names())
     }
 }

@@ -51,12 +51,19 @@ pub struct Symbols {
     /// Indices of every let, score and segment such that each comes after everything it
     /// refers to. Items caught in a cycle are left out.
     pub order: Vec<usize>,
+    /// The indices of the account items (`account let`, `account score`, `account segment`).
+    pub account_items: std::collections::HashSet<usize>,
 }
 
 impl Symbols {
     /// The item a name refers to, if any.
     pub fn get(&self, name: &str) -> Option<ItemRef> {
         self.items.get(name).copied()
+    }
+
+    /// Whether item `index` is an account item.
+    pub fn is_account(&self, index: usize) -> bool {
+        self.account_items.contains(&index)
     }
 }
 
@@ -68,6 +75,16 @@ pub fn item_name(item: &Item) -> Option<&Ident> {
         Item::Let(l) => Some(&l.name),
         Item::Score(s) => Some(&s.name),
         Item::Segment(s) => Some(&s.name),
+    }
+}
+
+/// The word `account` in front of an account item.
+pub fn item_account(item: &Item) -> Option<scoreline_syntax::ast::Span> {
+    match item {
+        Item::Let(l) => l.account,
+        Item::Score(s) => s.account,
+        Item::Segment(s) => s.account,
+        Item::Schema(_) | Item::Plugin(_) => None,
     }
 }
 
@@ -83,6 +100,9 @@ pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnost
             Item::Score(_) => ItemKind::Score,
             Item::Segment(_) => ItemKind::Segment,
         };
+        if item_account(item).is_some() {
+            symbols.account_items.insert(index);
+        }
         let name = item_name(item).expect("named item");
         if let Some(first) = symbols.items.get(&name.name) {
             let first_ident = item_name(&ast.items[first.index]).expect("named item");
@@ -327,6 +347,20 @@ fn collect_refs<'a>(
             ExprKind::Name(id) => {
                 if !scope.is_some_and(|ev| properties.is_event_data(ev, &id.name)) {
                     out.push(id);
+                }
+            }
+            // `account.NAME` and `contacts.NAME` name items of the other level; inside `contacts
+            // where …` bare names are the contact's, and `contact.NAME` in an account item's
+            // event filter is the event's contact's value: all of them may be items.
+            ExprKind::AccountField(id) | ExprKind::ContactField(id) => out.push(id),
+            ExprKind::ContactsAggregate {
+                field, condition, ..
+            } => {
+                if let Some(f) = field {
+                    out.push(f);
+                }
+                if let Some(c) = condition {
+                    stack.push((c, None));
                 }
             }
             // An aggregate's condition is about its own events.

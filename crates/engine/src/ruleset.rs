@@ -89,6 +89,18 @@ impl Ruleset {
         crate::plan::compile(&self.checked, schema, &self.plugins)
     }
 
+    /// Whether the rule file has account items (`account let`, `account score`,
+    /// `account segment`; LANGUAGE.md §13).
+    pub fn has_account_items(&self) -> bool {
+        !self.checked.symbols.account_items.is_empty()
+    }
+
+    /// Whether scoring needs the data's accounts: account items, or contact items reading an
+    /// account field (`account.NAME`).
+    pub fn uses_accounts(&self) -> bool {
+        self.has_account_items() || !self.checked.typed.account_fields.is_empty()
+    }
+
     /// The schema block, if the rule file has one (else the data's types are inferred).
     pub fn schema(&self) -> Option<&Schema> {
         self.checked.schema.as_ref()

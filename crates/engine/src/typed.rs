@@ -24,6 +24,8 @@ pub struct RuleFile {
     pub fields: Vec<FieldUse>,
     /// Every plugin function called, which the plugins in force must offer.
     pub plugin_calls: Vec<PluginUse>,
+    /// Every account field read (LANGUAGE.md §13), which the schema in force must have.
+    pub account_fields: Vec<FieldUse>,
 }
 
 /// A contact field read by the rules.
@@ -194,8 +196,24 @@ pub enum ExprKind {
     Texts(Vec<String>),
     /// A let, score or segment, by its index in the AST's items.
     Item(usize),
-    /// A contact field.
+    /// A field of the level evaluated: a contact's field, or in an account item (and inside
+    /// [`ExprKind::Account`]) an account's.
     Field(String),
+    /// In a contact item, `account.NAME`: the inner expression (an account field or item) of
+    /// the contact's account; missing for a contact with no account.
+    Account(Box<Expr>),
+    /// In an account item, a contact's value (its field or item, the inner expression): of the
+    /// contact a `contacts` aggregate is at, or of the event's contact in an event filter.
+    Member(Box<Expr>),
+    /// `count(contacts where …)`, `sum(contacts.NAME …)`, `top_avg(contacts.NAME, K …)`.
+    Contacts {
+        function: scoreline_syntax::ast::ContactsAggregate,
+        /// The contact value aggregated (an [`ExprKind::Member`]).
+        value: Option<Box<Expr>>,
+        /// `top_avg`'s K.
+        k: Option<usize>,
+        condition: Option<Box<Expr>>,
+    },
     /// Inside `where` or `each` points: `at`, `type` or a property of the current event.
     Property(String),
     /// Inside `where` or `each` points, in a file without a schema: the current event's
@@ -298,6 +316,17 @@ impl Expr {
             | ExprKind::PropertyOr { .. }
             | ExprKind::Invalid => {}
             ExprKind::EventProperty { base, .. } => f(base),
+            ExprKind::Account(inner) | ExprKind::Member(inner) => f(inner),
+            ExprKind::Contacts {
+                value, condition, ..
+            } => {
+                if let Some(v) = value {
+                    f(v);
+                }
+                if let Some(c) = condition {
+                    f(c);
+                }
+            }
             ExprKind::Call { args, .. } => args.iter().for_each(f),
             ExprKind::Plugin { args, .. } => {
                 for arg in args {

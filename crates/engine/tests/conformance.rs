@@ -111,9 +111,71 @@ fn run_case(dir: &Path) -> Result<(), String> {
     if sequential.errors != parallel.errors || sequential.plugin_errors != parallel.plugin_errors {
         return Err("parallel plugin errors differ from sequential".to_string());
     }
-    // Scored in partitions, population statistics merged: the same rows and errors.
+    // Accounts: their own output, sequential and parallel alike.
+    let accounts = |e: &scoreline_engine::Evaluation| {
+        e.accounts
+            .as_ref()
+            .map(|a| to_csv(&a.columns, a.rows()))
+            .unwrap_or_default()
+    };
+    let (got_accounts, parallel_accounts) = (accounts(&sequential), accounts(&parallel));
+    if got_accounts != parallel_accounts {
+        return Err(format!(
+            "parallel accounts differ from sequential:\n{got_accounts}\n---\n{parallel_accounts}"
+        ));
+    }
+    let expected_accounts =
+        std::fs::read_to_string(dir.join("expected_accounts.csv")).unwrap_or_default();
+    if normalize(&expected_accounts) != normalize(&got_accounts) {
+        return Err(format!(
+            "accounts differ from expected_accounts.csv:\n{}",
+            diff(&expected_accounts, &got_accounts)
+        ));
+    }
+    // Every account's explanation agrees with its row; `explained_accounts.txt`, when the case
+    // has one, holds them all as text.
+    let mut explained = String::new();
+    if let Some(accounts) = &sequential.accounts {
+        let as_of = scoreline_engine::AsOf::from_millis(case.as_of);
+        for (a, row) in accounts.rows().enumerate() {
+            let (explanation, _) = case
+                .plan
+                .explain_account(&case.data, a, as_of, false)
+                .ok_or("the plan has accounts but cannot explain one")?;
+            for segment in &explanation.segments {
+                let column = accounts.columns.iter().position(|c| *c == segment.name);
+                let shown = match column.map(|c| &row[c]) {
+                    Some(scoreline_data::Value::Text(t)) => Some(&**t),
+                    _ => None,
+                };
+                if segment.label.as_deref() != shown {
+                    return Err(format!(
+                        "explanation of account {a} gives `{}` = {:?}, the row has {:?}",
+                        segment.name, segment.label, shown
+                    ));
+                }
+            }
+            explained.push_str(&explanation.render_text());
+            explained.push('\n');
+        }
+    }
+    if let Ok(expected) = std::fs::read_to_string(dir.join("explained_accounts.txt")) {
+        if normalize(&expected) != normalize(&explained) {
+            return Err(format!(
+                "account explanations differ from explained_accounts.txt:\n{}",
+                diff(&expected, &explained)
+            ));
+        }
+    }
+    // Scored in partitions, population statistics merged: the same rows and errors. (A plan
+    // that uses accounts scores the data set whole: an account's contacts are all in it.)
     let n = case.data.contacts.len();
-    for parts in [2, 3] {
+    let part_counts: &[usize] = if case.plan.uses_accounts() {
+        &[]
+    } else {
+        &[2, 3]
+    };
+    for &parts in part_counts {
         let as_of = scoreline_engine::AsOf::from_millis(case.as_of);
         let bounds: Vec<usize> = (0..=parts).map(|k| n * k / parts).collect();
         let partitions: Vec<_> = bounds

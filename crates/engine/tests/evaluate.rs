@@ -56,6 +56,7 @@ fn spec(name: &str, ty: FieldType) -> FieldSpec {
 
 fn schema() -> Schema {
     Schema {
+        account: Vec::new(),
         contact: vec![
             spec("id", FieldType::Text),
             spec("industry", FieldType::Text),
@@ -137,6 +138,7 @@ fn generate(n: usize) -> Dataset {
         events.contact_start.push(events.at.len() as u32);
     }
     Dataset {
+        accounts: Default::default(),
         schema: schema(),
         contacts,
         events,
@@ -166,6 +168,132 @@ fn parallel_and_sequential_evaluation_agree() {
     for i in [0, 1, 2, 1234, 4999] {
         assert_eq!(explanations[i], explain(&plan, &data, i, AS_OF));
         assert_eq!(explanations[i].id, format!("c{i}"));
+    }
+}
+
+/// [`generate`] with accounts: `n / 7` accounts (an industry and a size each), every contact
+/// but one in ten linked to one of them at random.
+fn generate_with_accounts(n: usize) -> Dataset {
+    let mut data = generate(n);
+    let accounts = (n / 7).max(1);
+    let mut state = 0x2545_F491_4F6C_DD1Du64;
+    let mut next = move |m: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % m
+    };
+    data.schema.account = vec![
+        spec("id", FieldType::Text),
+        spec("sector", FieldType::Text),
+        spec("size", FieldType::Number),
+    ];
+    data.accounts.rows = (0..accounts)
+        .map(|a| Contact {
+            fields: vec![
+                Value::Text(Arc::from(format!("a{a}").as_str())),
+                Value::Text(Arc::from(["SaaS", "Retail", "Media"][next(3) as usize])),
+                Value::Number(next(5000) as f64),
+            ],
+        })
+        .collect();
+    data.accounts.of_contact = (0..n)
+        .map(|_| {
+            if next(10) == 0 {
+                scoreline_data::model::NO_ACCOUNT
+            } else {
+                next(accounts as u64) as u32
+            }
+        })
+        .collect();
+    data.validate().expect("valid");
+    data
+}
+
+const ACCOUNT_RULES: &str = r#"
+score fit {
+  rule when industry == "SaaS" => +10
+  rule when employees > 100 => +5
+  each view where url starts_with "/pricing" => +3 max 12 decay half_life 30d
+  each order => amount / 100 max 20
+}
+account let heat = sum(contacts.fit)
+account score group {
+  rule when count(contacts where fit >= 15) >= 2 => +20
+  rule => top_avg(contacts.fit, 3 where role is present)
+  each order where contact.role == "CEO" => +4 max 16 decay half_life 14d
+  rule when size > 1000 => +5
+}
+account score rank = percent_rank(heat) * 100
+account segment tier {
+  "a" when group >= 40
+  "b" when group >= 20
+  "c"
+}
+segment route {
+  "ae" when account.tier == "a" and fit >= 10
+  "big" when account.size > 2500
+  "rest"
+}
+"#;
+
+#[test]
+fn accounts_score_the_same_in_parallel_and_sequentially() {
+    let data = generate_with_accounts(20_000);
+    let plan = support::compile_rules(ACCOUNT_RULES, &data.schema).expect("compiles");
+    let sequential = score(&plan, &data, AS_OF, false);
+    let parallel = score(&plan, &data, AS_OF, true);
+    assert_eq!(sequential.values, parallel.values);
+    let (a, b) = (
+        sequential.accounts.as_ref().expect("accounts"),
+        parallel.accounts.as_ref().expect("accounts"),
+    );
+    assert_eq!(a.columns, ["id", "group", "rank", "tier"]);
+    assert_eq!(a.len(), data.accounts.rows.len());
+    assert_eq!(a.values, b.values);
+    assert_eq!(a.segment_counts, b.segment_counts);
+    // Explaining computes every contact item again (no value taken from the first pass):
+    // the same rows.
+    let explained = score_with(&plan, &data, AS_OF, true, true);
+    assert_eq!(explained.values, sequential.values);
+    assert_eq!(
+        explained.accounts.as_ref().map(|e| &e.values),
+        Some(&a.values)
+    );
+    // Every tier and route is given, so the data exercises each arm.
+    assert!(
+        a.segment_counts[0].labels.iter().all(|(_, c)| *c > 0),
+        "{:?}",
+        a.segment_counts
+    );
+    assert!(
+        sequential.segment_counts[0]
+            .labels
+            .iter()
+            .all(|(_, c)| *c > 0),
+        "{:?}",
+        sequential.segment_counts
+    );
+    // An account's explanation gives its row's values.
+    for account in [0, 17, data.accounts.rows.len() - 1] {
+        let (explanation, _) = plan
+            .explain_account(
+                &data,
+                account,
+                scoreline_engine::AsOf::from_millis(AS_OF),
+                false,
+            )
+            .expect("an account");
+        assert_eq!(explanation.kind, Some("account"));
+        let group = explanation
+            .scores
+            .iter()
+            .find(|s| s.name == "group")
+            .unwrap();
+        assert_eq!(
+            group.value.map(Value::Number).unwrap_or(Value::Missing),
+            a.row(account)[1]
+        );
     }
 }
 
@@ -786,6 +914,7 @@ fn every_builtin_is_documented_and_its_example_evaluates() {
         ));
     }
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![spec("id", FieldType::Text), spec("n", FieldType::Number)],
         events: Vec::new(),
     };

@@ -65,6 +65,7 @@ fn spec(name: &str, ty: FieldType) -> FieldSpec {
 
 fn schema() -> Schema {
     Schema {
+        account: Vec::new(),
         contact: vec![
             spec("id", FieldType::Text),
             spec("email", FieldType::Text),
@@ -143,6 +144,7 @@ fn generate(n: usize) -> Dataset {
         events.contact_start.push(events.at.len() as u32);
     }
     Dataset {
+        accounts: Default::default(),
         schema: schema(),
         contacts,
         events,

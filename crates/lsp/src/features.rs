@@ -707,6 +707,9 @@ pub fn symbols(analysis: &Analysis) -> Vec<DocumentSymbol> {
                             scoreline_syntax::ast::SchemaBlockKind::Contact { keyword } => {
                                 ("contact".to_string(), *keyword)
                             }
+                            scoreline_syntax::ast::SchemaBlockKind::Account { keyword } => {
+                                ("account".to_string(), *keyword)
+                            }
                             scoreline_syntax::ast::SchemaBlockKind::Event { name } => {
                                 (format!("event {}", name.name), name.span)
                             }

@@ -96,7 +96,8 @@ impl Index {
                     index.has_schema = true;
                     for block in &schema.blocks {
                         match &block.kind {
-                            SchemaBlockKind::Contact { .. } => {
+                            // Account fields are named like fields too (`account.NAME`).
+                            SchemaBlockKind::Contact { .. } | SchemaBlockKind::Account { .. } => {
                                 index.fields.extend(block.fields.iter().cloned())
                             }
                             SchemaBlockKind::Event { name } => index.events.push(EventDef {
@@ -280,6 +281,23 @@ impl Index {
                     span: id.span,
                     target: Target::Field(id.name.clone()),
                 }),
+                // `account.NAME` and `contacts.NAME` name a field or an item of the other level.
+                ExprKind::AccountField(id)
+                | ExprKind::ContactsAggregate {
+                    field: Some(id), ..
+                } => {
+                    let target = self.bare_name(&id.name, None);
+                    self.references.push(Reference {
+                        span: id.span,
+                        target,
+                    });
+                    if let ExprKind::ContactsAggregate {
+                        condition: Some(c), ..
+                    } = &e.kind
+                    {
+                        stack.push((c, None));
+                    }
+                }
                 ExprKind::Call { function, .. } => self.references.push(Reference {
                     span: function.span,
                     target: Target::Builtin(function.name.clone()),

@@ -94,6 +94,9 @@ pub struct EventSpec {
 pub struct Schema {
     pub contact: Vec<FieldSpec>,
     pub events: Vec<EventSpec>,
+    /// The account fields (LANGUAGE.md §13), `id: text` first; empty when the data has no
+    /// accounts.
+    pub account: Vec<FieldSpec>,
 }
 
 /// Contacts and their events, ready for scoring.
@@ -108,6 +111,59 @@ pub struct Dataset {
     /// One row per contact, in input order; `fields[0]` is the id as `Value::Text`.
     pub contacts: Vec<Contact>,
     pub events: Events,
+    /// The accounts and which contact belongs to which (empty when the data has none).
+    pub accounts: Accounts,
+}
+
+/// Marks a contact that belongs to no account in [`Accounts::of_contact`].
+pub const NO_ACCOUNT: u32 = u32::MAX;
+
+/// The accounts (B2B companies) of a data set, and the contacts' links to them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Accounts {
+    /// One row per account, in accounts-file order (first-seen link order without a file);
+    /// `fields[i]` is described by `Schema::account[i]`, `fields[0]` the id as `Value::Text`.
+    pub rows: Vec<Contact>,
+    /// Per contact, in `Dataset::contacts` order: the index of its account in `rows`, or
+    /// [`NO_ACCOUNT`]. Empty when the data set has no accounts at all.
+    pub of_contact: Vec<u32>,
+}
+
+impl Accounts {
+    /// Whether the data set has accounts (a file, or links).
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty() && self.of_contact.is_empty()
+    }
+
+    /// The account of contact `contact`, if it has one.
+    pub fn account_of(&self, contact: usize) -> Option<usize> {
+        match self.of_contact.get(contact) {
+            Some(&a) if a != NO_ACCOUNT => Some(a as usize),
+            _ => None,
+        }
+    }
+
+    /// Each account's contacts (indices, ascending): `members[start[a]..start[a + 1]]`.
+    pub fn members(&self) -> (Vec<u32>, Vec<u32>) {
+        let mut start = vec![0u32; self.rows.len() + 1];
+        for &a in &self.of_contact {
+            if a != NO_ACCOUNT {
+                start[a as usize + 1] += 1;
+            }
+        }
+        for a in 0..self.rows.len() {
+            start[a + 1] += start[a];
+        }
+        let mut next = start.clone();
+        let mut members = vec![0u32; start[self.rows.len()] as usize];
+        for (c, &a) in self.of_contact.iter().enumerate() {
+            if a != NO_ACCOUNT {
+                members[next[a as usize] as usize] = c as u32;
+                next[a as usize] += 1;
+            }
+        }
+        (start, members)
+    }
 }
 
 /// One contact's field values, in the order of `Schema::contact`.
@@ -169,6 +225,11 @@ impl Schema {
     /// The index of an event type, by name.
     pub fn event(&self, name: &str) -> Option<usize> {
         self.events.iter().position(|e| e.name == name)
+    }
+
+    /// The index of an account field, by name.
+    pub fn account_field(&self, name: &str) -> Option<usize> {
+        self.account.iter().position(|f| f.name == name)
     }
 }
 
@@ -282,6 +343,33 @@ impl Dataset {
         if expected != ev.props.len() {
             return fail("there are more or fewer properties than the events have".into());
         }
+        let accounts = &self.accounts;
+        let width = self.schema.account.len();
+        for (i, a) in accounts.rows.iter().enumerate() {
+            if a.fields.len() != width {
+                return fail(format!(
+                    "account {i} has {} values for {width} fields",
+                    a.fields.len()
+                ));
+            }
+            if !matches!(a.fields.first(), Some(Value::Text(_))) {
+                return fail(format!("account {i} has no text id"));
+            }
+        }
+        if !accounts.of_contact.is_empty() && accounts.of_contact.len() != self.contacts.len() {
+            return fail(format!(
+                "`of_contact` has {} entries for {} contacts",
+                accounts.of_contact.len(),
+                self.contacts.len()
+            ));
+        }
+        if let Some(c) = accounts
+            .of_contact
+            .iter()
+            .position(|&a| a != NO_ACCOUNT && a as usize >= accounts.rows.len())
+        {
+            return fail(format!("contact {c} links to an account out of range"));
+        }
         Ok(())
     }
 }
@@ -314,10 +402,20 @@ impl Dataset {
                 props: ev.props[pfirst..plast].to_vec(),
             }
         };
+        let accounts = Accounts {
+            rows: self.accounts.rows.clone(),
+            of_contact: self
+                .accounts
+                .of_contact
+                .get(start..end)
+                .map(<[u32]>::to_vec)
+                .unwrap_or_default(),
+        };
         Dataset {
             schema: self.schema.clone(),
             contacts: self.contacts[start..end].to_vec(),
             events,
+            accounts,
         }
     }
 }
@@ -383,7 +481,9 @@ mod tests {
     fn dataset(events: Events) -> Dataset {
         let text = |t: &str| Value::Text(Arc::from(t));
         Dataset {
+            accounts: Default::default(),
             schema: Schema {
+                account: Vec::new(),
                 contact: vec![FieldSpec {
                     name: "id".into(),
                     ty: FieldType::Text,

@@ -50,13 +50,21 @@ pub(super) fn run(
         return report;
     };
 
-    // What the case expects, against the ruleset's outputs.
-    let columns = output_columns(rs);
+    // What the case expects, against the ruleset's outputs (an account's, against the
+    // account items').
+    let columns = output_columns(rs, false);
+    let account_columns = output_columns(rs, true);
     let mut expectations: Vec<(String, Vec<Expectation>)> = Vec::new();
+    let mut account_expectations: Vec<(String, Vec<Expectation>)> = Vec::new();
     for ce in &case.expect {
         let mut list = Vec::new();
         for (key, value, span) in &ce.items {
-            match expectation(rs, &columns, key, value) {
+            let checked = if ce.account {
+                account_expectation(rs, &account_columns, key, value)
+            } else {
+                expectation(rs, &columns, key, value)
+            };
+            match checked {
                 Ok(check) => list.push(Expectation {
                     key: key.clone(),
                     line: line_of(&tf.source, *span),
@@ -71,23 +79,40 @@ pub(super) fn run(
                 }
             }
         }
-        expectations.push((ce.id.clone(), list));
+        if ce.account {
+            account_expectations.push((ce.id.clone(), list));
+        } else {
+            expectations.push((ce.id.clone(), list));
+        }
     }
 
     // Fields the schema does not have: the loader would only warn and ignore them, but in
     // a test a misspelt field would make the case pass or fail for the wrong reason.
     if let Some(schema) = &checked.schema {
         unknown_fields(tf, case, schema, &mut diagnostics);
+        unknown_account_fields(tf, case, schema, &mut diagnostics);
     }
 
-    // The contacts, loaded like real data.
+    // The contacts (and accounts), loaded like real data.
     let records = contacts::records(&tf.source.name, &case.contacts);
+    let account_records = contacts::records(&accounts_name(tf), &case.accounts);
     let options = LoadOptions {
         schema: checked.schema.as_ref(),
         threads: 1,
+        accounts: scoreline_data::AccountOptions {
+            input: (!case.accounts.is_empty())
+                .then_some(scoreline_data::Input::Records(&account_records)),
+            wanted: has_account_items(rs) || !account_expectations.is_empty(),
+            link: tf.account_column.clone(),
+            dialect: None,
+        },
         ..LoadOptions::default()
     };
-    let loaded = match scoreline_data::load_records(&records, &[], &options) {
+    let loaded = match scoreline_data::load_inputs(
+        scoreline_data::Input::Records(&records),
+        &[],
+        &options,
+    ) {
         Ok(l) => Some(l),
         Err(e) => {
             for p in &e.problems {
@@ -127,6 +152,7 @@ pub(super) fn run(
     );
     let explanations = std::mem::take(&mut evaluation.explanations);
     record_coverage(rs, &explanations);
+    let accounts = account_evaluation(&mut evaluation);
 
     // Compare.
     let column_of = |name: &str| evaluation.columns.iter().position(|c| c == name);
@@ -155,6 +181,54 @@ pub(super) fn run(
             });
         }
     }
+    // The accounts' values, by account id.
+    if let Some(accounts) = &accounts {
+        let column_of = |name: &str| accounts.columns.iter().position(|c| c == name);
+        for (row, account) in dataset.accounts.rows.iter().enumerate() {
+            let id = account.id().to_string();
+            let Some((_, list)) = account_expectations.iter().find(|(i, _)| *i == id) else {
+                continue;
+            };
+            let values = accounts.row(row);
+            let explanation = accounts
+                .explanations
+                .get(row)
+                .cloned()
+                .unwrap_or_else(|| no_explanation(&id));
+            let mut mismatches = Vec::new();
+            for e in list {
+                compare(e, values, &column_of, &explanation, &mut mismatches);
+            }
+            if !mismatches.is_empty() {
+                report.failures.push(ContactFailure {
+                    contact: format!("account {id}"),
+                    mismatches,
+                    explanation,
+                });
+            }
+        }
+    } else {
+        // Account values expected of a ruleset that scored no accounts: every expectation
+        // fails, rather than passing for lack of values.
+        for (id, list) in &account_expectations {
+            let mismatches: Vec<Mismatch> = list
+                .iter()
+                .map(|e| Mismatch {
+                    key: e.key.clone(),
+                    line: Some(e.line),
+                    expected: "an account value".into(),
+                    actual: "the ruleset scored no accounts".into(),
+                })
+                .collect();
+            if !mismatches.is_empty() {
+                report.failures.push(ContactFailure {
+                    contact: format!("account {id}"),
+                    mismatches,
+                    explanation: no_explanation(id),
+                });
+            }
+        }
+    }
     report.status = if report.failures.is_empty() {
         Status::Passed
     } else {
@@ -172,14 +246,15 @@ struct Columns {
     with_actions: Vec<String>,
 }
 
-fn output_columns(rs: &Ruleset) -> Columns {
+/// The outputs of the ruleset's contact items, or (with `accounts`) of its account items.
+fn output_columns(rs: &Ruleset, accounts: bool) -> Columns {
     let mut out = Columns {
         scores: Vec::new(),
         segments: Vec::new(),
         with_actions: Vec::new(),
     };
     if let Some(ast) = &rs.file.ast {
-        for item in &ast.items {
+        for item in ast.items.iter().filter(|i| is_account_item(i) == accounts) {
             match item {
                 Item::Score(s) => out.scores.push(s.name.name.clone()),
                 Item::Segment(s) => {
@@ -196,6 +271,125 @@ fn output_columns(rs: &Ruleset) -> Columns {
 }
 
 type ExpectError = (&'static str, String, Option<String>);
+
+/// Whether an item of the rule file is an account item (`account score`, `account
+/// segment`, `account let`: LANGUAGE.md §13).
+fn is_account_item(item: &Item) -> bool {
+    scoreline_engine::resolve::item_account(item).is_some()
+}
+
+/// Whether the ruleset has account items or reads `account.`: then the case's accounts are
+/// built (from `accounts:`, or implied by the contacts' links).
+fn has_account_items(rs: &Ruleset) -> bool {
+    let reads_accounts = rs
+        .file
+        .checked
+        .as_ref()
+        .is_some_and(|c| !c.typed.account_fields.is_empty());
+    reads_accounts
+        || rs
+            .file
+            .ast
+            .as_ref()
+            .is_some_and(|ast| ast.items.iter().any(is_account_item))
+}
+
+/// The accounts' evaluation of a case (one row per account, in `dataset.accounts` order,
+/// with explanations), when the ruleset has account items.
+fn account_evaluation(
+    evaluation: &mut scoreline_engine::Evaluation,
+) -> Option<scoreline_engine::Evaluation> {
+    evaluation.accounts.take().map(|a| *a)
+}
+
+/// An empty explanation, for an account the engine did not explain.
+fn no_explanation(id: &str) -> Explanation {
+    Explanation {
+        kind: Some("account"),
+        id: id.to_string(),
+        ruleset: None,
+        scores: Vec::new(),
+        segments: Vec::new(),
+        errors: Vec::new(),
+        list_events: false,
+    }
+}
+
+/// The name of a case's accounts as records given as values (in the loader's problems).
+fn accounts_name(tf: &TestFile) -> String {
+    format!("{} (accounts)", tf.source.name)
+}
+
+/// An expectation on an account: an account score, segment or action (clauses are
+/// expected of contacts).
+fn account_expectation(
+    rs: &Ruleset,
+    columns: &Columns,
+    key: &str,
+    value: &serde_yaml::Value,
+) -> Result<Check, ExpectError> {
+    if key == "fired" || key == "not_fired" {
+        return Err((
+            codes::UNKNOWN_OUTPUT,
+            format!("`{key}` is expected of contacts, not of accounts"),
+            Some("expect the account's scores and segments (`buying_group: \">= 60\"`, `account_tier: target`)".into()),
+        ));
+    }
+    if columns.scores.is_empty() && columns.segments.is_empty() {
+        return Err((
+            codes::UNKNOWN_OUTPUT,
+            format!("`{key}` is expected of an account, but `{}` has no account items", rs.display),
+            Some("expect values of contacts, or add `account score` / `account segment` items to the rule file".into()),
+        ));
+    }
+    expectation(rs, columns, key, value).map_err(|(code, message, help)| {
+        (
+            code,
+            message.replace(
+                "is not a score or segment of",
+                "is not an account score or segment of",
+            ),
+            help,
+        )
+    })
+}
+
+/// Account fields that the schema's `account` block does not declare (as for contacts: an
+/// error in a test, where the loader would only warn).
+fn unknown_account_fields(
+    tf: &TestFile,
+    case: &Case,
+    schema: &scoreline_data::Schema,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut fields: Vec<&str> = schema.account.iter().map(|f| f.name.as_str()).collect();
+    if !fields.contains(&"id") {
+        fields.push("id");
+    }
+    let why = "a test may only use the schema's fields (the loader would ignore this one)";
+    for account in &case.accounts {
+        for (name, _, span) in &account.fields {
+            if fields.contains(&name.as_str()) {
+                continue;
+            }
+            let help = match did_you_mean(name, fields.iter().copied()) {
+                Some(d) => format!("{d} {why}"),
+                None => format!(
+                    "declare it in the `account` block of the ruleset's `schema`, or remove it: {why}"
+                ),
+            };
+            out.push(
+                Diagnostic::error(
+                    &tf.source,
+                    codes::DATA,
+                    *span,
+                    format!("account field `{name}` is not in the schema"),
+                )
+                .with_help(help),
+            );
+        }
+    }
+}
 
 fn expectation(
     rs: &Ruleset,
@@ -455,10 +649,15 @@ fn merge_missing_fields(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
 
 /// A problem the data loader found in a case's contacts, at the test file's line.
 fn data_problem(tf: &TestFile, case: &Case, p: &scoreline_data::DataProblem) -> Diagnostic {
+    let specs = if p.file == accounts_name(tf) {
+        &case.accounts
+    } else {
+        &case.contacts
+    };
     let span = p
         .record
         .as_deref()
-        .and_then(|at| contacts::origin(&case.contacts, at))
+        .and_then(|at| contacts::origin(specs, at))
         .unwrap_or(case.span);
     let message = p.message.clone();
     let mut help = p.help.clone();

@@ -18,6 +18,9 @@ pub(crate) struct TestFile {
     pub ruleset: PathBuf,
     /// Where `ruleset:` is written.
     pub ruleset_span: Span,
+    /// The contact field that links a contact to its account (`account_column:`, default
+    /// `account_id`).
+    pub account_column: String,
     pub cases: Vec<Case>,
     /// Problems of single cases (the case is then not run); the other cases still run.
     pub case_errors: Vec<(usize, Diagnostic)>,
@@ -30,6 +33,8 @@ pub(crate) struct Case {
     pub span: Span,
     pub as_of: i64,
     pub contacts: Vec<ContactSpec>,
+    /// The case's accounts (LANGUAGE.md §13), written like contacts, without events.
+    pub accounts: Vec<ContactSpec>,
     pub expect: Vec<ContactExpect>,
 }
 
@@ -45,15 +50,17 @@ pub(crate) struct ContactSpec {
     pub events: Option<(Yaml, Span, Vec<Span>)>,
 }
 
-/// What one contact of a case must get.
+/// What one contact (or account) of a case must get.
 pub(crate) struct ContactExpect {
     pub id: String,
+    /// The id is an account's: the expectations are on the account's values.
+    pub account: bool,
     /// Each expected output: its key, the value as written, and where the key is.
     pub items: Vec<(String, Yaml, Span)>,
 }
 
-const TOP_KEYS: [&str; 4] = ["ruleset", "as_of", "defaults", "cases"];
-const CASE_KEYS: [&str; 4] = ["name", "contacts", "expect", "as_of"];
+const TOP_KEYS: [&str; 5] = ["ruleset", "as_of", "defaults", "cases", "account_column"];
+const CASE_KEYS: [&str; 5] = ["name", "contacts", "accounts", "expect", "as_of"];
 
 /// Reads a test file's text. `Err` holds every problem that keeps the whole file from
 /// running; problems of single cases are in [`TestFile::case_errors`].
@@ -126,6 +133,23 @@ pub(crate) fn read(path: &Path, text: String) -> Result<TestFile, Vec<Diagnostic
         }
     };
 
+    // account_column
+    let account_column = match top.get("account_column") {
+        None => "account_id".to_string(),
+        Some(v) => match scalar_text(v) {
+            Some(name) if !name.trim().is_empty() => name.trim().to_string(),
+            _ => {
+                r.error(
+                    outline.find_value(&[Step::Key("account_column")]),
+                    codes::SHAPE,
+                    "`account_column` should be the name of the contact field that links a contact to its account".into(),
+                    Some("write it as `account_column: company_id`".into()),
+                );
+                "account_id".to_string()
+            }
+        },
+    };
+
     // as_of
     let as_of = match top.get("as_of") {
         None => None,
@@ -174,13 +198,16 @@ pub(crate) fn read(path: &Path, text: String) -> Result<TestFile, Vec<Diagnostic
                 };
                 // A case with errors is kept (what could be read of it is still checked
                 // against the ruleset, so that every problem shows in one run), not run.
-                let case = cr.case(i, item, as_of, &defaults).unwrap_or_else(|| Case {
-                    name: case_name(item, i),
-                    span: outline.find(&[Step::Key("cases"), Step::Index(i)]),
-                    as_of: 0,
-                    contacts: Vec::new(),
-                    expect: Vec::new(),
-                });
+                let case = cr
+                    .case(i, item, as_of, &defaults, &account_column)
+                    .unwrap_or_else(|| Case {
+                        name: case_name(item, i),
+                        span: outline.find(&[Step::Key("cases"), Step::Index(i)]),
+                        as_of: 0,
+                        contacts: Vec::new(),
+                        accounts: Vec::new(),
+                        expect: Vec::new(),
+                    });
                 case_errors.extend(cr.errors.into_iter().map(|d| (i, d)));
                 cases.push(case);
             }
@@ -211,6 +238,7 @@ pub(crate) fn read(path: &Path, text: String) -> Result<TestFile, Vec<Diagnostic
         source: Arc::clone(&source),
         ruleset: ruleset.unwrap_or_default(),
         ruleset_span,
+        account_column,
         cases,
         case_errors,
     })
@@ -362,6 +390,7 @@ impl Reader<'_> {
         item: &Yaml,
         file_as_of: Option<i64>,
         defaults: &[(String, Yaml, Span)],
+        account_column: &str,
     ) -> Option<Case> {
         let here = [Step::Key("cases"), Step::Index(i)];
         let span = self.outline.find(&here);
@@ -429,12 +458,20 @@ impl Reader<'_> {
             }
         };
         let contacts = self.contacts(&here, &name, map.get("contacts"), defaults);
-        let expect = self.expect(&here, &name, map.get("expect"), &contacts);
+        let accounts = self.accounts(&here, &name, map.get("accounts"));
+        let expect = self.expect(
+            &here,
+            &name,
+            map.get("expect"),
+            (&contacts, &accounts),
+            account_column,
+        );
         Some(Case {
             name,
             span,
             as_of: as_of.unwrap_or(0),
             contacts,
+            accounts,
             expect,
         })
     }
@@ -584,12 +621,98 @@ impl Reader<'_> {
         out
     }
 
+    /// A case's `accounts:`: a list of accounts, each `id` and its fields (no events).
+    fn accounts(&mut self, here: &[Step], case: &str, value: Option<&Yaml>) -> Vec<ContactSpec> {
+        let at = self.key_span(here, "accounts");
+        let items = match value {
+            None | Some(Yaml::Null) => return Vec::new(),
+            Some(Yaml::Sequence(items)) => items,
+            Some(_) => {
+                self.error(
+                    at,
+                    codes::SHAPE,
+                    "`accounts` should be a list of accounts".into(),
+                    Some("start each account with `- id: …`".into()),
+                );
+                return Vec::new();
+            }
+        };
+        let mut out: Vec<ContactSpec> = Vec::new();
+        for (j, item) in items.iter().enumerate() {
+            let mut path = here.to_vec();
+            path.extend([Step::Key("accounts"), Step::Index(j)]);
+            let span = self.outline.find(&path);
+            let Yaml::Mapping(map) = item else {
+                self.error(
+                    span,
+                    codes::SHAPE,
+                    "an account should be a map of its fields".into(),
+                    Some("write `- id: acme` then one `field: value` per line".into()),
+                );
+                continue;
+            };
+            let Some(id) = map
+                .get("id")
+                .and_then(scalar_text)
+                .filter(|id| !id.trim().is_empty())
+            else {
+                self.error(
+                    span,
+                    codes::NO_ID,
+                    "account without an id".into(),
+                    Some("give every account an `id`, e.g. `- id: acme`: contacts link to it by their `account_id`".into()),
+                );
+                continue;
+            };
+            let mut fields = vec![(
+                "id".to_string(),
+                Yaml::String(id.clone()),
+                self.key_span(&path, "id"),
+            )];
+            for (k, v) in map {
+                let name = key_text(k);
+                if name == "id" {
+                    continue;
+                }
+                let key_span = self.key_span(&path, &name);
+                if name == "events" {
+                    self.error(
+                        key_span,
+                        codes::SHAPE,
+                        "an account has no events of its own".into(),
+                        Some("give the events to the account's contacts: account items see all of them".into()),
+                    );
+                    continue;
+                }
+                fields.push((name, v.clone(), key_span));
+            }
+            if out.iter().any(|a| a.id == id) {
+                let at = self.key_span(&path, "id");
+                self.error(
+                    at,
+                    codes::DATA,
+                    format!("duplicate account id `{id}` in case `{case}`"),
+                    Some("each account of a case needs its own id".into()),
+                );
+                continue;
+            }
+            out.push(ContactSpec {
+                id,
+                span,
+                fields,
+                events: None,
+            });
+        }
+        out
+    }
+
     fn expect(
         &mut self,
         here: &[Step],
         case: &str,
         value: Option<&Yaml>,
-        contacts: &[ContactSpec],
+        (contacts, accounts): (&[ContactSpec], &[ContactSpec]),
+        account_column: &str,
     ) -> Vec<ContactExpect> {
         let at = self.key_span(here, "expect");
         let map = match value {
@@ -619,13 +742,39 @@ impl Reader<'_> {
             }
         };
         let ids: Vec<&str> = contacts.iter().map(|c| c.id.as_str()).collect();
+        // The case's accounts: those it gives, else those its contacts' links imply.
+        let links: Vec<String> = contacts
+            .iter()
+            .filter_map(|c| {
+                c.fields
+                    .iter()
+                    .find(|(k, _, _)| k == account_column)
+                    .and_then(|(_, v, _)| scalar_text(v))
+            })
+            .collect();
+        let account_ids: Vec<&str> = if accounts.is_empty() {
+            links.iter().map(String::as_str).collect()
+        } else {
+            accounts.iter().map(|a| a.id.as_str()).collect()
+        };
         let mut out = Vec::new();
         for (k, v) in map {
             let id = key_text(k);
             let mut path = here.to_vec();
             path.extend([Step::Key("expect"), Step::Key(&id)]);
             let span = self.outline.find(&path);
-            if !ids.contains(&id.as_str()) {
+            let is_account = account_ids.contains(&id.as_str());
+            if is_account && ids.contains(&id.as_str()) {
+                self.error(
+                    span,
+                    codes::AMBIGUOUS_ID,
+                    format!("`{id}` is both a contact and an account of case `{case}`"),
+                    Some("give the contact or the account another id, so that the expectations say which one they are about".into()),
+                );
+                continue;
+            }
+            if !is_account && !ids.contains(&id.as_str()) {
+                let ids: Vec<&str> = ids.iter().chain(&account_ids).copied().collect();
                 let help = did_you_mean(&id, ids.iter().copied()).unwrap_or_else(|| {
                     let list: Vec<String> = ids.iter().map(|i| format!("`{i}`")).collect();
                     format!("the contacts of this case are {}", list.join(", "))
@@ -663,7 +812,11 @@ impl Reader<'_> {
                     (key, v.clone(), s)
                 })
                 .collect();
-            out.push(ContactExpect { id, items });
+            out.push(ContactExpect {
+                id,
+                account: is_account,
+                items,
+            });
         }
         out
     }

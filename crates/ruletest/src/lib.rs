@@ -53,6 +53,8 @@ pub(crate) mod codes {
     pub const BAD_VALUE: &str = "T0010";
     /// `expect` names a contact that the case does not have.
     pub const UNKNOWN_CONTACT: &str = "T0011";
+    /// An id in `expect` names both a contact and an account of the case.
+    pub const AMBIGUOUS_ID: &str = "T0012";
 }
 
 /// Every test file in `paths`: files as given, folders searched for `*.test.yaml` (and

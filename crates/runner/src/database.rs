@@ -152,24 +152,39 @@ pub(crate) fn load(
         .enumerate()
         .map(|(i, p)| read_one(p, &ev_key, &event_columns(settings, i), &mut problems))
         .collect();
+    // The accounts (a file or a table), keyed by their `id`.
+    let accounts = settings
+        .accounts
+        .as_ref()
+        .and_then(|p| read_one(p, "id", &[], &mut problems));
     let (Some(contacts), true) = (contacts, problems.is_empty()) else {
         return Err(Failure::errors(problems.join("\n")));
     };
     let events: Vec<Read> = events.into_iter().flatten().collect();
+    // In the order of `Loaded::files`: contacts, events, then accounts.
     let hashes: Vec<String> = std::iter::once(&contacts)
         .chain(&events)
+        .chain(&accounts)
         .map(Read::sha256)
         .collect();
     let event_inputs: Vec<DataInput> = events.iter().map(Read::input).collect();
-    let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, options)
+    let mut options = options.clone();
+    options.accounts.input = accounts.as_ref().map(Read::input);
+    let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, &options)
         .map_err(|e| Failure::from_load(&e))?;
     drop(event_inputs);
+    drop(options);
     // The rows as read are freed on a thread of their own (millions of small texts), while
     // the events are grouped.
-    std::thread::spawn(move || drop((contacts, events)));
+    std::thread::spawn(move || drop((contacts, events, accounts)));
     let loaded = records.group();
-    let paths = std::iter::once(&settings.contacts).chain(&settings.events);
+    let paths: Vec<&PathBuf> = std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&settings.accounts)
+        .collect();
+    let last = paths.len() - 1;
     let inputs = paths
+        .into_iter()
         .zip(hashes)
         .enumerate()
         .map(|(i, (path, sha256))| {
@@ -177,6 +192,8 @@ pub(crate) fn load(
             Input {
                 role: if i == 0 {
                     InputRole::Contacts
+                } else if settings.accounts.is_some() && i == last {
+                    InputRole::Accounts
                 } else {
                     InputRole::Events
                 },

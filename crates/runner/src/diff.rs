@@ -206,10 +206,12 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
     if request.versions.is_none() && request.rev.is_none() {
         versions(request, None)?;
     }
-    let settings = resolve(&inputs)?;
+    let mut settings = resolve(&inputs)?;
     let (base_version, head_version) = versions(request, Some(&settings.ruleset))?;
     let (base, base_warnings) = read_version(&base_version, "base", settings.limits.as_ref())?;
     let (head, head_warnings) = read_version(&head_version, "head", settings.limits.as_ref())?;
+    // Accounts are built when either version has account items (or there is a file).
+    settings.accounts_wanted = base.uses_accounts() || head.uses_accounts();
     for w in [base_warnings, head_warnings] {
         if !w.is_empty() {
             eprintln!("{w}");

@@ -257,6 +257,7 @@ pub(crate) fn load_data(
     let preset_schema = settings.preset_schema(ruleset.schema());
     settings.id_column_of(preset_schema.as_ref().or(ruleset.schema()))?;
     let mut options = settings.load_options(preset_schema.as_ref().or(ruleset.schema()));
+    options.accounts.wanted |= ruleset.uses_accounts();
     if let (Some(t), Some(schema)) = (outcome.event_type(), ruleset.schema()) {
         if schema.event(t).is_none() {
             options.set_aside.push(t.to_string());
@@ -264,8 +265,10 @@ pub(crate) fn load_data(
     }
     let mut load = LoadRequest::new(&settings.contacts);
     load.events = settings.events.clone();
+    load.accounts = settings.accounts.clone();
     let database = std::iter::once(&settings.contacts)
         .chain(&settings.events)
+        .chain(&settings.accounts)
         .any(|p| crate::database::is_db(p));
     let loaded = if database {
         let schema = preset_schema.as_ref().or(ruleset.schema());

@@ -56,6 +56,7 @@ pub fn append(
                 role: match i.role {
                     InputRole::Contacts => "contacts".into(),
                     InputRole::Events => "events".into(),
+                    InputRole::Accounts => "accounts".into(),
                 },
                 path: i.path.clone(),
                 sha256: i.sha256.clone(),

@@ -34,6 +34,10 @@ pub struct Inputs {
     pub ruleset: Option<std::path::PathBuf>,
     pub contacts: Option<std::path::PathBuf>,
     pub events: Vec<std::path::PathBuf>,
+    /// The accounts file (LANGUAGE.md §13).
+    pub accounts: Option<std::path::PathBuf>,
+    /// The contact field that links each contact to its account (default `account_id`).
+    pub account_column: Option<String>,
     pub as_of: Option<String>,
     pub id_column: Option<String>,
     /// How the data files are written (`--delimiter`, `--decimal`, …).

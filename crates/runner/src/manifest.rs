@@ -23,7 +23,8 @@ pub struct Manifest {
     pub ruleset: RulesetStamp,
     /// The instant the scores were computed for (RFC 3339, UTC).
     pub as_of: String,
-    /// The data files, the contacts file first, then the events files in order.
+    /// The data files, the contacts file first, then the events files in order, then the
+    /// accounts file.
     pub inputs: Vec<Input>,
     /// The files written with the scores and described by this manifest.
     pub outputs: Vec<Output>,
@@ -49,6 +50,8 @@ pub struct RulesetStamp {
 pub enum InputRole {
     Contacts,
     Events,
+    /// The accounts file (LANGUAGE.md §13).
+    Accounts,
 }
 
 /// One data file, as the scores were computed from it.
@@ -75,6 +78,8 @@ pub enum OutputRole {
     Explain,
     /// The rows set aside with `--skip-bad-rows`.
     SkippedRows,
+    /// The accounts' scores and segments, one row per account (LANGUAGE.md §13).
+    Accounts,
 }
 
 /// One output file written with the scores.
@@ -200,7 +205,14 @@ impl InputHash {
 
 /// The inputs of a run: each data file's path, hash and records (`files` as the loader
 /// counted them, in the same order as `paths`: the contacts file first).
-pub fn inputs(paths: &[&Path], hashes: &[String], files: &[FileRows]) -> Vec<Input> {
+/// With `accounts`, the last of `paths` (and of `files`) is the accounts file.
+pub fn inputs(
+    paths: &[&Path],
+    hashes: &[String],
+    files: &[FileRows],
+    accounts: bool,
+) -> Vec<Input> {
+    let accounts_last = accounts && paths.len() > 1;
     paths
         .iter()
         .zip(hashes)
@@ -210,6 +222,8 @@ pub fn inputs(paths: &[&Path], hashes: &[String], files: &[FileRows]) -> Vec<Inp
             Input {
                 role: if i == 0 {
                     InputRole::Contacts
+                } else if accounts_last && i == paths.len() - 1 {
+                    InputRole::Accounts
                 } else {
                     InputRole::Events
                 },

@@ -27,6 +27,13 @@ pub struct Outputs {
     pub stamp: bool,
     /// The score history every run is appended to (a database URL), when asked for.
     pub history: Option<PathBuf>,
+    /// The accounts' scores and segments (LANGUAGE.md §13), when asked for.
+    pub accounts: Option<PathBuf>,
+    /// Whether the accounts file comes from the command line (`--accounts-out`), not from
+    /// `output.accounts`: a ruleset without account items then is a usage error.
+    pub accounts_from_flag: bool,
+    /// The format of the accounts file: its extension's, else the scores'.
+    pub accounts_format: OutputFormat,
 }
 
 /// The output flags of a command, before `scoreline.yaml` fills the gaps.
@@ -38,6 +45,8 @@ pub struct OutputFlags {
     pub changes: Option<PathBuf>,
     pub stamp: bool,
     pub history: Option<PathBuf>,
+    /// `--accounts-out FILE`.
+    pub accounts: Option<PathBuf>,
 }
 
 impl Outputs {
@@ -76,6 +85,14 @@ impl Outputs {
             })
             .or_else(|| scores.as_deref().and_then(OutputFormat::from_path))
             .unwrap_or(OutputFormat::Csv);
+        let accounts = flags
+            .accounts
+            .clone()
+            .or_else(|| from_project(&|o| o.accounts.as_ref()));
+        let accounts_format = accounts
+            .as_deref()
+            .and_then(OutputFormat::from_path)
+            .unwrap_or(format);
         Outputs {
             scores,
             format,
@@ -83,6 +100,9 @@ impl Outputs {
             changes,
             stamp: flags.stamp,
             history,
+            accounts_from_flag: flags.accounts.is_some(),
+            accounts,
+            accounts_format,
         }
     }
 }
@@ -323,6 +343,8 @@ pub struct Written<'a> {
     pub explanations: Option<usize>,
     /// The skipped rows file and its rows, when `--skip-bad-rows` wrote one.
     pub skipped_rows: Option<(&'a Path, usize)>,
+    /// The rows of the accounts file, when it was written (one per account).
+    pub accounts: Option<usize>,
 }
 
 /// Writes the manifest of the outputs just written (they must be in place: it comes after
@@ -356,6 +378,14 @@ pub fn write_manifest(
             rows,
         ));
     }
+    if let (Some(accounts), Some(rows)) = (outputs.accounts.as_deref(), written.accounts) {
+        files.push(Output::new(
+            OutputRole::Accounts,
+            accounts,
+            outputs.accounts_format,
+            rows,
+        ));
+    }
     if let Some((skipped, rows)) = written.skipped_rows {
         files.push(Output::new(
             OutputRole::SkippedRows,
@@ -365,6 +395,93 @@ pub fn write_manifest(
         ));
     }
     Manifest::new(meta, as_of_millis, inputs.to_vec(), files).write(&path)
+}
+
+/// What the accounts output (LANGUAGE.md §13) comes to for a ruleset: whether to write it,
+/// or the warning for the run's summary when the ruleset has account items and no accounts
+/// output is configured. `Err` is the usage error of `--accounts-out` for a ruleset
+/// without account items.
+pub fn check_accounts_output(
+    outputs: &Outputs,
+    has_account_items: bool,
+) -> Result<Option<String>, crate::pipeline::Failure> {
+    match (&outputs.accounts, has_account_items) {
+        (Some(path), false) if outputs.accounts_from_flag => {
+            let report = format!(
+                "error: `--accounts-out {}` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`",
+                path.display()
+            );
+            Err(crate::pipeline::Failure {
+                code: crate::EXIT_USAGE,
+                diagnostics: crate::pipeline::message_json(&report),
+                report,
+            })
+        }
+        (Some(path), false) => Ok(Some(format!(
+            "warning: `output.accounts` names `{}`, but the ruleset has no account items: it is not written",
+            path.display()
+        ))),
+        (None, true) => Ok(Some(
+            "warning: the ruleset has account items, but no accounts output is configured: the accounts' scores are not written\n  = help: set `output: accounts:` in `scoreline.yaml`, or pass `--accounts-out FILE`".into(),
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// Writes the accounts' evaluation (LANGUAGE.md §13: `id`, every account score, every
+/// account segment with its `NAME_action` column, in accounts order) to `outputs.accounts`,
+/// atomically, with the scores' rules: the format from its extension (else the scores'),
+/// the ruleset stamped as the scores are (`--stamp` columns in CSV, a `ruleset` field in
+/// JSON). Returns the rows written (for [`Written::accounts`]); `Ok(None)` when no
+/// accounts output is configured or there is no accounts evaluation. `Err` is a message.
+pub fn write_accounts(
+    meta: &OutputMeta,
+    accounts: Option<&Evaluation>,
+    outputs: &Outputs,
+) -> Result<Option<usize>, String> {
+    let (Some(path), Some(evaluation)) = (outputs.accounts.as_deref(), accounts) else {
+        return Ok(None);
+    };
+    write_scores(
+        meta,
+        evaluation,
+        Some(path),
+        outputs.accounts_format,
+        outputs.stamp,
+    )?;
+    Ok(Some(evaluation.len()))
+}
+
+/// The run summary's line about the accounts: how many were scored and where they went,
+/// and the count of each account segment's labels.
+pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
+    let n = accounts.len();
+    let mut line = format!("scored {n} account{}", if n == 1 { "" } else { "s" });
+    if let Some(path) = out {
+        line.push_str(&format!(" → {}", path.display()));
+    }
+    for counts in &accounts.segment_counts {
+        let mut parts: Vec<String> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for (label, _) in &counts.labels {
+            if seen.contains(&label.as_str()) {
+                continue;
+            }
+            seen.push(label);
+            let n: usize = counts
+                .labels
+                .iter()
+                .filter(|(l, _)| l == label)
+                .map(|(_, n)| n)
+                .sum();
+            parts.push(format!("{label} {n}"));
+        }
+        if counts.missing > 0 {
+            parts.push(format!("(no label) {}", counts.missing));
+        }
+        line.push_str(&format!("\n{}: {}", counts.segment, parts.join(", ")));
+    }
+    line
 }
 
 /// Writes every explanation to `path` as NDJSON, atomically.
@@ -412,6 +529,85 @@ mod tests {
             values,
             ..Evaluation::default()
         }
+    }
+
+    fn outputs(accounts: Option<PathBuf>, from_flag: bool) -> Outputs {
+        let flags = OutputFlags {
+            scores: Some("out/scores.csv".into()),
+            accounts: accounts.clone().filter(|_| from_flag),
+            ..OutputFlags::default()
+        };
+        let mut o = Outputs::resolve(&flags, None);
+        if !from_flag {
+            o.accounts_format = accounts
+                .as_deref()
+                .and_then(OutputFormat::from_path)
+                .unwrap_or(o.format);
+            o.accounts = accounts;
+        }
+        o
+    }
+
+    #[test]
+    fn the_accounts_output_follows_the_account_items() {
+        // `--accounts-out` for a ruleset without account items: a usage error.
+        let o = outputs(Some("accounts.csv".into()), true);
+        let f = check_accounts_output(&o, false).unwrap_err();
+        assert_eq!(f.code, crate::EXIT_USAGE);
+        assert_eq!(
+            f.report,
+            "error: `--accounts-out accounts.csv` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`"
+        );
+        assert_eq!(check_accounts_output(&o, true).unwrap(), None);
+        // `output.accounts` without account items: a warning, nothing written.
+        let o = outputs(Some("out/accounts.json".into()), false);
+        assert_eq!(
+            check_accounts_output(&o, false).unwrap().as_deref(),
+            Some("warning: `output.accounts` names `out/accounts.json`, but the ruleset has no account items: it is not written")
+        );
+        // Account items and no accounts output: a warning for the summary.
+        let o = outputs(None, false);
+        assert_eq!(
+            check_accounts_output(&o, true).unwrap().as_deref(),
+            Some("warning: the ruleset has account items, but no accounts output is configured: the accounts' scores are not written\n  = help: set `output: accounts:` in `scoreline.yaml`, or pass `--accounts-out FILE`")
+        );
+        assert_eq!(check_accounts_output(&o, false).unwrap(), None);
+    }
+
+    #[test]
+    fn the_accounts_output_is_written_like_the_scores() {
+        let meta = OutputMeta {
+            ruleset: "accounts".into(),
+            version: "0f29e1649763".into(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let mut accounts = evaluation(&[72.5, 10.0]);
+        accounts.segment_counts = vec![scoreline_engine::SegmentCounts {
+            segment: "account_tier".into(),
+            labels: vec![("target".into(), 1), ("watch".into(), 1)],
+            missing: 0,
+        }];
+        for (name, expected) in [
+            ("a.csv", "id,total,tier\nc0,72.5,\"hot, now\"\nc1,10,cold\n"),
+            (
+                "a.ndjson",
+                "{\"id\":\"c0\",\"total\":72.5,\"tier\":\"hot, now\",\"ruleset\":{\"name\":\"accounts\",\"version\":\"0f29e1649763\"}}\n",
+            ),
+        ] {
+            let path = dir.path().join("out").join(name);
+            let o = outputs(Some(path.clone()), true);
+            assert_eq!(write_accounts(&meta, Some(&accounts), &o), Ok(Some(2)));
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(text.starts_with(expected), "{name}: {text}");
+            // Without an accounts evaluation, or without an accounts output: nothing.
+            assert_eq!(write_accounts(&meta, None, &o), Ok(None));
+        }
+        let o = outputs(None, false);
+        assert_eq!(write_accounts(&meta, Some(&accounts), &o), Ok(None));
+        assert_eq!(
+            accounts_summary(&accounts, Some(Path::new("out/accounts.csv"))),
+            "scored 2 accounts → out/accounts.csv\naccount_tier: target 1, watch 1"
+        );
     }
 
     /// Differential: the watcher's rendered scores, after rows were replaced, are the bytes

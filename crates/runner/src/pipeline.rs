@@ -161,6 +161,17 @@ pub struct Settings {
     pub ruleset: PathBuf,
     pub contacts: PathBuf,
     pub events: Vec<PathBuf>,
+    /// The accounts file (`--accounts`, `data.accounts`), if any (LANGUAGE.md §13).
+    pub accounts: Option<PathBuf>,
+    /// The accounts entry's own dialect, when it sets keys of its own.
+    pub accounts_dialect: Option<Dialect>,
+    /// The contact field that links each contact to its account (`--account-column`,
+    /// `data.account_column`, else `account_id`).
+    pub account_column: String,
+    /// Whether the ruleset has account items or reads `account.`: the loader then builds
+    /// the accounts even without an accounts file. The caller sets it from the ruleset
+    /// ([`Ruleset::uses_accounts`]) before loading; `resolve` leaves it false.
+    pub accounts_wanted: bool,
     /// The as-of as written (`now`, a date, an instant) and as milliseconds.
     pub as_of_text: String,
     pub as_of_millis: i64,
@@ -245,6 +256,12 @@ impl Settings {
             events_columns: self.events_columns.clone(),
             event_types: self.event_types.clone(),
             contacts_dialect: self.contacts_dialect.clone(),
+            accounts: scoreline_data::AccountOptions {
+                input: None,
+                wanted: self.accounts_wanted,
+                link: self.account_column.clone(),
+                dialect: self.accounts_dialect.clone(),
+            },
             preset: self.preset.map(|p| scoreline_data::PresetHint {
                 setting: format!("preset: {}", p.key),
                 export: format!("a {} {}", p.title, p.contacts),
@@ -296,6 +313,19 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
     } else {
         inputs.events.clone()
     };
+    let accounts = inputs
+        .accounts
+        .clone()
+        .or_else(|| from_project(&|p| p.project.data.accounts.as_ref().map(|a| a.file.clone())));
+    let account_column = inputs
+        .account_column
+        .clone()
+        .or_else(|| {
+            project
+                .as_ref()
+                .and_then(|p| p.project.data.account_column.clone())
+        })
+        .unwrap_or_else(|| "account_id".to_string());
     let as_of_text = inputs
         .as_of
         .clone()
@@ -382,6 +412,24 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         }
         _ => None,
     };
+    // The accounts entry's own dialect keys, unless the accounts file comes from a flag.
+    let accounts_dialect = match project
+        .as_ref()
+        .and_then(|p| p.project.data.accounts.as_ref())
+    {
+        Some(entry)
+            if inputs.accounts.is_none() && entry.dialect_keys() != DialectKeys::default() =>
+        {
+            let keys = inputs
+                .dialect
+                .clone()
+                .over(entry.dialect_keys().over(project_keys.clone()));
+            let d = keys.dialect().map_err(bad)?;
+            d.check().map_err(bad)?;
+            Some(d)
+        }
+        _ => None,
+    };
     let defaults = scoreline_data::EventColumns::default();
     let (events_columns, mut event_types) = match &project {
         Some(p) => {
@@ -419,6 +467,10 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         ruleset,
         contacts,
         events,
+        accounts,
+        accounts_dialect,
+        account_column,
+        accounts_wanted: false,
         as_of_text,
         as_of_millis,
         id_column,
@@ -502,6 +554,20 @@ impl Ruleset {
         ))
     }
 
+    /// Whether the ruleset has account items or reads `account.` (LANGUAGE.md §13): then the
+    /// data's accounts are built even without an accounts file, and an accounts output is
+    /// expected.
+    pub fn uses_accounts(&self) -> bool {
+        !self.checked.symbols.account_items.is_empty()
+            || !self.checked.typed.account_fields.is_empty()
+    }
+
+    /// Whether the ruleset has account items (`account let`, `account score`,
+    /// `account segment`), which the accounts output holds.
+    pub fn has_account_items(&self) -> bool {
+        !self.checked.symbols.account_items.is_empty()
+    }
+
     /// The schema block, if the rule file has one (else the data's types are inferred).
     pub fn schema(&self) -> Option<&Schema> {
         self.checked.schema.as_ref()
@@ -578,21 +644,29 @@ pub fn load_data(
     settings.id_column_of(schema)?;
     let mut request = LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
+    request.accounts = settings.accounts.clone();
     request.options = settings.load_options(schema);
     if std::iter::once(&settings.contacts)
         .chain(&settings.events)
+        .chain(&settings.accounts)
         .any(|p| crate::database::is_db(p))
     {
         let (loaded, inputs) = crate::database::load(settings, schema, &request.options)?;
         let warnings = render_problems(&loaded.warnings);
         return Ok((loaded, inputs, warnings));
     }
-    let (contacts, events) =
-        scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
-    let sources: Vec<&Source> = std::iter::once(&contacts).chain(&events).collect();
+    let (contacts, accounts, events) =
+        scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
+    // In the order of `Loaded::files`: contacts, events, then accounts.
+    let sources: Vec<&Source> = std::iter::once(&contacts)
+        .chain(&events)
+        .chain(&accounts)
+        .collect();
+    let mut options = request.options.clone();
+    options.accounts.input = accounts.as_ref().map(scoreline_data::Input::File);
     let (hashes, records) = std::thread::scope(|scope| {
         let hashing = scope.spawn(|| manifest::hash_sources(&sources));
-        let records = scoreline_data::read_records(&contacts, &events, &request.options);
+        let records = scoreline_data::read_records(&contacts, &events, &options);
         let hashes = hashing
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -600,15 +674,18 @@ pub fn load_data(
     });
     // The files' bytes are freed before the events are grouped: never both in memory.
     drop(sources);
-    drop((contacts, events));
+    drop(options);
+    drop((contacts, accounts, events));
     match records.map(scoreline_data::Records::group) {
         Ok(loaded) => {
             let warnings = render_problems(&loaded.warnings);
             let paths: Vec<&Path> = std::iter::once(&settings.contacts)
                 .chain(&settings.events)
+                .chain(&settings.accounts)
                 .map(PathBuf::as_path)
                 .collect();
-            let inputs = manifest::inputs(&paths, &hashes, &loaded.files);
+            let inputs =
+                manifest::inputs(&paths, &hashes, &loaded.files, settings.accounts.is_some());
             Ok((loaded, inputs, warnings))
         }
         Err(e) => Err(Failure::from_load(&e)),
@@ -633,13 +710,18 @@ pub struct Prepared {
     pub skipped_rows: Option<(PathBuf, usize)>,
     /// The name of the scores' id column: the input's (`Record ID`), or `output.id_column`.
     pub id_column: String,
+    /// Whether the ruleset has account items (LANGUAGE.md §13), for the accounts output.
+    pub has_account_items: bool,
+    /// The accounts file, when one was read.
+    pub accounts_path: Option<PathBuf>,
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
 /// compiles the plan. On failure everything wrong has been printed and the exit code is returned.
 pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
-    let settings = resolve(inputs).map_err(Failure::print)?;
+    let mut settings = resolve(inputs).map_err(Failure::print)?;
     let (ruleset, warnings) = load_ruleset(&settings).map_err(Failure::print)?;
+    settings.accounts_wanted = ruleset.uses_accounts();
     if !warnings.is_empty() {
         eprintln!("{warnings}");
     }
@@ -679,6 +761,8 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         .map_err(Failure::print)?;
     Ok(Prepared {
         id_column,
+        has_account_items: ruleset.has_account_items(),
+        accounts_path: settings.accounts,
         plan,
         dataset,
         as_of_millis: settings.as_of_millis,

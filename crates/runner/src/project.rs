@@ -42,6 +42,11 @@ pub struct ProjectData {
     pub contacts: Option<EventsEntry>,
     #[serde(default)]
     pub events: OneOrMany,
+    /// The accounts file (LANGUAGE.md §13): a path, or `{file, …}` with its own dialect keys.
+    #[serde(default, deserialize_with = "accounts_entry")]
+    pub accounts: Option<EventsEntry>,
+    /// The contact field that links each contact to its account (default `account_id`).
+    pub account_column: Option<String>,
     pub id_column: Option<String>,
     /// The names of the events' `contact_id`, `type` and `at` columns, for every file.
     #[serde(default)]
@@ -295,15 +300,28 @@ fn entry<E: serde::de::Error>(value: serde_yaml::Value, what: &str) -> Result<Ev
 /// `contacts:` is a path, or `{file, …}` with the file's own dialect keys (an events
 /// entry's `type`, `contact_id` and `at` do not apply to it).
 fn contacts_entry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EventsEntry>, D::Error> {
+    table_entry(d, "contacts")
+}
+
+/// `accounts:` is a path, or `{file, …}` with the file's own dialect keys, as `contacts:`.
+fn accounts_entry<'de, D: Deserializer<'de>>(d: D) -> Result<Option<EventsEntry>, D::Error> {
+    table_entry(d, "accounts")
+}
+
+/// A contacts or accounts entry (`what`): an events entry without `type`, `contact_id`, `at`.
+fn table_entry<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &str,
+) -> Result<Option<EventsEntry>, D::Error> {
     use serde::de::Error;
     match serde_yaml::Value::deserialize(d)? {
         serde_yaml::Value::Null => Ok(None),
         value => {
-            let e: EventsEntry = entry(value, "contacts")?;
+            let e: EventsEntry = entry(value, what)?;
             if e.event_type.is_some() || e.contact_id.is_some() || e.at.is_some() {
-                return Err(D::Error::custom(
-                    "`contacts` has no `type`, `contact_id` or `at`: those are keys of an `events` entry",
-                ));
+                return Err(D::Error::custom(format!(
+                    "`{what}` has no `type`, `contact_id` or `at`: those are keys of an `events` entry"
+                )));
             }
             Ok(Some(e))
         }
@@ -351,6 +369,8 @@ pub struct ProjectOutput {
     pub id_column: Option<String>,
     /// The score history (`sqlite:history.db`, `postgres://…`): every run appended.
     pub history: Option<PathBuf>,
+    /// The accounts' scores and segments (LANGUAGE.md §13): CSV, JSON or NDJSON by extension.
+    pub accounts: Option<PathBuf>,
 }
 
 /// A project file that was found and read, with the folder its paths are relative to.
@@ -454,4 +474,42 @@ fn yaml_reason(message: &str) -> String {
         return format!("{reason}\n  = help: write a value such as `,`, `|` or `'` in quotes, like `decimal: \",\"`");
     }
     reason.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_settings_are_read() {
+        let p: Project = serde_yaml::from_str(
+            "data:\n  contacts: data/contacts.csv\n  accounts: data/accounts.csv\n  account_column: company_id\noutput:\n  scores: out/scores.csv\n  accounts: out/accounts.csv\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.data.accounts.as_ref().map(|a| a.file.clone()),
+            Some(PathBuf::from("data/accounts.csv"))
+        );
+        assert_eq!(p.data.account_column.as_deref(), Some("company_id"));
+        assert_eq!(
+            p.output.accounts.as_deref(),
+            Some(Path::new("out/accounts.csv"))
+        );
+        // An entry with its own dialect keys, as for the contacts.
+        let p: Project = serde_yaml::from_str(
+            "data:\n  accounts: {file: accounts.csv, delimiter: \";\", decimal: \",\"}\n",
+        )
+        .unwrap();
+        let entry = p.data.accounts.unwrap();
+        assert_eq!(entry.delimiter, Some(Delimiter::Semicolon));
+        assert_eq!(entry.decimal, Some(Decimal::Comma));
+        // The keys of an events entry are not an accounts entry's.
+        let e = serde_yaml::from_str::<Project>("data:\n  accounts: {file: a.csv, type: x}\n")
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("data: `accounts` has no `type`, `contact_id` or `at`"),
+            "{e}"
+        );
+    }
 }

@@ -197,7 +197,7 @@ pub fn check_data(
     use crate::pipeline::load_ruleset;
     let (ruleset, rule_warnings) = load_ruleset(settings)?;
     let reads = Reads::of(&ruleset.checked.typed, &ruleset.ast, &ruleset.source);
-    let loaded = load(settings, ruleset.schema())?;
+    let loaded = load(settings, ruleset.schema(), ruleset.uses_accounts())?;
     let data_warnings = crate::pipeline::render_problems(&loaded.warnings);
     if let Some(path) = &settings.skip_bad_rows {
         scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
@@ -265,22 +265,29 @@ pub fn check_data(
 fn load(
     settings: &crate::pipeline::Settings,
     schema: Option<&scoreline_data::Schema>,
+    accounts_wanted: bool,
 ) -> Result<scoreline_data::Loaded, crate::pipeline::Failure> {
     use crate::pipeline::Failure;
     let mut request = scoreline_data::LoadRequest::new(&settings.contacts);
     request.events = settings.events.clone();
+    request.accounts = settings.accounts.clone();
     request.options = settings.load_options(schema);
+    request.options.accounts.wanted |= accounts_wanted;
     if std::iter::once(&settings.contacts)
         .chain(&settings.events)
+        .chain(&settings.accounts)
         .any(|p| crate::database::is_db(p))
     {
         return crate::database::load(settings, schema, &request.options).map(|(l, _)| l);
     }
-    let (contacts, events) =
-        scoreline_data::read_sources(&request).map_err(|e| Failure::from_load(&e))?;
-    let records = scoreline_data::read_records(&contacts, &events, &request.options);
+    let (contacts, accounts, events) =
+        scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
+    let mut options = request.options.clone();
+    options.accounts.input = accounts.as_ref().map(scoreline_data::Input::File);
+    let records = scoreline_data::read_records(&contacts, &events, &options);
     // The files' bytes are freed before the events are grouped: never both in memory.
-    drop((contacts, events));
+    drop(options);
+    drop((contacts, accounts, events));
     records
         .map(scoreline_data::Records::group)
         .map_err(|e| Failure::from_load(&e))

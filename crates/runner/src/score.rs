@@ -39,6 +39,9 @@ pub struct PluginCallsFailed;
 pub struct Scored {
     pub evaluation: Evaluation,
     pub statistics: PartitionStatistics,
+    /// The accounts' evaluation (LANGUAGE.md §13: one row per account, account items only),
+    /// when the ruleset has account items; written by [`crate::output::write_accounts`].
+    pub accounts: Option<Evaluation>,
 }
 
 /// Scores `dataset` at `as_of`, prints what the plugins printed, reports failed plugin calls
@@ -51,7 +54,7 @@ pub fn score(
 ) -> Result<Scored, PluginCallsFailed> {
     let as_of = AsOf::from_millis(as_of_millis);
     let statistics = plan.statistics(dataset, as_of, options.pool);
-    let evaluation = plan.evaluate(
+    let mut evaluation = plan.evaluate(
         dataset,
         &statistics,
         statistics.summary(),
@@ -72,9 +75,23 @@ pub fn score(
             return Err(PluginCallsFailed);
         }
     }
+    let accounts = evaluation.accounts.take().map(|a| *a);
+    if let Some(accounts) = &accounts {
+        for line in &accounts.plugin_log {
+            eprintln!("{line}");
+        }
+        if !accounts.plugin_errors.is_empty() {
+            report_plugin_errors(accounts);
+            if !options.allow_plugin_errors {
+                eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
+                return Err(PluginCallsFailed);
+            }
+        }
+    }
     Ok(Scored {
         evaluation,
         statistics,
+        accounts,
     })
 }
 

@@ -77,7 +77,9 @@ pub fn watch(options: WatchOptions) -> u8 {
     // The watcher follows files on disk; a database is read by `run` (on a schedule).
     let databases: Vec<String> = std::iter::once(&settings.contacts)
         .chain(&settings.events)
+        .chain(&settings.accounts)
         .chain(&outputs.scores)
+        .chain(&outputs.accounts)
         .filter(|p| crate::database::is_db(p))
         .map(|p| crate::database::shown(p))
         .collect();
@@ -357,6 +359,8 @@ struct Good {
     inputs: Vec<Input>,
     /// The rows of the skipped rows file written with `dataset`, with `--skip-bad-rows`.
     skipped_rows: Option<usize>,
+    /// The accounts' evaluation (LANGUAGE.md §13), when the ruleset has account items.
+    accounts: Option<Evaluation>,
 }
 
 /// A data file as last read: its bytes and their SHA-256 (kept open, so that appended bytes
@@ -407,7 +411,7 @@ impl Runner {
     fn new(options: WatchOptions, settings: Settings, outputs: Outputs) -> Runner {
         let mut runner = Runner {
             options,
-            sources: vec![None; 1 + settings.events.len()],
+            sources: vec![None; source_count(&settings)],
             settings,
             outputs,
             files: WatchedFiles::default(),
@@ -436,6 +440,9 @@ impl Runner {
         files.add(&self.settings.contacts, FileRole::Contacts);
         for (i, e) in self.settings.events.iter().enumerate() {
             files.add(e, FileRole::Events(i));
+        }
+        if let Some(a) = &self.settings.accounts {
+            files.add(a, FileRole::Accounts);
         }
         self.files = files;
     }
@@ -471,6 +478,9 @@ impl Runner {
                 }
                 FileRole::Events(i) => {
                     change.data.insert(i + 1);
+                }
+                FileRole::Accounts => {
+                    change.data.insert(1 + self.settings.events.len());
                 }
             }
             if !names.contains(name) {
@@ -576,7 +586,7 @@ impl Runner {
         if change.all {
             self.plugins.clear();
             self.rule_source = None;
-            self.sources = vec![None; 1 + self.settings.events.len()];
+            self.sources = vec![None; source_count(&self.settings)];
             self.data_synced = false;
         }
 
@@ -730,10 +740,10 @@ impl Runner {
     }
 
     fn data_path(&self, i: usize) -> &Path {
-        if i == 0 {
-            &self.settings.contacts
-        } else {
-            &self.settings.events[i - 1]
+        match (i, &self.settings.accounts) {
+            (0, _) => &self.settings.contacts,
+            (i, Some(a)) if i == 1 + self.settings.events.len() => a,
+            (i, _) => &self.settings.events[i - 1],
         }
     }
 
@@ -755,6 +765,14 @@ impl Runner {
         }) else {
             return Err(Box::new(good));
         };
+        match crate::output::check_accounts_output(&self.outputs, ruleset.uses_accounts()) {
+            Ok(Some(warning)) => eprintln!("{warning}"),
+            Ok(None) => {}
+            Err(f) => {
+                self.report_failure(f);
+                return Err(Box::new(good));
+            }
+        }
         // The data: loaded again (from the bytes in memory) when a file or the schema changed.
         let reload = all
             || !changed_data.is_empty()
@@ -765,14 +783,20 @@ impl Runner {
         let (dataset, mut index, inputs, skipped_rows) = if reload {
             // Every file was read (an unreadable one ends the cycle before).
             let held: Option<Vec<&Held>> = self.sources.iter().map(Option::as_ref).collect();
-            let Some((contacts, events)) = held.as_deref().and_then(<[_]>::split_first) else {
+            let Some((contacts, rest)) = held.as_deref().and_then(<[_]>::split_first) else {
                 return Err(Box::new(good));
             };
             let hashes: Vec<String> = held.iter().flatten().map(|h| h.hash.hex()).collect();
+            // The accounts file, when there is one, is held after the events files.
+            let (events, accounts) = rest.split_at(self.settings.events.len().min(rest.len()));
             let events: Vec<Source> = events.iter().map(|h| h.source.clone()).collect();
             let preset_schema = self.settings.preset_schema(ruleset.schema());
             let schema = preset_schema.as_ref().or(ruleset.schema());
-            let options = self.settings.load_options(schema);
+            let mut options = self.settings.load_options(schema);
+            options.accounts.wanted = ruleset.uses_accounts();
+            options.accounts.input = accounts
+                .first()
+                .map(|h| scoreline_data::Input::File(&h.source));
             match scoreline_data::load_sources(&contacts.source, &events, &options) {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
@@ -792,7 +816,12 @@ impl Runner {
                     }
                     let paths: Vec<&Path> =
                         (0..self.sources.len()).map(|i| self.data_path(i)).collect();
-                    let inputs = manifest::inputs(&paths, &hashes, &loaded.files);
+                    let inputs = manifest::inputs(
+                        &paths,
+                        &hashes,
+                        &loaded.files,
+                        self.settings.accounts.is_some(),
+                    );
                     (Arc::new(loaded.dataset), None, inputs, skipped_rows)
                 }
                 Err(e) => {
@@ -853,6 +882,7 @@ impl Runner {
         let Ok(Scored {
             mut evaluation,
             statistics,
+            accounts,
         }) = score(&plan, &dataset, as_of_millis, options)
         else {
             return Err(Box::new(good));
@@ -888,6 +918,7 @@ impl Runner {
             index,
             inputs,
             skipped_rows,
+            accounts,
         };
         let before = good
             .as_ref()
@@ -915,8 +946,17 @@ impl Runner {
     /// concern, write the outputs, then add the lines to the data set in force. `None` when
     /// the change does not qualify (then a full rescore).
     fn try_incremental(&mut self, i: usize, tail: &[u8], noticed: Instant) -> Option<Status> {
-        let last = self.sources.len() - 1;
+        let last = self.settings.events.len();
         if i != last || i == 0 || self.outputs.explain.is_some() {
+            return None;
+        }
+        // With accounts, a contact's new events move its account's values too: a full rescore.
+        if self.settings.accounts.is_some()
+            || self
+                .good
+                .as_ref()
+                .is_some_and(|g| !g.dataset.accounts.is_empty())
+        {
             return None;
         }
         // Lines appended to an events file with its own columns or type: a full rescore.
@@ -1116,11 +1156,20 @@ impl Runner {
                 return Err(());
             }
         }
+        let accounts_written =
+            match crate::output::write_accounts(&new.meta, new.accounts.as_ref(), &self.outputs) {
+                Ok(rows) => rows,
+                Err(m) => {
+                    self.report_message(&m);
+                    return Err(());
+                }
+            };
         // After the outputs it describes, before the change feed (which it does not).
         let written = Written {
             contacts: new.evaluation.len(),
             explanations: explanations.map(<[_]>::len),
             skipped_rows: self.settings.skip_bad_rows.as_deref().zip(new.skipped_rows),
+            accounts: accounts_written,
         };
         if let Err(m) = write_manifest(
             &self.outputs,
@@ -1277,11 +1326,19 @@ fn same_settings(a: &Settings, b: &Settings) -> bool {
     a.ruleset == b.ruleset
         && a.contacts == b.contacts
         && a.events == b.events
+        && a.accounts == b.accounts
+        && a.accounts_dialect == b.accounts_dialect
+        && a.account_column == b.account_column
         && a.as_of_text == b.as_of_text
         && a.id_column == b.id_column
         && a.dialect == b.dialect
         && a.limits == b.limits
         && a.skip_bad_rows == b.skip_bad_rows
+}
+
+/// The data files held: the contacts, the events files, then the accounts file if any.
+fn source_count(settings: &Settings) -> usize {
+    1 + settings.events.len() + usize::from(settings.accounts.is_some())
 }
 
 fn flush_plugin_logs(ruleset: &Ruleset) {

@@ -159,6 +159,8 @@ pub struct Schema {
 pub enum SchemaBlockKind {
     /// `contact { … }`; `keyword` is the span of the word `contact`.
     Contact { keyword: Span },
+    /// `account { … }` (LANGUAGE.md §13); `keyword` is the span of the word `account`.
+    Account { keyword: Span },
     /// `event NAME { … }`
     Event { name: Ident },
 }
@@ -219,6 +221,9 @@ pub struct PluginDecl {
 /// `let NAME = EXPR`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LetDecl {
+    /// The word `account` in front: an account item (LANGUAGE.md §13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Span>,
     pub name: Ident,
     pub value: Expr,
     pub span: Span,
@@ -227,6 +232,9 @@ pub struct LetDecl {
 /// `score NAME "Label"? { … }` or `score NAME "Label"? = EXPR clamp?`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ScoreDecl {
+    /// The word `account` in front: an account item (LANGUAGE.md §13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Span>,
     pub name: Ident,
     pub label: Option<StrLit>,
     pub body: ScoreBody,
@@ -365,6 +373,9 @@ impl EventRef {
 /// `segment NAME { ARM … }`
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SegmentDecl {
+    /// The word `account` in front: an account item (LANGUAGE.md §13).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account: Option<Span>,
     pub name: Ident,
     pub arms: Vec<Arm>,
     pub span: Span,
@@ -408,7 +419,13 @@ impl Expr {
             | ExprKind::Duration(_)
             | ExprKind::Missing
             | ExprKind::Name(_)
-            | ExprKind::ContactField(_) => {}
+            | ExprKind::ContactField(_)
+            | ExprKind::AccountField(_) => {}
+            ExprKind::ContactsAggregate { condition, .. } => {
+                if let Some(condition) = condition {
+                    f(condition)
+                }
+            }
             ExprKind::List(items) => items.iter().for_each(f),
             ExprKind::Field { base, .. } => f(base),
             ExprKind::Call { args, .. } | ExprKind::PluginCall { args, .. } => {
@@ -467,6 +484,21 @@ pub enum ExprKind {
     Name(Ident),
     /// `contact.NAME`
     ContactField(Ident),
+    /// `account.NAME`: a field or an account item of the contact's account (LANGUAGE.md §13).
+    AccountField(Ident),
+    /// `count(contacts where …)`, `sum(contacts.NAME where …)`, `top_avg(contacts.NAME, K …)`:
+    /// an aggregate over an account's contacts.
+    ContactsAggregate {
+        function: ContactsAggregate,
+        function_span: Span,
+        /// The word `contacts`.
+        contacts_span: Span,
+        /// `.NAME`: the contact field or item aggregated.
+        field: Option<Ident>,
+        /// `top_avg`'s K.
+        k: Option<NumLit>,
+        condition: Option<Box<Expr>>,
+    },
     /// `EXPR.NAME`, such as `last(order).amount`.
     Field {
         base: Box<Expr>,
@@ -559,6 +591,44 @@ impl Aggregate {
             Aggregate::First => "first",
             Aggregate::Last => "last",
         }
+    }
+}
+
+/// The aggregates over an account's contacts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ContactsAggregate {
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    TopAvg,
+}
+
+impl ContactsAggregate {
+    /// The function's name as written.
+    pub fn name(self) -> &'static str {
+        match self {
+            ContactsAggregate::Count => "count",
+            ContactsAggregate::Sum => "sum",
+            ContactsAggregate::Avg => "avg",
+            ContactsAggregate::Min => "min",
+            ContactsAggregate::Max => "max",
+            ContactsAggregate::TopAvg => "top_avg",
+        }
+    }
+
+    /// The function of that name.
+    pub fn from_name(name: &str) -> Option<ContactsAggregate> {
+        Some(match name {
+            "count" => ContactsAggregate::Count,
+            "sum" => ContactsAggregate::Sum,
+            "avg" => ContactsAggregate::Avg,
+            "min" => ContactsAggregate::Min,
+            "max" => ContactsAggregate::Max,
+            "top_avg" => ContactsAggregate::TopAvg,
+            _ => return None,
+        })
     }
 }
 

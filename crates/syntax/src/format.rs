@@ -109,7 +109,12 @@ impl Formatter<'_> {
                     self.let_list(decl, items)
                 }
                 _ => {
-                    let text = format!("let {} = {}", decl.name.name, self.exprs.expr(&decl.value));
+                    let text = format!(
+                        "{}let {} = {}",
+                        level(decl.account),
+                        decl.name.name,
+                        self.exprs.expr(&decl.value)
+                    );
                     self.line(0, &text, decl.span);
                 }
             },
@@ -129,7 +134,7 @@ impl Formatter<'_> {
     /// that comments about single elements stay beside them.
     fn let_list(&mut self, decl: &LetDecl, items: &[Expr]) {
         let list = decl.value.span;
-        let text = format!("let {} = [", decl.name.name);
+        let text = format!("{}let {} = [", level(decl.account), decl.name.name);
         self.printer
             .open(0, &text, decl.span.start as usize, list.start as usize + 1);
         for (i, item) in items.iter().enumerate() {
@@ -146,6 +151,7 @@ impl Formatter<'_> {
     fn schema_block(&mut self, depth: usize, block: &SchemaBlock) {
         let (head, head_end) = match &block.kind {
             SchemaBlockKind::Contact { keyword } => ("contact".to_string(), keyword.end),
+            SchemaBlockKind::Account { keyword } => ("account".to_string(), keyword.end),
             SchemaBlockKind::Event { name } => (format!("event {}", name.name), name.span.end),
         };
         let one_line = block.fields.len() <= 1
@@ -173,7 +179,7 @@ impl Formatter<'_> {
     }
 
     fn score(&mut self, score: &ScoreDecl) {
-        let mut head = format!("score {}", score.name.name);
+        let mut head = format!("{}score {}", level(score.account), score.name.name);
         let mut head_end = score.name.span.end;
         if let Some(label) = &score.label {
             head.push(' ');
@@ -302,7 +308,7 @@ impl Formatter<'_> {
     }
 
     fn segment(&mut self, segment: &SegmentDecl) {
-        let head = format!("segment {}", segment.name.name);
+        let head = format!("{}segment {}", level(segment.account), segment.name.name);
         if self.bare(segment.arms.len(), segment.span) {
             self.line(0, &format!("{head} {{}}"), segment.span);
             return;
@@ -377,4 +383,13 @@ fn field_text(field: &FieldDecl) -> String {
         text.push_str(&literal::string(&from.value));
     }
     text
+}
+
+/// `account ` in front of an account item, nothing in front of a contact item.
+fn level(account: Option<Span>) -> &'static str {
+    if account.is_some() {
+        "account "
+    } else {
+        ""
+    }
 }

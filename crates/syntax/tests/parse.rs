@@ -108,6 +108,10 @@ impl Dump<'_> {
                             self.line(d + 1, "contact", b.span);
                             self.line(d + 2, "keyword", *keyword);
                         }
+                        SchemaBlockKind::Account { keyword } => {
+                            self.line(d + 1, "account", b.span);
+                            self.line(d + 2, "keyword", *keyword);
+                        }
                         SchemaBlockKind::Event { name } => {
                             self.line(d + 1, &format!("event {}", name.name), b.span);
                             self.ident(d + 2, "name", name);
@@ -297,6 +301,31 @@ impl Dump<'_> {
             ExprKind::ContactField(id) => {
                 self.line(d, &format!("contact.{}", id.name), s);
                 self.ident(d + 1, "field", id);
+            }
+            ExprKind::AccountField(id) => {
+                self.line(d, &format!("account.{}", id.name), s);
+                self.ident(d + 1, "field", id);
+            }
+            ExprKind::ContactsAggregate {
+                function,
+                function_span,
+                contacts_span,
+                field,
+                k,
+                condition,
+            } => {
+                self.line(d, &format!("contacts aggregate {}", function.name()), s);
+                self.line(d + 1, "function", *function_span);
+                self.line(d + 1, "contacts", *contacts_span);
+                if let Some(f) = field {
+                    self.ident(d + 1, "field", f);
+                }
+                if let Some(k) = k {
+                    self.line(d + 1, &format!("k {}", k.value), k.span);
+                }
+                if let Some(c) = condition {
+                    self.expr(d + 1, c);
+                }
             }
             ExprKind::Field { base, name } => {
                 self.line(d, &format!("field .{}", name.name), s);
@@ -548,6 +577,26 @@ fn sexpr(e: &Expr) -> String {
         ExprKind::Missing => "missing".into(),
         ExprKind::Name(id) => id.name.clone(),
         ExprKind::ContactField(id) => format!("contact.{}", id.name),
+        ExprKind::AccountField(id) => format!("account.{}", id.name),
+        ExprKind::ContactsAggregate {
+            function,
+            field,
+            k,
+            condition,
+            ..
+        } => format!(
+            "({} contacts{}{}{})",
+            function.name(),
+            field
+                .as_ref()
+                .map(|f| format!(".{}", f.name))
+                .unwrap_or_default(),
+            k.map(|k| format!(", {}", k.value)).unwrap_or_default(),
+            condition
+                .as_ref()
+                .map(|c| format!(" where {}", sexpr(c)))
+                .unwrap_or_default()
+        ),
         ExprKind::Field { base, name } => format!("(. {} {})", sexpr(base), name.name),
         ExprKind::Call { function, args } => format!(
             "(call {}{})",

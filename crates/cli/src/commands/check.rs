@@ -83,6 +83,8 @@ fn data_flag(inputs: &crate::args::InputArgs) -> Option<&'static str> {
         ("--ruleset", inputs.ruleset.is_some()),
         ("--contacts", inputs.contacts.is_some()),
         ("--events", !inputs.events.is_empty()),
+        ("--accounts", inputs.accounts.is_some()),
+        ("--account-column", inputs.account_column.is_some()),
         ("--as-of", inputs.as_of.is_some()),
         ("--id-column", inputs.id_column.is_some()),
         ("--delimiter", inputs.delimiter.is_some()),

@@ -10,13 +10,21 @@ pub fn run(args: ExplainArgs) -> u8 {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(index) = prepared
-        .dataset
-        .contacts
-        .iter()
-        .position(|c| c.id() == args.id)
-    else {
-        let ids = prepared.dataset.contacts.iter().map(|c| c.id());
+    let what = if args.account { "account" } else { "contact" };
+    if args.account && !prepared.plan.has_account_items() {
+        eprintln!(
+            "error: the ruleset `{}` has no account items to explain\n  = help: `explain --account` explains `account score` and `account segment` items; explain a contact without `--account`",
+            prepared.meta.ruleset
+        );
+        return crate::EXIT_USAGE;
+    }
+    let records = if args.account {
+        &prepared.dataset.accounts.rows
+    } else {
+        &prepared.dataset.contacts
+    };
+    let Some(index) = records.iter().position(|c| c.id() == args.id) else {
+        let ids = records.iter().map(|c| c.id());
         let wanted = args.id.to_lowercase();
         let same_but_case: Vec<&str> = ids
             .clone()
@@ -37,15 +45,36 @@ pub fn run(args: ExplainArgs) -> u8 {
                 None => "ids are compared exactly, case included".to_string(),
             }
         };
+        let file = match (&prepared.accounts_path, args.account) {
+            (Some(path), true) => path.display().to_string(),
+            (None, true) => format!(
+                "the accounts linked from `{}`",
+                prepared.contacts_path.display()
+            ),
+            _ => prepared.contacts_path.display().to_string(),
+        };
+        let file = if args.account && prepared.accounts_path.is_none() {
+            file
+        } else {
+            format!("`{file}`")
+        };
         eprintln!(
-            "error: no contact with id `{}` in `{}`\n  = help: {help}",
+            "error: no {what} with id `{}` in {file}\n  = help: {help}",
             args.id,
-            prepared.contacts_path.display()
         );
         return EXIT_ERRORS;
     };
     let as_of = scoreline_engine::AsOf::from_millis(prepared.as_of_millis);
-    let (explanation, plugin_log) = if args.show_events {
+    let explained = if args.account {
+        prepared
+            .plan
+            .explain_account(&prepared.dataset, index, as_of, args.show_events)
+    } else {
+        None
+    };
+    let (explanation, plugin_log) = if let Some(explained) = explained {
+        explained
+    } else if args.show_events {
         prepared
             .plan
             .explain_with_events(&prepared.dataset, index, as_of, None)

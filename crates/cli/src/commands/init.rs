@@ -18,6 +18,9 @@ use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 pub enum Template {
     /// B2B lead scoring: profile fit, engagement with decay, hot / warm / cold tiers.
     B2bLeads,
+    /// B2B account scoring: people's lead scores, companies' buying-group scores and tiers,
+    /// leads routed by their company.
+    B2bAccounts,
     /// E-commerce RFM: recency, frequency and monetary quintiles, named RFM segments.
     EcommerceRfm,
     /// Subscription churn: churn and payment risk, retention actions.
@@ -63,6 +66,33 @@ const B2B_LEADS: &[TemplateFile] = &[
     (
         "tests/leads.test.yaml",
         repo_file!("rulesets/b2b-leads/tests/leads.test.yaml"),
+    ),
+];
+
+const B2B_ACCOUNTS: &[TemplateFile] = &[
+    (
+        "accounts.score",
+        repo_file!("rulesets/b2b-accounts/accounts.score"),
+    ),
+    (
+        "scoreline.yaml",
+        repo_file!("rulesets/b2b-accounts/scoreline.yaml"),
+    ),
+    (
+        "data/accounts.csv",
+        repo_file!("rulesets/b2b-accounts/data/accounts.csv"),
+    ),
+    (
+        "data/contacts.csv",
+        repo_file!("rulesets/b2b-accounts/data/contacts.csv"),
+    ),
+    (
+        "data/events.csv",
+        repo_file!("rulesets/b2b-accounts/data/events.csv"),
+    ),
+    (
+        "tests/accounts.test.yaml",
+        repo_file!("rulesets/b2b-accounts/tests/accounts.test.yaml"),
     ),
 ];
 
@@ -190,6 +220,7 @@ impl Template {
     fn name(self) -> &'static str {
         match self {
             Template::B2bLeads => "b2b-leads",
+            Template::B2bAccounts => "b2b-accounts",
             Template::EcommerceRfm => "ecommerce-rfm",
             Template::SubscriptionChurn => "subscription-churn",
         }
@@ -198,6 +229,7 @@ impl Template {
     fn files(self) -> &'static [TemplateFile] {
         match self {
             Template::B2bLeads => B2B_LEADS,
+            Template::B2bAccounts => B2B_ACCOUNTS,
             Template::EcommerceRfm => ECOMMERCE_RFM,
             Template::SubscriptionChurn => SUBSCRIPTION_CHURN,
         }
@@ -383,6 +415,7 @@ mod tests {
         files_under(&templates, &templates, &mut copies);
         copies.sort();
         let embedded = B2B_LEADS.len()
+            + B2B_ACCOUNTS.len()
             + ECOMMERCE_RFM.len()
             + SUBSCRIPTION_CHURN.len()
             + HUBSPOT.len()

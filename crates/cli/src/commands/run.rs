@@ -9,7 +9,8 @@ use scoreline_engine::Evaluation;
 use crate::args::RunArgs;
 use crate::{EXIT_ERRORS, EXIT_OK};
 use scoreline_runner::output::{
-    write_explanations, write_manifest, write_scores_with_errors, OutputFlags, Outputs, Written,
+    accounts_summary, check_accounts_output, write_accounts, write_explanations, write_manifest,
+    write_scores_with_errors, OutputFlags, Outputs, Written,
 };
 use scoreline_runner::pipeline::{prepare, Prepared};
 use scoreline_runner::previous::read_previous;
@@ -38,9 +39,19 @@ pub fn run(args: RunArgs) -> u8 {
             changes: None,
             stamp: args.stamp,
             history: args.history.clone(),
+            accounts: args.accounts_out.clone(),
         },
         prepared.project.as_ref(),
     );
+    // The accounts output: a usage error for a ruleset without account items, a warning in
+    // the summary for account items that go nowhere.
+    let accounts_warning = match check_accounts_output(&outputs, prepared.has_account_items) {
+        Ok(warning) => warning,
+        Err(failure) => {
+            progress.finish_and_clear();
+            return failure.print();
+        }
+    };
     let out = outputs.scores.as_ref();
     let explain_path = outputs.explain.as_ref();
 
@@ -79,7 +90,12 @@ pub fn run(args: RunArgs) -> u8 {
         options,
     );
     let scoring_time = scoring.elapsed();
-    let Ok(Scored { mut evaluation, .. }) = scored else {
+    let Ok(Scored {
+        mut evaluation,
+        mut accounts,
+        ..
+    }) = scored
+    else {
         progress.finish_and_clear();
         return EXIT_ERRORS;
     };
@@ -87,9 +103,14 @@ pub fn run(args: RunArgs) -> u8 {
     if let Some(id) = evaluation.columns.first_mut() {
         id.clone_from(&prepared.id_column);
     }
-    let explanations = explain_path
-        .is_some()
-        .then(|| std::mem::take(&mut evaluation.explanations));
+    // The explanations file: every contact's, then every account's (`"kind": "account"`).
+    let explanations = explain_path.is_some().then(|| {
+        let mut all = std::mem::take(&mut evaluation.explanations);
+        if let Some(accounts) = &mut accounts {
+            all.append(&mut accounts.explanations);
+        }
+        all
+    });
 
     let prepared_time = scoring.saturating_duration_since(started);
     progress.set_message("writing the scores");
@@ -114,8 +135,17 @@ pub fn run(args: RunArgs) -> u8 {
         }
     }
     let writing_time = writing.elapsed();
+    let accounts_rows = match write_accounts(&prepared.meta, accounts.as_ref(), &outputs) {
+        Ok(rows) => rows,
+        Err(message) => {
+            progress.finish_and_clear();
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+    };
     // Last, once the outputs it describes are in place.
     let written = Written {
+        accounts: accounts_rows,
         contacts: evaluation.len(),
         explanations: explanations.as_ref().map(Vec::len),
         skipped_rows: prepared
@@ -175,12 +205,21 @@ pub fn run(args: RunArgs) -> u8 {
         "{}",
         summary(&prepared, &evaluation, started.elapsed(), scoring_time, out)
     );
+    if let Some(accounts) = &accounts {
+        eprintln!(
+            "{}",
+            accounts_summary(accounts, outputs.accounts.as_deref())
+        );
+    }
+    if let Some(warning) = accounts_warning {
+        eprintln!("{warning}");
+    }
     if let Some(path) = &args.report {
         eprintln!("wrote the report to {}", path.display());
     }
     // The process ends here: the data set and the scores go back to the system with it, at
     // once, instead of being freed value by value (most of a second for a million contacts).
-    std::mem::forget((prepared, evaluation, explanations));
+    std::mem::forget((prepared, evaluation, explanations, accounts));
     EXIT_OK
 }
 

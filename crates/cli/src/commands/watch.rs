@@ -18,6 +18,7 @@ pub fn run(args: WatchArgs) -> u8 {
             changes: args.changes,
             stamp: args.stamp,
             history: args.history,
+            accounts: args.accounts_out,
         },
         json_status: args.format == StatusFormat::Json,
         poll: args.poll,

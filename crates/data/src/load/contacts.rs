@@ -32,6 +32,8 @@ pub(crate) struct ContactOut<'a> {
     /// The line and column of each contact's id (lines chunk-relative for CSV and NDJSON;
     /// 0 when not known); for records given as values, the record's index + 1 and 0.
     pub(crate) id_pos: Vec<(u32, u32)>,
+    /// With accounts, the line and column of each contact's link (as `id_pos`).
+    pub(crate) link_pos: Vec<(u32, u32)>,
     pub(crate) raws: Vec<RawRef>,
     /// Ids of contacts set aside, with why.
     pub(crate) skipped_ids: Vec<(Arc<str>, String)>,
@@ -81,7 +83,7 @@ impl<'p> ContactConverter<'p> {
             };
             if let Ok(Value::Missing) = value {
                 if f == 0 {
-                    sink.add(rec.at(f), no_id(&plan.id_column));
+                    sink.add(rec.at(f), no_id(plan.noun(), &plan.id_column));
                 } else if !spec.optional {
                     sink.add(rec.at(f), missing_field(&spec.name, spec.ty.name(), None));
                 }
@@ -113,7 +115,7 @@ impl<'p> ContactConverter<'p> {
             |k, v| {
                 let (is_id, field) = plan.fields_of(k);
                 if !is_id && field.is_none() {
-                    if k == "events" {
+                    if k == "events" && !plan.accounts {
                         inline = Some(v);
                         return Role::Apart;
                     }
@@ -127,7 +129,7 @@ impl<'p> ContactConverter<'p> {
                         k,
                         loc.key(k),
                         format!("field `{k}` is not in the schema and is ignored"),
-                        Some("declare it in the ruleset's `schema` block to use it".into()),
+                        Some(super::declare_help(plan.accounts).into()),
                     );
                 }
             },
@@ -203,6 +205,7 @@ fn new_out<'a>(file: &'a str, skip: bool) -> ContactOut<'a> {
         sink: Sink::new(file, skip),
         contacts: Vec::new(),
         id_pos: Vec::new(),
+        link_pos: Vec::new(),
         raws: Vec::new(),
         skipped_ids: Vec::new(),
         inline: EventOut::default(),
@@ -249,7 +252,8 @@ pub(crate) fn read_chunk<'a>(
                             loc.start(),
                             (
                                 format!(
-                                    "expected an object with the contact's fields, found {}",
+                                    "expected an object with the {}'s fields, found {}",
+                                    plan.noun(),
                                     d.kind()
                                 ),
                                 None,
@@ -314,11 +318,15 @@ fn read_csv(
         };
         let fields = conv.fields(&row, &mut out.sink);
         let id_pos = (line, cols[0].map_or(0, |c| c as u32 + 1));
+        let link_pos = conv
+            .plan
+            .link
+            .map(|f| (line, cols[f].map_or(0, |c| c as u32 + 1)));
         finish_contact(
             out,
             fields,
             line,
-            id_pos,
+            (id_pos, link_pos),
             RawRef::Bytes(range.start + start..range.start + end),
             raw,
         );
@@ -348,10 +356,10 @@ pub(crate) fn ragged(found: usize, width: usize, delimiter: Delimiter) -> (Strin
     )
 }
 
-fn no_id(id_column: &str) -> (String, Option<String>) {
+fn no_id(noun: &str, id_column: &str) -> (String, Option<String>) {
     (
-        format!("contact without an id (`{id_column}` is empty)"),
-        Some("every contact needs an id".into()),
+        format!("{noun} without an id (`{id_column}` is empty)"),
+        Some(format!("every {noun} needs an id")),
     )
 }
 
@@ -359,7 +367,7 @@ fn finish_contact(
     out: &mut ContactOut,
     fields: Vec<Value>,
     line: u32,
-    id_pos: (u32, u32),
+    (id_pos, link_pos): ((u32, u32), Option<(u32, u32)>),
     raw_ref: RawRef,
     raw: impl FnOnce() -> String,
 ) {
@@ -367,6 +375,9 @@ fn finish_contact(
     if out.sink.finish_row(line, raw) {
         out.contacts.push(Contact { fields });
         out.id_pos.push(id_pos);
+        if let Some(p) = link_pos {
+            out.link_pos.push(p);
+        }
         out.raws.push(raw_ref);
     } else if let (Some(reason), Some(Value::Text(id))) = (reason, fields.first()) {
         out.skipped_ids.push((id.clone(), reason));
@@ -393,6 +404,13 @@ fn read_record(
     let raw_text = || loc.text().unwrap_or_else(|| record.to_json());
     let (named, inline) = conv.bind(record, loc, &mut out.sink);
     let fields = conv.fields(&named, &mut out.sink);
+    let link_pos = plan.link.map(|f| match loc {
+        Loc::Given { index, .. } => (index as u32 + 1, 0),
+        _ => {
+            let at = loc.key(&plan.names[f]);
+            (at.line.unwrap_or(0), at.column.unwrap_or(0))
+        }
+    });
     // Inline events are read now; a contact that is set aside takes them with it (they are
     // part of its text), so they are then forgotten.
     let mark = out.inline.mark();
@@ -461,7 +479,7 @@ fn read_record(
             (at.line.unwrap_or(0), at.column.unwrap_or(0))
         }
     };
-    finish_contact(out, fields, line, id_pos, raw_ref, raw_text);
+    finish_contact(out, fields, line, (id_pos, link_pos), raw_ref, raw_text);
     if set_aside && inline_count > 0 {
         if let Some(last) = out.sink.skipped.last_mut() {
             let s = if inline_count == 1 { "" } else { "s" };

@@ -17,6 +17,11 @@ pub(crate) struct ContactPlan {
     /// The name of the column (or key) that feeds each field, in NFC: the id column, then
     /// the fields' columns (their `from`, or their names).
     pub(crate) names: Vec<String>,
+    /// Whether the records are accounts (LANGUAGE.md §13), not contacts: messages say
+    /// "account", and a record has no inline `events`.
+    pub(crate) accounts: bool,
+    /// The field that links each contact to its account, when accounts are loaded.
+    pub(crate) link: Option<usize>,
 }
 
 impl ContactPlan {
@@ -44,6 +49,29 @@ impl ContactPlan {
             by_name,
             id_column,
             names,
+            accounts: false,
+            link: None,
+        }
+    }
+
+    /// The plan of an accounts file's records (same fields and columns, account words).
+    pub(crate) fn for_accounts(mut self) -> Self {
+        self.accounts = true;
+        self
+    }
+
+    /// The plan that also notes where each contact's link to its account is (field `link`).
+    pub(crate) fn with_link(mut self, link: Option<usize>) -> Self {
+        self.link = link;
+        self
+    }
+
+    /// The word for one record: `contact` or `account`.
+    pub(crate) fn noun(&self) -> &'static str {
+        if self.accounts {
+            "account"
+        } else {
+            "contact"
         }
     }
 
@@ -137,6 +165,31 @@ pub(crate) fn contact_fields(schema: &Schema) -> Vec<FieldSpec> {
         column: None,
     }];
     fields.extend(schema.contact.iter().filter(|f| f.name != "id").cloned());
+    fields
+}
+
+/// The account fields of a declared schema, with `id: text` first (added if absent).
+pub(crate) fn account_fields(schema: &Schema) -> Vec<FieldSpec> {
+    let mut fields = vec![id_field()];
+    fields.extend(schema.account.iter().filter(|f| f.name != "id").cloned());
+    fields
+}
+
+/// The `id: text` field every contact and account has.
+pub(crate) fn id_field() -> FieldSpec {
+    FieldSpec {
+        name: "id".into(),
+        ty: FieldType::Text,
+        optional: false,
+        column: None,
+    }
+}
+
+/// The account fields inferred from an accounts file: `id`, then its columns in first-seen
+/// order.
+pub(crate) fn inferred_accounts(table: &InferTable) -> Vec<FieldSpec> {
+    let mut fields = vec![id_field()];
+    fields.extend(table.fields(true));
     fields
 }
 
@@ -237,5 +290,9 @@ pub(crate) fn inferred_schema(contacts: &InferTable, events: &InferEvents) -> Sc
             fields: table.fields(false),
         })
         .collect();
-    Schema { contact, events }
+    Schema {
+        contact,
+        events,
+        account: Vec::new(),
+    }
 }

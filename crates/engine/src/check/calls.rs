@@ -363,8 +363,23 @@ impl Checker<'_> {
             // `contact` and `events` pass the whole record and the contact's events.
             if let ExprKind::Name(id) = &arg.kind {
                 let is_item = self.symbols.get(&id.name).is_some();
-                if id.name == "contact" && !is_item {
+                // In an account item the record passed is the account's (LANGUAGE.md §13).
+                let record = if self.item_account {
+                    "account"
+                } else {
+                    "contact"
+                };
+                if id.name == record && !is_item {
                     typed_args.push(PluginArg::Contact);
+                    continue;
+                }
+                if self.item_account && id.name == "contact" && !is_item {
+                    let d = self
+                        .error("E0907", arg.span, "`contact` in an account item: an account has many contacts")
+                        .with_label("which contact?")
+                        .with_help("pass `account` (the account's record) or `events` (all its contacts' events), or a value such as `max(contacts.engagement)`");
+                    self.push(d);
+                    typed_args.push(PluginArg::Value(invalid(Type::Unknown, arg.span)));
                     continue;
                 }
                 if id.name == "events" && !is_item && !self.schema.contact.contains_key("events") {

@@ -3,7 +3,8 @@
 
 use scoreline_model::suggest;
 use scoreline_syntax::ast::{
-    Aggregate, BinaryOp, EventFilter, EventRef, Expr, ExprKind, Ident, Span, UnaryOp,
+    Aggregate, BinaryOp, ContactsAggregate, EventFilter, EventRef, Expr, ExprKind, Ident, NumLit,
+    Span, UnaryOp,
 };
 
 use super::types::{EventOf, Scalar, Type};
@@ -44,7 +45,23 @@ impl Checker<'_> {
             ExprKind::Missing => typed(T::Missing, Type::Missing, span),
             ExprKind::List(items) => self.list_value(e, items, scope),
             ExprKind::Name(id) => self.name(id, scope),
-            ExprKind::ContactField(id) => self.contact_field(id, span),
+            ExprKind::ContactField(id) => self.contact_field(id, span, scope),
+            ExprKind::AccountField(id) => self.account_field(id, span, scope),
+            ExprKind::ContactsAggregate {
+                function,
+                function_span,
+                contacts_span,
+                field,
+                k,
+                condition,
+            } => self.contacts_aggregate(
+                (*function, *function_span, *contacts_span),
+                field.as_ref(),
+                k.as_ref(),
+                condition.as_deref(),
+                span,
+                scope,
+            ),
             ExprKind::Field { base, name } => self.field(base, name, span, scope),
             ExprKind::Call { function, args } => self.call(function, args, span, scope),
             ExprKind::PluginCall {
@@ -288,22 +305,26 @@ impl Checker<'_> {
             let undeclared = !self.schema.declared;
             if let Some((ty, index)) = self.item_value(id) {
                 return match index {
-                    Some(index) if undeclared => typed(
-                        T::PropertyOr {
-                            name: name.to_string(),
-                            item: Some(index),
-                        },
-                        ty,
-                        span,
+                    Some(index) if self.wrong_level(id, index, scope) => invalid(ty, span),
+                    Some(index) if undeclared => self.at_level(
+                        scope,
+                        typed(
+                            T::PropertyOr {
+                                name: name.to_string(),
+                                item: Some(index),
+                            },
+                            ty,
+                            span,
+                        ),
                     ),
-                    Some(index) => typed(T::Item(index), ty, span),
+                    Some(index) => self.at_level(scope, typed(T::Item(index), ty, span)),
                     None => invalid(ty, span),
                 };
             }
             return match event {
                 EventOf::Unknown if undeclared => {
                     let unless = scope.filter.map(event_sel);
-                    self.field_use(name, span, unless);
+                    self.level_field_use(scope, name, span, unless);
                     typed(
                         T::PropertyOr {
                             name: name.to_string(),
@@ -322,19 +343,34 @@ impl Checker<'_> {
         }
         if let Some((ty, index)) = self.item_value(id) {
             return match index {
-                Some(index) => typed(T::Item(index), ty, span),
+                Some(index) if self.wrong_level(id, index, scope) => invalid(ty, span),
+                Some(index) => self.at_level(scope, typed(T::Item(index), ty, span)),
                 None => invalid(ty, span),
             };
         }
-        if let Some(f) = self.schema.contact.get(name) {
+        let fields = if scope.account {
+            &self.schema.account
+        } else {
+            &self.schema.contact
+        };
+        if let Some(f) = fields.get(name) {
             let ty = f.ty;
-            self.field_use(name, span, None);
-            return typed(T::Field(name.to_string()), ty, span);
+            self.level_field_use(scope, name, span, None);
+            return self.at_level(scope, typed(T::Field(name.to_string()), ty, span));
         }
         if !self.schema.declared {
-            // Without a schema, an unknown name is a contact field the data will tell about.
-            self.field_use(name, span, None);
-            return typed(T::Field(name.to_string()), Type::Unknown, span);
+            // Without a schema, an unknown name is a field the data will tell about.
+            self.level_field_use(scope, name, span, None);
+            return self.at_level(
+                scope,
+                typed(T::Field(name.to_string()), Type::Unknown, span),
+            );
+        }
+        if scope.account {
+            return self.unknown_account_name(id, span, "");
+        }
+        if self.item_account && name == "contacts" {
+            return invalid(Type::Unknown, span);
         }
         if self.schema.event(name).is_some() {
             let d = self
@@ -457,8 +493,36 @@ impl Checker<'_> {
         self.push(d);
     }
 
-    /// `contact.NAME`: always a contact field.
-    fn contact_field(&mut self, id: &Ident, span: Span) -> typed::Expr {
+    /// `contact.NAME`: a contact field; in an account item's event filter or `contacts where`,
+    /// a field or item of the contact at hand.
+    fn contact_field(&mut self, id: &Ident, span: Span, scope: Scope) -> typed::Expr {
+        if self.item_account {
+            if scope.event.is_none() && !scope.member {
+                let d = self
+                    .error(
+                        "E0907",
+                        span,
+                        format!("`contact.{}` in an account item reads no contact", id.name),
+                    )
+                    .with_label("which contact?")
+                    .with_help(format!(
+                        "an account has many contacts: aggregate them, such as `max(contacts.{0})` or `count(contacts where {0} …)`; inside an event filter `contact.{0}` is the event's contact",
+                        id.name
+                    ));
+                self.push(d);
+                return invalid(Type::Unknown, span);
+            }
+            let inner = Scope {
+                account: false,
+                member: true,
+                event: None,
+                filter: None,
+                ..scope
+            };
+            let mut e = self.name(id, inner);
+            e.span = span;
+            return e;
+        }
         let field = |ty| typed(typed::ExprKind::Field(id.name.clone()), ty, span);
         if let Some(f) = self.schema.contact.get(&id.name) {
             let ty = f.ty;
@@ -484,6 +548,339 @@ impl Checker<'_> {
             .with_help(help);
         self.push(d);
         invalid(Type::Unknown, span)
+    }
+
+    /// A typed expression of the level `scope` reads (its bare names), as seen from the item
+    /// being checked: the account's value in a contact item, a contact's in an account item.
+    fn at_level(&mut self, scope: Scope, e: typed::Expr) -> typed::Expr {
+        let (ty, span) = (e.ty, e.span);
+        if matches!(ty, Type::Event(_)) && scope.account != self.item_account {
+            let (whose, example) = if scope.account {
+                (
+                    "an account's",
+                    "account let last_demo_at = last(demo_request).at",
+                )
+            } else {
+                ("a contact's", "let last_visit_at = last(page_view).at")
+            };
+            let d = self
+                .error(
+                    "E0906",
+                    span,
+                    format!(
+                        "{} is {whose} event, which the other level cannot read",
+                        self.quote(span)
+                    ),
+                )
+                .with_label("an event")
+                .with_help(format!(
+                    "read a value of the event instead, computed where the event is: `{example}`"
+                ));
+            self.push(d);
+            return invalid(Type::Unknown, span);
+        }
+        match (scope.account, self.item_account) {
+            (true, false) => typed(typed::ExprKind::Account(Box::new(e)), ty, span),
+            (false, true) => typed(typed::ExprKind::Member(Box::new(e)), ty, span),
+            _ => e,
+        }
+    }
+
+    /// Notes a field read at the level of `scope`.
+    fn level_field_use(
+        &mut self,
+        scope: Scope,
+        name: &str,
+        span: Span,
+        unless_property_of: Option<EventSel>,
+    ) {
+        if scope.account {
+            self.account_fields.push(FieldUse {
+                name: name.to_string(),
+                span,
+                unless_property_of,
+            });
+        } else {
+            self.field_use(name, span, unless_property_of);
+        }
+    }
+
+    /// Reports an item of the other level named bare (LANGUAGE.md §13); true if it is one.
+    fn wrong_level(&mut self, id: &Ident, index: usize, scope: Scope) -> bool {
+        let is_account = self.symbols.is_account(index);
+        if is_account == scope.account {
+            return false;
+        }
+        let kind = self.symbols.get(&id.name).map_or("item", |r| r.kind.word());
+        let name = &id.name;
+        let d = if is_account {
+            self.error(
+                "E0901",
+                id.span,
+                format!("`{name}` is an account {kind}, not the contact's"),
+            )
+            .with_label("an account item")
+            .with_help(format!(
+                "a contact item reads its account's values as `account.{name}`"
+            ))
+        } else {
+            self.error(
+                "E0902",
+                id.span,
+                format!("`{name}` is a contact {kind}, and an account has many contacts"),
+            )
+            .with_label("a contact item")
+            .with_help(format!(
+                "aggregate it over the account's contacts, such as `sum(contacts.{name})`, `max(contacts.{name})` or `count(contacts where {name} …)`"
+            ))
+        };
+        self.push(d);
+        true
+    }
+
+    /// `account.NAME` naming nothing, or a bare name of an account item naming nothing.
+    fn unknown_account_name(&mut self, id: &Ident, span: Span, prefix: &str) -> typed::Expr {
+        let mut candidates: Vec<String> = self.schema.account_order.clone();
+        if !candidates.iter().any(|c| c == "id") {
+            candidates.push("id".into());
+        }
+        candidates.extend(
+            self.symbols
+                .items
+                .iter()
+                .filter(|(_, r)| self.symbols.is_account(r.index))
+                .map(|(n, _)| n.clone()),
+        );
+        candidates.sort();
+        let help = suggest::did_you_mean(&id.name, candidates.iter().map(String::as_str))
+            .map(|h| {
+                if prefix.is_empty() {
+                    h
+                } else {
+                    h.replace('`', "")
+                        .replacen("did you mean ", &format!("did you mean `{prefix}"), 1)
+                        .replacen('?', "`?", 1)
+                }
+            })
+            .unwrap_or_else(|| {
+                "declare it in the schema's `account` block, or define it with `account let`"
+                    .to_string()
+            });
+        let d = self
+            .error(
+                "E0904",
+                span,
+                format!(
+                    "`{prefix}{}` names no account field or account item",
+                    id.name
+                ),
+            )
+            .with_label("not an account field, let, score or segment")
+            .with_help(help);
+        self.push(d);
+        invalid(Type::Unknown, span)
+    }
+
+    /// `account.NAME`: a field or item of the account (the contact's, in a contact item).
+    fn account_field(&mut self, id: &Ident, span: Span, scope: Scope) -> typed::Expr {
+        let inner = Scope {
+            account: true,
+            member: false,
+            event: None,
+            filter: None,
+            ..scope
+        };
+        if id.name == "id" && !self.schema.account.contains_key("id") {
+            let e = typed(typed::ExprKind::Field("id".into()), Type::Text, span);
+            self.level_field_use(inner, "id", id.span, None);
+            return self.at_level(inner, e);
+        }
+        if let Some(r) = self.symbols.get(&id.name) {
+            if r.kind != ItemKind::Plugin && self.symbols.is_account(r.index) {
+                let ty = self.item_type(r.index);
+                return self.at_level(inner, typed(typed::ExprKind::Item(r.index), ty, span));
+            }
+        }
+        if let Some(f) = self.schema.account.get(&id.name) {
+            let ty = f.ty;
+            self.level_field_use(inner, &id.name, id.span, None);
+            return self.at_level(
+                inner,
+                typed(typed::ExprKind::Field(id.name.clone()), ty, span),
+            );
+        }
+        if !self.schema.declared
+            && self
+                .symbols
+                .get(&id.name)
+                .is_none_or(|r| r.kind == ItemKind::Plugin)
+        {
+            self.level_field_use(inner, &id.name, id.span, None);
+            return self.at_level(
+                inner,
+                typed(typed::ExprKind::Field(id.name.clone()), Type::Unknown, span),
+            );
+        }
+        self.unknown_account_name(id, span, "account.")
+    }
+
+    /// `count(contacts where …)`, `sum(contacts.NAME where …)`, `top_avg(contacts.NAME, K …)`.
+    fn contacts_aggregate(
+        &mut self,
+        (function, function_span, contacts_span): (ContactsAggregate, Span, Span),
+        field: Option<&Ident>,
+        k: Option<&NumLit>,
+        condition: Option<&Expr>,
+        span: Span,
+        scope: Scope,
+    ) -> typed::Expr {
+        let fname = function.name();
+        if !self.item_account || scope.member {
+            let (message, help) = if self.item_account {
+                (
+                    "`contacts` inside `contacts where …`".to_string(),
+                    "a `contacts` aggregate is about one account's contacts; compute it in an `account let` and compare with `account.NAME`".to_string(),
+                )
+            } else {
+                (
+                    "`contacts` is only in account items".to_string(),
+                    "an account's contacts are aggregated in `account let`, `account score` or `account segment`; a contact item reads the result as `account.NAME`".to_string(),
+                )
+            };
+            let d = self
+                .error("E0903", contacts_span, message)
+                .with_label("not an account item")
+                .with_help(help);
+            self.push(d);
+            return invalid(Type::Unknown, span);
+        }
+        let member = Scope {
+            account: false,
+            member: true,
+            event: None,
+            filter: None,
+            ..scope
+        };
+        let value = field.map(|f| {
+            let mut v = self.name(f, member);
+            v.span = f.span;
+            v
+        });
+        let value_ty = value.as_ref().map_or(Type::Unknown, |v| v.ty);
+        match function {
+            ContactsAggregate::Count => {}
+            ContactsAggregate::Sum | ContactsAggregate::Avg | ContactsAggregate::TopAvg => {
+                if field.is_none() {
+                    let d = self
+                        .error(
+                            "E0906",
+                            function_span.to(contacts_span),
+                            format!("`{fname}` needs a contact value"),
+                        )
+                        .with_label("of what?")
+                        .with_help(format!(
+                            "name the value to aggregate: `{fname}(contacts.engagement)`"
+                        ));
+                    self.push(d);
+                } else if value_ty.is_known() && value_ty != Type::Number {
+                    let d = self
+                        .error(
+                            "E0906",
+                            field.map_or(span, |f| f.span),
+                            format!("`{fname}` needs numbers, and `{}` is {}", field.map_or("", |f| f.name.as_str()), value_ty.describe()),
+                        )
+                        .with_label("not a number")
+                        .with_help("aggregate a number field or score; `count(contacts where …)` counts contacts of any kind");
+                    self.push(d);
+                }
+            }
+            ContactsAggregate::Min | ContactsAggregate::Max => {
+                if field.is_none() {
+                    let d = self
+                        .error(
+                            "E0906",
+                            function_span.to(contacts_span),
+                            format!("`{fname}` needs a contact value"),
+                        )
+                        .with_label("of what?")
+                        .with_help(format!("name the value: `{fname}(contacts.engagement)`"));
+                    self.push(d);
+                } else if value_ty.is_known() && !matches!(value_ty, Type::Number | Type::Date) {
+                    let d = self
+                        .error(
+                            "E0906",
+                            field.map_or(span, |f| f.span),
+                            format!(
+                                "`{fname}` needs numbers or dates, and `{}` is {}",
+                                field.map_or("", |f| f.name.as_str()),
+                                value_ty.describe()
+                            ),
+                        )
+                        .with_label("not a number or a date")
+                        .with_help("aggregate a number or date field, or a score");
+                    self.push(d);
+                }
+            }
+        }
+        let k_value = match (function, k) {
+            (ContactsAggregate::TopAvg, Some(k)) => {
+                if k.value < 1.0 || k.value.fract() != 0.0 {
+                    let d = self
+                        .error("E0905", k.span, format!("`top_avg` takes the K largest values, and K = {} is not a whole number of at least 1", format_number(k.value)))
+                        .with_label("not a whole number ≥ 1")
+                        .with_help("write how many of the largest values to average, such as `top_avg(contacts.engagement, 3)`");
+                    self.push(d);
+                    None
+                } else {
+                    Some(k.value as usize)
+                }
+            }
+            (ContactsAggregate::TopAvg, None) => {
+                let d = self
+                    .error(
+                        "E0905",
+                        function_span.to(span),
+                        "`top_avg` needs K, how many of the largest values to average",
+                    )
+                    .with_label("K missing")
+                    .with_help("write it after the value: `top_avg(contacts.engagement, 3)`");
+                self.push(d);
+                None
+            }
+            (_, Some(k)) => {
+                let d = self
+                    .error("E0905", k.span, format!("`{fname}` takes no K"))
+                    .with_label("only `top_avg` takes K")
+                    .with_help(format!("remove it, or average the K largest values with `top_avg(contacts.NAME, {})`", format_number(k.value)));
+                self.push(d);
+                None
+            }
+            (_, None) => None,
+        };
+        let condition = condition.map(|c| {
+            let typed = self.condition(c, member);
+            self.constant_condition(c, "contacts where");
+            Box::new(typed)
+        });
+        let ty = match function {
+            ContactsAggregate::Min | ContactsAggregate::Max if value_ty == Type::Date => Type::Date,
+            ContactsAggregate::Min | ContactsAggregate::Max
+                if !value_ty.is_known() && field.is_some() =>
+            {
+                Type::Unknown
+            }
+            _ => Type::Number,
+        };
+        typed(
+            typed::ExprKind::Contacts {
+                function,
+                value: value.map(Box::new),
+                k: k_value,
+                condition,
+            },
+            ty,
+            span,
+        )
     }
 
     /// `EXPR.NAME`: a property of an event.
@@ -1434,7 +1831,14 @@ impl Checker<'_> {
         }
         let q = self.quote(cond.span);
         let help = if word == "when" {
-            "it is the same for every contact; compare a field, a score or an aggregate instead, or remove the `when`".to_string()
+            let who = if self.item_account {
+                "account"
+            } else {
+                "contact"
+            };
+            format!("it is the same for every {who}; compare a field, a score or an aggregate instead, or remove the `when`")
+        } else if word == "contacts where" {
+            "it is the same for every contact of the account; compare a contact field or item instead, or remove the `where`".to_string()
         } else {
             format!("it is the same for every event; compare a property instead, or remove the `{word}`")
         };
@@ -1462,6 +1866,8 @@ pub(super) fn is_constant(e: &Expr) -> bool {
                 | ExprKind::Call { .. }
                 | ExprKind::PluginCall { .. }
                 | ExprKind::Aggregate { .. }
+                | ExprKind::AccountField(_)
+                | ExprKind::ContactsAggregate { .. }
         ) {
             constant = false;
         }

@@ -51,6 +51,38 @@ pub fn in_force(
             .with_help(help),
         );
     }
+    for field in &checked.typed.account_fields {
+        if field.name == "id" || schema.account.iter().any(|f| f.name == field.name) {
+            continue;
+        }
+        let is_property = field.unless_property_of.as_ref().is_some_and(|event| {
+            schema
+                .events
+                .iter()
+                .filter(|e| event.selects(&e.name))
+                .any(|e| e.fields.iter().any(|f| f.name == field.name))
+        });
+        if is_property {
+            continue;
+        }
+        let known: Vec<&str> = schema.account.iter().map(|f| f.name.as_str()).collect();
+        let help = suggest::did_you_mean(&field.name, known.iter().copied()).unwrap_or_else(|| {
+            if schema.account.len() <= 1 {
+                "the accounts have no field but `id`: give an accounts file (`--accounts`, `data.accounts`) with this column".to_string()
+            } else {
+                "add this column to the accounts data, or declare it in the schema's `account` block".to_string()
+            }
+        });
+        problems.push(
+            Diagnostic::error(
+                file,
+                "E0701",
+                field.span,
+                format!("unknown account field `{}`", field.name),
+            )
+            .with_help(help),
+        );
+    }
     for call in &checked.typed.plugin_calls {
         let Some((_, loaded)) = plugins.iter().find(|(name, _)| *name == call.plugin) else {
             let known: Vec<&str> = plugins.iter().map(|(n, _)| n.as_str()).collect();

@@ -28,10 +28,80 @@ impl Checker<'_> {
         }
         self.unused_lets();
         self.hidden_fields();
+        self.two_levels();
+    }
+
+    /// An account item may read contact items that do not themselves read account items
+    /// (LANGUAGE.md §13; a cycle through both levels is reported as a cycle already). Items named
+    /// like an account field are refused too.
+    fn two_levels(&mut self) {
+        for (index, item) in self.ast.items.iter().enumerate() {
+            let Some(name) = item_name(item) else {
+                continue;
+            };
+            let is_item = self
+                .symbols
+                .get(&name.name)
+                .is_some_and(|r| r.index == index && r.kind != ItemKind::Plugin);
+            if is_item && self.schema.account.contains_key(&name.name) && name.name != "id" {
+                let d = self
+                    .error(
+                        "E0908",
+                        name.span,
+                        format!("`{}` is also an account field", name.name),
+                    )
+                    .with_label("same name as an account field")
+                    .with_help("no item may take the name of a field of either level; rename it");
+                self.push(d);
+            }
+        }
+        let order: Vec<usize> = self.symbols.order.clone();
+        for &account_item in order.iter().filter(|&&i| self.symbols.is_account(i)) {
+            let deps = self
+                .symbols
+                .depends_on
+                .get(&account_item)
+                .cloned()
+                .unwrap_or_default();
+            for contact_item in deps.into_iter().filter(|&d| !self.symbols.is_account(d)) {
+                // Every item the contact item needs, directly or through names.
+                let mut seen = HashSet::new();
+                let mut stack = vec![contact_item];
+                let mut found = None;
+                while let Some(i) = stack.pop() {
+                    if !seen.insert(i) {
+                        continue;
+                    }
+                    if self.symbols.is_account(i) {
+                        found = Some(i);
+                        break;
+                    }
+                    stack.extend(self.symbols.depends_on.get(&i).into_iter().flatten());
+                }
+                let Some(read) = found else { continue };
+                let name = |i: usize| {
+                    item_name(&self.ast.items[i]).map_or(String::new(), |n| n.name.clone())
+                };
+                let at =
+                    item_name(&self.ast.items[account_item]).map_or(Span::default(), |n| n.span);
+                let (a, c, b) = (name(account_item), name(contact_item), name(read));
+                let d = self
+                    .error(
+                        "E0909",
+                        at,
+                        format!("`{a}` reads the contact item `{c}`, which reads the account item `{b}`"),
+                    )
+                    .with_label("goes through both levels twice")
+                    .with_help(format!("the account items are computed from contact items that do not read the account; give `{a}` a contact value that does not depend on `account.{b}`"));
+                self.push(d);
+                break;
+            }
+        }
     }
 
     fn item(&mut self, index: usize) {
-        let top = Scope::default();
+        self.item_account = self.symbols.is_account(index);
+        let top = self.top();
         let typed_item = match &self.ast.items[index] {
             Item::Schema(_) | Item::Plugin(_) => None,
             Item::Let(l) => {
@@ -72,7 +142,20 @@ impl Checker<'_> {
                         action: arm.action.as_ref().map(|a| a.value.clone()),
                     });
                 }
+                let before = self.diags.len();
                 self.segment_warnings(s);
+                if self.item_account {
+                    // §9's warnings read "accounts" for an account segment.
+                    for d in &mut self.diags[before..] {
+                        let words = |t: &str| {
+                            t.replace("contacts", "accounts")
+                                .replace("contact", "account")
+                        };
+                        d.message = words(&d.message);
+                        d.label = words(&d.label);
+                        d.help = d.help.as_deref().map(words);
+                    }
+                }
                 Some(typed::Item::Segment(typed::Segment {
                     index,
                     name: s.name.name.clone(),
@@ -84,7 +167,7 @@ impl Checker<'_> {
     }
 
     fn score(&mut self, index: usize, s: &ScoreDecl) -> typed::Score {
-        let top = Scope::default();
+        let top = self.top();
         let (body, clamp) = match &s.body {
             ScoreBody::Expr { value, clamp } => {
                 let typed_value = self.value(value, top);
@@ -176,11 +259,11 @@ impl Checker<'_> {
     }
 
     fn each(&mut self, e: &EachClause) -> typed::Clause {
-        let (event, filter) = self.filter(&e.filter, Scope::default());
+        let (event, filter) = self.filter(&e.filter, self.top());
         let inner = Scope {
             event: Some(event),
             filter: Some(&e.filter.event),
-            population: None,
+            ..self.top()
         };
         let points = self.points(&e.points, inner);
         let mut max: Option<Span> = None;

@@ -40,6 +40,12 @@ pub struct SchemaEnv {
     pub contact_columns: HashMap<String, String>,
     pub events: Vec<EventType>,
     pub event_index: HashMap<String, usize>,
+    /// Whether the schema has an `account` block (LANGUAGE.md §13).
+    pub account_declared: bool,
+    /// The account fields (`id` included once an `account` block is declared).
+    pub account: HashMap<String, Field>,
+    pub account_order: Vec<String>,
+    pub account_columns: HashMap<String, String>,
 }
 
 impl SchemaEnv {
@@ -111,7 +117,28 @@ impl SchemaEnv {
                     .collect(),
             })
             .collect();
-        data::Schema { contact, events }
+        let account = if self.account_declared {
+            let mut account = vec![data::FieldSpec {
+                name: "id".into(),
+                ty: data::FieldType::Text,
+                optional: false,
+                column: self.account_columns.get("id").cloned(),
+            }];
+            for name in &self.account_order {
+                if name != "id" {
+                    let f = &self.account[name];
+                    account.push(spec(name, f, f.optional, &self.account_columns));
+                }
+            }
+            account
+        } else {
+            Vec::new()
+        };
+        data::Schema {
+            contact,
+            events,
+            account,
+        }
     }
 }
 
@@ -186,6 +213,50 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                     }
                     add_columns(file, &block.fields, &mut env.contact_columns, diags);
                 }
+                SchemaBlockKind::Account { keyword } => {
+                    if env.account_declared {
+                        diags.push(
+                            Diagnostic::error(
+                                file,
+                                "E0203",
+                                *keyword,
+                                "the account fields are declared twice",
+                            )
+                            .with_label("second `account` block")
+                            .with_help(
+                                "keep one `account { … }` block with all the account fields",
+                            ),
+                        );
+                    }
+                    env.account_declared = true;
+                    for field in &block.fields {
+                        if field.name.name == "id"
+                            && (field.ty != FieldType::Text || field.optional)
+                        {
+                            diags.push(
+                                Diagnostic::error(
+                                    file,
+                                    "E0206",
+                                    field.ty_span,
+                                    "the account field `id` must be `text`",
+                                )
+                                .with_label("every account has a required text id")
+                                .with_help(
+                                    "write `id: text`, or leave `id` out: it is always there",
+                                ),
+                            );
+                        }
+                        add_field(
+                            file,
+                            &mut env.account,
+                            &mut env.account_order,
+                            field,
+                            "account field",
+                            diags,
+                        );
+                    }
+                    add_columns(file, &block.fields, &mut env.account_columns, diags);
+                }
                 SchemaBlockKind::Event { name } => {
                     if let Some(&index) = env.event_index.get(&name.name) {
                         let first = env.events[index].name.clone();
@@ -259,6 +330,17 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
             },
         );
         env.contact_order.insert(0, "id".into());
+    }
+    if env.account_declared && !env.account.contains_key("id") {
+        env.account.insert(
+            "id".into(),
+            Field {
+                ty: Type::Text,
+                optional: false,
+                span: Span::default(),
+            },
+        );
+        env.account_order.insert(0, "id".into());
     }
     env
 }

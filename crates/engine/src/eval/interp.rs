@@ -9,13 +9,14 @@ use std::fmt::Write;
 use scoreline_model::{Dataset, Value};
 use scoreline_plugins::{EventArg, PluginArg, PluginError};
 
+use super::accounts::Levels;
 use super::population::Population;
 use super::round::round_half_away;
 use super::value::{compare, equals, Val, DAY_MS};
 use crate::eval::{PluginErrorTally, ERROR_IDS};
 use crate::explain::{
-    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, MatchedEvent,
-    ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
+    ArmResult, ArmTried, ClampExplanation, ClauseExplanation, ClauseKindName, ContactValue,
+    MatchedEvent, ScoreExplanation, SegmentExplanation, ShownValue, ValueRead,
 };
 use crate::plan::node::*;
 use crate::plan::Plan;
@@ -28,6 +29,8 @@ static MISSING: Value = Value::Missing;
 
 /// No current event (outside `where` and `each` points).
 pub(crate) const NO_EVENT: u32 = u32::MAX;
+/// No contact at hand (outside a `contacts` aggregate's `where`).
+pub(crate) const NO_MEMBER: usize = usize::MAX;
 
 /// Everything an expression of one contact can read.
 pub(crate) struct Ctx<'a, 's> {
@@ -43,6 +46,10 @@ pub(crate) struct Ctx<'a, 's> {
     pub population: Option<&'s Population<'s>>,
     /// Plugin call failures of the current chunk of contacts.
     pub plugin_errors: &'s RefCell<PluginErrors>,
+    /// What the other level gives (accounts for a contact, contacts for an account).
+    pub levels: &'a Levels<'a>,
+    /// In an account item, the contact a `contacts` aggregate's `where` is at.
+    pub member: usize,
 }
 
 /// Plugin call failures: the current contact's, and the tallies of the contacts done so far.
@@ -73,7 +80,12 @@ pub(crate) fn describe(
     };
     let mut out = format!("{plugin}.{name} failed");
     if let Some(id) = contact {
-        let _ = write!(out, " for contact `{id}`");
+        let who = if plan.is_account_level {
+            "account"
+        } else {
+            "contact"
+        };
+        let _ = write!(out, " for {who} `{id}`");
     }
     match error.position {
         Some(at) => {
@@ -244,6 +256,124 @@ impl<'a> Ctx<'a, '_> {
                 .is_none_or(|c| self.eval(c, e as u32).holds())
     }
 
+    /// Whether contact `c` passes a `contacts` aggregate's `where` (a missing condition leaves
+    /// it out).
+    fn member_passes(&self, agg: &'a MembersAgg, c: usize) -> bool {
+        let Some(condition) = &agg.condition else {
+            return true;
+        };
+        let at = Ctx {
+            plan: self.plan,
+            data: self.data,
+            contact: self.contact,
+            fields: self.fields,
+            events_start: self.events_start,
+            events_end: self.events_end,
+            as_of: self.as_of,
+            slots: self.slots,
+            population: self.population,
+            plugin_errors: self.plugin_errors,
+            levels: self.levels,
+            member: c,
+        };
+        matches!(at.eval(condition, NO_EVENT), Val::Bool(true))
+    }
+
+    /// The contacts that contributed to a `contacts` aggregate, as an explanation shows them:
+    /// the largest value first (ties, and `count` of contacts, in contacts-file order).
+    fn contributors(&self, agg: &'a MembersAgg) -> Vec<ContactValue> {
+        let mut out: Vec<(Val<'a>, usize)> = Vec::new();
+        for &c in self.levels.members_of(self.contact) {
+            let c = c as usize;
+            if !self.member_passes(agg, c) {
+                continue;
+            }
+            let value = match agg.value {
+                Some(col) => Val::from_value(self.levels.member_value(c, col as usize)),
+                None => Val::Missing,
+            };
+            if agg.value.is_some() && matches!(value, Val::Missing) {
+                continue;
+            }
+            out.push((value, c));
+        }
+        out.sort_by(|a, b| compare(&b.0, &a.0).unwrap_or(Ordering::Equal));
+        if agg.kind == scoreline_syntax::ast::ContactsAggregate::TopAvg {
+            out.truncate(agg.k.max(1));
+        }
+        out.into_iter()
+            .map(|(v, c)| ContactValue {
+                id: self
+                    .levels
+                    .contacts
+                    .get(c)
+                    .map_or(String::new(), |k| k.id().to_string()),
+                value: self.shown(&v),
+            })
+            .collect()
+    }
+
+    /// An aggregate over the account's contacts (LANGUAGE.md §13).
+    fn members(&self, agg: &'a MembersAgg) -> Val<'a> {
+        use scoreline_syntax::ast::ContactsAggregate as K;
+        let mut count = 0usize;
+        let mut sum = 0.0;
+        let mut best: Option<Val<'a>> = None;
+        let mut numbers: Vec<f64> = Vec::new();
+        for &c in self.levels.members_of(self.contact) {
+            let c = c as usize;
+            if !self.member_passes(agg, c) {
+                continue;
+            }
+            let Some(col) = agg.value else {
+                count += 1;
+                continue;
+            };
+            let value = Val::from_value(self.levels.member_value(c, col as usize));
+            match (agg.kind, &value) {
+                (_, Val::Missing) => {}
+                (K::Count, _) => count += 1,
+                (K::Sum | K::Avg, Val::Num(n)) => {
+                    count += 1;
+                    sum += n;
+                }
+                (K::TopAvg, Val::Num(n)) => numbers.push(*n),
+                (K::Min | K::Max, Val::Num(_) | Val::Date(_)) => {
+                    let better = match &best {
+                        None => true,
+                        Some(b) => {
+                            let order = compare(&value, b);
+                            if agg.kind == K::Min {
+                                order == Some(Ordering::Less)
+                            } else {
+                                order == Some(Ordering::Greater)
+                            }
+                        }
+                    };
+                    if better {
+                        best = Some(value);
+                    }
+                }
+                _ => {}
+            }
+        }
+        match agg.kind {
+            K::Count => Val::Num(count as f64),
+            K::Sum => Val::num(sum),
+            K::Avg if count == 0 => Val::Missing,
+            K::Avg => Val::num(sum / count as f64),
+            K::Min | K::Max => best.unwrap_or(Val::Missing),
+            K::TopAvg => {
+                if numbers.is_empty() {
+                    return Val::Missing;
+                }
+                numbers.sort_by(|a, b| b.total_cmp(a));
+                numbers.truncate(agg.k.max(1));
+                Val::num(numbers.iter().sum::<f64>() / numbers.len() as f64)
+            }
+        }
+    }
+
     fn aggregate(&self, agg: &'a Agg) -> Val<'a> {
         let filter = &agg.filter;
         if filter.types == TypeSel::Nothing {
@@ -320,6 +450,34 @@ impl<'a> Ctx<'a, '_> {
                 .get(*i as usize)
                 .map_or(Val::Missing, Val::from_value),
             Node::Slot(s) => self.slots[*s as usize].clone(),
+            Node::OfAccount(col) => match self.levels.account_of(self.contact) {
+                Some(a) => match *col {
+                    AccountCol::Field(i) => self
+                        .levels
+                        .account_rows
+                        .get(a)
+                        .and_then(|r| r.fields.get(i as usize))
+                        .map_or(Val::Missing, Val::from_value),
+                    AccountCol::Kept(k) => self
+                        .levels
+                        .kept
+                        .get(a * self.levels.kept_width + k as usize)
+                        .map_or(Val::Missing, Val::from_value),
+                },
+                None => Val::Missing,
+            },
+            Node::Member(col) => {
+                let contact = if self.member != NO_MEMBER {
+                    Some(self.member)
+                } else {
+                    self.levels.event_contact(ev)
+                };
+                match contact {
+                    Some(c) => Val::from_value(self.levels.member_value(c, *col as usize)),
+                    None => Val::Missing,
+                }
+            }
+            Node::Members(agg) => self.members(agg),
             Node::Prop(sel) => {
                 if ev == NO_EVENT {
                     Val::Missing
@@ -819,6 +977,10 @@ impl<'a> Ctx<'a, '_> {
                 .map(|r| ValueRead {
                     name: r.text.clone(),
                     value: self.shown(&self.eval(&r.node, NO_EVENT)),
+                    contacts: match &r.node {
+                        Node::Members(agg) => self.contributors(agg),
+                        _ => Vec::new(),
+                    },
                 })
                 .collect()
         });

@@ -28,7 +28,22 @@ enum Scope {
 
 struct Compiler<'c> {
     file: &'c scoreline_syntax::SourceFile,
+    /// The schema of the level compiled: for account items, the account fields are its
+    /// contact fields (see [`AccountLevel`]).
     schema: &'c Schema,
+    /// The data's schema (contact fields, account fields).
+    data_schema: &'c Schema,
+    /// Compiling the account items.
+    account_level: bool,
+    /// The contact items' slots (for account items reading contact values).
+    contact_slots: HashMap<usize, u32>,
+    /// The contact values account items read.
+    members: Vec<MemberCol>,
+    /// The account items contact items read, by item index.
+    kept_items: Vec<usize>,
+    /// Whether a contact item read `account.NAME`; inside a population argument, too.
+    reads_account: bool,
+    population_reads_account: bool,
     plugins: &'c [(String, Arc<Plugin>)],
     plugin_functions: Vec<PluginFnPlan>,
     /// Slot of each let/score/segment by item index.
@@ -38,6 +53,16 @@ struct Compiler<'c> {
     population_refs: Vec<usize>,
     /// Inside a population function's argument: item references are recorded.
     in_population_arg: bool,
+    /// The items whose own expressions call a population function.
+    items_with_population: HashSet<usize>,
+    /// The items whose own expressions call a plugin.
+    items_with_plugins: HashSet<usize>,
+    /// Whether the items read events (aggregates, `each`, plugins given `events`).
+    reads_events: bool,
+    /// How many plugin calls were compiled so far.
+    plugin_calls: usize,
+    /// The event types the items' filters select (`None`: any type may be read).
+    types_read: Option<Vec<u32>>,
 }
 
 pub(super) fn compile(
@@ -57,77 +82,69 @@ pub(super) fn compile(
     if !problems.is_empty() {
         return Err(problems);
     }
-    let tree = &checked.typed;
     let symbols = &checked.symbols;
-    let slot_of_item: HashMap<usize, u32> = tree
+    let contact_items: Vec<&typed::Item> = checked
+        .typed
         .items
         .iter()
-        .enumerate()
-        .map(|(slot, item)| (item.index(), slot as u32))
+        .filter(|i| !symbols.is_account(i.index()))
         .collect();
-    let mut c = Compiler {
-        file: &checked.file,
+    let account_items: Vec<&typed::Item> = checked
+        .typed
+        .items
+        .iter()
+        .filter(|i| symbols.is_account(i.index()))
+        .collect();
+    let slots = |items: &[&typed::Item]| -> HashMap<usize, u32> {
+        items
+            .iter()
+            .enumerate()
+            .map(|(slot, item)| (item.index(), slot as u32))
+            .collect()
+    };
+    let contact_slots = slots(&contact_items);
+    let mut contact = Compiler::new(checked, schema, schema, plugins, contact_slots.clone());
+    let mut plan = contact.plan(checked, &contact_items);
+    plan.reads_account = contact.reads_account;
+    plan.population_reads_account = contact.population_reads_account;
+    if account_items.is_empty() {
+        return Ok(plan);
+    }
+    let level_schema = Schema {
+        contact: if schema.account.is_empty() {
+            vec![scoreline_model::FieldSpec {
+                name: "id".into(),
+                ty: scoreline_model::FieldType::Text,
+                optional: false,
+                column: None,
+            }]
+        } else {
+            schema.account.clone()
+        },
+        events: schema.events.clone(),
+        account: Vec::new(),
+    };
+    let mut account = Compiler::new(
+        checked,
+        &level_schema,
         schema,
         plugins,
-        plugin_functions: Vec::new(),
-        slot_of_item,
-        population: Vec::new(),
-        population_refs: Vec::new(),
-        in_population_arg: false,
-    };
-
-    let mut lets = Vec::new();
-    let mut scores = Vec::new();
-    let mut segments = Vec::new();
-    let mut step_of_item: HashMap<usize, Step> = HashMap::new();
-    for (slot, item) in tree.items.iter().enumerate() {
-        let slot = slot as u32;
-        match item {
-            typed::Item::Let(l) => {
-                let value = c.expr(&l.value, Scope::Contact);
-                let index = lets.len() as u32;
-                step_of_item.insert(l.index, Step::Let { index });
-                lets.push(LetPlan { slot, value });
-            }
-            typed::Item::Score(s) => {
-                let plan = c.score(s, slot);
-                let index = scores.len() as u32;
-                step_of_item.insert(s.index, Step::Score { index });
-                scores.push(plan);
-            }
-            typed::Item::Segment(s) => {
-                let arms = s
-                    .arms
-                    .iter()
-                    .map(|arm| ArmPlan {
-                        label: Arc::from(arm.label.as_str()),
-                        condition: arm.condition.as_ref().map(|e| c.expr(e, Scope::Contact)),
-                        keep: arm.keep.as_ref().map(|e| c.expr(e, Scope::Contact)),
-                        action: arm.action.as_deref().map(Arc::from),
-                    })
-                    .collect::<Vec<_>>();
-                let conditions: Vec<&typed::Expr> = s
-                    .arms
-                    .iter()
-                    .flat_map(|arm| arm.condition.iter().chain(arm.keep.iter()))
-                    .collect();
-                let reads = c.reads(&conditions);
-                let index = segments.len() as u32;
-                step_of_item.insert(s.index, Step::Segment { index });
-                segments.push(SegmentPlan {
-                    name: s.name.clone(),
-                    slot,
-                    has_action: arms.iter().any(|a| a.action.is_some()),
-                    arms,
-                    reads,
-                });
-            }
-        }
-    }
-
-    // What population arguments need, directly or through names, is computed first.
+        slots(&account_items),
+    );
+    account.account_level = true;
+    account.contact_slots = contact_slots;
+    let mut account_plan = account.plan(checked, &account_items);
+    account_plan.event_types = plan.event_types.clone();
+    // The contact steps the account items need, directly or through names.
     let mut needed: HashSet<usize> = HashSet::new();
-    let mut stack: Vec<usize> = c.population_refs.clone();
+    let mut stack: Vec<usize> = account
+        .members
+        .iter()
+        .filter_map(|m| match m {
+            MemberCol::Slot(s) => contact_items.get(*s as usize).map(|i| i.index()),
+            MemberCol::Field(_) => None,
+        })
+        .collect();
     while let Some(index) = stack.pop() {
         if needed.insert(index) {
             if let Some(deps) = symbols.depends_on.get(&index) {
@@ -135,33 +152,209 @@ pub(super) fn compile(
             }
         }
     }
-    let steps: Vec<Step> = symbols
-        .order
+    let pre_steps: Vec<Step> = plan
+        .steps
         .iter()
-        .filter_map(|i| step_of_item.get(i).copied())
+        .zip(plan.step_items.iter())
+        .filter(|(_, i)| needed.contains(i))
+        .map(|(s, _)| *s)
         .collect();
-    let population_steps = symbols
-        .order
+    let pre_uses_population = needed
         .iter()
-        .filter(|i| needed.contains(i))
-        .filter_map(|i| step_of_item.get(i).copied())
+        .any(|i| contact.items_with_population.contains(i));
+    if pre_uses_population && plan.population_reads_account {
+        let d = Diagnostic::error(
+            &checked.file,
+            "E0910",
+            Default::default(),
+            "population functions of contacts both read an account value and feed an account item",
+        )
+        .with_label("two levels in one ranking")
+        .with_help("rank the contacts by a value that does not read `account.`, or rank the accounts with an account item");
+        return Err(vec![d]);
+    }
+    let kept = contact
+        .kept_items
+        .iter()
+        .map(|i| account.slot_of_item.get(i).copied().unwrap_or(0))
         .collect();
-    Ok(Plan {
-        ruleset: tree.ruleset.clone(),
-        lets,
-        scores,
-        segments,
-        steps,
-        population_steps,
-        population: c.population,
-        slot_count: c.slot_of_item.len(),
-        event_types: schema
-            .events
+    // The lets and scores the first pass computes for the account items need not be computed
+    // again by the contact pass (segments are, for their counts; plugin calls too, for their
+    // failures and prints).
+    let mut prefill = Vec::new();
+    let mut rest_steps = Vec::new();
+    for (step, item) in plan.steps.iter().zip(&plan.step_items) {
+        let slot = contact.slot_of_item.get(item).copied();
+        let column = slot.and_then(|s| {
+            account
+                .members
+                .iter()
+                .position(|m| *m == MemberCol::Slot(s))
+        });
+        match (step, slot, column) {
+            (Step::Let { .. } | Step::Score { .. }, Some(slot), Some(column))
+                if !contact.items_with_plugins.contains(item) =>
+            {
+                prefill.push((slot, column as u32));
+            }
+            _ => rest_steps.push(*step),
+        }
+    }
+    let uses_events = account_plan.reads_events;
+    let event_types = account.types_read.take();
+    plan.account = Some(Box::new(AccountLevel {
+        plan: account_plan,
+        members: account.members,
+        pre_steps,
+        uses_events,
+        event_types,
+        kept,
+        pre_uses_population,
+        prefill,
+        rest_steps,
+    }));
+    Ok(plan)
+}
+
+impl<'c> Compiler<'c> {
+    fn new(
+        checked: &'c Checked,
+        schema: &'c Schema,
+        data_schema: &'c Schema,
+        plugins: &'c [(String, Arc<Plugin>)],
+        slot_of_item: HashMap<usize, u32>,
+    ) -> Compiler<'c> {
+        Compiler {
+            file: &checked.file,
+            schema,
+            data_schema,
+            account_level: false,
+            contact_slots: HashMap::new(),
+            members: Vec::new(),
+            kept_items: Vec::new(),
+            reads_account: false,
+            population_reads_account: false,
+            items_with_population: HashSet::new(),
+            items_with_plugins: HashSet::new(),
+            reads_events: false,
+            plugin_calls: 0,
+            types_read: Some(Vec::new()),
+            plugins,
+            plugin_functions: Vec::new(),
+            slot_of_item,
+            population: Vec::new(),
+            population_refs: Vec::new(),
+            in_population_arg: false,
+        }
+    }
+
+    /// The plan of one level's items.
+    fn plan(&mut self, checked: &Checked, items: &[&typed::Item]) -> Plan {
+        let c = self;
+        let tree = &checked.typed;
+        let symbols = &checked.symbols;
+        let mut lets = Vec::new();
+        let mut scores = Vec::new();
+        let mut segments = Vec::new();
+        let mut step_of_item: HashMap<usize, Step> = HashMap::new();
+        for (slot, item) in items.iter().enumerate() {
+            let slot = slot as u32;
+            let sites = c.population.len();
+            let calls = c.plugin_calls;
+            match item {
+                typed::Item::Let(l) => {
+                    let value = c.expr(&l.value, Scope::Contact);
+                    let index = lets.len() as u32;
+                    step_of_item.insert(l.index, Step::Let { index });
+                    lets.push(LetPlan { slot, value });
+                }
+                typed::Item::Score(s) => {
+                    let plan = c.score(s, slot);
+                    let index = scores.len() as u32;
+                    step_of_item.insert(s.index, Step::Score { index });
+                    scores.push(plan);
+                }
+                typed::Item::Segment(s) => {
+                    let arms = s
+                        .arms
+                        .iter()
+                        .map(|arm| ArmPlan {
+                            label: Arc::from(arm.label.as_str()),
+                            condition: arm.condition.as_ref().map(|e| c.expr(e, Scope::Contact)),
+                            keep: arm.keep.as_ref().map(|e| c.expr(e, Scope::Contact)),
+                            action: arm.action.as_deref().map(Arc::from),
+                        })
+                        .collect::<Vec<_>>();
+                    let conditions: Vec<&typed::Expr> = s
+                        .arms
+                        .iter()
+                        .flat_map(|arm| arm.condition.iter().chain(arm.keep.iter()))
+                        .collect();
+                    let reads = c.reads(&conditions);
+                    let index = segments.len() as u32;
+                    step_of_item.insert(s.index, Step::Segment { index });
+                    segments.push(SegmentPlan {
+                        name: s.name.clone(),
+                        slot,
+                        has_action: arms.iter().any(|a| a.action.is_some()),
+                        arms,
+                        reads,
+                    });
+                }
+            }
+            if c.population.len() > sites {
+                c.items_with_population.insert(item.index());
+            }
+            if c.plugin_calls > calls {
+                c.items_with_plugins.insert(item.index());
+            }
+        }
+
+        // What population arguments need, directly or through names, is computed first.
+        let mut needed: HashSet<usize> = HashSet::new();
+        let mut stack: Vec<usize> = c.population_refs.clone();
+        while let Some(index) = stack.pop() {
+            if needed.insert(index) {
+                if let Some(deps) = symbols.depends_on.get(&index) {
+                    stack.extend(deps.iter().copied());
+                }
+            }
+        }
+        let (steps, step_items): (Vec<Step>, Vec<usize>) = symbols
+            .order
             .iter()
-            .map(|e| Arc::from(e.name.as_str()))
-            .collect(),
-        plugin_functions: c.plugin_functions,
-    })
+            .filter_map(|i| step_of_item.get(i).map(|s| (*s, *i)))
+            .unzip();
+        let population_steps = symbols
+            .order
+            .iter()
+            .filter(|i| needed.contains(i))
+            .filter_map(|i| step_of_item.get(i).copied())
+            .collect();
+        Plan {
+            ruleset: tree.ruleset.clone(),
+            lets,
+            scores,
+            segments,
+            steps,
+            step_items,
+            population_steps,
+            population: std::mem::take(&mut c.population),
+            slot_count: c.slot_of_item.len(),
+            event_types: c
+                .schema
+                .events
+                .iter()
+                .map(|e| Arc::from(e.name.as_str()))
+                .collect(),
+            plugin_functions: std::mem::take(&mut c.plugin_functions),
+            account: None,
+            reads_account: false,
+            population_reads_account: false,
+            reads_events: c.reads_events,
+            is_account_level: c.account_level,
+        }
+    }
 }
 
 fn duration_ms(d: &DurationLit) -> f64 {
@@ -202,6 +395,12 @@ impl Compiler<'_> {
             typed::ClauseKind::Rule {
                 condition: Some(c), ..
             } => self.reads(&[c]),
+            // Points computed from an account's contacts (`top_avg(contacts.engagement, 3)`):
+            // the explanation names the contacts they came from.
+            typed::ClauseKind::Rule {
+                condition: None,
+                points,
+            } if reads_contacts(points) => self.reads(&[points]),
             _ => Vec::new(),
         };
         let kind = match &clause.kind {
@@ -217,6 +416,7 @@ impl Compiler<'_> {
                 within,
                 per,
             } => {
+                self.reads_events = true;
                 let mut filter = self.filter(filter);
                 let points = self.expr(points, Scope::Event(filter.types));
                 if let Some(within) = within {
@@ -272,6 +472,17 @@ impl Compiler<'_> {
 
     fn filter(&mut self, f: &typed::Filter) -> Filter {
         let types = self.event_type(&f.event);
+        match types {
+            TypeSel::Any => self.types_read = None,
+            TypeSel::One(t) => {
+                if let Some(read) = &mut self.types_read {
+                    if !read.contains(&t) {
+                        read.push(t);
+                    }
+                }
+            }
+            TypeSel::Nothing => {}
+        }
         let condition = f
             .condition
             .as_ref()
@@ -323,6 +534,64 @@ impl Compiler<'_> {
         }
     }
 
+    /// `account.NAME` in a contact item.
+    fn of_account(&mut self, inner: &typed::Expr) -> Node {
+        self.reads_account = true;
+        if self.in_population_arg {
+            self.population_reads_account = true;
+        }
+        let field = |name: &str| {
+            let at = self.data_schema.account.iter().position(|f| f.name == name);
+            match (at, name) {
+                (Some(i), _) => Node::OfAccount(AccountCol::Field(i as u32)),
+                (None, "id") => Node::OfAccount(AccountCol::Field(0)),
+                _ => Node::Const(Const::Missing),
+            }
+        };
+        match &inner.kind {
+            ExprKind::Field(name) | ExprKind::PropertyOr { name, item: None } => field(name),
+            ExprKind::Item(index)
+            | ExprKind::PropertyOr {
+                item: Some(index), ..
+            } => {
+                let at = match self.kept_items.iter().position(|i| i == index) {
+                    Some(at) => at,
+                    None => {
+                        self.kept_items.push(*index);
+                        self.kept_items.len() - 1
+                    }
+                };
+                Node::OfAccount(AccountCol::Kept(at as u32))
+            }
+            _ => Node::Const(Const::Missing),
+        }
+    }
+
+    /// A contact value an account item reads: its column in the contact values table.
+    fn member(&mut self, inner: &typed::Expr) -> u32 {
+        let col = match &inner.kind {
+            ExprKind::Field(name) | ExprKind::PropertyOr { name, item: None } => MemberCol::Field(
+                self.data_schema
+                    .contact
+                    .iter()
+                    .position(|f| f.name == *name)
+                    .unwrap_or(usize::MAX) as u32,
+            ),
+            ExprKind::Item(index)
+            | ExprKind::PropertyOr {
+                item: Some(index), ..
+            } => MemberCol::Slot(self.contact_slots.get(index).copied().unwrap_or(u32::MAX)),
+            _ => MemberCol::Field(u32::MAX),
+        };
+        match self.members.iter().position(|m| *m == col) {
+            Some(at) => at as u32,
+            None => {
+                self.members.push(col);
+                self.members.len() as u32 - 1
+            }
+        }
+    }
+
     fn item(&mut self, index: usize) -> Node {
         if self.in_population_arg {
             self.population_refs.push(index);
@@ -355,6 +624,26 @@ impl Compiler<'_> {
             }
             ExprKind::Item(index) => self.item(*index),
             ExprKind::Field(name) => self.field(name),
+            ExprKind::Account(inner) => self.of_account(inner),
+            ExprKind::Member(inner) => Node::Member(self.member(inner)),
+            ExprKind::Contacts {
+                function,
+                value,
+                k,
+                condition,
+            } => {
+                let value = value.as_ref().map(|v| match &v.kind {
+                    ExprKind::Member(inner) => self.member(inner),
+                    _ => self.member(v),
+                });
+                let condition = condition.as_ref().map(|c| self.expr(c, Scope::Contact));
+                Node::Members(Box::new(MembersAgg {
+                    kind: *function,
+                    value,
+                    k: k.unwrap_or(1),
+                    condition,
+                }))
+            }
             ExprKind::Property(name) => match scope {
                 Scope::Event(types) => Node::Prop(self.property_sel(types, name)),
                 Scope::Contact => Node::Const(Const::Missing),
@@ -432,6 +721,7 @@ impl Compiler<'_> {
                 property,
                 filter,
             } => {
+                self.reads_events = true;
                 let f = self.filter(filter);
                 let kind = match function {
                     Aggregate::Count => AggKind::Count,
@@ -554,12 +844,17 @@ impl Compiler<'_> {
             }
         };
         let events_field = self.schema.contact.iter().position(|f| f.name == "events");
+        self.plugin_calls += 1;
+        if args.iter().any(|a| matches!(a, PluginArg::Events)) {
+            self.reads_events = true;
+            self.types_read = None;
+        }
         let args = args
             .iter()
             .map(|a| match a {
                 PluginArg::Value(e) => PluginArgNode::Value(self.expr(e, scope)),
                 PluginArg::Contact => PluginArgNode::Contact,
-                PluginArg::Events => match events_field {
+                PluginArg::Events => match events_field.filter(|_| !self.account_level) {
                     Some(i) => PluginArgNode::Value(Node::Field(i as u32)),
                     None => PluginArgNode::Events,
                 },
@@ -591,7 +886,12 @@ fn collect_reads<'e>(
         | ExprKind::Texts(_)
         | ExprKind::Property(_)
         | ExprKind::Invalid => {}
-        ExprKind::Item(_) | ExprKind::Field(_) | ExprKind::PropertyOr { .. } => leaf(e, found),
+        ExprKind::Item(_)
+        | ExprKind::Field(_)
+        | ExprKind::PropertyOr { .. }
+        | ExprKind::Account(_)
+        | ExprKind::Member(_)
+        | ExprKind::Contacts { .. } => leaf(e, found),
         ExprKind::Aggregate { .. } | ExprKind::EventProperty { .. } => {
             if !has_population(e) {
                 leaf(e, found);
@@ -653,6 +953,13 @@ fn collect_reads<'e>(
     }
 }
 
+/// Whether `e` aggregates an account's contacts anywhere.
+fn reads_contacts(e: &typed::Expr) -> bool {
+    let mut found = matches!(e.kind, ExprKind::Contacts { .. });
+    e.for_each_child(|c| found |= reads_contacts(c));
+    found
+}
+
 /// Whether `e` calls a population function anywhere (filters included).
 fn has_population(e: &typed::Expr) -> bool {
     let any = |items: &[typed::Expr]| items.iter().any(has_population);
@@ -665,6 +972,7 @@ fn has_population(e: &typed::Expr) -> bool {
         }),
         ExprKind::Aggregate { filter: f, .. } => filter(f),
         ExprKind::EventProperty { base, .. } => has_population(base),
+        ExprKind::Contacts { condition, .. } => condition.as_deref().is_some_and(has_population),
         ExprKind::Neg(x) | ExprKind::Not(x) => has_population(x),
         ExprKind::Binary { lhs, rhs, .. } => has_population(lhs) || has_population(rhs),
         ExprKind::Matches { value, .. } | ExprKind::Is { value, .. } => has_population(value),

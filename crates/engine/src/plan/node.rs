@@ -168,6 +168,64 @@ pub(crate) enum Node {
     Population(u32),
     /// A plugin call, by index in the plan's plugin functions.
     Plugin(u32, Vec<PluginArgNode>),
+    /// In a contact item, `account.NAME`: a value of the contact's account.
+    OfAccount(AccountCol),
+    /// In an account item, a column of the contact values table ([`AccountLevel::members`]) of
+    /// the contact at hand: the one a `contacts` aggregate is at, else the current event's.
+    Member(u32),
+    /// In an account item, an aggregate over the account's contacts.
+    Members(Box<MembersAgg>),
+}
+
+/// Which value of the contact's account a contact item reads.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum AccountCol {
+    /// An account field, by index in the account schema.
+    Field(u32),
+    /// An account item, by index in [`AccountLevel::kept`].
+    Kept(u32),
+}
+
+/// A contact value account items read: a contact field or a contact item's slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum MemberCol {
+    Field(u32),
+    Slot(u32),
+}
+
+/// `count(contacts where …)`, `sum(contacts.NAME where …)`, `top_avg(contacts.NAME, K …)`.
+#[derive(Debug)]
+pub(crate) struct MembersAgg {
+    pub kind: scoreline_syntax::ast::ContactsAggregate,
+    /// The member column aggregated.
+    pub value: Option<u32>,
+    pub k: usize,
+    pub condition: Option<Node>,
+}
+
+/// The account items of a plan (LANGUAGE.md §13): a plan of their own over the accounts (the
+/// account fields as its record, all its contacts' events as its events), with the contact
+/// values they read, computed by a first pass over the contacts.
+#[derive(Debug)]
+pub(crate) struct AccountLevel {
+    pub plan: super::Plan,
+    /// The contact values the account items read, per contact.
+    pub members: Vec<MemberCol>,
+    /// The contact steps that compute `members` (a prefix-closed subset of the contact steps).
+    pub pre_steps: Vec<Step>,
+    /// Whether the account items read events (else the accounts get none).
+    pub uses_events: bool,
+    /// The event types they read (`None`: any); the accounts get only those.
+    pub event_types: Option<Vec<u32>>,
+    /// The account slots contact items read (`account.NAME` of an account item).
+    pub kept: Vec<u32>,
+    /// Whether `pre_steps` need the contacts' population statistics.
+    pub pre_uses_population: bool,
+    /// The contact lets and scores the first pass computed for `members` that the contact
+    /// pass takes from there instead of computing them again: (slot, member column).
+    pub prefill: Vec<(u32, u32)>,
+    /// The contact steps without those.
+    pub rest_steps: Vec<Step>,
 }
 
 impl Node {

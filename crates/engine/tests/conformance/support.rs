@@ -170,11 +170,83 @@ pub fn load_case(dir: &Path) -> Result<Case, String> {
         let lines: Vec<String> = e.problems.iter().map(|p| p.to_string()).collect();
         format!("the data does not load:\n{}", lines.join("\n"))
     })?;
-    let data = loaded.dataset;
+    let mut data = loaded.dataset;
+    attach_accounts(dir, &mut data, declared.as_ref())?;
     let plan = compile_checked(&checked, &data.schema, &plugins)?;
     let as_of = read("as_of.txt").map_err(|e| format!("cannot read as_of.txt: {e}"))?;
     let as_of = parse_instant(as_of.trim()).ok_or("as_of.txt is not a date")?;
     Ok(Case { plan, data, as_of })
+}
+
+/// The case's accounts (LANGUAGE.md §13): `accounts.csv` when there is one (typed by the
+/// schema's `account` block, or inferred), else the distinct `account_id` values of the
+/// contacts, in first-seen order.
+fn attach_accounts(
+    dir: &Path,
+    data: &mut Dataset,
+    declared: Option<&Schema>,
+) -> Result<(), String> {
+    let link = data.schema.contact_field("account_id");
+    let file = dir.join("accounts.csv");
+    if link.is_none() && !file.exists() {
+        return Ok(());
+    }
+    let (schema, mut rows) = if file.exists() {
+        let account_schema = declared.filter(|s| !s.account.is_empty()).map(|s| Schema {
+            contact: s.account.clone(),
+            ..Schema::default()
+        });
+        let options = LoadOptions {
+            schema: account_schema.as_ref(),
+            ..LoadOptions::default()
+        };
+        let source = Source {
+            name: "accounts.csv".into(),
+            format: Format::Csv,
+            bytes: std::fs::read(&file).map_err(|e| format!("cannot read accounts.csv: {e}"))?,
+        };
+        let loaded = scoreline_data::load_sources(&source, &[], &options)
+            .map_err(|e| format!("accounts.csv does not load: {:?}", e.problems))?;
+        (loaded.dataset.schema.contact, loaded.dataset.contacts)
+    } else {
+        let id = scoreline_data::FieldSpec {
+            name: "id".into(),
+            ty: FieldType::Text,
+            optional: false,
+            column: None,
+        };
+        (vec![id], Vec::new())
+    };
+    let implied = !file.exists();
+    let mut of_contact = Vec::with_capacity(data.contacts.len());
+    for contact in &data.contacts {
+        let linked = link.and_then(|l| match &contact.fields[l] {
+            Value::Text(t) => Some(t.clone()),
+            _ => None,
+        });
+        let Some(linked) = linked else {
+            of_contact.push(scoreline_data::model::NO_ACCOUNT);
+            continue;
+        };
+        match rows.iter().position(|r| r.id() == &*linked) {
+            Some(a) => of_contact.push(a as u32),
+            None if implied => {
+                rows.push(Contact {
+                    fields: vec![Value::Text(linked)],
+                });
+                of_contact.push(rows.len() as u32 - 1);
+            }
+            None => {
+                return Err(format!(
+                    "contact `{}` links to no account `{linked}`",
+                    contact.id()
+                ))
+            }
+        }
+    }
+    data.schema.account = schema;
+    data.accounts = scoreline_data::model::Accounts { rows, of_contact };
+    data.validate().map_err(|e| e.to_string())
 }
 
 /// A date (00:00 UTC) or an RFC 3339 instant, in milliseconds.
@@ -294,6 +366,7 @@ pub fn dataset(schema: Schema, contacts_csv: &str, events_csv: &str) -> Result<D
         events.contact_start.push(events.at.len() as u32);
     }
     Ok(Dataset {
+        accounts: Default::default(),
         schema,
         contacts,
         events,

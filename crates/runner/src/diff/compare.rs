@@ -181,6 +181,7 @@ impl<'a> Explainer<'a> {
         let (side, as_of) = (self.side, self.as_of);
         self.done.entry(contact).or_insert_with(|| {
             let none = Explanation {
+                kind: None,
                 id: String::new(),
                 ruleset: None,
                 scores: Vec::new(),

@@ -30,6 +30,8 @@ pub enum FileRole {
     Contacts,
     /// The events file at this index of the settings' list.
     Events(usize),
+    /// The accounts file (LANGUAGE.md §13).
+    Accounts,
 }
 
 /// What an event says about the write to a file.

@@ -119,6 +119,7 @@ pub fn load_tail(
     dialect: &Dialect,
 ) -> Option<Events> {
     let schema = Schema {
+        account: Vec::new(),
         contact: vec![FieldSpec {
             name: "id".into(),
             ty: FieldType::Text,
@@ -265,6 +266,7 @@ pub fn subset(full: &Dataset, rows: &[usize]) -> Dataset {
     }
     events.contact_start.push(events.at.len() as u32);
     Dataset {
+        accounts: Default::default(),
         schema: full.schema.clone(),
         contacts: rows.iter().map(|&c| full.contacts[c].clone()).collect(),
         events,

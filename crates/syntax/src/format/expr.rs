@@ -86,6 +86,33 @@ impl<'a> ExprPrinter<'a> {
                 out.push_str("contact.");
                 out.push_str(&name.name);
             }
+            ExprKind::AccountField(name) => {
+                out.push_str("account.");
+                out.push_str(&name.name);
+            }
+            ExprKind::ContactsAggregate {
+                function,
+                field,
+                k,
+                condition,
+                ..
+            } => {
+                out.push_str(function.name());
+                out.push_str("(contacts");
+                if let Some(field) = field {
+                    out.push('.');
+                    out.push_str(&field.name);
+                }
+                if let Some(k) = k {
+                    out.push_str(", ");
+                    out.push_str(&literal::number(self.src, k.span, k.value));
+                }
+                if let Some(condition) = condition {
+                    out.push_str(" where ");
+                    self.write(out, condition);
+                }
+                out.push(')');
+            }
             ExprKind::Field { base, name } => {
                 self.write(out, base);
                 out.push('.');

@@ -150,7 +150,9 @@ fn build_schema(file: &Arc<SourceFile>, pair: P) -> Built<Schema> {
     loop {
         let p = c.next()?;
         match p.as_rule() {
-            Rule::contact_block | Rule::event_block => blocks.push(build_schema_block(file, p)?),
+            Rule::contact_block | Rule::account_block | Rule::event_block => {
+                blocks.push(build_schema_block(file, p)?)
+            }
             Rule::rbrace => {
                 return Ok(Schema {
                     blocks,
@@ -163,11 +165,14 @@ fn build_schema(file: &Arc<SourceFile>, pair: P) -> Built<Schema> {
 }
 
 fn build_schema_block(file: &Arc<SourceFile>, pair: P) -> Built<SchemaBlock> {
-    let is_contact = pair.as_rule() == Rule::contact_block;
+    let rule = pair.as_rule();
     let mut c = Children::of(file, pair);
-    let (start, kind) = if is_contact {
+    let (start, kind) = if rule == Rule::contact_block {
         let kw = span_of(&c.expect(Rule::kw_contact)?);
         (kw, SchemaBlockKind::Contact { keyword: kw })
+    } else if rule == Rule::account_block {
+        let kw = span_of(&c.expect(Rule::kw_account)?);
+        (kw, SchemaBlockKind::Account { keyword: kw })
     } else {
         let kw = span_of(&c.expect(Rule::kw_event)?);
         let name = ident(&c.expect(Rule::event_name)?);
@@ -240,12 +245,14 @@ fn build_plugin(file: &Arc<SourceFile>, pair: P) -> Built<PluginDecl> {
 
 fn build_let(file: &Arc<SourceFile>, pair: P) -> Built<LetDecl> {
     let mut c = Children::of(file, pair);
+    let account = c.take(Rule::kw_account).map(|p| span_of(&p));
     let kw = c.expect(Rule::kw_let)?;
     let name = ident(&c.expect(Rule::let_name)?);
     c.expect(Rule::eq)?;
     let value = build_expr(file, c.expect(Rule::expr)?)?;
     Ok(LetDecl {
-        span: span_of(&kw).to(value.span),
+        span: account.unwrap_or(span_of(&kw)).to(value.span),
+        account,
         name,
         value,
     })
@@ -253,6 +260,7 @@ fn build_let(file: &Arc<SourceFile>, pair: P) -> Built<LetDecl> {
 
 fn build_score(file: &Arc<SourceFile>, pair: P) -> Built<ScoreDecl> {
     let mut c = Children::of(file, pair);
+    let account = c.take(Rule::kw_account).map(|p| span_of(&p));
     let kw = c.expect(Rule::kw_score)?;
     let name = ident(&c.expect(Rule::score_name)?);
     let label = c.take(Rule::string).map(|p| string(file, &p)).transpose()?;
@@ -273,7 +281,8 @@ fn build_score(file: &Arc<SourceFile>, pair: P) -> Built<ScoreDecl> {
         _ => return Err(internal(file, span_of(&body_pair))),
     };
     Ok(ScoreDecl {
-        span: span_of(&kw).to(end),
+        span: account.unwrap_or(span_of(&kw)).to(end),
+        account,
         name,
         label,
         body,
@@ -456,6 +465,7 @@ fn build_clamp(file: &Arc<SourceFile>, pair: P) -> Built<Clamp> {
 
 fn build_segment(file: &Arc<SourceFile>, pair: P) -> Built<SegmentDecl> {
     let mut c = Children::of(file, pair);
+    let account = c.take(Rule::kw_account).map(|p| span_of(&p));
     let kw = c.expect(Rule::kw_segment)?;
     let name = ident(&c.expect(Rule::segment_name)?);
     c.expect(Rule::lbrace)?;
@@ -466,7 +476,8 @@ fn build_segment(file: &Arc<SourceFile>, pair: P) -> Built<SegmentDecl> {
             Rule::arm => arms.push(build_arm(file, p)?),
             Rule::rbrace => {
                 return Ok(SegmentDecl {
-                    span: span_of(&kw).to(span_of(&p)),
+                    span: account.unwrap_or(span_of(&kw)).to(span_of(&p)),
+                    account,
                     name,
                     arms,
                 })

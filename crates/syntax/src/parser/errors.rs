@@ -57,6 +57,8 @@ pub const KEYWORDS: &[&str] = &[
     "ruleset",
     "schema",
     "contact",
+    "contacts",
+    "account",
     "event",
     "plugin",
     "let",

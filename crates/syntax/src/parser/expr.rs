@@ -218,6 +218,7 @@ fn primary(file: &Arc<SourceFile>, pair: P) -> Built<Deep> {
         Rule::paren => paren(file, pair),
         Rule::list | Rule::named => with_args(file, pair),
         Rule::aggregate => aggregate(file, pair),
+        Rule::contacts_aggregate => contacts_aggregate(file, pair),
         _ => leaf(file, pair),
     }
 }
@@ -247,6 +248,21 @@ fn leaf(file: &Arc<SourceFile>, pair: P) -> Built<Deep> {
                 ExprKind::Name(name)
             } else {
                 ExprKind::ContactField(name)
+            }
+        }
+        Rule::account_field => {
+            let mut c = Children::of(file, pair);
+            let kw = c.expect(Rule::kw_account)?;
+            let name = match c.take(Rule::dot) {
+                Some(_) => ident(&c.expect(Rule::member)?),
+                None => ident(&kw),
+            };
+            span = span_of(&kw).to(name.span);
+            if name.span == span {
+                // `account` alone: the account's record, a name the engine knows.
+                ExprKind::Name(name)
+            } else {
+                ExprKind::AccountField(name)
             }
         }
         _ => return Err(internal(file, span)),
@@ -375,6 +391,46 @@ fn aggregate(file: &Arc<SourceFile>, pair: P) -> Built<Deep> {
         span,
     };
     deeper(file, e, depth, span)
+}
+
+/// `count(contacts where …)`, `sum(contacts.NAME where …)`, `top_avg(contacts.NAME, K where …)`
+fn contacts_aggregate(file: &Arc<SourceFile>, pair: P) -> Built<Deep> {
+    let span = span_of(&pair);
+    let mut c = Children::of(file, pair);
+    let name = c.expect(Rule::contacts_agg_name)?;
+    let Some(function) = ContactsAggregate::from_name(name.as_str()) else {
+        return Err(internal(file, span_of(&name)));
+    };
+    c.expect(Rule::lparen)?;
+    let contacts_span = span_of(&c.expect(Rule::kw_contacts)?);
+    let field = match c.take(Rule::dot) {
+        Some(_) => Some(ident(&c.expect(Rule::member)?)),
+        None => None,
+    };
+    let k = match c.take(Rule::comma) {
+        Some(_) => Some(number(file, &c.expect(Rule::number)?)?),
+        None => None,
+    };
+    let (condition, depth) = match c.take(Rule::kw_where) {
+        Some(_) => {
+            let (e, d) = deep_expr(file, c.expect(Rule::expr)?)?;
+            (Some(Box::new(e)), d)
+        }
+        None => (None, 0),
+    };
+    c.expect(Rule::rparen)?;
+    let e = Expr {
+        kind: ExprKind::ContactsAggregate {
+            function,
+            function_span: span_of(&name),
+            contacts_span,
+            field,
+            k,
+            condition,
+        },
+        span,
+    };
+    deeper(file, e, depth + 1, span)
 }
 
 /// An operator waiting on the stack for its right operand to be complete.
