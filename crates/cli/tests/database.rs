@@ -500,4 +500,34 @@ fn accounts_from_a_table_score_as_the_accounts_file_does() {
         .clone();
     assert_eq!(last["role"], "accounts");
     assert_eq!(last["path"], table);
+
+    // The history keeps the accounts beside the contacts, in the same run.
+    let history = format!("sqlite:{}", tmp.join("history.db").display());
+    run(&[
+        "--accounts",
+        &table,
+        "--out",
+        s2.to_str().unwrap(),
+        "--history",
+        &history,
+    ]);
+    let o = scoreline(
+        &[
+            "history",
+            "northwind",
+            "--account",
+            "--history",
+            &history,
+            "--format",
+            "json",
+        ],
+        tmp,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["entity"], "account");
+    assert_eq!(json["runs"][0]["run_id"], 1);
+    assert_eq!(json["runs"][0]["segments"]["account_tier"], "target");
+    let o = scoreline(&["history", "northwind", "--history", &history], tmp);
+    assert_eq!(o.status.code(), Some(1), "an account is not a contact");
 }

@@ -68,6 +68,16 @@ pub struct RunRecord {
     pub segments: Vec<String>,
 }
 
+/// The entries of one kind of entity in a run: the scores table's columns (the id first),
+/// its rows, and which columns are scores and which segments.
+pub struct EntityRows<'a> {
+    pub entity: Entity,
+    pub columns: &'a [String],
+    pub rows: &'a [&'a [Value]],
+    pub scores: &'a [String],
+    pub segments: &'a [String],
+}
+
 /// One entity's scores and segments in one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryEntry {
@@ -148,20 +158,46 @@ impl History {
         columns: &[String],
         rows: &[&[Value]],
     ) -> Result<i64, DbError> {
+        self.append_groups(
+            run,
+            &[EntityRows {
+                entity,
+                columns,
+                rows,
+                scores: &run.scores,
+                segments: &run.segments,
+            }],
+        )
+    }
+
+    /// Appends a run with the entries of several kinds of entity (the contacts, and the
+    /// accounts with their own scores and segments), in one transaction. Returns the run's id.
+    pub fn append_groups(
+        &mut self,
+        run: &RunRecord,
+        groups: &[EntityRows<'_>],
+    ) -> Result<i64, DbError> {
         let url = self.url.clone();
         let fail = |r: String| failed(&url, r);
         let inputs = serde_json::to_string(&run.inputs).unwrap_or_default();
         let scores_json = serde_json::to_string(&run.scores).unwrap_or_default();
         let segments_json = serde_json::to_string(&run.segments).unwrap_or_default();
-        let score_at = index_of(columns, &run.scores);
-        let segment_at = index_of(columns, &run.segments);
+        let at: Vec<(Keys, Keys)> = groups
+            .iter()
+            .map(|g| {
+                (
+                    index_of(g.columns, g.scores),
+                    index_of(g.columns, g.segments),
+                )
+            })
+            .collect();
         let mut sbuf = String::new();
         let mut gbuf = String::new();
-        let fill = |row: &[Value], sbuf: &mut String, gbuf: &mut String| {
+        let fill = |k: usize, row: &[Value], sbuf: &mut String, gbuf: &mut String| {
             sbuf.clear();
             gbuf.clear();
-            object(sbuf, row, &score_at);
-            object(gbuf, row, &segment_at);
+            object(sbuf, row, &at[k].0);
+            object(gbuf, row, &at[k].1);
         };
         fn id_of(row: &[Value]) -> &str {
             match row.first() {
@@ -201,16 +237,18 @@ impl History {
                         .prepare("INSERT INTO scoreline_entries VALUES (?1, ?2, ?3, ?4, ?5)")
                         .map_err(|e| fail(sqlite_reason(&e)))?;
                     // The run and the entity are bound once; each row binds its own three.
-                    stmt.raw_bind_parameter(1, run_id)
-                        .and_then(|_| stmt.raw_bind_parameter(2, entity.name()))
-                        .map_err(|e| fail(sqlite_reason(&e)))?;
-                    for row in rows {
-                        fill(row, &mut sbuf, &mut gbuf);
-                        stmt.raw_bind_parameter(3, id_of(row))
-                            .and_then(|_| stmt.raw_bind_parameter(4, sbuf.as_str()))
-                            .and_then(|_| stmt.raw_bind_parameter(5, gbuf.as_str()))
-                            .and_then(|_| stmt.raw_execute())
+                    for (k, g) in groups.iter().enumerate() {
+                        stmt.raw_bind_parameter(1, run_id)
+                            .and_then(|_| stmt.raw_bind_parameter(2, g.entity.name()))
                             .map_err(|e| fail(sqlite_reason(&e)))?;
+                        for row in g.rows {
+                            fill(k, row, &mut sbuf, &mut gbuf);
+                            stmt.raw_bind_parameter(3, id_of(row))
+                                .and_then(|_| stmt.raw_bind_parameter(4, sbuf.as_str()))
+                                .and_then(|_| stmt.raw_bind_parameter(5, gbuf.as_str()))
+                                .and_then(|_| stmt.raw_execute())
+                                .map_err(|e| fail(sqlite_reason(&e)))?;
+                        }
                     }
                 }
                 tx.commit().map_err(|e| fail(sqlite_reason(&e)))?;
@@ -250,21 +288,23 @@ impl History {
                     .map_err(|e| fail(pg_reason(&e)))?;
                 let mut line = String::new();
                 let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-                let prefix = format!("{run_id}\t{}\t", entity.name());
-                for row in rows {
-                    fill(row, &mut sbuf, &mut gbuf);
-                    line.clear();
-                    line.push_str(&prefix);
-                    push_copy_text(&mut line, id_of(row));
-                    line.push('\t');
-                    push_copy_text(&mut line, &sbuf);
-                    line.push('\t');
-                    push_copy_text(&mut line, &gbuf);
-                    line.push('\n');
-                    buf.extend_from_slice(line.as_bytes());
-                    if buf.len() >= 1 << 16 {
-                        w.write_all(&buf).map_err(|e| fail(e.to_string()))?;
-                        buf.clear();
+                for (k, g) in groups.iter().enumerate() {
+                    let prefix = format!("{run_id}\t{}\t", g.entity.name());
+                    for row in g.rows {
+                        fill(k, row, &mut sbuf, &mut gbuf);
+                        line.clear();
+                        line.push_str(&prefix);
+                        push_copy_text(&mut line, id_of(row));
+                        line.push('\t');
+                        push_copy_text(&mut line, &sbuf);
+                        line.push('\t');
+                        push_copy_text(&mut line, &gbuf);
+                        line.push('\n');
+                        buf.extend_from_slice(line.as_bytes());
+                        if buf.len() >= 1 << 16 {
+                            w.write_all(&buf).map_err(|e| fail(e.to_string()))?;
+                            buf.clear();
+                        }
                     }
                 }
                 w.write_all(&buf).map_err(|e| fail(e.to_string()))?;
@@ -311,7 +351,7 @@ impl History {
             .into_iter()
             .map(|(run, s, g)| {
                 let run = run.record();
-                let entry = entry(id.to_string(), &run, &s, &g);
+                let entry = entry(entity, id.to_string(), &run, &s, &g);
                 (run, entry)
             })
             .collect())
@@ -370,7 +410,7 @@ impl History {
         let run = run.record();
         let entries = rows
             .into_iter()
-            .map(|(id, s, g)| entry(id, &run, &s, &g))
+            .map(|(id, s, g)| entry(entity, id, &run, &s, &g))
             .collect();
         Ok(StoredRun { run, entries })
     }
@@ -436,18 +476,28 @@ impl RawRun {
     }
 }
 
-fn entry(id: String, run: &RunRecord, scores: &str, segments: &str) -> HistoryEntry {
+/// An entry as read: a contact's values in the run's columns; an account's under the names
+/// its objects hold (the run's columns are its contacts').
+fn entry(
+    entity: Entity,
+    id: String,
+    run: &RunRecord,
+    scores: &str,
+    segments: &str,
+) -> HistoryEntry {
     let s: Map<String, Json> = serde_json::from_str(scores).unwrap_or_default();
     let g: Map<String, Json> = serde_json::from_str(segments).unwrap_or_default();
+    let (score_names, segment_names): (Vec<String>, Vec<String>) = match entity {
+        Entity::Contact => (run.scores.clone(), run.segments.clone()),
+        Entity::Account => (s.keys().cloned().collect(), g.keys().cloned().collect()),
+    };
     HistoryEntry {
         id,
-        scores: run
-            .scores
+        scores: score_names
             .iter()
             .map(|n| (n.clone(), s.get(n).and_then(Json::as_f64)))
             .collect(),
-        segments: run
-            .segments
+        segments: segment_names
             .iter()
             .map(|n| {
                 (
@@ -459,9 +509,12 @@ fn entry(id: String, run: &RunRecord, scores: &str, segments: &str) -> HistoryEn
     }
 }
 
+/// Columns by index, each with its JSON key (see [`index_of`]).
+type Keys = Vec<(usize, String)>;
+
 /// Each named column's index in `columns`, with its name as a JSON key (`"total":`), made
 /// once for every row.
-fn index_of(columns: &[String], names: &[String]) -> Vec<(usize, String)> {
+fn index_of(columns: &[String], names: &[String]) -> Keys {
     names
         .iter()
         .filter_map(|n| {

@@ -13,7 +13,7 @@ mod write;
 use std::fmt;
 
 pub use history::{
-    Entity, History, HistoryEntry, HistoryInput, RunRecord, StoredRun, HISTORY_LAYOUT,
+    Entity, EntityRows, History, HistoryEntry, HistoryInput, RunRecord, StoredRun, HISTORY_LAYOUT,
 };
 pub use read::{read, Column, ReadTable};
 pub use url::{is_url, redact, DbUrl, Target};

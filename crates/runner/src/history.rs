@@ -4,14 +4,15 @@
 use std::path::Path;
 
 use scoreline_data::{format_date, format_number, OutputMeta};
-use scoreline_db::{Entity, History, HistoryInput, RunRecord};
+use scoreline_db::{Entity, EntityRows, History, HistoryInput, RunRecord};
 use scoreline_engine::Evaluation;
 
 use crate::manifest::{Input, InputRole};
 
 /// Appends a run to the history at `path`: its ruleset, as-of, start time and inputs, and every
-/// contact's scores and segments (the scores table's rows). Returns the run's id; `Err` is a
-/// message for the user.
+/// contact's scores and segments (the scores table's rows), and each account's when the
+/// ruleset scores accounts (the contacts' evaluation, then the accounts'). Returns the run's
+/// id; `Err` is a message for the user.
 pub fn append(
     path: &Path,
     command: &str,
@@ -19,30 +20,11 @@ pub fn append(
     as_of_millis: i64,
     started_millis: i64,
     inputs: &[Input],
-    evaluation: &Evaluation,
+    (evaluation, accounts): (&Evaluation, Option<&Evaluation>),
 ) -> Result<i64, String> {
     let url = crate::database::url(path)?;
     let mut history = History::open(&url, true).map_err(|e| e.to_string())?;
-    // Segments, and any other column of labels (texts), go with the segments; the rest are
-    // scores (numbers).
-    let named: Vec<&str> = evaluation
-        .segment_counts
-        .iter()
-        .map(|s| s.segment.as_str())
-        .collect();
-    let labels = |c: usize| {
-        named.contains(&evaluation.columns[c].as_str())
-            || evaluation
-                .rows()
-                .map(|r| &r[c])
-                .find(|v| !v.is_missing())
-                .is_some_and(|v| matches!(v, scoreline_data::Value::Text(_)))
-    };
-    let (segments, scores): (Vec<usize>, Vec<usize>) =
-        (1..evaluation.columns.len()).partition(|&c| labels(c));
-    let name = |c: &usize| evaluation.columns[*c].clone();
-    let segments: Vec<String> = segments.iter().map(name).collect();
-    let scores: Vec<String> = scores.iter().map(name).collect();
+    let (scores, segments) = kinds(evaluation);
     let run = RunRecord {
         run_id: 0,
         ruleset: meta.ruleset.clone(),
@@ -67,9 +49,53 @@ pub fn append(
         segments,
     };
     let rows: Vec<&[scoreline_data::Value]> = evaluation.rows().collect();
+    let mut groups = vec![EntityRows {
+        entity: Entity::Contact,
+        columns: &evaluation.columns,
+        rows: &rows,
+        scores: &run.scores,
+        segments: &run.segments,
+    }];
+    let account_kinds = accounts.map(kinds);
+    let account_rows: Vec<&[scoreline_data::Value]> =
+        accounts.map(|a| a.rows().collect()).unwrap_or_default();
+    if let (Some(a), Some((scores, segments))) = (accounts, &account_kinds) {
+        groups.push(EntityRows {
+            entity: Entity::Account,
+            columns: &a.columns,
+            rows: &account_rows,
+            scores,
+            segments,
+        });
+    }
     history
-        .append(&run, Entity::Contact, &evaluation.columns, &rows)
+        .append_groups(&run, &groups)
         .map_err(|e| e.to_string())
+}
+
+/// An evaluation's score columns and its segment columns: segments, and any other column of
+/// labels (texts), go with the segments; the rest are scores (numbers).
+fn kinds(evaluation: &Evaluation) -> (Vec<String>, Vec<String>) {
+    let named: Vec<&str> = evaluation
+        .segment_counts
+        .iter()
+        .map(|s| s.segment.as_str())
+        .collect();
+    let labels = |c: usize| {
+        named.contains(&evaluation.columns[c].as_str())
+            || evaluation
+                .rows()
+                .map(|r| &r[c])
+                .find(|v| !v.is_missing())
+                .is_some_and(|v| matches!(v, scoreline_data::Value::Text(_)))
+    };
+    let (segments, scores): (Vec<usize>, Vec<usize>) =
+        (1..evaluation.columns.len()).partition(|&c| labels(c));
+    let name = |c: &usize| evaluation.columns[*c].clone();
+    (
+        scores.iter().map(name).collect(),
+        segments.iter().map(name).collect(),
+    )
 }
 
 /// `scoreline history ID`: an entity's scores and segments run by run, newest first, as text

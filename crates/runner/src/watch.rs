@@ -1220,7 +1220,7 @@ impl Runner {
                     new.as_of_millis,
                     started,
                     &new.inputs,
-                    &new.evaluation,
+                    (&new.evaluation, new.accounts.as_ref()),
                 ) {
                     self.report_message(&m);
                     return Err(());

@@ -174,7 +174,7 @@ pub fn run(args: RunArgs) -> u8 {
             prepared.as_of_millis,
             started_at,
             &prepared.inputs,
-            &evaluation,
+            (&evaluation, accounts.as_ref()),
         ) {
             progress.finish_and_clear();
             eprintln!("{message}");
