@@ -401,17 +401,21 @@ fn postgres_tables_score_as_the_csv_files_do_and_take_the_outputs_and_history() 
         std::fs::read(&csv).unwrap(),
         std::fs::read(&from_pg).unwrap()
     );
+    // With a password in the URL (the test server trusts its clients and ignores it): it is
+    // never printed.
+    let with_password = url.replacen("postgres://postgres@", "postgres://postgres:sekret@", 1);
     let o = scoreline(
         &[
             "run",
             "--project",
             "rulesets/b2b-leads",
             "--out",
-            &format!("{url}?table=scores"),
+            &format!("{with_password}?table=scores"),
         ],
         &repo(),
     );
     assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("sekret"), "{}", stderr(&o));
     let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
     let row = c
         .query_one("SELECT total, tier FROM scores WHERE id = 'c1'", &[])

@@ -409,7 +409,7 @@ pub fn check_accounts_output(
         (Some(path), false) if outputs.accounts_from_flag => {
             let report = format!(
                 "error: `--accounts-out {}` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`",
-                path.display()
+                crate::database::shown(path)
             );
             Err(crate::pipeline::Failure {
                 code: crate::EXIT_USAGE,
@@ -419,7 +419,7 @@ pub fn check_accounts_output(
         }
         (Some(path), false) => Ok(Some(format!(
             "warning: `output.accounts` names `{}`, but the ruleset has no account items: it is not written",
-            path.display()
+            crate::database::shown(path)
         ))),
         (None, true) => Ok(Some(
             "warning: the ruleset has account items, but no accounts output is configured: the accounts' scores are not written\n  = help: set `output: accounts:` in `scoreline.yaml`, or pass `--accounts-out FILE`".into(),
@@ -458,7 +458,7 @@ pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
     let n = accounts.len();
     let mut line = format!("scored {n} account{}", if n == 1 { "" } else { "s" });
     if let Some(path) = out {
-        line.push_str(&format!(" → {}", path.display()));
+        line.push_str(&format!(" → {}", crate::database::shown(path)));
     }
     for counts in &accounts.segment_counts {
         let mut parts: Vec<String> = Vec::new();

@@ -273,7 +273,7 @@ fn summary(
         human_duration(scoring),
     );
     if let Some(path) = out {
-        line.push_str(&format!(" → {}", path.display()));
+        line.push_str(&format!(" → {}", scoreline_runner::database::shown(path)));
     }
     for counts in &evaluation.segment_counts {
         let mut parts: Vec<String> = Vec::new();
