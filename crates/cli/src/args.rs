@@ -36,6 +36,8 @@ pub enum Command {
     Watch(WatchArgs),
     /// Run ruleset test files (`*.test.yaml`): cases of contacts and what they must get.
     Test(TestArgs),
+    /// A contact's (or `--account`'s) scores and segments over past runs, from the score history.
+    History(HistoryArgs),
     /// Start a project from a template: rules, sample data, tests and plugins.
     Init(InitArgs),
     /// The language server for editors, over standard input and output (see docs/editors.md).
@@ -212,6 +214,40 @@ pub struct RunArgs {
     /// contact keeps its previous label while the arm's keep condition holds.
     #[arg(long, value_name = "FILE")]
     pub previous: Option<PathBuf>,
+    /// Append this run (ruleset, as-of, inputs, every contact's scores and segments) to the
+    /// score history in a database: `sqlite:history.db` or `postgres://…`.
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
+}
+
+/// `scoreline history`
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// The contact's id (or the account's, with `--account`).
+    pub id: String,
+    /// Show an account's scores and segments rather than a contact's.
+    #[arg(long)]
+    pub account: bool,
+    /// Show the last N runs only.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// The score history (`sqlite:history.db`, `postgres://…`); default: `output.history` of
+    /// `scoreline.yaml`.
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
+    /// The project folder holding `scoreline.yaml` (default: the current folder).
+    #[arg(long, value_name = "DIR")]
+    pub project: Option<PathBuf>,
+    /// What to print: a table (`text`) or `json`.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: HistoryFormat,
+}
+
+/// Formats of `scoreline history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    Text,
+    Json,
 }
 
 /// Formats of `watch`'s status lines.
@@ -247,6 +283,10 @@ pub struct WatchArgs {
     /// Append a line to this file (NDJSON) for every contact whose score or segment changes.
     #[arg(long, value_name = "FILE")]
     pub changes: Option<PathBuf>,
+    /// Append the first scoring and every cycle that moves a score or a segment to the score
+    /// history in a database (`sqlite:history.db`, `postgres://…`).
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
     /// Write the accounts' scores and segments to this file (CSV, JSON or NDJSON by
     /// extension), one row per account; the ruleset must have account items.
     #[arg(long, value_name = "FILE")]

@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod explain;
 pub mod fit;
 pub mod fmt;
+pub mod history;
 pub mod init;
 pub mod run;
 pub mod test;

@@ -57,6 +57,7 @@ fn main() -> ExitCode {
         Command::Fit(args) => commands::fit::run(args),
         Command::Watch(args) => commands::watch::run(args),
         Command::Test(args) => commands::test::run(args),
+        Command::History(args) => commands::history::run(args),
         Command::Init(args) => commands::init::run(args),
         Command::Lsp(_) => scoreline_lsp::run(),
     };

@@ -514,11 +514,17 @@ pub fn read_records<'s>(
     read_inputs(Input::File(contacts), &events, options)
 }
 
-/// One input of a load: a data file's bytes, or records given as values.
+/// One input of a load: a data file's bytes, records given as values, or the rows of a
+/// database table or query.
 #[derive(Debug, Clone, Copy)]
 pub enum Input<'a> {
     File(&'a Source),
+    /// Records named by the schema's field names (the rule tests, Arrow).
     Records(&'a RecordSet),
+    /// A database table's rows, one record per row, its fields named by the table's columns:
+    /// read as an export is (the schema's `from`, `id_column` and the events' column names
+    /// apply); problems name the row, its id and the column.
+    Table(&'a RecordSet),
 }
 
 impl Input<'_> {
@@ -526,7 +532,7 @@ impl Input<'_> {
     pub fn name(&self) -> &str {
         match self {
             Input::File(s) => &s.name,
-            Input::Records(r) => &r.name,
+            Input::Records(r) | Input::Table(r) => &r.name,
         }
     }
 }
@@ -620,7 +626,8 @@ pub fn read_inputs<'s>(
                 .map(Text::File)
                 .map_err(|p| fatal.push(p))
                 .ok(),
-            Input::Records(r) => Some(Text::Records(r)),
+            Input::Records(r) => Some(Text::Records(r, false)),
+            Input::Table(r) => Some(Text::Records(r, true)),
         }
     };
     let ctext = text(contacts, cdialect);
@@ -659,7 +666,8 @@ pub fn read_inputs<'s>(
             .map(Text::File)
             .map_err(|p| fatal.push(p))
             .ok(),
-        Some(Input::Records(r)) => Some(Text::Records(r)),
+        Some(Input::Records(r)) => Some(Text::Records(r, false)),
+        Some(Input::Table(r)) => Some(Text::Records(r, true)),
         None => None,
     };
     let afile: Option<File> = atext
@@ -1057,6 +1065,7 @@ pub fn read_inputs<'s>(
                                         key: Some(id.to_string()),
                                         event: None,
                                         field: Some(id_column.to_string()),
+                                        row: cfile.rows(),
                                     })),
                                     ..At::default()
                                 }
@@ -1136,6 +1145,7 @@ pub fn read_inputs<'s>(
                                             key: Some(id.to_string()),
                                             event: None,
                                             field: Some(link.clone()),
+                                            row: cfile.rows(),
                                         })),
                                         ..At::default()
                                     }
@@ -1266,10 +1276,11 @@ pub fn read_inputs<'s>(
     })
 }
 
-/// An input ready to be opened: a file's source in UTF-8, or records given as values.
+/// An input ready to be opened: a file's source in UTF-8, or records given as values (or
+/// a table's rows: `true`).
 enum Text<'s> {
     File(Cow<'s, Source>),
-    Records(&'s RecordSet),
+    Records(&'s RecordSet, bool),
 }
 
 impl Text<'_> {
@@ -1277,7 +1288,7 @@ impl Text<'_> {
     fn open(&self, chunk: usize, dialect: &Dialect) -> Result<File<'_>, DataProblem> {
         match self {
             Text::File(s) => decode::open(s, chunk, dialect),
-            Text::Records(r) => Ok(decode::given(r, chunk)),
+            Text::Records(r, rows) => Ok(decode::given(r, chunk, *rows)),
         }
     }
 }

@@ -37,10 +37,23 @@ pub struct RecordAt {
     pub event: Option<usize>,
     /// The field the problem is about, when it is about one.
     pub field: Option<String>,
+    /// Whether the records are the rows of a database table or query: then the place reads
+    /// ``row 3 (id `c3`), column `employees` `` (the record's key is its id column's value).
+    pub row: bool,
 }
 
 impl fmt::Display for RecordAt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.row {
+            write!(f, "row {}", self.index + 1)?;
+            if let Some(key) = &self.key {
+                write!(f, " (id `{}`)", crate::cell::shorten(key))?;
+            }
+            if let Some(field) = &self.field {
+                write!(f, ", column `{field}`")?;
+            }
+            return Ok(());
+        }
         write!(f, "record {}", self.index + 1)?;
         if let Some(key) = &self.key {
             write!(f, " (`{}`)", crate::cell::shorten(key))?;

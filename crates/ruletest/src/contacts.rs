@@ -150,6 +150,7 @@ mod tests {
             key: None,
             event,
             field: field.map(str::to_string),
+            row: false,
         };
         let origin = |a: RecordAt| origin(&contacts, &a);
         // A field's value: its key; a field not written: the contact.

@@ -62,6 +62,11 @@ pub struct Request {
     pub rev: Option<String>,
     /// How many increases and decreases per score (`--top`).
     pub top: usize,
+    /// `--base-run RUN_ID`: the base is this run of the score history (read, not rescored),
+    /// the head the ruleset in force, scored as of that run's as-of.
+    pub base_run: Option<i64>,
+    /// `--history URL` (else `output.history`), where `base_run` is.
+    pub history: Option<PathBuf>,
 }
 
 /// The JSON report of TRUST.md.
@@ -188,6 +193,9 @@ fn on_side(mut f: Failure, side: &str, version: &Version) -> Failure {
 /// Resolves the inputs, checks both versions, loads the data once, scores it with each and
 /// compares. Warnings are printed on standard error.
 pub fn diff(request: &Request) -> Result<Diffed, Failure> {
+    if let Some(run_id) = request.base_run {
+        return diff_stored(request, run_id);
+    }
     let mut inputs = request.inputs.clone();
     if let Some((_, head)) = &request.versions {
         // The data inputs come from the flags or the project; the rule files from OLD and NEW.
@@ -241,12 +249,14 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
     let sides = compare::Sides {
         ids: ids(&base_data),
         before: compare::Side {
-            plan: &base_plan,
+            plan: Some(&base_plan),
+            stored: None,
             data: &base_data,
             scored: &before,
         },
         after: compare::Side {
-            plan: &head_plan,
+            plan: Some(&head_plan),
+            stored: None,
             data: head_data_ref,
             scored: &after,
         },
@@ -272,6 +282,129 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
         base_source: base_version.describe(),
         head_source: head_version.describe(),
         as_of: scoreline_data::format_date(settings.as_of_millis),
+        values: compared.values,
+        labels: compared.labels,
+    })
+}
+
+/// `diff --base-run RUN_ID`: a stored run against the ruleset in force, scored now as of the
+/// run's as-of, on the data of the settings (a contact the run did not score is missing on the
+/// base side).
+fn diff_stored(request: &Request, run_id: i64) -> Result<Diffed, Failure> {
+    if request.versions.is_some() || request.rev.is_some() {
+        return Err(failure(
+            EXIT_USAGE,
+            "error: `--base-run` is the base: give no OLD and NEW, nor `--rev`
+  = help: the head is the project's ruleset (or `--ruleset FILE`)",
+        ));
+    }
+    let settings = resolve(&request.inputs)?;
+    let path = request
+        .history
+        .clone()
+        .or_else(|| {
+            settings
+                .project
+                .as_ref()
+                .and_then(|p| p.project.output.history.as_ref().map(|h| p.path(h)))
+        })
+        .ok_or_else(|| {
+            failure(
+                EXIT_USAGE,
+                "error: `--base-run` needs the score history
+  = help: pass `--history URL`, or set `output.history` in `scoreline.yaml`",
+            )
+        })?;
+    let url = crate::database::url(&path).map_err(|m| failure(EXIT_USAGE, m))?;
+    let stored = scoreline_db::History::open(&url, false)
+        .and_then(|mut h| h.run(run_id, scoreline_db::Entity::Contact))
+        .map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+    let head_version = Version::File(settings.ruleset.clone());
+    let (head, warnings) = read_version(&head_version, "head", settings.limits.as_ref())?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    let data = load(&settings, head.schema())?;
+    let head_plan = head
+        .compile(&data.schema)
+        .map_err(|f| on_side(f, "head", &head_version))?;
+    let as_of_millis =
+        scoreline_data::parse_date(&stored.run.as_of).unwrap_or(settings.as_of_millis);
+    let as_of = AsOf::from_millis(as_of_millis);
+    let pool = crate::score::thread_pool(settings.threads);
+    let after = score(&head_plan, &data, as_of, pool.as_ref(), "head")?;
+    // The stored run as an evaluation over the data's contacts, in their order.
+    let by_id: std::collections::HashMap<&str, &scoreline_db::HistoryEntry> =
+        stored.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut columns = vec!["id".to_string()];
+    columns.extend(stored.run.scores.iter().cloned());
+    columns.extend(stored.run.segments.iter().cloned());
+    let mut values = Vec::with_capacity(columns.len() * data.contacts.len());
+    for c in &data.contacts {
+        let id = c.id().to_string();
+        let entry = by_id.get(id.as_str());
+        values.push(scoreline_data::Value::Text(id.as_str().into()));
+        for (k, _) in stored.run.scores.iter().enumerate() {
+            values.push(entry.and_then(|e| e.scores[k].1).map_or(
+                scoreline_data::Value::Missing,
+                scoreline_data::Value::Number,
+            ));
+        }
+        for (k, _) in stored.run.segments.iter().enumerate() {
+            values.push(
+                entry
+                    .and_then(|e| e.segments[k].1.clone())
+                    .map_or(scoreline_data::Value::Missing, |l| {
+                        scoreline_data::Value::Text(l.as_str().into())
+                    }),
+            );
+        }
+    }
+    let before = Scored {
+        evaluation: Evaluation {
+            columns,
+            values,
+            ..Evaluation::default()
+        },
+        statistics: PartitionStatistics::default(),
+    };
+    let head_meta = head.meta(&head_plan);
+    let sides = compare::Sides {
+        ids: ids(&data),
+        before: compare::Side {
+            plan: None,
+            stored: Some(&stored.run),
+            data: &data,
+            scored: &before,
+        },
+        after: compare::Side {
+            plan: Some(&head_plan),
+            stored: None,
+            data: &data,
+            scored: &after,
+        },
+        as_of,
+    };
+    let compared = compare::compare(&sides, request.top);
+    Ok(Diffed {
+        report: Report {
+            base: RulesetRef {
+                name: stored.run.ruleset.clone(),
+                version: stored.run.version.clone(),
+            },
+            head: RulesetRef {
+                name: head_meta.ruleset,
+                version: head_meta.version,
+            },
+            contacts: data.contacts.len(),
+            scores: compared.scores,
+            added_scores: compared.added_scores,
+            removed_scores: compared.removed_scores,
+            segments: compared.segments,
+        },
+        base_source: format!("run {run_id} of {url}"),
+        head_source: head_version.describe(),
+        as_of: scoreline_data::format_date(as_of_millis),
         values: compared.values,
         labels: compared.labels,
     })

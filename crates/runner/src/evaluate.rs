@@ -31,6 +31,11 @@ pub struct Request {
     pub bins: usize,
     /// `--baseline-as-of`, for PSI.
     pub baseline_as_of: Option<String>,
+    /// `--baseline-run RUN_ID`: the baseline is a run of the score history, read instead of
+    /// rescored.
+    pub baseline_run: Option<i64>,
+    /// `--history URL` (else `output.history`), where `baseline_run` is.
+    pub history: Option<std::path::PathBuf>,
 }
 
 /// The JSON report of TRUST.md.
@@ -130,7 +135,14 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         None => None,
     };
     let scores = score_columns(&evaluation, &names);
-    let baseline_scores = baseline.as_ref().map(|b| score_columns(b, &names));
+    let mut baseline_scores = baseline.as_ref().map(|b| score_columns(b, &names));
+    let mut baseline_millis = baseline_millis;
+    if let Some(run_id) = request.baseline_run {
+        let (columns, as_of) =
+            stored_baseline(request, &settings, run_id, &loaded.dataset, &names)?;
+        baseline_scores = Some(columns);
+        baseline_millis = Some(as_of);
+    }
     let segments = segment_columns(&evaluation);
     let metrics = metrics::compute(&metrics::Inputs {
         outcomes: &outcomes,
@@ -147,6 +159,91 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         baseline_millis,
         metrics,
     ))
+}
+
+/// The baseline of `--baseline-run`: each chosen score of a stored run, per contact of the
+/// data set (missing for a contact the run did not score), and the run's as-of.
+fn stored_baseline(
+    request: &Request,
+    settings: &crate::pipeline::Settings,
+    run_id: i64,
+    dataset: &scoreline_data::Dataset,
+    names: &[String],
+) -> Result<(Vec<ScoreColumn>, i64), Failure> {
+    if request.baseline_as_of.is_some() {
+        return Err(failure(
+            EXIT_USAGE,
+            "error: `--baseline-run` and `--baseline-as-of` both name a baseline
+  = help: give one of them"
+                .to_string(),
+        ));
+    }
+    let path = request
+        .history
+        .clone()
+        .or_else(|| {
+            settings
+                .project
+                .as_ref()
+                .and_then(|p| p.project.output.history.as_ref().map(|h| p.path(h)))
+        })
+        .ok_or_else(|| {
+            failure(
+                EXIT_USAGE,
+                "error: `--baseline-run` needs the score history
+  = help: pass `--history URL`, or set `output.history` in `scoreline.yaml`"
+                    .to_string(),
+            )
+        })?;
+    let url = crate::database::url(&path).map_err(|m| failure(EXIT_USAGE, m))?;
+    let stored = scoreline_db::History::open(&url, false)
+        .and_then(|mut h| h.run(run_id, scoreline_db::Entity::Contact))
+        .map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+    let by_id: std::collections::HashMap<&str, &scoreline_db::HistoryEntry> =
+        stored.entries.iter().map(|e| (e.id.as_str(), e)).collect();
+    let mut columns = Vec::new();
+    for name in names {
+        if !stored.run.scores.contains(name) {
+            return Err(failure(
+                EXIT_ERRORS,
+                format!(
+                    "error: run {run_id} of `{url}` has no score `{name}`
+  = help: its scores are {}",
+                    scoreline_model::suggest::list(
+                        &stored
+                            .run
+                            .scores
+                            .iter()
+                            .map(String::as_str)
+                            .collect::<Vec<_>>(),
+                        12
+                    )
+                ),
+            ));
+        }
+        let values = dataset
+            .contacts
+            .iter()
+            .map(|c| {
+                let id = match c.fields.first() {
+                    Some(Value::Text(t)) => &**t,
+                    _ => "",
+                };
+                by_id.get(id).and_then(|e| {
+                    e.scores
+                        .iter()
+                        .find(|(n, _)| n == name)
+                        .and_then(|(_, v)| *v)
+                })
+            })
+            .collect();
+        columns.push(ScoreColumn {
+            name: name.clone(),
+            values,
+        });
+    }
+    let as_of = scoreline_data::parse_date(&stored.run.as_of).unwrap_or_default();
+    Ok((columns, as_of))
 }
 
 /// Loads the data of `settings` for an outcome: its events are set aside when the schema
@@ -169,9 +266,17 @@ pub(crate) fn load_data(
     let mut load = LoadRequest::new(&settings.contacts);
     load.events = settings.events.clone();
     load.accounts = settings.accounts.clone();
-    load.options = options;
-    let loaded =
-        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?;
+    let database = std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&settings.accounts)
+        .any(|p| crate::database::is_db(p));
+    let loaded = if database {
+        let schema = preset_schema.as_ref().or(ruleset.schema());
+        crate::database::load(settings, schema, &options)?.0
+    } else {
+        load.options = options;
+        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?
+    };
     let warnings = render_problems(&loaded.warnings);
     if !warnings.is_empty() {
         eprintln!("{warnings}");

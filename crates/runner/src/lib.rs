@@ -2,9 +2,11 @@
 //! into a compiled plan and a data set, the output writers, and the hot-reloading watcher.
 #![forbid(unsafe_code)]
 
+pub mod database;
 pub mod diff;
 pub mod evaluate;
 pub mod fit;
+pub mod history;
 pub mod manifest;
 pub mod output;
 pub mod pipeline;

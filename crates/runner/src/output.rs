@@ -25,6 +25,8 @@ pub struct Outputs {
     pub changes: Option<PathBuf>,
     /// In CSV, the ruleset as `ruleset` and `ruleset_version` columns ending each row.
     pub stamp: bool,
+    /// The score history every run is appended to (a database URL), when asked for.
+    pub history: Option<PathBuf>,
     /// The accounts' scores and segments (LANGUAGE.md §13), when asked for.
     pub accounts: Option<PathBuf>,
     /// Whether the accounts file comes from the command line (`--accounts-out`), not from
@@ -42,6 +44,7 @@ pub struct OutputFlags {
     pub explain: Option<PathBuf>,
     pub changes: Option<PathBuf>,
     pub stamp: bool,
+    pub history: Option<PathBuf>,
     /// `--accounts-out FILE`.
     pub accounts: Option<PathBuf>,
 }
@@ -65,6 +68,10 @@ impl Outputs {
             .changes
             .clone()
             .or_else(|| from_project(&|o| o.changes.as_ref()));
+        let history = flags
+            .history
+            .clone()
+            .or_else(|| from_project(&|o| o.history.as_ref()));
         let format = flags
             .format
             .or_else(|| {
@@ -92,6 +99,7 @@ impl Outputs {
             explain,
             changes,
             stamp: flags.stamp,
+            history,
             accounts_from_flag: flags.accounts.is_some(),
             accounts,
             accounts_format,
@@ -178,6 +186,9 @@ pub fn write_scores_with_errors(
         columns.push("errors".into());
     }
     let header_meta = stamp_values.is_none().then_some(meta);
+    if let Some(path) = out.filter(|p| crate::database::is_db(p)) {
+        return write_scores_table(path, evaluation, &columns, stamp, errors_column, meta);
+    }
     let write = |w: &mut dyn Write| -> std::io::Result<()> {
         let mut writer = RowWriter::new(w, format, &columns, header_meta)?;
         let mut row = Vec::with_capacity(columns.len());
@@ -213,6 +224,53 @@ pub fn write_scores_with_errors(
                 .map_err(|e| format!("error: cannot write the scores: {}", io_reason(&e)))
         }
     }
+}
+
+/// Writes the scores to a database table (replaced in one transaction): the scores table's
+/// columns, then `ruleset` and `ruleset_version` with `stamp`, then `errors` when asked.
+fn write_scores_table(
+    path: &Path,
+    evaluation: &Evaluation,
+    columns: &[String],
+    stamp: bool,
+    errors_column: bool,
+    meta: &OutputMeta,
+) -> Result<(), String> {
+    let url = crate::database::url(path)?;
+    let mut columns = columns.to_vec();
+    let stamp_values = stamp.then(|| {
+        [
+            Value::Text(meta.ruleset.as_str().into()),
+            Value::Text(meta.version.as_str().into()),
+        ]
+    });
+    if stamp && !columns.iter().any(|c| c == "ruleset") {
+        columns.push("ruleset".into());
+        columns.push("ruleset_version".into());
+    }
+    let rows: Vec<Vec<Value>> = evaluation
+        .rows()
+        .enumerate()
+        .map(|(i, values)| {
+            let mut row = values.to_vec();
+            if let Some(extra) = &stamp_values {
+                row.extend_from_slice(extra);
+            }
+            if errors_column {
+                row.push(
+                    evaluation
+                        .row_error(i)
+                        .map_or(Value::Missing, |e| Value::Text(e.into())),
+                );
+            }
+            row
+        })
+        .collect();
+    let refs: Vec<&[Value]> = rows.iter().map(Vec::as_slice).collect();
+    let kinds: Vec<scoreline_db::OutputColumn> = (0..columns.len())
+        .map(|c| scoreline_db::OutputColumn::of(rows.iter().filter_map(|r| r.get(c))))
+        .collect();
+    scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(|e| e.to_string())
 }
 
 /// The scores table rendered in memory, as `scoreline watch` keeps it: after an incremental
@@ -302,6 +360,10 @@ pub fn write_manifest(
     let (Some(scores), Some(path)) = (outputs.scores.as_deref(), outputs.manifest()) else {
         return Ok(());
     };
+    // A table has no folder to hold a manifest: the history keeps what a run read.
+    if crate::database::is_db(scores) {
+        return Ok(());
+    }
     let mut files = vec![Output::new(
         OutputRole::Scores,
         scores,
@@ -347,7 +409,7 @@ pub fn check_accounts_output(
         (Some(path), false) if outputs.accounts_from_flag => {
             let report = format!(
                 "error: `--accounts-out {}` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`",
-                path.display()
+                crate::database::shown(path)
             );
             Err(crate::pipeline::Failure {
                 code: crate::EXIT_USAGE,
@@ -357,7 +419,7 @@ pub fn check_accounts_output(
         }
         (Some(path), false) => Ok(Some(format!(
             "warning: `output.accounts` names `{}`, but the ruleset has no account items: it is not written",
-            path.display()
+            crate::database::shown(path)
         ))),
         (None, true) => Ok(Some(
             "warning: the ruleset has account items, but no accounts output is configured: the accounts' scores are not written\n  = help: set `output: accounts:` in `scoreline.yaml`, or pass `--accounts-out FILE`".into(),
@@ -396,7 +458,7 @@ pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
     let n = accounts.len();
     let mut line = format!("scored {n} account{}", if n == 1 { "" } else { "s" });
     if let Some(path) = out {
-        line.push_str(&format!(" → {}", path.display()));
+        line.push_str(&format!(" → {}", crate::database::shown(path)));
     }
     for counts in &accounts.segment_counts {
         let mut parts: Vec<String> = Vec::new();
@@ -424,6 +486,21 @@ pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
 
 /// Writes every explanation to `path` as NDJSON, atomically.
 pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(), String> {
+    if crate::database::is_db(path) {
+        // One row per contact: its id and its explanation as JSON (the NDJSON file's line).
+        let url = crate::database::url(path)?;
+        let rows: Vec<[Value; 2]> = explanations
+            .iter()
+            .map(|x| {
+                let json = serde_json::to_string(x).unwrap_or_default();
+                [Value::Text(x.id.as_str().into()), Value::Text(json.into())]
+            })
+            .collect();
+        let refs: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
+        let columns = ["id".to_string(), "explanation".to_string()];
+        let kinds = [scoreline_db::OutputColumn::Text; 2];
+        return scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(|e| e.to_string());
+    }
     write_file(path, |w| {
         let mut w = std::io::BufWriter::new(w);
         for x in explanations {

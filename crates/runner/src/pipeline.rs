@@ -86,7 +86,7 @@ pub struct Failure {
 }
 
 impl Failure {
-    fn usage(report: String) -> Failure {
+    pub(crate) fn usage(report: String) -> Failure {
         Failure {
             code: EXIT_USAGE,
             diagnostics: message_json(&report),
@@ -94,7 +94,7 @@ impl Failure {
         }
     }
 
-    fn errors(report: String) -> Failure {
+    pub(crate) fn errors(report: String) -> Failure {
         Failure {
             code: EXIT_ERRORS,
             diagnostics: message_json(&report),
@@ -646,6 +646,15 @@ pub fn load_data(
     request.events = settings.events.clone();
     request.accounts = settings.accounts.clone();
     request.options = settings.load_options(schema);
+    if std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&settings.accounts)
+        .any(|p| crate::database::is_db(p))
+    {
+        let (loaded, inputs) = crate::database::load(settings, schema, &request.options)?;
+        let warnings = render_problems(&loaded.warnings);
+        return Ok((loaded, inputs, warnings));
+    }
     let (contacts, accounts, events) =
         scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
     // In the order of `Loaded::files`: contacts, events, then accounts.

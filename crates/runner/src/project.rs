@@ -367,6 +367,8 @@ pub struct ProjectOutput {
     pub changes: Option<PathBuf>,
     /// The name of the scores' id column (by default, the input's id column's name).
     pub id_column: Option<String>,
+    /// The score history (`sqlite:history.db`, `postgres://…`): every run appended.
+    pub history: Option<PathBuf>,
     /// The accounts' scores and segments (LANGUAGE.md §13): CSV, JSON or NDJSON by extension.
     pub accounts: Option<PathBuf>,
 }
@@ -381,7 +383,9 @@ pub struct LoadedProject {
 impl LoadedProject {
     /// A path from the project file, made relative to the current folder.
     pub fn path(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
+        if crate::database::is_db(p) {
+            crate::database::relative_to(p.to_str().unwrap_or_default(), &self.dir)
+        } else if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.dir.join(p)

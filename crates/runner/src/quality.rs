@@ -273,6 +273,13 @@ fn load(
     request.accounts = settings.accounts.clone();
     request.options = settings.load_options(schema);
     request.options.accounts.wanted |= accounts_wanted;
+    if std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&settings.accounts)
+        .any(|p| crate::database::is_db(p))
+    {
+        return crate::database::load(settings, schema, &request.options).map(|(l, _)| l);
+    }
     let (contacts, accounts, events) =
         scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
     let mut options = request.options.clone();

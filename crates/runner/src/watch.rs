@@ -74,6 +74,20 @@ pub fn watch(options: WatchOptions) -> u8 {
         Err(f) => return f.print(),
     };
     let outputs = Outputs::resolve(&options.outputs, settings.project.as_ref());
+    // The watcher follows files on disk; a database is read by `run` (on a schedule).
+    let databases: Vec<String> = std::iter::once(&settings.contacts)
+        .chain(&settings.events)
+        .chain(&settings.accounts)
+        .chain(&outputs.scores)
+        .chain(&outputs.accounts)
+        .filter(|p| crate::database::is_db(p))
+        .map(|p| crate::database::shown(p))
+        .collect();
+    if let Some(first) = databases.first() {
+        eprintln!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
+  = help: run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one");
+        return EXIT_USAGE;
+    }
     if outputs.scores.is_none() {
         eprintln!("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
         return EXIT_USAGE;
@@ -90,7 +104,11 @@ pub fn watch(options: WatchOptions) -> u8 {
             return EXIT_ERRORS;
         }
     };
-    if let Some(feed) = &outputs.changes {
+    if let Some(feed) = outputs
+        .changes
+        .as_ref()
+        .filter(|f| !crate::database::is_db(f))
+    {
         match changes::repair_feed(feed) {
             Ok(0) => {}
             Ok(cut) => warn_cut_line(feed, cut),
@@ -1164,7 +1182,13 @@ impl Runner {
             return Err(());
         }
         let mut feed_lines = 0;
-        if let (Some(path), Some(d)) = (feed_path, &diff) {
+        if let (Some(path), Some(d)) = (feed_path.filter(|p| crate::database::is_db(p)), &diff) {
+            if let Err(m) = crate::database::append_feed(path, &d.feed) {
+                self.report_message(&m);
+                return Err(());
+            }
+            feed_lines = d.feed.len();
+        } else if let (Some(path), Some(d)) = (feed_path, &diff) {
             if let Err(m) = crate::output::create_parent(path) {
                 self.report_message(&m);
                 return Err(());
@@ -1184,6 +1208,25 @@ impl Runner {
             feed_lines = d.feed.len();
         }
         let diff = diff.unwrap_or_default();
+        // The history gets the first scoring and every cycle that moved a score or a segment.
+        if let Some(path) = &self.outputs.history {
+            if compare.is_none() || diff.score_changed > 0 || diff.segment_changed > 0 {
+                let started =
+                    chrono::Utc::now().timestamp_millis() - noticed.elapsed().as_millis() as i64;
+                if let Err(m) = crate::history::append(
+                    path,
+                    "watch",
+                    &new.meta,
+                    new.as_of_millis,
+                    started,
+                    &new.inputs,
+                    (&new.evaluation, new.accounts.as_ref()),
+                ) {
+                    self.report_message(&m);
+                    return Err(());
+                }
+            }
+        }
         Ok(Status {
             diagnostics: Vec::new(),
             time,

@@ -48,6 +48,14 @@ pub struct DiffArgs {
     /// Also write the comparison as one self-contained HTML file.
     #[arg(long, value_name = "FILE.html")]
     pub report: Option<PathBuf>,
+    /// Take the base from this run of the score history (`scoreline history` shows run ids)
+    /// instead of scoring an old version: the ruleset in force, as of that run's as-of,
+    /// against what the run stored.
+    #[arg(long, value_name = "RUN_ID")]
+    pub base_run: Option<i64>,
+    /// The score history `--base-run` reads (default: `output.history` of `scoreline.yaml`).
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
 }
 
 /// Runs `scoreline diff`.
@@ -71,6 +79,8 @@ pub fn run(args: DiffArgs) -> u8 {
         versions,
         rev: args.rev.clone(),
         top: args.top,
+        base_run: args.base_run,
+        history: args.history.clone(),
     };
     let diffed = match diff::diff(&request) {
         Ok(d) => d,

@@ -51,6 +51,14 @@ pub struct EvaluateArgs {
     /// Also score the same data as of this instant and report each score's drift (PSI).
     #[arg(long, value_name = "T0")]
     pub baseline_as_of: Option<String>,
+    /// Take the baseline from this run of the score history (`scoreline history` lists run
+    /// ids) instead of rescoring: each score's drift (PSI) since that run.
+    #[arg(long, value_name = "RUN_ID")]
+    pub baseline_run: Option<i64>,
+    /// The score history `--baseline-run` reads (default: `output.history` of
+    /// `scoreline.yaml`).
+    #[arg(long, value_name = "URL")]
+    pub history: Option<PathBuf>,
     /// What is printed (default: text on a terminal, else json).
     #[arg(long, value_enum)]
     pub format: Option<EvaluateFormat>,
@@ -108,6 +116,8 @@ pub fn run(args: EvaluateArgs) -> u8 {
         scores: args.scores.clone(),
         bins: args.bins,
         baseline_as_of: args.baseline_as_of.clone(),
+        baseline_run: args.baseline_run,
+        history: args.history.clone(),
     };
     let evaluated = match evaluate::evaluate(&request) {
         Ok(e) => e,

@@ -19,6 +19,9 @@ use scoreline_runner::score::{score, thread_pool, ScoreOptions, Scored};
 /// Runs `scoreline run`.
 pub fn run(args: RunArgs) -> u8 {
     let started = Instant::now();
+    let started_at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
     let progress = spinner();
     progress.set_message("reading the rules and the data");
     let prepared = match prepare(&args.inputs.to_inputs()) {
@@ -35,6 +38,7 @@ pub fn run(args: RunArgs) -> u8 {
             explain: args.explain.clone(),
             changes: None,
             stamp: args.stamp,
+            history: args.history.clone(),
             accounts: args.accounts_out.clone(),
         },
         prepared.project.as_ref(),
@@ -108,7 +112,9 @@ pub fn run(args: RunArgs) -> u8 {
         all
     });
 
+    let prepared_time = scoring.saturating_duration_since(started);
     progress.set_message("writing the scores");
+    let writing = Instant::now();
     if let Err(message) = write_scores_with_errors(
         &prepared.meta,
         &evaluation,
@@ -128,6 +134,7 @@ pub fn run(args: RunArgs) -> u8 {
             return EXIT_ERRORS;
         }
     }
+    let writing_time = writing.elapsed();
     let accounts_rows = match write_accounts(&prepared.meta, accounts.as_ref(), &outputs) {
         Ok(rows) => rows,
         Err(message) => {
@@ -156,6 +163,35 @@ pub fn run(args: RunArgs) -> u8 {
         progress.finish_and_clear();
         eprintln!("{message}");
         return EXIT_ERRORS;
+    }
+    let appending = Instant::now();
+    if let Some(path) = &outputs.history {
+        progress.set_message("appending the run to the score history");
+        if let Err(message) = scoreline_runner::history::append(
+            path,
+            "run",
+            &prepared.meta,
+            prepared.as_of_millis,
+            started_at,
+            &prepared.inputs,
+            (&evaluation, accounts.as_ref()),
+        ) {
+            progress.finish_and_clear();
+            eprintln!("{message}");
+            return EXIT_ERRORS;
+        }
+    }
+    // Where the time went, for the benchmarks (bench/databases.sh).
+    if std::env::var_os("SCORELINE_TIMINGS").is_some() {
+        progress.suspend(|| {
+            eprintln!(
+                "timings: reading {} ms, scoring {} ms, writing {} ms, history {} ms",
+                prepared_time.as_millis(),
+                scoring_time.as_millis(),
+                writing_time.as_millis(),
+                appending.elapsed().as_millis()
+            )
+        });
     }
     if let Some(path) = &args.report {
         if let Err(message) = write_report(path, &args, &prepared, &evaluation) {
@@ -237,7 +273,7 @@ fn summary(
         human_duration(scoring),
     );
     if let Some(path) = out {
-        line.push_str(&format!(" → {}", path.display()));
+        line.push_str(&format!(" → {}", scoreline_runner::database::shown(path)));
     }
     for counts in &evaluation.segment_counts {
         let mut parts: Vec<String> = Vec::new();

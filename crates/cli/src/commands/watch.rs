@@ -17,6 +17,7 @@ pub fn run(args: WatchArgs) -> u8 {
             explain: args.explain,
             changes: args.changes,
             stamp: args.stamp,
+            history: args.history,
             accounts: args.accounts_out,
         },
         json_status: args.format == StatusFormat::Json,

@@ -117,6 +117,7 @@ impl AccountBook {
                                         key: Some(id.to_string()),
                                         event: None,
                                         field: Some("id".into()),
+                                        row: file.rows(),
                                     })),
                                     ..At::default()
                                 }

@@ -56,6 +56,8 @@ pub(crate) enum Body<'a> {
     Records {
         records: &'a [Record],
         chunks: Vec<Range<usize>>,
+        /// The records are a database table's rows (problems name rows and columns).
+        rows: bool,
     },
 }
 
@@ -81,6 +83,11 @@ impl File<'_> {
     /// Whether the input is records given as values (its problems name records, not lines).
     pub(crate) fn given(&self) -> bool {
         matches!(self.body, Body::Records { .. })
+    }
+
+    /// Whether the input is a database table's rows.
+    pub(crate) fn rows(&self) -> bool {
+        matches!(self.body, Body::Records { rows: true, .. })
     }
 
     /// The line that precedes chunk 0 (CSV: the header's lines; others: none).
@@ -128,7 +135,7 @@ fn problem(file: &str, line: u32, column: u32, message: String, help: Option<&st
 
 /// Records given as values, in chunks of about `chunk_bytes / 100` records (a record is
 /// counted as a hundred bytes: the result does not depend on it).
-pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
+pub(crate) fn given(set: &RecordSet, chunk_bytes: usize, rows: bool) -> File<'_> {
     let per = (chunk_bytes / 100).max(1);
     let n = set.records.len();
     let chunks = (0..n.div_ceil(per))
@@ -142,6 +149,7 @@ pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
         body: Body::Records {
             records: &set.records,
             chunks,
+            rows,
         },
     }
 }
@@ -590,6 +598,8 @@ pub(crate) enum Loc<'a> {
         index: usize,
         key: Option<&'a str>,
         event: Option<usize>,
+        /// A database row (see [`RecordAt::row`]).
+        row: bool,
     },
 }
 
@@ -627,7 +637,13 @@ impl<'a> Loc<'a> {
     }
 
     fn given(&self, field: Option<&str>) -> At {
-        let Loc::Given { index, key, event } = *self else {
+        let Loc::Given {
+            index,
+            key,
+            event,
+            row,
+        } = *self
+        else {
             return At::default();
         };
         At {
@@ -638,6 +654,7 @@ impl<'a> Loc<'a> {
                 key: key.map(str::to_string),
                 event,
                 field: field.map(str::to_string),
+                row,
             })),
         }
     }
@@ -670,7 +687,14 @@ impl<'a> Loc<'a> {
     /// This place, for a record given as values whose key is `key`.
     pub(crate) fn with_key(self, key: Option<&'a str>) -> Loc<'a> {
         match self {
-            Loc::Given { index, event, .. } => Loc::Given { index, key, event },
+            Loc::Given {
+                index, event, row, ..
+            } => Loc::Given {
+                index,
+                key,
+                event,
+                row,
+            },
             other => other,
         }
     }
@@ -721,10 +745,13 @@ impl<'a> Loc<'a> {
                 }
             }
             Loc::Line(_) => *self,
-            Loc::Given { index, key, .. } => Loc::Given {
+            Loc::Given {
+                index, key, row, ..
+            } => Loc::Given {
                 index,
                 key,
                 event: Some(n),
+                row,
             },
         }
     }
@@ -832,13 +859,18 @@ pub(crate) fn for_each_record<'f>(
             }
             0
         }
-        Body::Records { records, chunks } => {
+        Body::Records {
+            records,
+            chunks,
+            rows,
+        } => {
             let range = chunks[chunk].clone();
             for (index, r) in records[range.clone()].iter().enumerate() {
                 let loc = Loc::Given {
                     index: range.start + index,
                     key: None,
                     event: None,
+                    row: *rows,
                 };
                 f(loc, Ok(Item::Record(r)));
             }

@@ -9,11 +9,33 @@ use serde::Serialize;
 
 use super::Scored;
 
-/// One version: its plan, the data it scored and what it gave.
+/// One version: its plan, the data it scored and what it gave. A run read from the score
+/// history has no plan: its score and segment names are the run's, and its movers have no
+/// clauses to show on its side (the history keeps no explanation).
 pub struct Side<'a> {
-    pub plan: &'a Plan,
+    pub plan: Option<&'a Plan>,
+    /// The stored run, for a side without a plan.
+    pub stored: Option<&'a scoreline_db::RunRecord>,
     pub data: &'a Dataset,
     pub scored: &'a Scored,
+}
+
+impl Side<'_> {
+    fn score_names(&self) -> Vec<&str> {
+        match (self.plan, self.stored) {
+            (Some(p), _) => p.score_names(),
+            (None, Some(r)) => r.scores.iter().map(String::as_str).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    fn segment_names(&self) -> Vec<&str> {
+        match (self.plan, self.stored) {
+            (Some(p), _) => p.segment_names(),
+            (None, Some(r)) => r.segments.iter().map(String::as_str).collect(),
+            (None, None) => Vec::new(),
+        }
+    }
 }
 
 /// Both versions, over the same contacts (`ids`, in input order) at the same as-of.
@@ -158,9 +180,21 @@ impl<'a> Explainer<'a> {
     fn explain(&mut self, contact: usize) -> &Explanation {
         let (side, as_of) = (self.side, self.as_of);
         self.done.entry(contact).or_insert_with(|| {
+            let none = Explanation {
+                kind: None,
+                id: String::new(),
+                ruleset: None,
+                scores: Vec::new(),
+                segments: Vec::new(),
+                errors: Vec::new(),
+                list_events: false,
+            };
+            let Some(plan) = side.plan else {
+                return none;
+            };
             let one = side.data.partition(contact..contact + 1);
-            let own = side.plan.statistics(&one, as_of, None);
-            let mut e = side.plan.evaluate(
+            let own = plan.statistics(&one, as_of, None);
+            let mut e = plan.evaluate(
                 &one,
                 &own,
                 side.scored.statistics.summary(),
@@ -171,15 +205,7 @@ impl<'a> Explainer<'a> {
                     previous: None,
                 },
             );
-            e.explanations.pop().unwrap_or(Explanation {
-                kind: None,
-                id: String::new(),
-                ruleset: None,
-                scores: Vec::new(),
-                segments: Vec::new(),
-                errors: Vec::new(),
-                list_events: false,
-            })
+            e.explanations.pop().unwrap_or(none)
         })
     }
 }
@@ -246,8 +272,8 @@ fn changed_clauses(
 
 /// Compares the two versions; `top` movers each way per score.
 pub fn compare(sides: &Sides, top: usize) -> Compared {
-    let before_names = sides.before.plan.score_names();
-    let after_names = sides.after.plan.score_names();
+    let before_names = sides.before.score_names();
+    let after_names = sides.after.score_names();
     let mut explain_before = Explainer {
         side: &sides.before,
         as_of: sides.as_of,
@@ -277,10 +303,15 @@ pub fn compare(sides: &Sides, top: usize) -> Compared {
             id: sides.ids[i].clone(),
             before: x,
             after: y,
-            clauses: changed_clauses(
-                &contributions(explain_before.explain(i), name),
-                &contributions(explain_after.explain(i), name),
-            ),
+            // A stored run keeps no explanation: no clause can be compared.
+            clauses: if sides.before.plan.is_none() {
+                Vec::new()
+            } else {
+                changed_clauses(
+                    &contributions(explain_before.explain(i), name),
+                    &contributions(explain_after.explain(i), name),
+                )
+            },
         };
         let increases: Vec<Mover> = deltas
             .iter()
@@ -319,12 +350,11 @@ pub fn compare(sides: &Sides, top: usize) -> Compared {
         .map(|n| n.to_string())
         .collect();
 
-    let before_segments = sides.before.plan.segment_names();
+    let before_segments = sides.before.segment_names();
     let mut segments = Vec::new();
     let mut labels = Vec::new();
     for name in sides
         .after
-        .plan
         .segment_names()
         .into_iter()
         .filter(|n| before_segments.contains(n))

@@ -101,8 +101,7 @@ pub fn render(d: &Diffed) -> String {
                 .max()
                 .unwrap_or(0);
             for m in movers {
-                let _ = writeln!(
-                    out,
+                let line = format!(
                     "    {:<width$}  {:>6} → {:<6} {:>7}  {}",
                     m.id,
                     score_value(m.before),
@@ -110,6 +109,8 @@ pub fn render(d: &Diffed) -> String {
                     signed(m.after - m.before),
                     clauses(m)
                 );
+                // No clauses (a stored run's movers): no trailing blanks.
+                let _ = writeln!(out, "{}", line.trim_end());
             }
         }
     }
