@@ -18,14 +18,18 @@ pub fn records(batches: &[RecordBatch], source: &str, key: &str) -> Result<Vec<R
     let mut out = Vec::with_capacity(rows);
     for batch in batches {
         let schema = batch.schema();
-        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let names: Vec<std::sync::Arc<str>> = schema
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str().into())
+            .collect();
         let columns: Vec<Column> = batch
             .columns()
             .iter()
             .zip(&names)
             .map(|(array, name)| Column::new(array, name, source))
             .collect::<Result<_, _>>()?;
-        let key_index = names.iter().position(|n| *n == key);
+        let key_index = names.iter().position(|n| &**n == key);
         for row in 0..batch.num_rows() {
             let mut record = Record {
                 fields: Vec::with_capacity(columns.len()),
@@ -45,7 +49,7 @@ pub fn records(batches: &[RecordBatch], source: &str, key: &str) -> Result<Vec<R
                         out.len() + 1
                     )])
                 })?;
-                record.fields.push((name.to_string(), datum));
+                record.fields.push((std::sync::Arc::clone(name), datum));
             }
             out.push(record);
         }

@@ -29,7 +29,9 @@ pub enum Datum {
 /// One record: its fields, names and values, in the order written.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Record {
-    pub fields: Vec<(String, Datum)>,
+    /// Each field's name and value, in order. Names are shared: the rows of one table (a
+    /// database's, Arrow's) hold the same names, counted once.
+    pub fields: Vec<(std::sync::Arc<str>, Datum)>,
 }
 
 /// Records given as values: the contacts or the events of one source.
@@ -47,14 +49,17 @@ impl Record {
     }
 
     /// This record with one more field.
-    pub fn with(mut self, name: impl Into<String>, value: impl Into<Datum>) -> Record {
+    pub fn with(mut self, name: impl Into<std::sync::Arc<str>>, value: impl Into<Datum>) -> Record {
         self.fields.push((name.into(), value.into()));
         self
     }
 
     /// The value of field `name` (the first, if it is written twice).
     pub fn get(&self, name: &str) -> Option<&Datum> {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(k, _)| &**k == name)
+            .map(|(_, v)| v)
     }
 
     /// The record as compact JSON (for skipped-row reports).
@@ -244,7 +249,7 @@ impl<'de> Visitor<'de> for DatumVisitor {
         let mut fields = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
         while let Some(Key(k)) = map.next_key::<Key>()? {
             let v = map.next_value::<Datum>()?;
-            fields.push((k, v));
+            fields.push((shared_name(&k), v));
         }
         Ok(Datum::Record(Record { fields }))
     }
@@ -266,4 +271,25 @@ impl<'de> Deserialize<'de> for Key {
             }
         }
     }
+}
+
+thread_local! {
+    /// The field names decoded lately on this thread: the records of one file repeat them.
+    static NAMES: std::cell::RefCell<Vec<std::sync::Arc<str>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// A decoded field name, shared with the records decoded before it on this thread.
+fn shared_name(name: &str) -> std::sync::Arc<str> {
+    const KEPT: usize = 256;
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if let Some(n) = names.iter().find(|n| &***n == name) {
+            return std::sync::Arc::clone(n);
+        }
+        let n: std::sync::Arc<str> = std::sync::Arc::from(name);
+        if names.len() < KEPT {
+            names.push(std::sync::Arc::clone(&n));
+        }
+        n
+    })
 }

@@ -2050,7 +2050,7 @@ fn text_records(name: &str, csv: &str) -> RecordSet {
             fields: header
                 .iter()
                 .zip(line.split(','))
-                .map(|(h, cell)| (h.to_string(), Datum::Text(cell.to_string())))
+                .map(|(h, cell)| (h.to_string().into(), Datum::Text(cell.to_string())))
                 .collect(),
         })
         .collect();
@@ -2296,7 +2296,7 @@ fn bad_values_in_records_name_the_record_and_field() {
     bad_type.fields[1].1 = Datum::List(vec!["a".into()]);
     bad_type.fields.push(("employees".into(), "lots".into()));
     let mut missing = good("c3");
-    missing.fields.retain(|(k, _)| k != "country");
+    missing.fields.retain(|(k, _)| &**k != "country");
     let mut inline = good("c4");
     inline.fields.push((
         "events".into(),
@@ -2488,7 +2488,7 @@ fn junk_record(rng: &mut Rng, depth: u32) -> Record {
         fields: (0..rng.below(8))
             .map(|_| {
                 let k = KEYS[rng.below(KEYS.len() as u64) as usize].to_string();
-                (k, junk_datum(rng, depth))
+                (k.into(), junk_datum(rng, depth))
             })
             .collect(),
     }

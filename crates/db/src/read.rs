@@ -74,7 +74,7 @@ pub(crate) fn quote_ident(name: &str) -> String {
 struct Rows<'u> {
     url: &'u DbUrl,
     key: &'u str,
-    names: Vec<String>,
+    names: Vec<std::sync::Arc<str>>,
     columns: Vec<Column>,
     key_col: Option<usize>,
     records: Vec<Record>,
@@ -119,7 +119,7 @@ impl<'u> Rows<'u> {
             }
         }
         self.key_col = keys.iter().position(|k| *k == column_key(self.key));
-        self.names = columns.iter().map(|c| c.name.clone()).collect();
+        self.names = columns.iter().map(|c| c.name.as_str().into()).collect();
         self.columns = columns;
         Ok(())
     }
@@ -174,7 +174,7 @@ const HASH_BLOCK: usize = 4096;
 
 /// The SHA-256 of a result: its column names, then the digest of each block of rows (every
 /// value with its type), in order; the blocks are hashed on every core.
-fn hash_rows(names: &[String], records: &[Record]) -> String {
+fn hash_rows(names: &[std::sync::Arc<str>], records: &[Record]) -> String {
     let blocks: Vec<&[Record]> = records.chunks(HASH_BLOCK).collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())

@@ -20,10 +20,10 @@ pub(crate) fn records(name: &str, contacts: &[ContactSpec]) -> RecordSet {
 }
 
 fn record(c: &ContactSpec) -> Record {
-    let mut fields: Vec<(String, Datum)> = c
+    let mut fields: Vec<(std::sync::Arc<str>, Datum)> = c
         .fields
         .iter()
-        .map(|(k, v, _)| (k.clone(), datum(v)))
+        .map(|(k, v, _)| (k.as_str().into(), datum(v)))
         .collect();
     if let Some((events, _, _)) = &c.events {
         fields.push(("events".into(), datum(events)));
@@ -76,7 +76,10 @@ fn datum(v: &Yaml) -> Datum {
         Yaml::String(s) => Datum::Text(s.clone()),
         Yaml::Sequence(items) => Datum::List(items.iter().map(datum).collect()),
         Yaml::Mapping(m) => Datum::Record(Record {
-            fields: m.iter().map(|(k, v)| (key_text(k), datum(v))).collect(),
+            fields: m
+                .iter()
+                .map(|(k, v)| (key_text(k).into(), datum(v)))
+                .collect(),
         }),
         Yaml::Tagged(t) => datum(&t.value),
     }

@@ -183,13 +183,13 @@ pub(crate) fn infer_chunk(file: &File, chunk: usize, id_column: &str) -> (InferT
                 };
                 table.rows += 1;
                 for (k, v) in &record.fields {
-                    if k == "events" {
+                    if &**k == "events" {
                         if let Datum::List(items) = v {
                             for item in items {
                                 events::infer_record(&mut evs, item, &file.events);
                             }
                         }
-                    } else if k != id_column {
+                    } else if &**k != id_column {
                         let i = table.col(k);
                         table.cols[i].datum(v);
                     }
