@@ -460,7 +460,15 @@ pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
     if let Some(path) = out {
         line.push_str(&format!(" → {}", crate::database::shown(path)));
     }
-    for counts in &accounts.segment_counts {
+    line.push_str(&segment_counts_lines(&accounts.segment_counts));
+    line
+}
+
+/// A summary's lines of segment counts: `\ntier: hot 3, warm 5, (no label) 1` per segment, a
+/// label that several arms give counted once with their total.
+pub fn segment_counts_lines(segments: &[scoreline_engine::SegmentCounts]) -> String {
+    let mut out = String::new();
+    for counts in segments {
         let mut parts: Vec<String> = Vec::new();
         let mut seen: Vec<&str> = Vec::new();
         for (label, _) in &counts.labels {
@@ -479,9 +487,9 @@ pub fn accounts_summary(accounts: &Evaluation, out: Option<&Path>) -> String {
         if counts.missing > 0 {
             parts.push(format!("(no label) {}", counts.missing));
         }
-        line.push_str(&format!("\n{}: {}", counts.segment, parts.join(", ")));
+        out.push_str(&format!("\n{}: {}", counts.segment, parts.join(", ")));
     }
-    line
+    out
 }
 
 /// Writes every explanation to `path` as NDJSON, atomically.

@@ -275,27 +275,9 @@ fn summary(
     if let Some(path) = out {
         line.push_str(&format!(" → {}", scoreline_runner::database::shown(path)));
     }
-    for counts in &evaluation.segment_counts {
-        let mut parts: Vec<String> = Vec::new();
-        let mut seen: Vec<&str> = Vec::new();
-        for (label, _) in &counts.labels {
-            if seen.contains(&label.as_str()) {
-                continue;
-            }
-            seen.push(label);
-            let n: usize = counts
-                .labels
-                .iter()
-                .filter(|(l, _)| l == label)
-                .map(|(_, n)| n)
-                .sum();
-            parts.push(format!("{label} {n}"));
-        }
-        if counts.missing > 0 {
-            parts.push(format!("(no label) {}", counts.missing));
-        }
-        line.push_str(&format!("\n{}: {}", counts.segment, parts.join(", ")));
-    }
+    line.push_str(&scoreline_runner::output::segment_counts_lines(
+        &evaluation.segment_counts,
+    ));
     line
 }
 
