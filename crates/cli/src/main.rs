@@ -45,7 +45,25 @@ pub fn write_out(args: std::fmt::Arguments, newline: bool) {
     }
 }
 
+/// The runner's messages on standard error, watch's status lines on standard output: the
+/// runner itself never prints.
+struct Terminal;
+
+impl scoreline_runner::console::Sink for Terminal {
+    fn message(&self, text: &str) {
+        eprintln!("{text}");
+    }
+
+    fn status(&self, line: &str) {
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+}
+
 fn main() -> ExitCode {
+    scoreline_runner::console::install(Box::new(Terminal));
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Check(args) => commands::check::run(args),

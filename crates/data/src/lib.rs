@@ -13,6 +13,7 @@ pub use scoreline_model as model;
 mod json;
 pub mod problem;
 pub mod record;
+pub mod table;
 pub mod write;
 mod yaml;
 
@@ -29,6 +30,7 @@ pub use model::{
 };
 pub use problem::{write_skipped, write_skipped_to, DataProblem, LoadError, RecordAt, SkippedRow};
 pub use record::{Datum, Record, RecordSet};
+pub use table::{CellRef, Table, TableRows};
 pub use write::{
     format_number, write_atomic, OutputFormat, OutputMeta, OutputTable, RenderedRows, RowWriter,
 };

@@ -524,7 +524,7 @@ pub enum Input<'a> {
     /// A database table's rows, one record per row, its fields named by the table's columns:
     /// read as an export is (the schema's `from`, `id_column` and the events' column names
     /// apply); problems name the row, its id and the column.
-    Table(&'a RecordSet),
+    Table(&'a crate::table::Table),
 }
 
 impl Input<'_> {
@@ -532,7 +532,8 @@ impl Input<'_> {
     pub fn name(&self) -> &str {
         match self {
             Input::File(s) => &s.name,
-            Input::Records(r) | Input::Table(r) => &r.name,
+            Input::Records(r) => &r.name,
+            Input::Table(t) => &t.name,
         }
     }
 }
@@ -626,8 +627,8 @@ pub fn read_inputs<'s>(
                 .map(Text::File)
                 .map_err(|p| fatal.push(p))
                 .ok(),
-            Input::Records(r) => Some(Text::Records(r, false)),
-            Input::Table(r) => Some(Text::Records(r, true)),
+            Input::Records(r) => Some(Text::Records(r)),
+            Input::Table(t) => Some(Text::Table(t)),
         }
     };
     let ctext = text(contacts, cdialect);
@@ -666,8 +667,8 @@ pub fn read_inputs<'s>(
             .map(Text::File)
             .map_err(|p| fatal.push(p))
             .ok(),
-        Some(Input::Records(r)) => Some(Text::Records(r, false)),
-        Some(Input::Table(r)) => Some(Text::Records(r, true)),
+        Some(Input::Records(r)) => Some(Text::Records(r)),
+        Some(Input::Table(t)) => Some(Text::Table(t)),
         None => None,
     };
     let afile: Option<File> = atext
@@ -1276,11 +1277,12 @@ pub fn read_inputs<'s>(
     })
 }
 
-/// An input ready to be opened: a file's source in UTF-8, or records given as values (or
-/// a table's rows: `true`).
+/// An input ready to be opened: a file's source in UTF-8, records given as values, or a
+/// table's rows.
 enum Text<'s> {
     File(Cow<'s, Source>),
-    Records(&'s RecordSet, bool),
+    Records(&'s RecordSet),
+    Table(&'s crate::table::Table),
 }
 
 impl Text<'_> {
@@ -1288,7 +1290,8 @@ impl Text<'_> {
     fn open(&self, chunk: usize, dialect: &Dialect) -> Result<File<'_>, DataProblem> {
         match self {
             Text::File(s) => decode::open(s, chunk, dialect),
-            Text::Records(r, rows) => Ok(decode::given(r, chunk, *rows)),
+            Text::Records(r) => Ok(decode::given(r, chunk)),
+            Text::Table(t) => Ok(decode::table(t, chunk)),
         }
     }
 }

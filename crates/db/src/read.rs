@@ -4,7 +4,7 @@
 //! checked against those the load needs, and the rows hashed for the manifest and history.
 
 use scoreline_data::model::{column_key, suggest};
-use scoreline_data::{Datum, Record, RecordSet};
+use scoreline_data::{CellRef, Datum, Table, TableRows};
 use sha2::{Digest, Sha256};
 
 use crate::conn::{pg_reason, sqlite_reason, Conn, Mode};
@@ -14,13 +14,19 @@ use crate::DbError;
 /// The rows of a table or query, as the loader takes them.
 #[derive(Debug, Clone)]
 pub struct ReadTable {
-    /// The records (one per row, fields named by the columns), named by the URL as shown.
-    pub records: RecordSet,
+    /// The rows (fields named by the columns), named by the URL as shown.
+    pub table: Table,
     /// The result's columns, in order, with their declared SQL types.
     pub columns: Vec<Column>,
+}
+
+impl ReadTable {
     /// The SHA-256 of the rows as read (every value with its type), in lowercase hex: the
-    /// same rows give the same hash.
-    pub sha256: String,
+    /// same rows give the same hash, whatever the threads. Computed on every core when asked
+    /// (a caller can hash while it converts the rows).
+    pub fn sha256(&self) -> String {
+        hash_rows(&self.table)
+    }
 }
 
 /// A column of a result, as the database declares it.
@@ -77,7 +83,8 @@ struct Rows<'u> {
     names: Vec<std::sync::Arc<str>>,
     columns: Vec<Column>,
     key_col: Option<usize>,
-    records: Vec<Record>,
+    /// The rows read, by each reader in order.
+    readers: Vec<TableRows>,
 }
 
 impl<'u> Rows<'u> {
@@ -88,7 +95,7 @@ impl<'u> Rows<'u> {
             names: Vec::new(),
             columns: Vec::new(),
             key_col: None,
-            records: Vec::new(),
+            readers: Vec::new(),
         }
     }
 
@@ -150,20 +157,10 @@ impl<'u> Rows<'u> {
         )
     }
 
-    fn push(&mut self, values: Vec<Datum>) {
-        let fields = self.names.iter().cloned().zip(values).collect();
-        self.records.push(Record { fields });
-    }
-
     fn finish(self) -> ReadTable {
-        let sha256 = hash_rows(&self.names, &self.records);
         ReadTable {
-            records: RecordSet {
-                name: self.url.to_string(),
-                records: self.records,
-            },
+            table: Table::new(self.url.to_string(), self.names, self.readers),
             columns: self.columns,
-            sha256,
         }
     }
 }
@@ -174,8 +171,10 @@ const HASH_BLOCK: usize = 4096;
 
 /// The SHA-256 of a result: its column names, then the digest of each block of rows (every
 /// value with its type), in order; the blocks are hashed on every core.
-fn hash_rows(names: &[std::sync::Arc<str>], records: &[Record]) -> String {
-    let blocks: Vec<&[Record]> = records.chunks(HASH_BLOCK).collect();
+fn hash_rows(table: &Table) -> String {
+    let blocks: Vec<std::ops::Range<usize>> = (0..table.len().div_ceil(HASH_BLOCK))
+        .map(|k| k * HASH_BLOCK..((k + 1) * HASH_BLOCK).min(table.len()))
+        .collect();
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
@@ -188,13 +187,18 @@ fn hash_rows(names: &[std::sync::Arc<str>], records: &[Record]) -> String {
                     group
                         .iter()
                         .map(|block| {
+                            // The block's bytes are gathered, then hashed at once.
+                            let mut bytes = Vec::new();
                             let mut h = Sha256::new();
-                            for r in *block {
-                                for (_, v) in &r.fields {
-                                    hash_datum(&mut h, v);
-                                }
-                                h.update([0xff]);
+                            {
+                                let buf = std::cell::RefCell::new(&mut bytes);
+                                table.visit(
+                                    block.clone(),
+                                    |v| hash_cell(&mut buf.borrow_mut(), v),
+                                    || buf.borrow_mut().push(0xff),
+                                );
                             }
+                            h.update(&bytes);
                             h.finalize().into()
                         })
                         .collect()
@@ -207,7 +211,7 @@ fn hash_rows(names: &[std::sync::Arc<str>], records: &[Record]) -> String {
             .collect()
     });
     let mut h = Sha256::new();
-    for n in names {
+    for n in table.names() {
         h.update(n.as_bytes());
         h.update([0]);
     }
@@ -217,35 +221,49 @@ fn hash_rows(names: &[std::sync::Arc<str>], records: &[Record]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn hash_datum(h: &mut Sha256, d: &Datum) {
+/// A cell's bytes as hashed: the same as [`hash_datum`]'s for the value it is.
+fn hash_cell(out: &mut Vec<u8>, c: CellRef) {
+    match c {
+        CellRef::Null => out.push(0),
+        CellRef::Bool(b) => out.extend_from_slice(&[1, u8::from(b)]),
+        CellRef::Int(i) => {
+            out.push(2);
+            out.extend_from_slice(&i.to_le_bytes());
+        }
+        CellRef::Number(n) => {
+            out.push(3);
+            out.extend_from_slice(&n.to_le_bytes());
+        }
+        CellRef::Text(s) => {
+            out.push(4);
+            out.extend_from_slice(&(s.len() as u64).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        CellRef::Date(ms) => {
+            out.push(5);
+            out.extend_from_slice(&ms.to_le_bytes());
+        }
+        CellRef::Other(d) => hash_datum(out, d),
+    }
+}
+
+/// A value's bytes as hashed: its kind, then its bytes (a scalar's as [`hash_cell`]'s).
+fn hash_datum(h: &mut Vec<u8>, d: &Datum) {
     match d {
-        Datum::Null => h.update([0]),
-        Datum::Bool(b) => h.update([1, u8::from(*b)]),
-        Datum::Int(i) => {
-            h.update([2]);
-            h.update(i.to_le_bytes());
-        }
-        Datum::Number(n) => {
-            h.update([3]);
-            h.update(n.to_le_bytes());
-        }
-        Datum::Text(s) => {
-            h.update([4]);
-            h.update((s.len() as u64).to_le_bytes());
-            h.update(s.as_bytes());
-        }
-        Datum::Date(ms) => {
-            h.update([5]);
-            h.update(ms.to_le_bytes());
-        }
+        Datum::Null => hash_cell(h, CellRef::Null),
+        Datum::Bool(b) => hash_cell(h, CellRef::Bool(*b)),
+        Datum::Int(i) => hash_cell(h, CellRef::Int(*i)),
+        Datum::Number(n) => hash_cell(h, CellRef::Number(*n)),
+        Datum::Text(s) => hash_cell(h, CellRef::Text(s)),
+        Datum::Date(ms) => hash_cell(h, CellRef::Date(*ms)),
         Datum::List(items) => {
-            h.update([6]);
-            h.update((items.len() as u64).to_le_bytes());
+            h.push(6);
+            h.extend_from_slice(&(items.len() as u64).to_le_bytes());
             for i in items {
                 hash_datum(h, i);
             }
         }
-        Datum::Record(_) => h.update([7]),
+        Datum::Record(_) => h.push(7),
     }
 }
 
@@ -310,7 +328,7 @@ fn read_sqlite(
         (Some(Target::Table(t)), Some(path)) => rowid_ranges(c, t).map(|r| (t, path, r)),
         _ => None,
     };
-    let chunks: Vec<Result<Vec<Vec<Datum>>, Bad>> = match ranges {
+    let chunks: Vec<Result<TableRows, Bad>> = match ranges {
         Some((table, path, ranges)) => {
             let sql = format!(
                 "SELECT * FROM {} WHERE rowid BETWEEN ?1 AND ?2 ORDER BY rowid",
@@ -329,6 +347,8 @@ fn read_sqlite(
                                     | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                             )
                             .map_err(Bad::Sqlite)?;
+                            // The file is read through a memory map: pages are not copied.
+                            let _ = own.execute_batch(MMAP);
                             let mut stmt = own.prepare(sql).map_err(Bad::Sqlite)?;
                             let result = stmt.query([from, to]).map_err(Bad::Sqlite)?;
                             step_sqlite(result, kinds)
@@ -350,12 +370,9 @@ fn read_sqlite(
     let mut index = 0;
     for chunk in chunks {
         match chunk {
-            Ok(values) => {
-                index += values.len();
-                rows.records.reserve(values.len());
-                for v in values {
-                    rows.push(v);
-                }
+            Ok(read) => {
+                index += read.len();
+                rows.readers.push(read);
             }
             Err(Bad::Sqlite(e)) => return Err(sqlite_failed(c, url, &e)),
             Err(Bad::Value(at, values, col, what)) => {
@@ -372,6 +389,9 @@ enum Bad {
     Sqlite(rusqlite::Error),
     Value(usize, Vec<Datum>, usize, String),
 }
+
+/// Reading a file through a memory map (up to 64 GiB of it) instead of copying each page.
+const MMAP: &str = "PRAGMA mmap_size = 68719476736";
 
 /// Tables with fewer rows than this are read by one statement.
 const PARALLEL_ROWS: i64 = 200_000;
@@ -406,50 +426,45 @@ fn rowid_ranges(c: &rusqlite::Connection, table: &str) -> Option<Vec<(i64, i64)>
 }
 
 /// Every row of a statement's result, its values read by the columns' declared types.
-fn step_sqlite(mut result: rusqlite::Rows<'_>, kinds: &[Affinity]) -> Result<Vec<Vec<Datum>>, Bad> {
+fn step_sqlite(mut result: rusqlite::Rows<'_>, kinds: &[Affinity]) -> Result<TableRows, Bad> {
     use rusqlite::types::ValueRef;
-    let n = kinds.len();
-    let mut out = Vec::new();
+    let mut out = TableRows::new(kinds.len());
     loop {
         let row = match result.next() {
             Ok(Some(row)) => row,
             Ok(None) => break,
             Err(e) => return Err(Bad::Sqlite(e)),
         };
-        let mut values = Vec::with_capacity(n);
         let mut blob = None;
         for (i, kind) in kinds.iter().enumerate() {
             let v = row.get_ref(i).map_err(Bad::Sqlite)?;
-            values.push(match (v, kind) {
-                (ValueRef::Null, _) => Datum::Null,
-                (ValueRef::Integer(i), Affinity::Bool) => Datum::Bool(i != 0),
-                (ValueRef::Integer(i), _) => Datum::Int(i),
-                (ValueRef::Real(r), _) => Datum::Number(r),
-                (ValueRef::Text(t), kind) => {
-                    let text = String::from_utf8_lossy(t);
-                    match kind {
-                        Affinity::Date => match sql_date(&text) {
-                            Some(ms) => Datum::Date(ms),
-                            None => Datum::Text(text.into_owned()),
-                        },
-                        _ => Datum::Text(text.into_owned()),
+            match (v, kind) {
+                (ValueRef::Null, _) => out.null(),
+                (ValueRef::Integer(i), Affinity::Bool) => out.bool(i != 0),
+                (ValueRef::Integer(i), _) => out.int(i),
+                (ValueRef::Real(r), _) => out.number(r),
+                (ValueRef::Text(t), Affinity::Date) => {
+                    match sql_date(&String::from_utf8_lossy(t)) {
+                        Some(ms) => out.date(ms),
+                        None => out.text_bytes(t),
                     }
                 }
+                (ValueRef::Text(t), _) => out.text_bytes(t),
                 (ValueRef::Blob(_), _) => {
                     blob.get_or_insert(i);
-                    Datum::Null
+                    out.null()
                 }
-            });
+            }
         }
         if let Some(col) = blob {
             return Err(Bad::Value(
                 out.len(),
-                values,
+                out.pending_row(),
                 col,
                 "the value is binary data (a BLOB), not a number, a text or a date".into(),
             ));
         }
-        out.push(values);
+        out.end_row();
     }
     Ok(out)
 }
@@ -542,34 +557,126 @@ fn read_pg(
     }
     rows.columns(columns, required)?;
     let n = stmt.columns().len();
+    // The rows come by binary COPY (the server's fastest way out, and no row-by-row protocol);
+    // a statement COPY cannot wrap is read row by row.
+    let types: Vec<postgres::types::Type> =
+        stmt.columns().iter().map(|c| c.type_().clone()).collect();
+    let copy = format!(
+        "COPY ({}\n) TO STDOUT (FORMAT binary)",
+        sql.trim().trim_end_matches(';')
+    );
+    if let Ok(reader) = c.copy_out(copy.as_str()) {
+        let mut read = TableRows::new(n);
+        match copy_rows(reader, &types, &mut read) {
+            Ok(()) => {
+                rows.readers.push(read);
+                return Ok(());
+            }
+            Err(CopyBad::Value(col, what)) => {
+                return Err(rows.bad_value(read.len(), &read.pending_row(), col, what))
+            }
+            Err(CopyBad::Failed(reason)) => return Err(query_failed(url, reason)),
+        }
+    }
     let mut it = c
         .query_raw(&stmt, std::iter::empty::<&dyn postgres::types::ToSql>())
         .map_err(|e| query_failed(url, pg_reason(&e)))?;
-    let mut index = 0;
+    let mut read = TableRows::new(n);
     loop {
         let row = match it.next() {
             Ok(Some(r)) => r,
             Ok(None) => break,
             Err(e) => return Err(query_failed(url, pg_reason(&e))),
         };
-        let mut values = Vec::with_capacity(n);
         let mut bad = None;
         for i in 0..n {
             match row.try_get::<_, pg::Cell>(i) {
-                Ok(cell) => values.push(cell.0),
+                Ok(cell) => read.datum(cell.0),
                 Err(e) => {
                     bad.get_or_insert((i, e.to_string()));
-                    values.push(Datum::Null);
+                    read.null();
                 }
             }
         }
         if let Some((col, what)) = bad {
-            return Err(rows.bad_value(index, &values, col, what));
+            return Err(rows.bad_value(read.len(), &read.pending_row(), col, what));
         }
-        rows.push(values);
-        index += 1;
+        read.end_row();
     }
+    rows.readers.push(read);
     Ok(())
+}
+
+/// Why rows read by COPY stopped: a value that cannot be read (its column, what is wrong), or
+/// the stream (the server's message).
+enum CopyBad {
+    Value(usize, String),
+    Failed(String),
+}
+
+/// The rows of a binary COPY (PostgreSQL's documented format: a signature, flags and an
+/// extension area, then per row its number of fields and each field's length and bytes,
+/// `-1` for NULL, and `-1` fields at the end), each value decoded as a row's would be.
+fn copy_rows(
+    reader: impl std::io::Read,
+    types: &[postgres::types::Type],
+    out: &mut TableRows,
+) -> Result<(), CopyBad> {
+    use postgres::types::FromSql;
+    use std::io::Read;
+    let mut r = std::io::BufReader::with_capacity(1 << 20, reader);
+    let failed = |e: std::io::Error| CopyBad::Failed(e.to_string());
+    let odd = || CopyBad::Failed("the server's COPY stream is not in the binary format".into());
+    let mut word = [0u8; 4];
+    let mut head = [0u8; 11];
+    r.read_exact(&mut head).map_err(failed)?;
+    if &head != b"PGCOPY\n\xff\r\n\0" {
+        return Err(odd());
+    }
+    r.read_exact(&mut word).map_err(failed)?;
+    r.read_exact(&mut word).map_err(failed)?;
+    let ext = u32::from_be_bytes(word) as u64;
+    std::io::copy(&mut (&mut r).take(ext), &mut std::io::sink()).map_err(failed)?;
+    let mut raw = Vec::new();
+    loop {
+        let mut count = [0u8; 2];
+        r.read_exact(&mut count).map_err(failed)?;
+        let count = i16::from_be_bytes(count);
+        if count == -1 {
+            return Ok(());
+        }
+        if count as usize != types.len() {
+            return Err(odd());
+        }
+        let mut bad = None;
+        for (i, ty) in types.iter().enumerate() {
+            r.read_exact(&mut word).map_err(failed)?;
+            let len = i32::from_be_bytes(word);
+            let cell = if len < 0 {
+                pg::Cell::from_sql_null(ty)
+            } else {
+                raw.resize(len as usize, 0);
+                r.read_exact(&mut raw).map_err(failed)?;
+                if pg::plain_text(ty) {
+                    // Texts go to the table as they are (checked as UTF-8 a part at a time).
+                    out.text_bytes(&raw);
+                    continue;
+                }
+                pg::Cell::from_sql(ty, &raw)
+            };
+            match cell {
+                Ok(cell) => out.datum(cell.0),
+                Err(e) => {
+                    bad.get_or_insert((i, e.to_string()));
+                    out.null();
+                }
+            }
+        }
+        if let Some((col, what)) = bad {
+            return Err(CopyBad::Value(col, what));
+        }
+        out.end_row();
+    }
 }
 
 /// A failed statement on PostgreSQL: a missing table named with those there are; else the
@@ -604,6 +711,11 @@ mod pg {
     pub(super) struct Cell(pub(super) Datum);
 
     type Failed = Box<dyn std::error::Error + Sync + Send>;
+
+    /// Whether a column of type `ty` holds plain text (its binary value is the text's bytes).
+    pub(super) fn plain_text(ty: &Type) -> bool {
+        [Type::TEXT, Type::VARCHAR, Type::BPCHAR, Type::NAME].contains(ty)
+    }
 
     /// Whether the values of a column of type `ty` can be read.
     pub(super) fn readable(ty: &Type) -> bool {

@@ -106,7 +106,7 @@ impl Read {
     pub fn input(&self) -> DataInput<'_> {
         match self {
             Read::File(s) => DataInput::File(s),
-            Read::Table(t) => DataInput::Table(&t.records),
+            Read::Table(t) => DataInput::Table(&t.table),
         }
     }
 
@@ -114,7 +114,7 @@ impl Read {
     pub fn sha256(&self) -> String {
         match self {
             Read::File(s) => InputHash::of(&s.bytes).hex(),
-            Read::Table(t) => t.sha256.clone(),
+            Read::Table(t) => t.sha256(),
         }
     }
 }
@@ -161,17 +161,26 @@ pub(crate) fn load(
         return Err(Failure::errors(problems.join("\n")));
     };
     let events: Vec<Read> = events.into_iter().flatten().collect();
-    // In the order of `Loaded::files`: contacts, events, then accounts.
-    let hashes: Vec<String> = std::iter::once(&contacts)
-        .chain(&events)
-        .chain(&accounts)
-        .map(Read::sha256)
-        .collect();
     let event_inputs: Vec<DataInput> = events.iter().map(Read::input).collect();
     let mut options = options.clone();
     options.accounts.input = accounts.as_ref().map(Read::input);
-    let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, &options)
-        .map_err(|e| Failure::from_load(&e))?;
+    // The inputs are hashed (in the order of `Loaded::files`: contacts, events, then
+    // accounts) while the loader converts their rows.
+    let (hashes, records) = std::thread::scope(|scope| {
+        let hashing = scope.spawn(|| {
+            std::iter::once(&contacts)
+                .chain(&events)
+                .chain(&accounts)
+                .map(Read::sha256)
+                .collect::<Vec<String>>()
+        });
+        let records = scoreline_data::read_inputs(contacts.input(), &event_inputs, &options);
+        let hashes = hashing
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (hashes, records)
+    });
+    let records = records.map_err(|e| Failure::from_load(&e))?;
     drop(event_inputs);
     drop(options);
     // The rows as read are freed on a thread of their own (millions of small texts), while

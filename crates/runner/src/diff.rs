@@ -191,7 +191,7 @@ fn on_side(mut f: Failure, side: &str, version: &Version) -> Failure {
 }
 
 /// Resolves the inputs, checks both versions, loads the data once, scores it with each and
-/// compares. Warnings are printed on standard error.
+/// compares. Warnings are said on the console ([`crate::console`]).
 pub fn diff(request: &Request) -> Result<Diffed, Failure> {
     if let Some(run_id) = request.base_run {
         return diff_stored(request, run_id);
@@ -214,7 +214,7 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
     settings.accounts_wanted = base.uses_accounts() || head.uses_accounts();
     for w in [base_warnings, head_warnings] {
         if !w.is_empty() {
-            eprintln!("{w}");
+            crate::console::say(&w);
         }
     }
 
@@ -223,7 +223,9 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
     let (base_data, head_data) = if base.schema() == head.schema() {
         (load(&settings, base.schema())?, None)
     } else {
-        eprintln!("note: the two versions declare different schemas: the data is loaded for each");
+        crate::console::say(
+            "note: the two versions declare different schemas: the data is loaded for each",
+        );
         let base_data = load(&settings, base.schema()).map_err(|f| data_side(f, "base"))?;
         let head_data = load(&settings, head.schema()).map_err(|f| data_side(f, "head"))?;
         if ids(&base_data) != ids(&head_data) {
@@ -322,7 +324,7 @@ fn diff_stored(request: &Request, run_id: i64) -> Result<Diffed, Failure> {
     let head_version = Version::File(settings.ruleset.clone());
     let (head, warnings) = read_version(&head_version, "head", settings.limits.as_ref())?;
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     let data = load(&settings, head.schema())?;
     let head_plan = head
@@ -433,7 +435,7 @@ fn load(
 ) -> Result<Dataset, Failure> {
     let (loaded, _, warnings) = load_data(settings, schema)?;
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     if let Some(path) = &settings.skip_bad_rows {
         scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
@@ -479,7 +481,7 @@ fn score(
         },
     );
     for line in &evaluation.plugin_log {
-        eprintln!("{line}");
+        crate::console::say(line);
     }
     if evaluation.plugin_errors.is_empty() {
         return Ok(Scored {

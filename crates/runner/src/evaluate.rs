@@ -102,7 +102,7 @@ fn check_request(request: &Request) -> Result<(), Failure> {
 }
 
 /// Resolves the inputs, checks the rule file, loads the data once, scores it as of the as-of
-/// (and the baseline), and computes every metric. Warnings are printed on standard error.
+/// (and the baseline), and computes every metric. Warnings are said on the console ([`crate::console`]).
 pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     check_request(request)?;
     let settings = resolve(&request.inputs)?;
@@ -115,7 +115,7 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     };
     let (ruleset, warnings) = load_ruleset(&settings)?;
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     let loaded = load_data(&settings, &ruleset, &request.outcome)?;
     let plan = ruleset.compile(&loaded.dataset.schema)?;
@@ -247,7 +247,7 @@ fn stored_baseline(
 }
 
 /// Loads the data of `settings` for an outcome: its events are set aside when the schema
-/// does not declare their type. Warnings are printed on standard error.
+/// does not declare their type. Warnings are said on the console ([`crate::console`]).
 pub(crate) fn load_data(
     settings: &crate::pipeline::Settings,
     ruleset: &Ruleset,
@@ -279,7 +279,7 @@ pub(crate) fn load_data(
     };
     let warnings = render_problems(&loaded.warnings);
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     if let Some(path) = &settings.skip_bad_rows {
         write_skipped(path, &loaded.skipped)?;
@@ -336,12 +336,12 @@ fn write_skipped(path: &Path, skipped: &[scoreline_data::SkippedRow]) -> Result<
         )
     })?;
     if !skipped.is_empty() {
-        eprintln!(
+        crate::console::say(format!(
             "set aside {} bad row{} in `{}`",
             skipped.len(),
             if skipped.len() == 1 { "" } else { "s" },
             path.display()
-        );
+        ));
     }
     Ok(())
 }
@@ -364,7 +364,7 @@ pub(crate) fn score(
         },
     );
     for line in &evaluation.plugin_log {
-        eprintln!("{line}");
+        crate::console::say(line);
     }
     if evaluation.plugin_errors.is_empty() {
         return Ok(evaluation);

@@ -195,7 +195,7 @@ fn same_file(a: &Path, b: &Path) -> bool {
     }
 }
 
-/// Runs the fit; prints warnings on standard error as it goes (and returns them too).
+/// Runs the fit; says warnings on the console as it goes (and returns them too).
 pub fn fit(request: &Request) -> Result<Fitted, Failure> {
     check_request(request)?;
     let settings = resolve(&request.inputs)?;
@@ -210,7 +210,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
     };
     let (ruleset, warnings) = load_ruleset(&settings)?;
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     let target = target::target(&ruleset.source, &ruleset.ast, &request.score)
         .map_err(|m| failure(EXIT_USAGE, m))?;
@@ -405,7 +405,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
 /// Failed plugin calls fail the fit (their contacts would have no contribution).
 fn check_plugins(evaluation: &scoreline_engine::Evaluation) -> Result<(), Failure> {
     for line in &evaluation.plugin_log {
-        eprintln!("{line}");
+        crate::console::say(line);
     }
     if evaluation.plugin_errors.is_empty() {
         return Ok(());

@@ -1,6 +1,10 @@
 //! Scoreline's runner: the project file, the pipeline that turns a rule file and data files
 //! into a compiled plan and a data set, the output writers, and the hot-reloading watcher.
 #![forbid(unsafe_code)]
+// The runner tells the user things through `console`, never by printing.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod console;
 
 pub mod database;
 pub mod diff;

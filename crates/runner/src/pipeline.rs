@@ -120,10 +120,10 @@ impl Failure {
         }
     }
 
-    /// Prints the report on standard error and gives the exit code.
+    /// Says the report ([`crate::console`]) and gives the exit code.
     pub fn print(self) -> u8 {
         if !self.report.is_empty() {
-            eprintln!("{}", self.report);
+            crate::console::say(&self.report);
         }
         self.code
     }
@@ -717,35 +717,35 @@ pub struct Prepared {
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
-/// compiles the plan. On failure everything wrong has been printed and the exit code is returned.
+/// compiles the plan. On failure everything wrong has been said ([`crate::console`]) and the exit code is returned.
 pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
     let mut settings = resolve(inputs).map_err(Failure::print)?;
     let (ruleset, warnings) = load_ruleset(&settings).map_err(Failure::print)?;
     settings.accounts_wanted = ruleset.uses_accounts();
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     let (loaded, inputs, warnings) =
         load_data(&settings, ruleset.schema()).map_err(Failure::print)?;
     if !warnings.is_empty() {
-        eprintln!("{warnings}");
+        crate::console::say(&warnings);
     }
     if let Some(path) = &settings.skip_bad_rows {
         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
-            eprintln!(
+            crate::console::say(format!(
                 "error: cannot write `{}`: {}",
                 path.display(),
                 io_reason(&e)
-            );
+            ));
             return Err(EXIT_ERRORS);
         }
         if !loaded.skipped.is_empty() {
-            eprintln!(
+            crate::console::say(format!(
                 "set aside {} bad row{} in `{}`",
                 loaded.skipped.len(),
                 if loaded.skipped.len() == 1 { "" } else { "s" },
                 path.display()
-            );
+            ));
         }
     }
     let skipped_rows = settings

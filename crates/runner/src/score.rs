@@ -44,8 +44,8 @@ pub struct Scored {
     pub accounts: Option<Evaluation>,
 }
 
-/// Scores `dataset` at `as_of`, prints what the plugins printed, reports failed plugin calls
-/// and refuses them unless allowed (the message is printed).
+/// Scores `dataset` at `as_of`, says what the plugins printed, reports failed plugin calls
+/// and refuses them unless allowed (the message is said on the console).
 pub fn score(
     plan: &Plan,
     dataset: &Dataset,
@@ -66,24 +66,24 @@ pub fn score(
         },
     );
     for line in &evaluation.plugin_log {
-        eprintln!("{line}");
+        crate::console::say(line);
     }
     if !evaluation.plugin_errors.is_empty() {
         report_plugin_errors(&evaluation);
         if !options.allow_plugin_errors {
-            eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
+            crate::console::say("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
             return Err(PluginCallsFailed);
         }
     }
     let accounts = evaluation.accounts.take().map(|a| *a);
     if let Some(accounts) = &accounts {
         for line in &accounts.plugin_log {
-            eprintln!("{line}");
+            crate::console::say(line);
         }
         if !accounts.plugin_errors.is_empty() {
             report_plugin_errors(accounts);
             if !options.allow_plugin_errors {
-                eprintln!("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
+                crate::console::say("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
                 return Err(PluginCallsFailed);
             }
         }
@@ -95,9 +95,9 @@ pub fn score(
     })
 }
 
-/// Prints each plugin function that failed ([`plugin_errors_report`]).
+/// Says each plugin function that failed ([`plugin_errors_report`]).
 pub fn report_plugin_errors(evaluation: &Evaluation) {
-    eprint!("{}", plugin_errors_report(evaluation));
+    crate::console::say(plugin_errors_report(evaluation));
 }
 
 /// Each plugin function that failed: its first error, how many contacts, the first ids.

@@ -9,7 +9,6 @@ pub mod incremental;
 pub mod status;
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::sync::Arc;
@@ -84,23 +83,23 @@ pub fn watch(options: WatchOptions) -> u8 {
         .map(|p| crate::database::shown(p))
         .collect();
     if let Some(first) = databases.first() {
-        eprintln!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
-  = help: run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one");
+        crate::console::say(format!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
+  = help: run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one"));
         return EXIT_USAGE;
     }
     if outputs.scores.is_none() {
-        eprintln!("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
+        crate::console::say("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
         return EXIT_USAGE;
     }
     let (tx, rx) = mpsc::channel();
     if let Err(message) = stop_on_signals(tx.clone()) {
-        eprintln!("warning: {message}");
+        crate::console::say(format!("warning: {message}"));
     }
     let pace = Pace::new(options.debounce);
     let mut folder_watch = match FolderWatch::start(tx, pace.delay, options.poll) {
         Ok(w) => w,
         Err(message) => {
-            eprintln!("error: cannot watch the files: {message}");
+            crate::console::say(format!("error: cannot watch the files: {message}"));
             return EXIT_ERRORS;
         }
     };
@@ -112,11 +111,11 @@ pub fn watch(options: WatchOptions) -> u8 {
         match changes::repair_feed(feed) {
             Ok(0) => {}
             Ok(cut) => warn_cut_line(feed, cut),
-            Err(e) => eprintln!(
+            Err(e) => crate::console::say(format!(
                 "warning: cannot read `{}`: {}",
                 feed.display(),
                 io_reason(&e)
-            ),
+            )),
         }
     }
     let mut runner = Runner::new(options, settings, outputs);
@@ -125,11 +124,11 @@ pub fn watch(options: WatchOptions) -> u8 {
     runner.rewatch(&mut folder_watch);
     runner.cycle(Change::everything(), vec!["start".into()], Instant::now());
     runner.rewatch(&mut folder_watch);
-    eprintln!(
+    crate::console::say(format!(
         "watching {} file{} (Ctrl-C to stop)",
         runner.files.len(),
         if runner.files.len() == 1 { "" } else { "s" }
-    );
+    ));
     let mut last_change = None;
     while let Some(batch) = pace.next_batch(&rx, &runner.files, last_change) {
         last_change = batch.last;
@@ -269,7 +268,7 @@ impl Batch {
                 }
             }
             Message::Rescan => self.rescan = true,
-            Message::Problem(p) => eprintln!("warning: {p}"),
+            Message::Problem(p) => crate::console::say(format!("warning: {p}")),
             Message::Stop => return false,
         }
         true
@@ -450,7 +449,7 @@ impl Runner {
     fn rewatch(&mut self, watch: &mut FolderWatch) {
         self.track_files();
         for problem in watch.set_files(&self.files) {
-            eprintln!("{problem}");
+            crate::console::say(&problem);
         }
     }
 
@@ -490,7 +489,7 @@ impl Runner {
         (change, names)
     }
 
-    /// Prints a stage's failure, and keeps its problems for the status line.
+    /// Says a stage's failure, and keeps its problems for the status line.
     fn report_failure(&self, f: Failure) {
         self.problems
             .borrow_mut()
@@ -498,10 +497,10 @@ impl Runner {
         f.print();
     }
 
-    /// Prints an error message (`error: …`), and keeps it for the status line.
+    /// Says an error message (`error: …`), and keeps it for the status line.
     fn report_message(&self, m: &str) {
         self.problems.borrow_mut().extend(message_json(m));
-        eprintln!("{m}");
+        crate::console::say(m);
     }
 
     /// Handles one change and prints its status line.
@@ -537,10 +536,7 @@ impl Runner {
         } else {
             status.human()
         };
-        let stdout = std::io::stdout();
-        let mut out = stdout.lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        crate::console::status(&line);
     }
 
     fn unchanged(&self, noticed: Instant) -> Status {
@@ -571,7 +567,7 @@ impl Runner {
             })?;
             let outputs = Outputs::resolve(&self.options.outputs, settings.project.as_ref());
             if outputs.scores.is_none() {
-                eprintln!("error: `scoreline.yaml` no longer names a scores file\n  = help: set `output: scores:`, or pass `--out FILE`");
+                crate::console::say("error: `scoreline.yaml` no longer names a scores file\n  = help: set `output: scores:`, or pass `--out FILE`");
                 return Err(NotApplied);
             }
             if !same_settings(&settings, &self.settings) || outputs != self.outputs {
@@ -610,7 +606,7 @@ impl Runner {
             match read_source(&self.settings.ruleset) {
                 Ok(source) => self.rule_source = Some(source),
                 Err(e) => {
-                    eprintln!("{e}");
+                    crate::console::say(e.to_string());
                     return Err(NotApplied);
                 }
             }
@@ -633,7 +629,7 @@ impl Runner {
                     NotApplied
                 })?;
             if !warnings.is_empty() {
-                eprintln!("{warnings}");
+                crate::console::say(&warnings);
             }
             let fingerprint = fingerprint(&ruleset, &self.plugins);
             Some((ruleset, fingerprint))
@@ -699,7 +695,7 @@ impl Runner {
             self.problems
                 .borrow_mut()
                 .extend(unreadable.iter().map(scoreline_data::DataProblem::to_json));
-            eprintln!("{}", render_problems(&unreadable));
+            crate::console::say(render_problems(&unreadable));
             return Err(NotApplied);
         }
         let schema_changed = match (&candidate, &self.good) {
@@ -766,7 +762,7 @@ impl Runner {
             return Err(Box::new(good));
         };
         match crate::output::check_accounts_output(&self.outputs, ruleset.uses_accounts()) {
-            Ok(Some(warning)) => eprintln!("{warning}"),
+            Ok(Some(warning)) => crate::console::say(&warning),
             Ok(None) => {}
             Err(f) => {
                 self.report_failure(f);
@@ -800,16 +796,16 @@ impl Runner {
             match scoreline_data::load_sources(&contacts.source, &events, &options) {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
-                        eprintln!("{}", render_problems(&loaded.warnings));
+                        crate::console::say(render_problems(&loaded.warnings));
                     }
                     let mut skipped_rows = None;
                     if let Some(path) = &self.settings.skip_bad_rows {
                         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
-                            eprintln!(
+                            crate::console::say(format!(
                                 "error: cannot write `{}`: {}",
                                 path.display(),
                                 io_reason(&e)
-                            );
+                            ));
                             return Err(Box::new(good));
                         }
                         skipped_rows = Some(loaded.skipped.len());
@@ -828,7 +824,7 @@ impl Runner {
                     self.problems
                         .borrow_mut()
                         .extend(e.problems.iter().map(scoreline_data::DataProblem::to_json));
-                    eprintln!("{}", render_load_error(&e));
+                    crate::console::say(render_load_error(&e));
                     return Err(Box::new(good));
                 }
             }
@@ -1050,7 +1046,7 @@ impl Runner {
             },
         );
         for line in &scored.plugin_log {
-            eprintln!("{line}");
+            crate::console::say(line);
         }
         if !scored.plugin_errors.is_empty() {
             // A full rescore of the data set in force reports the errors the usual way.
@@ -1197,11 +1193,11 @@ impl Runner {
                 Ok(0) => {}
                 Ok(cut) => warn_cut_line(path, cut),
                 Err(e) => {
-                    eprintln!(
+                    crate::console::say(format!(
                         "error: cannot append to `{}`: {}",
                         path.display(),
                         io_reason(&e)
-                    );
+                    ));
                     return Err(());
                 }
             }
@@ -1258,10 +1254,10 @@ impl Runner {
 
 /// Says that an unfinished line was removed from the end of the change feed.
 fn warn_cut_line(path: &Path, bytes: u64) {
-    eprintln!(
+    crate::console::say(format!(
         "warning: `{}` ended with an unfinished line ({bytes} bytes, from a run stopped in the middle of a write): removed, so that the feed holds whole lines only",
         path.display()
-    );
+    ));
 }
 
 /// Each contact's row, by id.
@@ -1344,7 +1340,7 @@ fn source_count(settings: &Settings) -> usize {
 fn flush_plugin_logs(ruleset: &Ruleset) {
     for (_, plugin) in &ruleset.plugins {
         for line in plugin.take_log() {
-            eprintln!("{line}");
+            crate::console::say(&line);
         }
     }
 }

@@ -3,6 +3,9 @@
 //! header's columns, matched to the schema once per file) or a structured record (JSON, YAML
 //! or given as values: its cells found by name, per record).
 
+use std::rc::Rc;
+use std::sync::Arc;
+
 use csv::ByteRecord;
 
 use crate::cell::Cell;
@@ -81,7 +84,9 @@ pub(crate) struct Named<'r> {
     fields: &'r Record,
     loc: Loc<'r>,
     /// For each of the converter's fields, the index of the record's field that feeds it.
-    slots: Vec<Option<usize>>,
+    slots: Rc<[Option<usize>]>,
+    /// The record's fields read apart (see [`Role::Apart`]).
+    apart: Rc<[usize]>,
     /// The converter's field names (to name a field the record lacks).
     names: &'r [String],
 }
@@ -97,39 +102,103 @@ pub(crate) enum Role {
     Unknown,
 }
 
+/// How the fields of a record were bound, kept to bind the next record whose fields have the
+/// same names in the same order (every row of a table, JSON records written alike) without
+/// looking each name up again.
+#[derive(Debug, Default)]
+pub(crate) struct Binding {
+    names: Vec<Arc<str>>,
+    slots: Rc<[Option<usize>]>,
+    apart: Rc<[usize]>,
+    unknown: Vec<usize>,
+}
+
+impl Binding {
+    /// Whether `record`'s fields have the names this binding was made for.
+    fn fits(&self, record: &Record) -> bool {
+        self.names.len() == record.fields.len()
+            && self
+                .names
+                .iter()
+                .zip(&record.fields)
+                .all(|(a, (b, _))| Arc::ptr_eq(a, b) || a == b)
+    }
+}
+
 impl<'r> Named<'r> {
     /// Binds `fields` to the converter's fields named `names`: `role` says what each field
     /// is; a field written twice is an error, one the schema does not have is passed to
-    /// `unknown` (which may warn, once per name).
+    /// `unknown` (which may warn, once per name). `kept` is the binding of the record before
+    /// (used when the names are the same; replaced otherwise).
     pub(crate) fn bind(
         fields: &'r Record,
         loc: Loc<'r>,
         names: &'r [String],
         sink: &mut Sink,
-        mut role: impl FnMut(&'r str, &'r Datum) -> Role,
+        kept: &mut Option<Binding>,
+        mut role: impl FnMut(&'r str) -> Role,
         mut unknown: impl FnMut(&mut Sink, &'r str, &'r Datum, &Loc<'r>),
     ) -> Named<'r> {
+        if let Some(b) = kept.as_ref().filter(|b| b.fits(fields)) {
+            for &i in &b.unknown {
+                let (k, v) = &fields.fields[i];
+                unknown(sink, k, v, &loc);
+            }
+            return Named {
+                fields,
+                loc,
+                slots: Rc::clone(&b.slots),
+                apart: Rc::clone(&b.apart),
+                names,
+            };
+        }
         let mut slots = vec![None; names.len()];
+        let mut apart = Vec::new();
+        let mut unknowns = Vec::new();
+        let mut twice = false;
         for (i, (k, v)) in fields.fields.iter().enumerate() {
-            match role(k, v) {
+            match role(k) {
                 Role::Feeds(first, second) => {
                     for f in first.into_iter().chain(second) {
                         if slots[f].is_some() {
+                            twice = true;
                             sink.add(loc.key(k), (format!("field `{k}` appears twice"), None));
                         }
                         slots[f] = Some(i);
                     }
                 }
-                Role::Apart => {}
-                Role::Unknown => unknown(sink, k, v, &loc),
+                Role::Apart => apart.push(i),
+                Role::Unknown => {
+                    unknowns.push(i);
+                    unknown(sink, k, v, &loc)
+                }
             }
         }
+        let slots: Rc<[Option<usize>]> = slots.into();
+        let apart: Rc<[usize]> = apart.into();
+        // A record with a field written twice is reported each time: not kept.
+        *kept = (!twice).then(|| Binding {
+            names: fields.fields.iter().map(|(k, _)| Arc::clone(k)).collect(),
+            slots: Rc::clone(&slots),
+            apart: Rc::clone(&apart),
+            unknown: unknowns,
+        });
         Named {
             fields,
             loc,
             slots,
+            apart,
             names,
         }
+    }
+
+    /// The values of the record's fields read apart, in the record's order.
+    pub(crate) fn apart(&self) -> impl Iterator<Item = (&'r str, &'r Datum)> + '_ {
+        let fields = self.fields;
+        self.apart.iter().map(move |&i| {
+            let (k, v) = &fields.fields[i];
+            (&**k, v)
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use crate::dialect::{Cells, Delimiter};
 use crate::model::{Contact, FieldType, Value};
 use crate::record::{Datum, Record};
 
-use super::cells::{At, Bound, CsvRow, Named, Role};
+use super::cells::{At, Binding, Bound, CsvRow, Named, Role};
 use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::events::{self, EventConverter, EventOut, Owner};
 use super::plan::{ContactPlan, EventPlan, InferEvents, InferTable};
@@ -53,6 +53,8 @@ pub(crate) struct ContactConverter<'p> {
     interners: Vec<Interner>,
     /// How the cells of text are written (CSV dialect; the default for other formats).
     cells: Cells,
+    /// The binding of the last structured record's field names.
+    kept: Option<Binding>,
 }
 
 impl<'p> ContactConverter<'p> {
@@ -61,6 +63,7 @@ impl<'p> ContactConverter<'p> {
             plan,
             interners: plan.fields.iter().map(|_| Interner::default()).collect(),
             cells,
+            kept: None,
         }
     }
 
@@ -97,7 +100,7 @@ impl<'p> ContactConverter<'p> {
     /// error, one that is not in the schema is ignored with a warning; `events` (when no
     /// field has that name) holds the contact's inline events, returned apart.
     fn bind<'r>(
-        &self,
+        &mut self,
         record: &'r Record,
         loc: Loc<'r>,
         sink: &mut Sink,
@@ -106,17 +109,16 @@ impl<'p> ContactConverter<'p> {
         'p: 'r,
     {
         let plan = self.plan;
-        let mut inline = None;
         let named = Named::bind(
             record,
             loc,
             &plan.names,
             sink,
-            |k, v| {
+            &mut self.kept,
+            |k| {
                 let (is_id, field) = plan.fields_of(k);
                 if !is_id && field.is_none() {
                     if k == "events" && !plan.accounts {
-                        inline = Some(v);
                         return Role::Apart;
                     }
                     return Role::Unknown;
@@ -134,6 +136,8 @@ impl<'p> ContactConverter<'p> {
                 }
             },
         );
+        // `events` is the only field read apart.
+        let inline = named.apart().next().map(|(_, v)| v);
         (named, inline)
     }
 }
@@ -499,6 +503,7 @@ pub(crate) fn raw_text(file: &File, raw: &RawRef) -> String {
             Body::Records { records, .. } => {
                 records.get(*i).map(Record::to_json).unwrap_or_default()
             }
+            Body::Table { table, .. } if *i < table.len() => table.record(*i).to_json(),
             _ => String::new(),
         },
     }

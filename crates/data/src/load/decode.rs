@@ -56,8 +56,11 @@ pub(crate) enum Body<'a> {
     Records {
         records: &'a [Record],
         chunks: Vec<Range<usize>>,
-        /// The records are a database table's rows (problems name rows and columns).
-        rows: bool,
+    },
+    /// A database table's rows, in chunks of row indices (problems name rows and columns).
+    Table {
+        table: &'a crate::table::Table,
+        chunks: Vec<Range<usize>>,
     },
 }
 
@@ -75,19 +78,20 @@ impl File<'_> {
             Body::Csv { chunks, .. }
             | Body::Ndjson { chunks }
             | Body::JsonArray { chunks, .. }
-            | Body::Records { chunks, .. } => chunks.len(),
+            | Body::Records { chunks, .. }
+            | Body::Table { chunks, .. } => chunks.len(),
             Body::Yaml { .. } => 1,
         }
     }
 
     /// Whether the input is records given as values (its problems name records, not lines).
     pub(crate) fn given(&self) -> bool {
-        matches!(self.body, Body::Records { .. })
+        matches!(self.body, Body::Records { .. } | Body::Table { .. })
     }
 
     /// Whether the input is a database table's rows.
     pub(crate) fn rows(&self) -> bool {
-        matches!(self.body, Body::Records { rows: true, .. })
+        matches!(self.body, Body::Table { .. })
     }
 
     /// The line that precedes chunk 0 (CSV: the header's lines; others: none).
@@ -135,7 +139,7 @@ fn problem(file: &str, line: u32, column: u32, message: String, help: Option<&st
 
 /// Records given as values, in chunks of about `chunk_bytes / 100` records (a record is
 /// counted as a hundred bytes: the result does not depend on it).
-pub(crate) fn given(set: &RecordSet, chunk_bytes: usize, rows: bool) -> File<'_> {
+pub(crate) fn given(set: &RecordSet, chunk_bytes: usize) -> File<'_> {
     let per = (chunk_bytes / 100).max(1);
     let n = set.records.len();
     let chunks = (0..n.div_ceil(per))
@@ -149,7 +153,20 @@ pub(crate) fn given(set: &RecordSet, chunk_bytes: usize, rows: bool) -> File<'_>
         body: Body::Records {
             records: &set.records,
             chunks,
-            rows,
+        },
+    }
+}
+
+/// A table's rows, in chunks of about `chunk_bytes / 100` rows (as records given as values).
+pub(crate) fn table(table: &crate::table::Table, chunk_bytes: usize) -> File<'_> {
+    File {
+        name: &table.name,
+        bytes: &[],
+        events: EventCols::default(),
+        dates: None,
+        body: Body::Table {
+            table,
+            chunks: table.chunks(chunk_bytes / 100),
         },
     }
 }
@@ -859,21 +876,29 @@ pub(crate) fn for_each_record<'f>(
             }
             0
         }
-        Body::Records {
-            records,
-            chunks,
-            rows,
-        } => {
+        Body::Records { records, chunks } => {
             let range = chunks[chunk].clone();
             for (index, r) in records[range.clone()].iter().enumerate() {
                 let loc = Loc::Given {
                     index: range.start + index,
                     key: None,
                     event: None,
-                    row: *rows,
+                    row: false,
                 };
                 f(loc, Ok(Item::Record(r)));
             }
+            0
+        }
+        Body::Table { table, chunks } => {
+            table.each_record(chunks[chunk].clone(), |index, r| {
+                let loc = Loc::Given {
+                    index,
+                    key: None,
+                    event: None,
+                    row: true,
+                };
+                f(loc, Ok(Item::Record(r)));
+            });
             0
         }
         Body::Csv { .. } => 0,

@@ -11,7 +11,7 @@ use crate::fxhash::FxHashMap;
 use crate::model::{Events, FieldType, Value};
 use crate::record::{Datum, Record};
 
-use super::cells::{At, Bound, CsvRow, Named, Role};
+use super::cells::{At, Binding, Bound, CsvRow, Named, Role};
 use super::contacts::{ragged, row_text};
 use super::decode::{for_each_record, Body, File, Item, Loc, RowReader};
 use super::plan::{EventPlan, InferEvents};
@@ -436,6 +436,9 @@ pub(crate) struct NamedEvent<'r> {
     record: &'r Record,
     loc: Loc<'r>,
     cols: &'r EventCols,
+    /// Per event type (and whether the event is a file's or inline), the binding of the last
+    /// record's field names.
+    kept: &'r std::cell::RefCell<Vec<Option<Binding>>>,
 }
 
 impl NamedEvent<'_> {
@@ -482,12 +485,18 @@ impl EventRecord for NamedEvent<'_> {
     ) -> Named<'s> {
         let spec = &plan.specs[t];
         let by_name = &plan.props[t];
+        let mut kept = self.kept.borrow_mut();
+        let slot = 2 * t + usize::from(owner == Owner::File);
+        if kept.len() <= slot {
+            kept.resize_with(slot + 1, || None);
+        }
         Named::bind(
             self.record,
             self.loc,
             &plan.names[t],
             sink,
-            |k, _| {
+            &mut kept[slot],
+            |k| {
                 if self.cols.is_fixed(k, owner == Owner::File) {
                     return Role::Apart;
                 }
@@ -538,6 +547,8 @@ pub(crate) struct EventConverter<'p> {
     last_id: (Vec<u8>, u32),
     /// Where the fixed fields are in the records.
     cols: &'p EventCols,
+    /// The bindings of structured records' field names (see [`NamedEvent::kept`]).
+    kept: std::cell::RefCell<Vec<Option<Binding>>>,
 }
 
 impl<'p> EventConverter<'p> {
@@ -555,6 +566,7 @@ impl<'p> EventConverter<'p> {
             cells,
             last_type: (Vec::new(), None),
             last_id: (Vec::new(), 0),
+            kept: Default::default(),
         }
     }
 
@@ -584,12 +596,15 @@ impl<'p> EventConverter<'p> {
                 sink.finish_row(line, raw_text);
             }
             Item::Record(record) => {
+                let kept = std::mem::take(&mut self.kept);
                 let rec = NamedEvent {
                     record,
                     loc,
                     cols: self.cols,
+                    kept: &kept,
                 };
                 self.event(&rec, owner, line, raw_text, ev, sink);
+                self.kept = kept;
             }
         }
     }
