@@ -117,15 +117,32 @@ pub(super) fn variants(k: &Checker, out: &mut Out) {
         if !matches!(t.ty, FieldType::Text | FieldType::List) || is_email {
             continue;
         }
-        let mut groups: HashMap<std::borrow::Cow<str>, Vec<ValueCount>> = HashMap::new();
-        for (v, n) in &c.texts {
-            groups.entry(normalize(v)).or_default().push(ValueCount {
-                value: v.to_string(),
-                count: *n,
-            });
+        // Each distinct value by its normal form: the first value as it is, the others
+        // (rare) in a list; only the groups of more than one value become `ValueCount`s.
+        type Group<'v> = ((&'v str, u64), Vec<(&'v str, u64)>);
+        let mut by_form: HashMap<std::borrow::Cow<str>, Group, ahash::RandomState> =
+            HashMap::with_capacity_and_hasher(c.texts.len(), ahash::RandomState::new());
+        for (v, n, form) in c.texts_with_forms() {
+            match by_form.entry(std::borrow::Cow::Borrowed(form.as_ref())) {
+                std::collections::hash_map::Entry::Occupied(mut e) => e.get_mut().1.push((v, n)),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(((v, n), Vec::new()));
+                }
+            }
         }
-        let mut groups: Vec<Vec<ValueCount>> =
-            groups.into_values().filter(|g| g.len() > 1).collect();
+        let mut groups: Vec<Vec<ValueCount>> = by_form
+            .into_values()
+            .filter(|(_, rest)| !rest.is_empty())
+            .map(|(first, rest)| {
+                std::iter::once(first)
+                    .chain(rest)
+                    .map(|(v, n)| ValueCount {
+                        value: v.to_string(),
+                        count: n,
+                    })
+                    .collect()
+            })
+            .collect();
         if groups.is_empty() {
             continue;
         }
@@ -601,27 +618,25 @@ fn literal_counts(literal: &Literal, c: &Column) -> (u64, Vec<ValueCount>) {
     };
     let spelling = matches!(literal.op, Op::Eq) && c.texts.len() <= MAX_DISTINCT_FOR_SPELLING;
     let max_distance = if wanted.chars().count() >= 8 { 2 } else { 1 };
-    for (v, n) in &c.texts {
+    for (v, n, loose) in c.texts_with_forms() {
         if literal.op.test(&literal.transform.apply(v), &literal.text) {
             matched += n;
             continue;
         }
-        let loose = normalize(v);
         let is_near = match &literal.op {
             Op::Eq => {
-                loose == wanted
+                *loose == wanted
                     || (spelling
                         && wanted.chars().count() >= 4
-                        && scoreline_data::model::suggest::distance(&loose, &wanted)
-                            <= max_distance)
+                        && scoreline_data::model::suggest::distance(loose, &wanted) <= max_distance)
             }
             Op::Matches(_) => caseless.as_ref().is_some_and(|re| re.is_match(v.trim())),
-            op => op.test(&loose, &wanted),
+            op => op.test(loose, &wanted),
         };
         if is_near {
             near.push(ValueCount {
                 value: v.to_string(),
-                count: *n,
+                count: n,
             });
         }
     }

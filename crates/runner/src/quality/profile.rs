@@ -38,6 +38,9 @@ pub struct Column<'d> {
     pub numbers: Vec<f64>,
     /// Distinct dates and booleans.
     pub others: Set<i64>,
+    /// The normal form ([`normalize`]) of each text value, in the order `texts` iterates:
+    /// computed once, for every finding that compares values loosely.
+    normal: std::sync::OnceLock<Vec<Cow<'d, str>>>,
 }
 
 impl<'d> Column<'d> {
@@ -74,6 +77,17 @@ impl<'d> Column<'d> {
         }
         self.numbers.extend(other.numbers);
         self.others.extend(other.others);
+    }
+
+    /// Each text value with its count and its normal form.
+    pub fn texts_with_forms(&self) -> impl Iterator<Item = (&'d str, u64, &Cow<'d, str>)> + '_ {
+        let forms = self
+            .normal
+            .get_or_init(|| self.texts.keys().map(|v| normalize(v)).collect());
+        self.texts
+            .iter()
+            .zip(forms)
+            .map(|((v, n), form)| (*v, *n, form))
     }
 
     /// The number of distinct values (numbers must be sorted).
@@ -270,10 +284,50 @@ impl<'d> Profile<'d> {
 
 /// A text without surrounding blanks, in lower case: how values are grouped as variants.
 pub fn normalize(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        // Most CRM values: ASCII blanks and letters only (the same result, without the
+        // Unicode tables).
+        // `str::trim`'s blanks among ASCII: tab to carriage return (vertical tab included), space.
+        let blank = |b: &u8| matches!(b, b'\t'..=b'\r' | b' ');
+        let bytes = text.as_bytes();
+        let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+        let end = bytes
+            .iter()
+            .rposition(|b| !blank(b))
+            .map_or(start, |i| i + 1);
+        let trimmed = &text[start..end];
+        return if trimmed.bytes().any(|b| b.is_ascii_uppercase()) {
+            trimmed.to_ascii_lowercase().into()
+        } else {
+            trimmed.into()
+        };
+    }
     let trimmed = text.trim();
     if trimmed.chars().any(char::is_uppercase) {
         trimmed.to_lowercase().into()
     } else {
         trimmed.into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalize;
+
+    #[test]
+    fn normal_forms_are_those_of_unicode_trim_and_lower_case() {
+        for text in [
+            "Software",
+            "  software \t",
+            "\u{b}SaaS\r\n",
+            "",
+            "   ",
+            "ÉCOLE ",
+            " Straße",
+            "already lower",
+            "MIXED Case 42",
+        ] {
+            assert_eq!(normalize(text), text.trim().to_lowercase(), "{text:?}");
+        }
     }
 }
