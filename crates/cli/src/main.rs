@@ -15,6 +15,7 @@ macro_rules! out {
 
 mod args;
 mod commands;
+mod render;
 
 use std::process::ExitCode;
 
@@ -45,8 +46,8 @@ pub fn write_out(args: std::fmt::Arguments, newline: bool) {
     }
 }
 
-/// The runner's messages on standard error, watch's status lines on standard output: the
-/// runner itself never prints.
+/// The runner's messages and failures on standard error, watch's status lines on standard
+/// output: the runner itself never prints, nor renders a failure.
 struct Terminal;
 
 impl scoreline_runner::console::Sink for Terminal {
@@ -59,6 +60,10 @@ impl scoreline_runner::console::Sink for Terminal {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();
+    }
+
+    fn failure(&self, failure: &scoreline_runner::failure::Failure) {
+        render::say(&render::failure(failure));
     }
 }
 

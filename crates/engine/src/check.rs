@@ -18,6 +18,7 @@ mod schema;
 mod segments;
 pub mod types;
 
+use scoreline_syntax::codes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -313,7 +314,7 @@ impl<'a> Checker<'a> {
                 let name = &decl.name.name;
                 let d = self
                     .error(
-                        "E0404",
+                        codes::E0404,
                         decl.name.span,
                         format!("the plugin name `{name}` is also a contact field"),
                     )
@@ -327,7 +328,7 @@ impl<'a> Checker<'a> {
                 PluginInfo::NotFound { reason } => {
                     let d = self
                         .error(
-                            "E0401",
+                            codes::E0401,
                             decl.path.span,
                             format!("plugin file `{}` not found", decl.path.value),
                         )

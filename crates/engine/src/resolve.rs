@@ -4,6 +4,7 @@
 //! Items may refer to each other in any order; a cycle of references is an error that names
 //! the cycle. Both the checker and the plan compiler start from the [`Symbols`] built here.
 
+use scoreline_syntax::codes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -110,7 +111,7 @@ pub fn resolve(file: &Arc<SourceFile>, ast: &RuleFile) -> (Symbols, Vec<Diagnost
             diagnostics.push(
                 Diagnostic::error(
                     file,
-                    "E0201",
+                    codes::E0201,
                     name.span,
                     format!("`{}` is already defined", name.name),
                 )
@@ -276,7 +277,7 @@ fn report_cycle(
     diagnostics.push(
         Diagnostic::error(
             file,
-            "E0202",
+            codes::E0202,
             ident.span,
             format!("`{}` refers to itself through a cycle: {path}", ident.name),
         )

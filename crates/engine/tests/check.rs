@@ -39,7 +39,7 @@ impl PluginResolver for TestPlugins {
                 ));
                 PluginInfo::Failed(vec![Diagnostic::error(
                     &script,
-                    "E0601",
+                    "E0801",
                     scoreline_syntax::ast::Span::new(22, 23),
                     "expected an expression after `+`",
                 )])
@@ -242,6 +242,6 @@ fn plugin_compile_errors_are_passed_on_after_the_file_s_own() {
     let checked = run(&file).expect("parses");
     let codes: Vec<&str> = checked.diagnostics.iter().map(|d| d.code).collect();
     // The call of a plugin that failed to compile is not checked again (no cascade).
-    assert_eq!(codes, ["E0104", "E0601"]);
+    assert_eq!(codes, ["E0104", "E0801"]);
     assert_eq!(checked.diagnostics[1].file.name, "broken.rhai");
 }

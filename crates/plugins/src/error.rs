@@ -15,11 +15,11 @@ use crate::limits::Limits;
 use crate::value::type_in_words;
 
 /// Code of a plugin script that does not compile.
-pub const E_COMPILE: &str = "E0801";
+pub const E_COMPILE: &str = scoreline_syntax::codes::E0801;
 /// Code of a plugin script whose top-level statements fail when it is loaded.
-pub const E_LOAD: &str = "E0802";
+pub const E_LOAD: &str = scoreline_syntax::codes::E0802;
 /// Code of a plugin call that fails at run time.
-pub const E_CALL: &str = "E0803";
+pub const E_CALL: &str = scoreline_syntax::codes::E0803;
 
 /// A plugin call that failed at run time; the engine gives missing for that contact.
 #[derive(Debug, Clone)]

@@ -9,7 +9,7 @@ use scoreline_syntax::ast::Span;
 use scoreline_syntax::{Diagnostic, SourceFile};
 
 /// Code of a `global::NAME` read of a top-level `let`.
-pub const W_GLOBAL_LET: &str = "W0804";
+pub const W_GLOBAL_LET: &str = scoreline_syntax::codes::W0804;
 
 /// One warning per `global::NAME` whose `NAME` is a top-level `let` (and no `const`).
 pub(crate) fn global_reads_of_lets(script: &Arc<SourceFile>) -> Vec<Diagnostic> {

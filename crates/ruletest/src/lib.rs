@@ -32,29 +32,29 @@ use scoreline_runner::sources::io_reason;
 /// The codes of test file errors (listed in docs/testing.md).
 pub(crate) mod codes {
     /// The file is not valid YAML.
-    pub const YAML: &str = "T0001";
+    pub const YAML: &str = scoreline_syntax::codes::T0001;
     /// A key that a test file does not have.
-    pub const UNKNOWN_KEY: &str = "T0002";
+    pub const UNKNOWN_KEY: &str = scoreline_syntax::codes::T0002;
     /// A part of the file has the wrong shape (a list where a map is needed, no name…).
-    pub const SHAPE: &str = "T0003";
+    pub const SHAPE: &str = scoreline_syntax::codes::T0003;
     /// The rule file cannot be read.
-    pub const RULESET: &str = "T0004";
+    pub const RULESET: &str = scoreline_syntax::codes::T0004;
     /// An expectation names no score or segment of the ruleset.
-    pub const UNKNOWN_OUTPUT: &str = "T0005";
+    pub const UNKNOWN_OUTPUT: &str = scoreline_syntax::codes::T0005;
     /// A contact without an id.
-    pub const NO_ID: &str = "T0006";
+    pub const NO_ID: &str = scoreline_syntax::codes::T0006;
     /// A contact does not fit the ruleset's schema.
-    pub const DATA: &str = "T0007";
+    pub const DATA: &str = scoreline_syntax::codes::T0007;
     /// `fired` / `not_fired` names no clause of the ruleset.
-    pub const UNKNOWN_CLAUSE: &str = "T0008";
+    pub const UNKNOWN_CLAUSE: &str = scoreline_syntax::codes::T0008;
     /// A case (or a contact of it) with nothing expected.
-    pub const NO_EXPECTATIONS: &str = "T0009";
+    pub const NO_EXPECTATIONS: &str = scoreline_syntax::codes::T0009;
     /// A value that is not a number, bound or label.
-    pub const BAD_VALUE: &str = "T0010";
+    pub const BAD_VALUE: &str = scoreline_syntax::codes::T0010;
     /// `expect` names a contact that the case does not have.
-    pub const UNKNOWN_CONTACT: &str = "T0011";
+    pub const UNKNOWN_CONTACT: &str = scoreline_syntax::codes::T0011;
     /// An id in `expect` names both a contact and an account of the case.
-    pub const AMBIGUOUS_ID: &str = "T0012";
+    pub const AMBIGUOUS_ID: &str = scoreline_syntax::codes::T0012;
 }
 
 /// Every test file in `paths`: files as given, folders searched for `*.test.yaml` (and

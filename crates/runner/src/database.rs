@@ -9,7 +9,7 @@ use scoreline_data::{Input as DataInput, LoadOptions, Schema, Source};
 use scoreline_db::{DbUrl, ReadTable};
 
 use crate::manifest::{Input, InputHash, InputRole};
-use crate::pipeline::{Failure, Settings};
+use crate::pipeline::{Failure, Message, Problem, Settings};
 
 /// Whether a path as given (flag or `scoreline.yaml`) is a database URL.
 pub fn is_db(path: &Path) -> bool {
@@ -17,9 +17,9 @@ pub fn is_db(path: &Path) -> bool {
 }
 
 /// The URL a path holds (see [`is_db`]). `Err` is a message for the user.
-pub fn url(path: &Path) -> Result<DbUrl, String> {
+pub fn url(path: &Path) -> Result<DbUrl, Message> {
     let text = path.to_str().unwrap_or_default();
-    DbUrl::parse(text).map_err(|e| e.to_string())
+    DbUrl::parse(text).map_err(Message::from)
 }
 
 /// A URL from `scoreline.yaml`, its SQLite file taken relative to the project's folder (the
@@ -87,18 +87,18 @@ pub enum Read {
 
 impl Read {
     /// Reads a data file, or the table or query a URL names (`key`: the column that names a
-    /// row in messages; `required`: the columns the load cannot do without). `Err` is a
-    /// message for the user.
-    pub fn path(path: &Path, key: &str, required: &[String]) -> Result<Read, String> {
+    /// row in messages; `required`: the columns the load cannot do without). `Err` is the
+    /// problem: the database's, or the file's.
+    pub fn path(path: &Path, key: &str, required: &[String]) -> Result<Read, Problem> {
         if is_db(path) {
-            let u = url(path)?;
+            let u = url(path).map_err(Problem::Message)?;
             scoreline_db::read(&u, key, required)
                 .map(Read::Table)
-                .map_err(|e| e.to_string())
+                .map_err(|e| Problem::Message(e.into()))
         } else {
             Source::read(path)
                 .map(Read::File)
-                .map_err(|p| p.to_string())
+                .map_err(|p| Problem::Data(vec![p]))
         }
     }
 
@@ -123,7 +123,7 @@ fn read_one(
     path: &Path,
     key: &str,
     required: &[String],
-    problems: &mut Vec<String>,
+    problems: &mut Vec<Problem>,
 ) -> Option<Read> {
     Read::path(path, key, required)
         .map_err(|m| problems.push(m))
@@ -158,7 +158,10 @@ pub(crate) fn load(
         .as_ref()
         .and_then(|p| read_one(p, "id", &[], &mut problems));
     let (Some(contacts), true) = (contacts, problems.is_empty()) else {
-        return Err(Failure::errors(problems.join("\n")));
+        return Err(Failure {
+            kind: crate::failure::Kind::Errors,
+            problems,
+        });
     };
     let events: Vec<Read> = events.into_iter().flatten().collect();
     let event_inputs: Vec<DataInput> = events.iter().map(Read::input).collect();
@@ -180,7 +183,7 @@ pub(crate) fn load(
             .unwrap_or_else(|p| std::panic::resume_unwind(p));
         (hashes, records)
     });
-    let records = records.map_err(|e| Failure::from_load(&e))?;
+    let records = records.map_err(|e| Failure::load(&e))?;
     drop(event_inputs);
     drop(options);
     // The rows as read are freed on a thread of their own (millions of small texts), while
@@ -227,7 +230,7 @@ pub fn shown(path: &Path) -> String {
 /// Appends change-feed lines to a table (`--changes sqlite:feed.db?table=changes`), in one
 /// transaction: one row per line, its `time` and `id` in columns of their own and the whole
 /// line (the NDJSON file's) in `change`. `Err` is a message for the user.
-pub fn append_feed(path: &Path, lines: &[String]) -> Result<(), String> {
+pub fn append_feed(path: &Path, lines: &[String]) -> Result<(), Message> {
     use scoreline_data::Value;
     if lines.is_empty() {
         return Ok(());
@@ -247,7 +250,7 @@ pub fn append_feed(path: &Path, lines: &[String]) -> Result<(), String> {
     let refs: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
     let names = ["time".to_string(), "id".to_string(), "change".to_string()];
     let kinds = [scoreline_db::OutputColumn::Text; 3];
-    scoreline_db::append_table(&u, &names, &kinds, &refs).map_err(|e| e.to_string())
+    scoreline_db::append_table(&u, &names, &kinds, &refs).map_err(Message::from)
 }
 
 #[cfg(test)]

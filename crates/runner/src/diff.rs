@@ -6,6 +6,7 @@ pub mod compare;
 pub mod git;
 pub mod text;
 
+use crate::failure::{Message, Problem};
 use std::path::{Path, PathBuf};
 
 use scoreline_data::Dataset;
@@ -15,7 +16,7 @@ use serde::Serialize;
 use crate::evaluate::RulesetRef;
 use crate::pipeline::{check_source, load_data, resolve, Failure, Ruleset};
 use crate::sources::{read_source, PluginFiles};
-use crate::{Inputs, EXIT_ERRORS, EXIT_USAGE};
+use crate::Inputs;
 
 pub use compare::{Clause, Mover, ScoreDiff, SegmentDiff};
 
@@ -121,20 +122,10 @@ impl Diffed {
     }
 }
 
-/// A failed comparison: its exit code and what to print.
-fn failure(code: u8, report: impl Into<String>) -> Failure {
-    let report = report.into();
-    Failure {
-        code,
-        diagnostics: crate::pipeline::message_json(&report),
-        report,
-    }
-}
-
 /// The base and head versions a request names.
 fn versions(request: &Request, ruleset: Option<&Path>) -> Result<(Version, Version), Failure> {
     match (&request.versions, &request.rev, ruleset) {
-        (Some(_), Some(_), _) => Err(failure(EXIT_USAGE, "error: `--rev` compares the project's ruleset with the working tree, and cannot be used with OLD and NEW\n  = help: pass either `--rev REV`, or the two versions (`scoreline diff main:leads.score leads.score`)")),
+        (Some(_), Some(_), _) => Err(Failure::usage(Message::new("`--rev` compares the project's ruleset with the working tree, and cannot be used with OLD and NEW").help("pass either `--rev REV`, or the two versions (`scoreline diff main:leads.score leads.score`)"))),
         (Some(v), None, _) => Ok(v.clone()),
         (None, Some(rev), Some(path)) => Ok((
             Version::Git {
@@ -143,7 +134,7 @@ fn versions(request: &Request, ruleset: Option<&Path>) -> Result<(Version, Versi
             },
             Version::File(path.to_path_buf()),
         )),
-        (None, Some(_), None) | (None, None, _) => Err(failure(EXIT_USAGE, "error: no versions to compare\n  = help: pass the old and the new rule file (`scoreline diff main:leads.score leads.score`), or `--rev REV` in a project folder")),
+        (None, Some(_), None) | (None, None, _) => Err(Failure::usage(Message::new("no versions to compare").help("pass the old and the new rule file (`scoreline diff main:leads.score leads.score`), or `--rev REV` in a project folder"))),
     }
 }
 
@@ -156,12 +147,12 @@ fn read_version(
     let limits = limits.cloned().unwrap_or_default();
     let (file, path, copy) = match version {
         Version::File(path) => {
-            let source = read_source(path).map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+            let source = read_source(path).map_err(|e| Failure::errors(e.0))?;
             let plugins = PluginFiles::new(path, limits);
             (check_source(source, plugins), path.clone(), None)
         }
         Version::Git { rev, path } => {
-            let copy = git::read(rev, path, side).map_err(|e| failure(EXIT_ERRORS, e))?;
+            let copy = git::read(rev, path, side).map_err(Failure::errors)?;
             let source = std::sync::Arc::new(scoreline_syntax::SourceFile::new(
                 version.describe(),
                 copy.text.clone(),
@@ -172,22 +163,50 @@ fn read_version(
     };
     Ruleset::from_checked(&path, file).map_err(|mut f| {
         if let (Some(copy), Version::Git { rev, .. }) = (&copy, version) {
-            f.report = copy.in_revision(rev, &f.report);
+            in_revision(&mut f, copy, rev);
         }
         on_side(f, side, version)
     })
 }
 
+/// Names the files of a version read from git as `REV:path`, not by their temporary copy.
+fn in_revision(f: &mut Failure, copy: &git::FromGit, rev: &str) {
+    for problem in &mut f.problems {
+        match problem {
+            Problem::Rules(diagnostics) => {
+                for d in diagnostics {
+                    let name = copy.in_revision(rev, &d.file.name);
+                    if name != d.file.name {
+                        d.file = std::sync::Arc::new(scoreline_syntax::SourceFile::new(
+                            name,
+                            d.file.text.clone(),
+                        ));
+                    }
+                    d.message = copy.in_revision(rev, &d.message);
+                    d.help = d.help.as_ref().map(|h| copy.in_revision(rev, h));
+                }
+            }
+            Problem::Message(m) | Problem::Summary(m) => {
+                m.text = copy.in_revision(rev, &m.text);
+                m.help = m.help.iter().map(|h| copy.in_revision(rev, h)).collect();
+            }
+            Problem::Note(text) => *text = copy.in_revision(rev, text),
+            Problem::Data(_) => {}
+        }
+    }
+}
+
 /// A failure of one version's rule file, saying which side it is.
-fn on_side(mut f: Failure, side: &str, version: &Version) -> Failure {
-    let line = format!(
-        "error: the {side} version `{}` has errors; nothing was compared\n  = help: fix the rule file (`scoreline check` lists the problems it can find without the data)",
-        version.describe()
-    );
-    f.diagnostics.extend(crate::pipeline::message_json(&line));
-    f.report.push('\n');
-    f.report.push_str(&line);
-    f
+fn on_side(f: Failure, side: &str, version: &Version) -> Failure {
+    f.with(Problem::Message(
+        Message::new(format!(
+            "the {side} version `{}` has errors; nothing was compared",
+            version.describe()
+        ))
+        .help(
+            "fix the rule file (`scoreline check` lists the problems it can find without the data)",
+        ),
+    ))
 }
 
 /// Resolves the inputs, checks both versions, loads the data once, scores it with each and
@@ -229,7 +248,7 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
         let base_data = load(&settings, base.schema()).map_err(|f| data_side(f, "base"))?;
         let head_data = load(&settings, head.schema()).map_err(|f| data_side(f, "head"))?;
         if ids(&base_data) != ids(&head_data) {
-            return Err(failure(EXIT_ERRORS, "error: the two versions' schemas keep different contacts from the data\n  = help: fix the data rows the one version rejects, so that both score the same contacts"));
+            return Err(Failure::errors(Message::new("the two versions' schemas keep different contacts from the data").help("fix the data rows the one version rejects, so that both score the same contacts")));
         }
         (base_data, Some(head_data))
     };
@@ -294,10 +313,9 @@ pub fn diff(request: &Request) -> Result<Diffed, Failure> {
 /// base side).
 fn diff_stored(request: &Request, run_id: i64) -> Result<Diffed, Failure> {
     if request.versions.is_some() || request.rev.is_some() {
-        return Err(failure(
-            EXIT_USAGE,
-            "error: `--base-run` is the base: give no OLD and NEW, nor `--rev`
-  = help: the head is the project's ruleset (or `--ruleset FILE`)",
+        return Err(Failure::usage(
+            Message::new("`--base-run` is the base: give no OLD and NEW, nor `--rev`")
+                .help("the head is the project's ruleset (or `--ruleset FILE`)"),
         ));
     }
     let settings = resolve(&request.inputs)?;
@@ -311,16 +329,15 @@ fn diff_stored(request: &Request, run_id: i64) -> Result<Diffed, Failure> {
                 .and_then(|p| p.project.output.history.as_ref().map(|h| p.path(h)))
         })
         .ok_or_else(|| {
-            failure(
-                EXIT_USAGE,
-                "error: `--base-run` needs the score history
-  = help: pass `--history URL`, or set `output.history` in `scoreline.yaml`",
+            Failure::usage(
+                Message::new("`--base-run` needs the score history")
+                    .help("pass `--history URL`, or set `output.history` in `scoreline.yaml`"),
             )
         })?;
-    let url = crate::database::url(&path).map_err(|m| failure(EXIT_USAGE, m))?;
+    let url = crate::database::url(&path).map_err(Failure::usage)?;
     let stored = scoreline_db::History::open(&url, false)
         .and_then(|mut h| h.run(run_id, scoreline_db::Entity::Contact))
-        .map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+        .map_err(|e| Failure::errors(e.into()))?;
     let head_version = Version::File(settings.ruleset.clone());
     let (head, warnings) = read_version(&head_version, "head", settings.limits.as_ref())?;
     if !warnings.is_empty() {
@@ -421,11 +438,10 @@ fn ids(d: &Dataset) -> Vec<String> {
 }
 
 /// A data load that failed against one version's schema, saying which.
-fn data_side(mut f: Failure, side: &str) -> Failure {
-    f.report.push_str(&format!(
-        "\n  = note: the data was read with the {side} version's schema"
-    ));
-    f
+fn data_side(f: Failure, side: &str) -> Failure {
+    f.with(Problem::Note(format!(
+        "  = note: the data was read with the {side} version's schema"
+    )))
 }
 
 /// Loads the data for a schema (or inferring one), printing the warnings.
@@ -439,14 +455,11 @@ fn load(
     }
     if let Some(path) = &settings.skip_bad_rows {
         scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
-            failure(
-                EXIT_ERRORS,
-                format!(
-                    "error: cannot write `{}`: {}",
-                    path.display(),
-                    crate::sources::io_reason(&e)
-                ),
-            )
+            Failure::errors(Message::new(format!(
+                "cannot write `{}`: {}",
+                path.display(),
+                crate::sources::io_reason(&e)
+            )))
         })?;
     }
     Ok(loaded.dataset)
@@ -489,7 +502,11 @@ fn score(
             statistics,
         });
     }
-    let mut report = crate::score::plugin_errors_report(&evaluation);
-    report.push_str(&format!("error: plugin calls failed in the {side} version; nothing was compared\n  = help: fix the plugin: the contacts it failed for would have no score"));
-    Err(failure(EXIT_ERRORS, report))
+    Err(crate::score::plugin_failure(
+        &evaluation,
+        Message::new(format!(
+            "plugin calls failed in the {side} version; nothing was compared"
+        ))
+        .help("fix the plugin: the contacts it failed for would have no score"),
+    ))
 }

@@ -5,17 +5,16 @@ pub mod metrics;
 pub mod outcome;
 pub mod text;
 
+use crate::failure::Message;
 use std::collections::HashMap;
 use std::path::Path;
 
 use scoreline_data::{LoadRequest, Value};
 use serde::Serialize;
 
-use crate::pipeline::{
-    load_ruleset, parse_as_of, render_load_error, render_problems, resolve, Failure, Ruleset,
-};
+use crate::pipeline::{load_ruleset, parse_as_of, render_problems, resolve, Failure, Ruleset};
 use crate::sources::io_reason;
-use crate::{Inputs, EXIT_ERRORS, EXIT_USAGE};
+use crate::Inputs;
 
 use metrics::{Metrics, ScoreColumn, SegmentColumn};
 pub use outcome::{parse_horizon, Outcome, OutcomeJson};
@@ -82,21 +81,10 @@ impl Evaluated {
     }
 }
 
-/// A failed evaluation: its exit code and what to print (made in one place, so that the
-/// shape of [`Failure`] is written once here).
-pub(crate) fn failure(code: u8, report: impl Into<String>) -> Failure {
-    let report = report.into();
-    Failure {
-        code,
-        diagnostics: crate::pipeline::message_json(&report),
-        report,
-    }
-}
-
 /// Checks the flags that need no data: `--bins`; the outcome was parsed by the caller.
 fn check_request(request: &Request) -> Result<(), Failure> {
     if request.bins == 0 {
-        return Err(failure(EXIT_USAGE, "error: `--bins` must be at least 1\n  = help: the scores are split in that many buckets of about equal size, such as `--bins 10`"));
+        return Err(Failure::usage(Message::new("`--bins` must be at least 1").help("the scores are split in that many buckets of about equal size, such as `--bins 10`")));
     }
     Ok(())
 }
@@ -107,10 +95,12 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
     check_request(request)?;
     let settings = resolve(&request.inputs)?;
     let baseline_millis = match &request.baseline_as_of {
-        Some(text) => Some(
-            parse_as_of(text)
-                .map_err(|report| failure(EXIT_USAGE, report.replace("as-of", "baseline as-of")))?,
-        ),
+        Some(text) => Some(parse_as_of(text).map_err(|m| {
+            Failure::usage(Message {
+                text: m.text.replace("as-of", "baseline as-of"),
+                ..m
+            })
+        })?),
         None => None,
     };
     let (ruleset, warnings) = load_ruleset(&settings)?;
@@ -126,7 +116,7 @@ pub fn evaluate(request: &Request) -> Result<Evaluated, Failure> {
         &loaded.set_aside,
         settings.as_of_millis,
     )
-    .map_err(|report| failure(EXIT_ERRORS, report))?;
+    .map_err(Failure::errors)?;
 
     let pool = crate::score::thread_pool(settings.threads);
     let evaluation = score(&plan, &loaded.dataset, settings.as_of_millis, pool.as_ref())?;
@@ -171,11 +161,9 @@ fn stored_baseline(
     names: &[String],
 ) -> Result<(Vec<ScoreColumn>, i64), Failure> {
     if request.baseline_as_of.is_some() {
-        return Err(failure(
-            EXIT_USAGE,
-            "error: `--baseline-run` and `--baseline-as-of` both name a baseline
-  = help: give one of them"
-                .to_string(),
+        return Err(Failure::usage(
+            Message::new("`--baseline-run` and `--baseline-as-of` both name a baseline")
+                .help("give one of them"),
         ));
     }
     let path = request
@@ -188,36 +176,34 @@ fn stored_baseline(
                 .and_then(|p| p.project.output.history.as_ref().map(|h| p.path(h)))
         })
         .ok_or_else(|| {
-            failure(
-                EXIT_USAGE,
-                "error: `--baseline-run` needs the score history
-  = help: pass `--history URL`, or set `output.history` in `scoreline.yaml`"
-                    .to_string(),
+            Failure::usage(
+                Message::new("`--baseline-run` needs the score history")
+                    .help("pass `--history URL`, or set `output.history` in `scoreline.yaml`"),
             )
         })?;
-    let url = crate::database::url(&path).map_err(|m| failure(EXIT_USAGE, m))?;
+    let url = crate::database::url(&path).map_err(Failure::usage)?;
     let stored = scoreline_db::History::open(&url, false)
         .and_then(|mut h| h.run(run_id, scoreline_db::Entity::Contact))
-        .map_err(|e| failure(EXIT_ERRORS, e.to_string()))?;
+        .map_err(|e| Failure::errors(e.into()))?;
     let by_id: std::collections::HashMap<&str, &scoreline_db::HistoryEntry> =
         stored.entries.iter().map(|e| (e.id.as_str(), e)).collect();
     let mut columns = Vec::new();
     for name in names {
         if !stored.run.scores.contains(name) {
-            return Err(failure(
-                EXIT_ERRORS,
-                format!(
-                    "error: run {run_id} of `{url}` has no score `{name}`
-  = help: its scores are {}",
-                    scoreline_model::suggest::list(
-                        &stored
-                            .run
-                            .scores
-                            .iter()
-                            .map(String::as_str)
-                            .collect::<Vec<_>>(),
-                        12
-                    )
+            return Err(Failure::errors(
+                Message::new(format!("run {run_id} of `{url}` has no score `{name}`")).help(
+                    format!(
+                        "its scores are {}",
+                        scoreline_model::suggest::list(
+                            &stored
+                                .run
+                                .scores
+                                .iter()
+                                .map(String::as_str)
+                                .collect::<Vec<_>>(),
+                            12
+                        )
+                    ),
                 ),
             ));
         }
@@ -275,7 +261,7 @@ pub(crate) fn load_data(
         crate::database::load(settings, schema, &options)?.0
     } else {
         load.options = options;
-        scoreline_data::load(&load).map_err(|e| failure(EXIT_ERRORS, render_load_error(&e)))?
+        scoreline_data::load(&load).map_err(|e| Failure::load(&e))?
     };
     let warnings = render_problems(&loaded.warnings);
     if !warnings.is_empty() {
@@ -326,14 +312,11 @@ fn assemble(
 
 fn write_skipped(path: &Path, skipped: &[scoreline_data::SkippedRow]) -> Result<(), Failure> {
     scoreline_data::write_skipped(path, skipped).map_err(|e| {
-        failure(
-            EXIT_ERRORS,
-            format!(
-                "error: cannot write `{}`: {}",
-                path.display(),
-                io_reason(&e)
-            ),
-        )
+        Failure::errors(Message::new(format!(
+            "cannot write `{}`: {}",
+            path.display(),
+            io_reason(&e)
+        )))
     })?;
     if !skipped.is_empty() {
         crate::console::say(format!(
@@ -369,9 +352,11 @@ pub(crate) fn score(
     if evaluation.plugin_errors.is_empty() {
         return Ok(evaluation);
     }
-    let mut report = crate::score::plugin_errors_report(&evaluation);
-    report.push_str("error: plugin calls failed; nothing was evaluated\n  = help: fix the plugin: the contacts it failed for would have no score");
-    Err(failure(EXIT_ERRORS, report))
+    Err(crate::score::plugin_failure(
+        &evaluation,
+        Message::new("plugin calls failed; nothing was evaluated")
+            .help("fix the plugin: the contacts it failed for would have no score"),
+    ))
 }
 
 /// The scores to report: those of `--score` in that order, else every score.
@@ -394,9 +379,8 @@ fn chosen_scores(plan: &scoreline_engine::Plan, asked: &[String]) -> Result<Vec<
                         .join(", ")
                 ),
             };
-            return Err(failure(
-                EXIT_USAGE,
-                format!("error: `--score {name}` names no score\n  = help: {help}"),
+            return Err(Failure::usage(
+                Message::new(format!("`--score {name}` names no score")).help(help.to_string()),
             ));
         }
         if !out.contains(name) {

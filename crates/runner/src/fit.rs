@@ -15,16 +15,17 @@ pub mod split;
 pub mod target;
 pub mod text;
 
+use crate::failure::{Message, Problem};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use serde::Serialize;
 
 use crate::evaluate::metrics::{self, ScoreColumn};
-use crate::evaluate::{failure, load_data, segment_columns, Outcome, OutcomeJson, RulesetRef};
+use crate::evaluate::{load_data, segment_columns, Outcome, OutcomeJson, RulesetRef};
 use crate::pipeline::{check_source, load_ruleset, resolve, Failure, Ruleset};
 use crate::sources::PluginFiles;
-use crate::{Inputs, EXIT_ERRORS, EXIT_USAGE};
+use crate::Inputs;
 
 use learn::Learned;
 
@@ -172,17 +173,26 @@ impl Fitted {
 /// Checks the flags that need no data.
 fn check_request(request: &Request) -> Result<(), Failure> {
     if ![0.5, 1.0, 5.0].contains(&request.step) {
-        return Err(failure(EXIT_USAGE, format!("error: `--step {}` is not a rounding step\n  = help: the points are rounded to `0.5`, `1` or `5`", request.step)));
+        return Err(Failure::usage(
+            Message::new(format!("`--step {}` is not a rounding step", request.step))
+                .help("the points are rounded to `0.5`, `1` or `5`"),
+        ));
     }
     if !(request.pdo.is_finite() && request.pdo > 0.0) {
-        return Err(failure(EXIT_USAGE, format!("error: `--pdo {}` must be a number of points above 0\n  = help: it is how many points double the odds of converting, such as `--pdo 20`", request.pdo)));
+        return Err(Failure::usage(
+            Message::new(format!(
+                "`--pdo {}` must be a number of points above 0",
+                request.pdo
+            ))
+            .help("it is how many points double the odds of converting, such as `--pdo 20`"),
+        ));
     }
     if !(request.holdout.is_finite() && (0.0..0.9).contains(&request.holdout)) {
-        return Err(failure(EXIT_USAGE, format!("error: `--holdout {}` must be a share from 0 to below 0.9\n  = help: such as `--holdout 0.2` (a fifth of the contacts), or `--holdout 0` to fit on every contact", request.holdout)));
+        return Err(Failure::usage(Message::new(format!("`--holdout {}` must be a share from 0 to below 0.9", request.holdout)).help("such as `--holdout 0.2` (a fifth of the contacts), or `--holdout 0` to fit on every contact")));
     }
     match (&request.out, request.in_place) {
-        (None, false) => Err(failure(EXIT_USAGE, "error: `fit` needs `--out FILE` or `--in-place`\n  = help: write the new rule file next to the old one, such as `--out learned.score`, then review it with `scoreline diff`")),
-        (Some(_), true) => Err(failure(EXIT_USAGE, "error: `--out` and `--in-place` cannot be used together\n  = help: `--in-place` overwrites the rule file; `--out FILE` writes another one")),
+        (None, false) => Err(Failure::usage(Message::new("`fit` needs `--out FILE` or `--in-place`").help("write the new rule file next to the old one, such as `--out learned.score`, then review it with `scoreline diff`"))),
+        (Some(_), true) => Err(Failure::usage(Message::new("`--out` and `--in-place` cannot be used together").help("`--in-place` overwrites the rule file; `--out FILE` writes another one"))),
         _ => Ok(()),
     }
 }
@@ -202,7 +212,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
     let out = match &request.out {
         Some(out) => {
             if same_file(out, &settings.ruleset) {
-                return Err(failure(EXIT_USAGE, format!("error: `--out {}` is the rule file being fitted\n  = help: pass `--in-place` to overwrite it, or write to another file such as `--out learned.score`", out.display())));
+                return Err(Failure::usage(Message::new(format!("`--out {}` is the rule file being fitted", out.display())).help("pass `--in-place` to overwrite it, or write to another file such as `--out learned.score`")));
             }
             out.clone()
         }
@@ -212,8 +222,8 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
     if !warnings.is_empty() {
         crate::console::say(&warnings);
     }
-    let target = target::target(&ruleset.source, &ruleset.ast, &request.score)
-        .map_err(|m| failure(EXIT_USAGE, m))?;
+    let target =
+        target::target(&ruleset.source, &ruleset.ast, &request.score).map_err(Failure::usage)?;
     let loaded = load_data(&settings, &ruleset, &request.outcome)?;
     let data = &loaded.dataset;
     let plan = ruleset.compile(&data.schema)?;
@@ -223,7 +233,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
         &loaded.set_aside,
         settings.as_of_millis,
     )
-    .map_err(|report| failure(EXIT_ERRORS, report))?;
+    .map_err(Failure::errors)?;
     let pool = crate::score::thread_pool(settings.threads);
     let as_of = scoreline_engine::AsOf::from_millis(settings.as_of_millis);
     let names: Vec<&str> = target.blocks.iter().map(|b| b.name.as_str()).collect();
@@ -265,9 +275,7 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
         } else {
             String::new()
         };
-        return Err(failure(EXIT_ERRORS, format!(
-            "error: too few outcomes to fit: {positives} contacts converted and {negatives} did not among those fitted on{share}\n  = help: a fit needs at least {MIN_EACH_OUTCOME} of each; use more contacts, a longer `--horizon`, or a smaller `--holdout`"
-        )));
+        return Err(Failure::errors(Message::new(format!("too few outcomes to fit: {positives} contacts converted and {negatives} did not among those fitted on{share}")).help(format!("a fit needs at least {MIN_EACH_OUTCOME} of each; use more contacts, a longer `--horizon`, or a smaller `--holdout`"))));
     }
     model.fit(&training, &outcomes, &mut warnings);
     let factor = request.pdo / std::f64::consts::LN_2;
@@ -330,11 +338,11 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
     }
     model.edits(&ruleset.source, &ruleset.ast, &mut edits);
     let text = edits.apply(&ruleset.source.text);
-    let text = edit::format(&ruleset.source.name, &text).map_err(|report| {
-        failure(
-            EXIT_ERRORS,
-            format!("error: the fitted rule file does not parse; nothing was written\n{report}"),
-        )
+    let text = edit::format(&ruleset.source.name, &text).map_err(|diagnostics| {
+        Failure::errors(Message::new(
+            "the fitted rule file does not parse; nothing was written",
+        ))
+        .with(Problem::Rules(diagnostics))
     })?;
 
     // The new file, checked and scored like the old one.
@@ -350,13 +358,11 @@ pub fn fit(request: &Request) -> Result<Fitted, Failure> {
         ),
     );
     let (new_ruleset, _) = Ruleset::from_checked(&settings.ruleset, file).map_err(|f| {
-        failure(
-            EXIT_ERRORS,
-            format!(
-                "error: the fitted rule file does not check; nothing was written\n{}",
-                f.report
-            ),
-        )
+        let mut problems = vec![Problem::Message(Message::new(
+            "the fitted rule file does not check; nothing was written",
+        ))];
+        problems.extend(f.problems);
+        Failure { problems, ..f }
     })?;
     let new_plan = new_ruleset.compile(&data.schema)?;
     let new_eval = crate::evaluate::score(&new_plan, data, settings.as_of_millis, pool.as_ref())?;
@@ -410,9 +416,11 @@ fn check_plugins(evaluation: &scoreline_engine::Evaluation) -> Result<(), Failur
     if evaluation.plugin_errors.is_empty() {
         return Ok(());
     }
-    let mut report = crate::score::plugin_errors_report(evaluation);
-    report.push_str("error: plugin calls failed; nothing was fitted\n  = help: fix the plugin: the contacts it failed for would have no contribution");
-    Err(failure(EXIT_ERRORS, report))
+    Err(crate::score::plugin_failure(
+        evaluation,
+        Message::new("plugin calls failed; nothing was fitted")
+            .help("fix the plugin: the contacts it failed for would have no contribution"),
+    ))
 }
 
 /// The command that shows what the new file does.

@@ -1,6 +1,7 @@
 //! The score history (`--history URL`, `output.history`): appending a run (and a watch cycle
 //! that changed something), and reading an entity's scores run by run for `scoreline history`.
 
+use crate::failure::Message;
 use std::path::Path;
 
 use scoreline_data::{format_date, format_number, OutputMeta};
@@ -21,9 +22,9 @@ pub fn append(
     started_millis: i64,
     inputs: &[Input],
     (evaluation, accounts): (&Evaluation, Option<&Evaluation>),
-) -> Result<i64, String> {
+) -> Result<i64, Message> {
     let url = crate::database::url(path)?;
-    let mut history = History::open(&url, true).map_err(|e| e.to_string())?;
+    let mut history = History::open(&url, true).map_err(Message::from)?;
     let (scores, segments) = kinds(evaluation);
     let run = RunRecord {
         run_id: 0,
@@ -68,9 +69,7 @@ pub fn append(
             segments,
         });
     }
-    history
-        .append_groups(&run, &groups)
-        .map_err(|e| e.to_string())
+    history.append_groups(&run, &groups).map_err(Message::from)
 }
 
 /// An evaluation's score columns and its segment columns: segments, and any other column of
@@ -106,17 +105,16 @@ pub fn show(
     entity: Entity,
     limit: Option<usize>,
     json: bool,
-) -> Result<String, String> {
+) -> Result<String, Message> {
     let url = crate::database::url(path)?;
-    let mut history = History::open(&url, false).map_err(|e| e.to_string())?;
-    let rows = history
-        .trend(entity, id, limit)
-        .map_err(|e| e.to_string())?;
+    let mut history = History::open(&url, false).map_err(Message::from)?;
+    let rows = history.trend(entity, id, limit).map_err(Message::from)?;
     if rows.is_empty() {
-        return Err(format!(
-            "error: no run in `{url}` has the {} `{id}`\n  = help: check the id (it is the scores table's id column)",
+        return Err(Message::new(format!(
+            "no run in `{url}` has the {} `{id}`",
             entity.name()
-        ));
+        ))
+        .help("check the id (it is the scores table's id column)"));
     }
     if json {
         let runs: Vec<serde_json::Value> = rows

@@ -9,6 +9,7 @@ pub mod console;
 pub mod database;
 pub mod diff;
 pub mod evaluate;
+pub mod failure;
 pub mod fit;
 pub mod history;
 pub mod manifest;

@@ -5,6 +5,7 @@
 //!
 //! It holds no clock time: two runs with the same inputs and as-of write the same bytes.
 
+use crate::failure::Message;
 use std::path::{Component, Path, PathBuf};
 
 use scoreline_data::{FileRows, OutputFormat, OutputMeta, Source};
@@ -127,7 +128,7 @@ impl Manifest {
 
     /// Writes the manifest to `path` atomically (temporary file + rename, folder created if
     /// missing). `Err` is a message for the user.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), Message> {
         let text = self.to_json();
         crate::output::write_file(path, |w| w.write_all(text.as_bytes()))
     }

@@ -1,6 +1,7 @@
 //! Writing what a run produces: the scores table, the explanations and the manifest, each
 //! atomically (temporary file + rename), and where they go (flags over `scoreline.yaml`).
 
+use crate::failure::Message;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -108,14 +109,14 @@ impl Outputs {
 }
 
 /// Creates the folder that will hold `path`, if it is missing.
-pub fn create_parent(path: &Path) -> Result<(), String> {
+pub fn create_parent(path: &Path) -> Result<(), Message> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| {
-            format!(
-                "error: cannot create folder `{}`: {}",
+            Message::new(format!(
+                "cannot create folder `{}`: {}",
                 parent.display(),
                 io_reason(&e)
-            )
+            ))
         })?;
     }
     Ok(())
@@ -125,14 +126,14 @@ pub fn create_parent(path: &Path) -> Result<(), String> {
 pub(crate) fn write_file(
     path: &Path,
     write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> Result<(), String> {
+) -> Result<(), Message> {
     create_parent(path)?;
     scoreline_data::write_atomic(path, write).map_err(|e| {
-        format!(
-            "error: cannot write `{}`: {}",
+        Message::new(format!(
+            "cannot write `{}`: {}",
             path.display(),
             io_reason(&e)
-        )
+        ))
     })
 }
 
@@ -165,7 +166,7 @@ pub fn write_scores(
     out: Option<&Path>,
     format: OutputFormat,
     stamp: bool,
-) -> Result<(), String> {
+) -> Result<(), Message> {
     write_scores_with_errors(meta, evaluation, out, format, stamp, false)
 }
 
@@ -178,7 +179,7 @@ pub fn write_scores_with_errors(
     format: OutputFormat,
     stamp: bool,
     errors_column: bool,
-) -> Result<(), String> {
+) -> Result<(), Message> {
     let stamp_values = stamp_values(meta, format, stamp);
     let extended = stamp_values.is_some() || errors_column;
     let mut columns = score_columns(evaluation, stamp_values.is_some());
@@ -221,7 +222,7 @@ pub fn write_scores_with_errors(
             let mut lock = std::io::BufWriter::new(stdout.lock());
             write(&mut lock)
                 .and_then(|_| lock.flush())
-                .map_err(|e| format!("error: cannot write the scores: {}", io_reason(&e)))
+                .map_err(|e| Message::new(format!("cannot write the scores: {}", io_reason(&e))))
         }
     }
 }
@@ -235,7 +236,7 @@ fn write_scores_table(
     stamp: bool,
     errors_column: bool,
     meta: &OutputMeta,
-) -> Result<(), String> {
+) -> Result<(), Message> {
     let url = crate::database::url(path)?;
     let mut columns = columns.to_vec();
     let stamp_values = stamp.then(|| {
@@ -270,7 +271,7 @@ fn write_scores_table(
     let kinds: Vec<scoreline_db::OutputColumn> = (0..columns.len())
         .map(|c| scoreline_db::OutputColumn::of(rows.iter().filter_map(|r| r.get(c))))
         .collect();
-    scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(|e| e.to_string())
+    scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(Message::from)
 }
 
 /// The scores table rendered in memory, as `scoreline watch` keeps it: after an incremental
@@ -321,7 +322,7 @@ impl RenderedScores {
     }
 
     /// Writes the table to `path`, atomically. `Err` is a message for the user.
-    pub fn write(&self, path: &Path) -> Result<(), String> {
+    pub fn write(&self, path: &Path) -> Result<(), Message> {
         write_file(path, |w| self.rows.write_to(w))
     }
 }
@@ -356,7 +357,7 @@ pub fn write_manifest(
     as_of_millis: i64,
     inputs: &[Input],
     written: Written,
-) -> Result<(), String> {
+) -> Result<(), Message> {
     let (Some(scores), Some(path)) = (outputs.scores.as_deref(), outputs.manifest()) else {
         return Ok(());
     };
@@ -407,15 +408,8 @@ pub fn check_accounts_output(
 ) -> Result<Option<String>, crate::pipeline::Failure> {
     match (&outputs.accounts, has_account_items) {
         (Some(path), false) if outputs.accounts_from_flag => {
-            let report = format!(
-                "error: `--accounts-out {}` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`",
-                crate::database::shown(path)
-            );
-            Err(crate::pipeline::Failure {
-                code: crate::EXIT_USAGE,
-                diagnostics: crate::pipeline::message_json(&report),
-                report,
-            })
+            let report = Message::new(format!("`--accounts-out {}` asks for the accounts' scores, but the ruleset has no account items", crate::database::shown(path))).help("add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`");
+            Err(crate::pipeline::Failure::usage(report))
         }
         (Some(path), false) => Ok(Some(format!(
             "warning: `output.accounts` names `{}`, but the ruleset has no account items: it is not written",
@@ -438,7 +432,7 @@ pub fn write_accounts(
     meta: &OutputMeta,
     accounts: Option<&Evaluation>,
     outputs: &Outputs,
-) -> Result<Option<usize>, String> {
+) -> Result<Option<usize>, Message> {
     let (Some(path), Some(evaluation)) = (outputs.accounts.as_deref(), accounts) else {
         return Ok(None);
     };
@@ -493,7 +487,7 @@ pub fn segment_counts_lines(segments: &[scoreline_engine::SegmentCounts]) -> Str
 }
 
 /// Writes every explanation to `path` as NDJSON, atomically.
-pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(), String> {
+pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(), Message> {
     if crate::database::is_db(path) {
         // One row per contact: its id and its explanation as JSON (the NDJSON file's line).
         let url = crate::database::url(path)?;
@@ -507,7 +501,7 @@ pub fn write_explanations(path: &Path, explanations: &[Explanation]) -> Result<(
         let refs: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
         let columns = ["id".to_string(), "explanation".to_string()];
         let kinds = [scoreline_db::OutputColumn::Text; 2];
-        return scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(|e| e.to_string());
+        return scoreline_db::write_table(&url, &columns, &kinds, &refs).map_err(Message::from);
     }
     write_file(path, |w| {
         let mut w = std::io::BufWriter::new(w);
@@ -561,10 +555,10 @@ mod tests {
         // `--accounts-out` for a ruleset without account items: a usage error.
         let o = outputs(Some("accounts.csv".into()), true);
         let f = check_accounts_output(&o, false).unwrap_err();
-        assert_eq!(f.code, crate::EXIT_USAGE);
+        assert_eq!(f.exit_code(), crate::EXIT_USAGE);
         assert_eq!(
-            f.report,
-            "error: `--accounts-out accounts.csv` asks for the accounts' scores, but the ruleset has no account items\n  = help: add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`"
+            f.message().cloned().unwrap(),
+            Message::new("`--accounts-out accounts.csv` asks for the accounts' scores, but the ruleset has no account items").help("add `account score` or `account segment` items to the rule file (docs/language.md, \"Accounts\"), or leave out `--accounts-out`")
         );
         assert_eq!(check_accounts_output(&o, true).unwrap(), None);
         // `output.accounts` without account items: a warning, nothing written.

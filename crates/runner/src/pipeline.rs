@@ -3,16 +3,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use scoreline_data::{
-    DataProblem, Dialect, LoadError, LoadOptions, LoadRequest, OutputMeta, Schema, Source,
-};
+use scoreline_data::{DataProblem, Dialect, LoadOptions, LoadRequest, OutputMeta, Schema, Source};
 use scoreline_syntax::ast::Item;
 
 use crate::manifest::{self, Input};
 use crate::project::{self, DialectKeys, LoadedProject};
 use crate::sources::io_reason;
 use crate::Inputs as InputArgs;
-use crate::{EXIT_ERRORS, EXIT_USAGE};
 
 use scoreline_engine::check::Checked;
 use scoreline_plugins::Limits;
@@ -41,9 +38,9 @@ impl CheckedFile {
     }
 }
 
-/// Reads, parses and checks a rule file. `Err` is a message for a file that cannot be read.
-pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFile, String> {
-    let source = read_source(path).map_err(|e| e.to_string())?;
+/// Reads, parses and checks a rule file. `Err` is the message for a file that cannot be read.
+pub fn check_rule_file(path: &Path, limits: Option<&Limits>) -> Result<CheckedFile, Message> {
+    let source = read_source(path).map_err(|e| e.0)?;
     let plugins = PluginFiles::new(path, limits.cloned().unwrap_or_default());
     Ok(check_source(source, plugins))
 }
@@ -74,83 +71,7 @@ pub fn check_source(source: Arc<SourceFile>, plugins: PluginFiles) -> CheckedFil
     }
 }
 
-/// A stage that failed: what to show the user (already rendered) and the exit code.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    pub code: u8,
-    /// The text for standard error (diagnostics, data problems, messages); may be empty.
-    pub report: String,
-    /// The same problems as data, one JSON object each (the shape of `check --format json`),
-    /// for machine-readable outputs such as watch's status lines.
-    pub diagnostics: Vec<serde_json::Value>,
-}
-
-impl Failure {
-    pub(crate) fn usage(report: String) -> Failure {
-        Failure {
-            code: EXIT_USAGE,
-            diagnostics: message_json(&report),
-            report,
-        }
-    }
-
-    pub(crate) fn errors(report: String) -> Failure {
-        Failure {
-            code: EXIT_ERRORS,
-            diagnostics: message_json(&report),
-            report,
-        }
-    }
-
-    /// Rule file (or plugin) diagnostics.
-    fn from_diagnostics(diagnostics: &[Diagnostic]) -> Failure {
-        Failure {
-            code: EXIT_ERRORS,
-            report: scoreline_syntax::diagnostic::render(diagnostics),
-            diagnostics: diagnostics.iter().map(Diagnostic::to_json).collect(),
-        }
-    }
-
-    /// A data load that failed: every problem.
-    pub(crate) fn from_load(e: &LoadError) -> Failure {
-        Failure {
-            code: EXIT_ERRORS,
-            report: render_load_error(e),
-            diagnostics: e.problems.iter().map(DataProblem::to_json).collect(),
-        }
-    }
-
-    /// Says the report ([`crate::console`]) and gives the exit code.
-    pub fn print(self) -> u8 {
-        if !self.report.is_empty() {
-            crate::console::say(&self.report);
-        }
-        self.code
-    }
-}
-
-/// A message printed as `error: …` (with `  = help: …` lines) as a JSON diagnostic.
-pub fn message_json(text: &str) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    for block in text.split("\nerror: ").filter(|b| !b.trim().is_empty()) {
-        let block = block.strip_prefix("error: ").unwrap_or(block);
-        let mut lines = block.lines();
-        let message = lines.next().unwrap_or_default().trim().to_string();
-        let help: Vec<&str> = lines
-            .filter_map(|l| l.trim().strip_prefix("= help: "))
-            .collect();
-        out.push(serde_json::json!({
-            "file": null,
-            "line": null,
-            "column": null,
-            "severity": "error",
-            "code": null,
-            "message": message,
-            "help": (!help.is_empty()).then(|| help.join("; ")),
-        }));
-    }
-    out
-}
+pub use crate::failure::{Failure, Kind, Message, Problem};
 
 /// The inputs of a run, flags over `scoreline.yaml`, with every path relative to the
 /// current folder.
@@ -219,10 +140,7 @@ impl Settings {
             {
                 Ok(from)
             }
-            Some(from) => Err(Failure::usage(format!(
-                "error: `id_column` names the column `{}`, but the schema reads `id` from `{from}`\n  = help: name the id column in one place only: remove `id_column`, or the schema's `from`",
-                self.id_column
-            ))),
+            Some(from) => Err(Failure::usage(Message::new(format!("`id_column` names the column `{}`, but the schema reads `id` from `{from}`", self.id_column)).help("name the id column in one place only: remove `id_column`, or the schema's `from`"))),
         }
     }
 
@@ -288,14 +206,16 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         .clone()
         .or_else(|| from_project(&|p| p.project.ruleset.clone()))
     else {
-        return Err(Failure::usage("error: no rule file given\n  = help: pass `--ruleset FILE`, or run in a project folder with a `scoreline.yaml` that names its `ruleset`".into()));
+        return Err(Failure::usage(Message::new("no rule file given").help("pass `--ruleset FILE`, or run in a project folder with a `scoreline.yaml` that names its `ruleset`")));
     };
     let Some(contacts) = inputs
         .contacts
         .clone()
         .or_else(|| from_project(&|p| p.project.data.contacts.as_ref().map(|c| c.file.clone())))
     else {
-        return Err(Failure::usage("error: no contacts file given\n  = help: pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`".into()));
+        return Err(Failure::usage(Message::new("no contacts file given").help(
+            "pass `--contacts FILE`, or set `data: contacts:` in `scoreline.yaml`",
+        )));
     };
     let events: Vec<PathBuf> = if inputs.events.is_empty() {
         project
@@ -343,7 +263,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
     {
         Some(key) => Some(
             crate::preset::Preset::named(key)
-                .map_err(|m| Failure::usage(format!("error: `data.preset`: {m}")))?,
+                .map_err(|m| Failure::usage(Message::new(format!("`data.preset`: {m}"))))?,
         ),
         None => None,
     };
@@ -359,7 +279,7 @@ pub fn resolve(inputs: &InputArgs) -> Result<Settings, Failure> {
         project_keys.date_formats = Some(p.date_formats.iter().map(|f| f.to_string()).collect());
     }
     let bad = |bad: scoreline_data::dialect::BadSetting| {
-        Failure::usage(format!("error: {}\n  = help: {}", bad.message, bad.help))
+        Failure::usage(Message::new(bad.message.to_string()).help(bad.help.to_string()))
     };
     let dialect = inputs
         .dialect
@@ -521,10 +441,10 @@ impl Ruleset {
             diagnostics,
         } = file;
         let (Some(ast), Some(checked)) = (ast, checked) else {
-            return Err(Failure::from_diagnostics(&diagnostics));
+            return Err(Failure::rules(&diagnostics));
         };
         if has_errors {
-            return Err(Failure::from_diagnostics(&diagnostics));
+            return Err(Failure::rules(&diagnostics));
         }
         let mut plugins = Vec::new();
         let mut plugin_bytes = Vec::new();
@@ -576,7 +496,7 @@ impl Ruleset {
     /// Compiles the ruleset against the schema in force. `Err` has the rendered diagnostics.
     pub fn compile(&self, schema: &Schema) -> Result<scoreline_engine::Plan, Failure> {
         scoreline_engine::compile(&self.checked, schema, &self.plugins)
-            .map_err(|d| Failure::from_diagnostics(&d))
+            .map_err(|d| Failure::rules(&d))
     }
 
     /// The name (the plan's header, else the rule file's stem) and version stamped on outputs.
@@ -610,28 +530,6 @@ pub fn render_problems(problems: &[DataProblem]) -> String {
         .join("\n")
 }
 
-/// A failed load as `run` prints it: every problem, then what it means.
-pub fn render_load_error(e: &LoadError) -> String {
-    let mut out = render_problems(&e.problems);
-    if !out.is_empty() {
-        out.push('\n');
-    }
-    if e.more > 0 {
-        out.push_str(&format!("… and {} more problems\n", e.more));
-    }
-    out.push_str(&format!(
-        "error: the data has {} problem{}; nothing was scored",
-        e.count(),
-        if e.count() == 1 { "" } else { "s" }
-    ));
-    // Only bad rows can be set aside: a file that cannot be read, or lacks a column, must be
-    // fixed.
-    if e.in_rows {
-        out.push_str("\n  = help: fix the rows above, or pass `--skip-bad-rows FILE` to set them aside and score the rest");
-    }
-    out
-}
-
 /// Loads the data files of `settings` against a schema (or inferring one), and describes
 /// them for the manifest (path, SHA-256, records; hashed while the data loads). `Ok` carries
 /// the rendered warnings (maybe empty).
@@ -656,7 +554,7 @@ pub fn load_data(
         return Ok((loaded, inputs, warnings));
     }
     let (contacts, accounts, events) =
-        scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
+        scoreline_data::read_all_sources(&request).map_err(|e| Failure::load(&e))?;
     // In the order of `Loaded::files`: contacts, events, then accounts.
     let sources: Vec<&Source> = std::iter::once(&contacts)
         .chain(&events)
@@ -688,7 +586,7 @@ pub fn load_data(
                 manifest::inputs(&paths, &hashes, &loaded.files, settings.accounts.is_some());
             Ok((loaded, inputs, warnings))
         }
-        Err(e) => Err(Failure::from_load(&e)),
+        Err(e) => Err(Failure::load(&e)),
     }
 }
 
@@ -717,27 +615,25 @@ pub struct Prepared {
 }
 
 /// Resolves the inputs (flags over `scoreline.yaml`), checks the rule file, loads the data and
-/// compiles the plan. On failure everything wrong has been said ([`crate::console`]) and the exit code is returned.
-pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
-    let mut settings = resolve(inputs).map_err(Failure::print)?;
-    let (ruleset, warnings) = load_ruleset(&settings).map_err(Failure::print)?;
+/// compiles the plan. Warnings are said ([`crate::console`]); a failure is returned.
+pub fn prepare(inputs: &InputArgs) -> Result<Prepared, Failure> {
+    let mut settings = resolve(inputs)?;
+    let (ruleset, warnings) = load_ruleset(&settings)?;
     settings.accounts_wanted = ruleset.uses_accounts();
     if !warnings.is_empty() {
         crate::console::say(&warnings);
     }
-    let (loaded, inputs, warnings) =
-        load_data(&settings, ruleset.schema()).map_err(Failure::print)?;
+    let (loaded, inputs, warnings) = load_data(&settings, ruleset.schema())?;
     if !warnings.is_empty() {
         crate::console::say(&warnings);
     }
     if let Some(path) = &settings.skip_bad_rows {
         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
-            crate::console::say(format!(
-                "error: cannot write `{}`: {}",
+            return Err(Failure::errors(Message::new(format!(
+                "cannot write `{}`: {}",
                 path.display(),
                 io_reason(&e)
-            ));
-            return Err(EXIT_ERRORS);
+            ))));
         }
         if !loaded.skipped.is_empty() {
             crate::console::say(format!(
@@ -753,12 +649,10 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
         .clone()
         .map(|path| (path, loaded.skipped.len()));
     let dataset = loaded.dataset;
-    let plan = ruleset.compile(&dataset.schema).map_err(Failure::print)?;
+    let plan = ruleset.compile(&dataset.schema)?;
     let meta = ruleset.meta(&plan);
     let events_count = dataset.events.len();
-    let id_column = settings
-        .output_id_column(ruleset.schema())
-        .map_err(Failure::print)?;
+    let id_column = settings.output_id_column(ruleset.schema())?;
     Ok(Prepared {
         id_column,
         has_account_items: ruleset.has_account_items(),
@@ -776,12 +670,12 @@ pub fn prepare(inputs: &InputArgs) -> Result<Prepared, u8> {
 }
 
 /// `now`, a date (00:00 UTC) or an RFC 3339 instant, as milliseconds since the epoch.
-pub fn parse_as_of(text: &str) -> Result<i64, String> {
+pub fn parse_as_of(text: &str) -> Result<i64, Message> {
     let text = text.trim();
     if text.eq_ignore_ascii_case("now") {
         return Ok(chrono::Utc::now().timestamp_millis());
     }
     scoreline_data::parse_date(text).ok_or_else(|| {
-        format!("error: `{text}` is not a valid as-of\n  = help: use `now`, a date such as `2026-11-01` (00:00 UTC) or an RFC 3339 instant such as `2026-11-01T09:30:00Z`")
+        Message::new(format!("`{text}` is not a valid as-of")).help("use `now`, a date such as `2026-11-01` (00:00 UTC) or an RFC 3339 instant such as `2026-11-01T09:30:00Z`")
     })
 }

@@ -1,6 +1,7 @@
 //! The previous scoring that `keep when` reads, from a previous scores output
 //! (`run --previous FILE`): CSV, JSON or NDJSON, as `run` writes them.
 
+use crate::failure::Message;
 use std::path::Path;
 
 use scoreline_data::OutputMeta;
@@ -29,7 +30,7 @@ struct Table {
 /// `keep when`. A file written by another ruleset (by its stamp, else its manifest) is
 /// ignored with a warning naming both; a sticky segment without its column in the file
 /// is ignored with a warning. `Err` is a message for the user (the file cannot be read).
-pub fn read_previous(path: &Path, plan: &Plan, meta: &OutputMeta) -> Result<Previous, String> {
+pub fn read_previous(path: &Path, plan: &Plan, meta: &OutputMeta) -> Result<Previous, Message> {
     let sticky = plan.sticky_segment_names();
     let mut previous = Previous::default();
     if sticky.is_empty() {
@@ -37,10 +38,10 @@ pub fn read_previous(path: &Path, plan: &Plan, meta: &OutputMeta) -> Result<Prev
     }
     let shown = path.display();
     let text = std::fs::read_to_string(path).map_err(|e| {
-        format!(
-            "error: cannot read the previous scores `{shown}`: {}",
+        Message::new(format!(
+            "cannot read the previous scores `{shown}`: {}",
             io_reason(&e)
-        )
+        ))
     })?;
     let extension = path
         .extension()
@@ -50,7 +51,11 @@ pub fn read_previous(path: &Path, plan: &Plan, meta: &OutputMeta) -> Result<Prev
         Some("ndjson") | Some("jsonl") => json_table(&text, true),
         _ => csv_table(&text),
     }
-    .map_err(|reason| format!("error: cannot read the previous scores `{shown}`: {reason}"))?;
+    .map_err(|reason| {
+        Message::new(format!(
+            "cannot read the previous scores `{shown}`: {reason}"
+        ))
+    })?;
     let ruleset = table.ruleset.clone().or_else(|| {
         let manifest = std::fs::read_to_string(manifest_path(path)).ok()?;
         let manifest: Manifest = serde_json::from_str(&manifest).ok()?;

@@ -1,5 +1,6 @@
 //! `scoreline.yaml`: the project file that lets `run` and `watch` work without flags.
 
+use crate::failure::Message;
 use std::path::{Path, PathBuf};
 
 use scoreline_data::dates::{parse_timezone, Dates, Tz};
@@ -395,7 +396,7 @@ impl LoadedProject {
 
 /// Reads `DIR/scoreline.yaml`. `Ok(None)` when `dir` was not given and the current folder
 /// has no project file.
-pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
+pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, Message> {
     let (dir, required) = match dir {
         Some(d) => (d.to_path_buf(), true),
         None => (PathBuf::from("."), false),
@@ -405,11 +406,11 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
         Err(e) => {
-            return Err(format!(
-                "error: cannot read `{}`: {}",
+            return Err(Message::new(format!(
+                "cannot read `{}`: {}",
                 file.display(),
                 crate::sources::io_reason(&e)
-            ))
+            )))
         }
     };
     let project: Project = serde_yaml::from_str(&text).map_err(|e| {
@@ -422,12 +423,12 @@ pub fn load(dir: Option<&Path>) -> Result<Option<LoadedProject>, String> {
                 format!(":{line}:{column}")
             })
             .unwrap_or_default();
-        format!(
-            "error: {}{}: {}",
+        Message::new(format!(
+            "{}{}: {}",
             file.display(),
             at,
             yaml_reason(&e.to_string())
-        )
+        ))
     })?;
     let dir = if dir.as_os_str() == "." {
         PathBuf::new()

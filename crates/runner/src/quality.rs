@@ -13,6 +13,7 @@ pub mod profile;
 pub mod reads;
 pub mod render;
 
+use crate::failure::Message;
 use std::collections::BTreeSet;
 
 use scoreline_data::{Dataset, FieldType};
@@ -201,15 +202,11 @@ pub fn check_data(
     let data_warnings = crate::pipeline::render_problems(&loaded.warnings);
     if let Some(path) = &settings.skip_bad_rows {
         scoreline_data::write_skipped(path, &loaded.skipped).map_err(|e| {
-            crate::pipeline::Failure {
-                code: crate::EXIT_ERRORS,
-                report: format!(
-                    "error: cannot write `{}`: {}",
-                    path.display(),
-                    crate::sources::io_reason(&e)
-                ),
-                diagnostics: Vec::new(),
-            }
+            crate::pipeline::Failure::errors(Message::new(format!(
+                "cannot write `{}`: {}",
+                path.display(),
+                crate::sources::io_reason(&e)
+            )))
         })?;
     }
     let name = ruleset.checked.typed.ruleset.clone().unwrap_or_else(|| {
@@ -285,7 +282,7 @@ fn load(
         return crate::database::load(settings, schema, &request.options).map(|(l, _)| l);
     }
     let (contacts, accounts, events) =
-        scoreline_data::read_all_sources(&request).map_err(|e| Failure::from_load(&e))?;
+        scoreline_data::read_all_sources(&request).map_err(|e| Failure::load(&e))?;
     let mut options = request.options.clone();
     options.accounts.input = accounts.as_ref().map(scoreline_data::Input::File);
     let records = scoreline_data::read_records(&contacts, &events, &options);
@@ -294,7 +291,7 @@ fn load(
     drop((contacts, accounts, events));
     records
         .map(scoreline_data::Records::group)
-        .map_err(|e| Failure::from_load(&e))
+        .map_err(|e| Failure::load(&e))
 }
 
 /// Checks the data against what the rules read. The lookups locate each finding's example

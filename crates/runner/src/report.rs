@@ -9,6 +9,7 @@ mod fit;
 mod run;
 pub mod svg;
 
+use crate::failure::Message;
 use std::path::Path;
 
 use serde::Serialize;
@@ -215,13 +216,13 @@ pub fn render(page: &Page) -> String {
 }
 
 /// Writes a report atomically (temporary file, then rename).
-pub fn write(path: &Path, html: &str) -> Result<(), String> {
+pub fn write(path: &Path, html: &str) -> Result<(), Message> {
     crate::output::create_parent(path)?;
     scoreline_data::write_atomic(path, |w| w.write_all(html.as_bytes())).map_err(|e| {
-        format!(
-            "error: cannot write `{}`: {}",
+        Message::new(format!(
+            "cannot write `{}`: {}",
             path.display(),
             crate::sources::io_reason(&e)
-        )
+        ))
     })
 }

@@ -2,6 +2,7 @@
 //! configured threads, the plugins' log lines to the run's log, and failed plugin calls
 //! reported (and, unless allowed, refused before anything is written).
 
+use crate::failure::{Failure, Kind, Message, Problem};
 use scoreline_data::Dataset;
 use scoreline_engine::{AsOf, EvalOptions, Evaluation, PartitionStatistics, Plan};
 
@@ -30,10 +31,6 @@ pub struct ScoreOptions<'p> {
     pub previous: Option<&'p scoreline_engine::PreviousScoring>,
 }
 
-/// Why scoring gave nothing to write.
-#[derive(Debug, PartialEq, Eq)]
-pub struct PluginCallsFailed;
-
 /// A data set scored: the rows, and the population statistics they were scored with (kept by
 /// `watch` to rescore a few contacts later).
 pub struct Scored {
@@ -44,14 +41,14 @@ pub struct Scored {
     pub accounts: Option<Evaluation>,
 }
 
-/// Scores `dataset` at `as_of`, says what the plugins printed, reports failed plugin calls
-/// and refuses them unless allowed (the message is said on the console).
+/// Scores `dataset` at `as_of`, says what the plugins printed, and refuses failed plugin
+/// calls (the failure lists them) unless allowed (they are then reported on the console).
 pub fn score(
     plan: &Plan,
     dataset: &Dataset,
     as_of_millis: i64,
     options: ScoreOptions,
-) -> Result<Scored, PluginCallsFailed> {
+) -> Result<Scored, Failure> {
     let as_of = AsOf::from_millis(as_of_millis);
     let statistics = plan.statistics(dataset, as_of, options.pool);
     let mut evaluation = plan.evaluate(
@@ -69,11 +66,7 @@ pub fn score(
         crate::console::say(line);
     }
     if !evaluation.plugin_errors.is_empty() {
-        report_plugin_errors(&evaluation);
-        if !options.allow_plugin_errors {
-            crate::console::say("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
-            return Err(PluginCallsFailed);
-        }
+        refuse_or_report(&evaluation, options.allow_plugin_errors)?;
     }
     let accounts = evaluation.accounts.take().map(|a| *a);
     if let Some(accounts) = &accounts {
@@ -81,11 +74,7 @@ pub fn score(
             crate::console::say(line);
         }
         if !accounts.plugin_errors.is_empty() {
-            report_plugin_errors(accounts);
-            if !options.allow_plugin_errors {
-                crate::console::say("error: plugin calls failed; no output was written\n  = help: fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing");
-                return Err(PluginCallsFailed);
-            }
+            refuse_or_report(accounts, options.allow_plugin_errors)?;
         }
     }
     Ok(Scored {
@@ -95,24 +84,51 @@ pub fn score(
     })
 }
 
-/// Says each plugin function that failed ([`plugin_errors_report`]).
-pub fn report_plugin_errors(evaluation: &Evaluation) {
-    crate::console::say(plugin_errors_report(evaluation));
+/// Failed plugin calls: refused (`Err`, nothing is written), or when allowed reported on
+/// the console and scoring goes on.
+fn refuse_or_report(evaluation: &Evaluation, allowed: bool) -> Result<(), Failure> {
+    if allowed {
+        let mut problems = plugin_problems(evaluation);
+        // A blank line between the report and what follows (the run's summary).
+        problems.push(Problem::Note(String::new()));
+        crate::console::failure(&Failure {
+            kind: Kind::Errors,
+            problems,
+        });
+        return Ok(());
+    }
+    Err(plugin_failure(
+        evaluation,
+        Message::new("plugin calls failed; no output was written").help(
+            "fix the plugin, or pass `--allow-plugin-errors` to write the scores with those values missing",
+        ),
+    ))
 }
 
-/// Each plugin function that failed: its first error, how many contacts, the first ids.
-pub fn plugin_errors_report(evaluation: &Evaluation) -> String {
-    let mut report = String::new();
+/// Each plugin function that failed: its first error, then how many contacts and the first
+/// ids.
+pub fn plugin_problems(evaluation: &Evaluation) -> Vec<Problem> {
+    let mut out = Vec::new();
     for tally in &evaluation.plugin_errors {
-        report.push_str(&tally.error.to_diagnostic().render());
-        report.push_str(&format!(
-            "\n`{}.{}` failed for {} contact{} (first: {})\n\n",
+        out.push(Problem::Rules(vec![tally.error.to_diagnostic()]));
+        out.push(Problem::Note(format!(
+            "`{}.{}` failed for {} contact{} (first: {})\n",
             tally.plugin,
             tally.function,
             tally.count,
             if tally.count == 1 { "" } else { "s" },
             tally.contact_ids.join(", ")
-        ));
+        )));
     }
-    report
+    out
+}
+
+/// The failure of a command whose plugin calls failed: each failed function, then `message`.
+pub fn plugin_failure(evaluation: &Evaluation, message: Message) -> Failure {
+    let mut problems = plugin_problems(evaluation);
+    problems.push(Problem::Message(message));
+    Failure {
+        kind: Kind::Errors,
+        problems,
+    }
 }

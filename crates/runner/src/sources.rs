@@ -1,5 +1,6 @@
 //! Reading rule files and plugin scripts from disk, and finding rule files in folders.
 
+use crate::failure::Message;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -8,25 +9,19 @@ use scoreline_engine::check::{PluginFunction, PluginInfo, PluginResolver};
 use scoreline_plugins::{Limits, Plugin};
 use scoreline_syntax::SourceFile;
 
-/// A problem reading a file, already phrased for the user.
-#[derive(Debug)]
-pub struct ReadError(pub String);
-
-impl std::fmt::Display for ReadError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+/// A problem reading a file, phrased for the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadError(pub Message);
 
 /// Reads a text file; a file that is not UTF-8 is an error naming the line and column of
 /// the first bad byte.
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, ReadError> {
     let bytes = std::fs::read(path).map_err(|e| {
-        ReadError(format!(
-            "error: cannot read `{}`: {}",
+        ReadError(Message::new(format!(
+            "cannot read `{}`: {}",
             path.display(),
             io_reason(&e)
-        ))
+        )))
     })?;
     match String::from_utf8(bytes) {
         Ok(text) => Ok(Arc::new(SourceFile::new(path.display().to_string(), text))),
@@ -36,13 +31,16 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, ReadError> {
             let before = String::from_utf8_lossy(&bytes[..valid]);
             let line = before.matches('\n').count() + 1;
             let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            Err(ReadError(format!(
-                "error: `{}` is not UTF-8 text (bad byte at {}:{}:{})\n  = help: save the file as UTF-8",
-                path.display(),
-                path.display(),
-                line,
-                column
-            )))
+            Err(ReadError(
+                Message::new(format!(
+                    "`{}` is not UTF-8 text (bad byte at {}:{}:{})",
+                    path.display(),
+                    path.display(),
+                    line,
+                    column
+                ))
+                .help("save the file as UTF-8"),
+            ))
         }
     }
 }
@@ -70,11 +68,11 @@ pub fn find_rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
         if path.is_dir() {
             let mut found = Vec::new();
             walk(path, &mut found).map_err(|e| {
-                ReadError(format!(
-                    "error: cannot read folder `{}`: {}",
+                ReadError(Message::new(format!(
+                    "cannot read folder `{}`: {}",
                     path.display(),
                     io_reason(&e)
-                ))
+                )))
             })?;
             found.sort();
             out.extend(found);

@@ -8,6 +8,7 @@ pub mod growth;
 pub mod incremental;
 pub mod status;
 
+use crate::failure::Message as ErrorMessage;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, TryRecvError};
@@ -24,12 +25,11 @@ use crate::output::{
     write_explanations, write_manifest, OutputFlags, Outputs, RenderedScores, Written,
 };
 use crate::pipeline::{
-    check_source, message_json, parse_as_of, render_load_error, render_problems, resolve, Failure,
-    Ruleset, Settings,
+    check_source, parse_as_of, render_problems, resolve, Failure, Ruleset, Settings,
 };
 use crate::score::{score, thread_pool, ScoreOptions, Scored};
 use crate::sources::{io_reason, read_source, PluginCache, PluginFiles};
-use crate::{Inputs, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::Inputs;
 
 use changes::{Columns, FeedStamp};
 use files::{path_key, FileRole, FolderWatch, Hint, Message, WatchedFiles};
@@ -65,13 +65,11 @@ impl Default for WatchOptions {
     }
 }
 
-/// Runs the watcher until Ctrl-C or SIGTERM; returns the exit code (0 after a clean stop,
-/// 2 when the command line or the project file leaves nothing to watch).
-pub fn watch(options: WatchOptions) -> u8 {
-    let settings = match resolve(&options.inputs) {
-        Ok(s) => s,
-        Err(f) => return f.print(),
-    };
+/// Runs the watcher until Ctrl-C or SIGTERM. `Err` when it cannot start: the command line or
+/// the project file leaves nothing to watch, or the files cannot be watched. A cycle that
+/// fails is reported ([`crate::console::failure`]) and watching goes on.
+pub fn watch(options: WatchOptions) -> Result<(), Failure> {
+    let settings = resolve(&options.inputs)?;
     let outputs = Outputs::resolve(&options.outputs, settings.project.as_ref());
     // The watcher follows files on disk; a database is read by `run` (on a schedule).
     let databases: Vec<String> = std::iter::once(&settings.contacts)
@@ -83,13 +81,13 @@ pub fn watch(options: WatchOptions) -> u8 {
         .map(|p| crate::database::shown(p))
         .collect();
     if let Some(first) = databases.first() {
-        crate::console::say(format!("error: `scoreline watch` reads and writes files, not databases (`{first}`)
-  = help: run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one"));
-        return EXIT_USAGE;
+        return Err(Failure::usage(ErrorMessage::new(format!("`scoreline watch` reads and writes files, not databases (`{first}`)")).help("run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one")));
     }
     if outputs.scores.is_none() {
-        crate::console::say("error: `scoreline watch` needs a file to write the scores to\n  = help: pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`");
-        return EXIT_USAGE;
+        return Err(Failure::usage(
+            ErrorMessage::new("`scoreline watch` needs a file to write the scores to")
+                .help("pass `--out FILE`, or set `output: scores:` in `scoreline.yaml`"),
+        ));
     }
     let (tx, rx) = mpsc::channel();
     if let Err(message) = stop_on_signals(tx.clone()) {
@@ -99,8 +97,9 @@ pub fn watch(options: WatchOptions) -> u8 {
     let mut folder_watch = match FolderWatch::start(tx, pace.delay, options.poll) {
         Ok(w) => w,
         Err(message) => {
-            crate::console::say(format!("error: cannot watch the files: {message}"));
-            return EXIT_ERRORS;
+            return Err(Failure::errors(ErrorMessage::new(format!(
+                "cannot watch the files: {message}"
+            ))));
         }
     };
     if let Some(feed) = outputs
@@ -142,7 +141,7 @@ pub fn watch(options: WatchOptions) -> u8 {
         runner.rewatch(&mut folder_watch);
     }
     folder_watch.stop();
-    EXIT_OK
+    Ok(())
 }
 
 /// When the runner handles a change: at once when the writers are done with the files it
@@ -491,16 +490,13 @@ impl Runner {
 
     /// Says a stage's failure, and keeps its problems for the status line.
     fn report_failure(&self, f: Failure) {
-        self.problems
-            .borrow_mut()
-            .extend(f.diagnostics.iter().cloned());
-        f.print();
+        self.problems.borrow_mut().extend(f.to_json());
+        crate::console::failure(&f);
     }
 
-    /// Says an error message (`error: …`), and keeps it for the status line.
-    fn report_message(&self, m: &str) {
-        self.problems.borrow_mut().extend(message_json(m));
-        crate::console::say(m);
+    /// Says an error message, and keeps it for the status line.
+    fn report_message(&self, m: ErrorMessage) {
+        self.report_failure(Failure::errors(m));
     }
 
     /// Handles one change and prints its status line.
@@ -567,7 +563,10 @@ impl Runner {
             })?;
             let outputs = Outputs::resolve(&self.options.outputs, settings.project.as_ref());
             if outputs.scores.is_none() {
-                crate::console::say("error: `scoreline.yaml` no longer names a scores file\n  = help: set `output: scores:`, or pass `--out FILE`");
+                self.report_message(
+                    ErrorMessage::new("`scoreline.yaml` no longer names a scores file")
+                        .help("set `output: scores:`, or pass `--out FILE`"),
+                );
                 return Err(NotApplied);
             }
             if !same_settings(&settings, &self.settings) || outputs != self.outputs {
@@ -606,7 +605,7 @@ impl Runner {
             match read_source(&self.settings.ruleset) {
                 Ok(source) => self.rule_source = Some(source),
                 Err(e) => {
-                    crate::console::say(e.to_string());
+                    self.report_message(e.0);
                     return Err(NotApplied);
                 }
             }
@@ -801,11 +800,11 @@ impl Runner {
                     let mut skipped_rows = None;
                     if let Some(path) = &self.settings.skip_bad_rows {
                         if let Err(e) = scoreline_data::write_skipped(path, &loaded.skipped) {
-                            crate::console::say(format!(
-                                "error: cannot write `{}`: {}",
+                            self.report_message(ErrorMessage::new(format!(
+                                "cannot write `{}`: {}",
                                 path.display(),
                                 io_reason(&e)
-                            ));
+                            )));
                             return Err(Box::new(good));
                         }
                         skipped_rows = Some(loaded.skipped.len());
@@ -821,10 +820,7 @@ impl Runner {
                     (Arc::new(loaded.dataset), None, inputs, skipped_rows)
                 }
                 Err(e) => {
-                    self.problems
-                        .borrow_mut()
-                        .extend(e.problems.iter().map(scoreline_data::DataProblem::to_json));
-                    crate::console::say(render_load_error(&e));
+                    self.report_failure(Failure::load(&e));
                     return Err(Box::new(good));
                 }
             }
@@ -859,7 +855,7 @@ impl Runner {
         let as_of_millis = match parse_as_of(&self.settings.as_of_text) {
             Ok(ms) => ms,
             Err(m) => {
-                self.report_message(&m);
+                self.report_message(m);
                 return Err(Box::new(good));
             }
         };
@@ -875,13 +871,16 @@ impl Runner {
             allow_plugin_errors: self.options.allow_plugin_errors,
             previous: previous.as_ref(),
         };
-        let Ok(Scored {
+        let Scored {
             mut evaluation,
             statistics,
             accounts,
-        }) = score(&plan, &dataset, as_of_millis, options)
-        else {
-            return Err(Box::new(good));
+        } = match score(&plan, &dataset, as_of_millis, options) {
+            Ok(scored) => scored,
+            Err(f) => {
+                self.report_failure(f);
+                return Err(Box::new(good));
+            }
         };
         // The id column keeps the input's name (`Record ID`), as `run` writes it.
         if let (Some(id), Ok(name)) = (
@@ -1142,13 +1141,13 @@ impl Runner {
         });
         if let Some(path) = self.outputs.scores.as_deref() {
             if let Err(m) = new.rendered.write(path) {
-                self.report_message(&m);
+                self.report_message(m);
                 return Err(());
             }
         }
         if let (Some(path), Some(x)) = (&self.outputs.explain, explanations) {
             if let Err(m) = write_explanations(path, x) {
-                self.report_message(&m);
+                self.report_message(m);
                 return Err(());
             }
         }
@@ -1156,7 +1155,7 @@ impl Runner {
             match crate::output::write_accounts(&new.meta, new.accounts.as_ref(), &self.outputs) {
                 Ok(rows) => rows,
                 Err(m) => {
-                    self.report_message(&m);
+                    self.report_message(m);
                     return Err(());
                 }
             };
@@ -1174,30 +1173,30 @@ impl Runner {
             &new.inputs,
             written,
         ) {
-            self.report_message(&m);
+            self.report_message(m);
             return Err(());
         }
         let mut feed_lines = 0;
         if let (Some(path), Some(d)) = (feed_path.filter(|p| crate::database::is_db(p)), &diff) {
             if let Err(m) = crate::database::append_feed(path, &d.feed) {
-                self.report_message(&m);
+                self.report_message(m);
                 return Err(());
             }
             feed_lines = d.feed.len();
         } else if let (Some(path), Some(d)) = (feed_path, &diff) {
             if let Err(m) = crate::output::create_parent(path) {
-                self.report_message(&m);
+                self.report_message(m);
                 return Err(());
             }
             match changes::append_feed(path, &d.feed) {
                 Ok(0) => {}
                 Ok(cut) => warn_cut_line(path, cut),
                 Err(e) => {
-                    crate::console::say(format!(
-                        "error: cannot append to `{}`: {}",
+                    self.report_message(ErrorMessage::new(format!(
+                        "cannot append to `{}`: {}",
                         path.display(),
                         io_reason(&e)
-                    ));
+                    )));
                     return Err(());
                 }
             }
@@ -1218,7 +1217,7 @@ impl Runner {
                     &new.inputs,
                     (&new.evaluation, new.accounts.as_ref()),
                 ) {
-                    self.report_message(&m);
+                    self.report_message(m);
                     return Err(());
                 }
             }

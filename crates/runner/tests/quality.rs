@@ -41,9 +41,10 @@ fn report(case: &Path, threads: usize) -> String {
         threads: Some(threads),
         ..Inputs::default()
     };
-    let settings = resolve(&inputs).unwrap_or_else(|f| panic!("{}: {}", case.display(), f.report));
+    let settings =
+        resolve(&inputs).unwrap_or_else(|f| panic!("{}: {:?}", case.display(), f.problems));
     let (report, _) =
-        check_data(&settings).unwrap_or_else(|f| panic!("{}: {}", case.display(), f.report));
+        check_data(&settings).unwrap_or_else(|f| panic!("{}: {:?}", case.display(), f.problems));
     let mut json = serde_json::to_value(&report).unwrap();
     json["version"] = serde_json::Value::Null;
     let text = serde_json::to_string_pretty(&json).unwrap();

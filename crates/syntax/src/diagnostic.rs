@@ -24,7 +24,7 @@ pub enum Severity {
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub severity: Severity,
-    /// A stable code such as `E0101` (errors) or `W0201` (warnings), listed in docs/language.md.
+    /// A stable code such as `E0101` (errors) or `W0101` (warnings), one of [`crate::codes`].
     pub code: &'static str,
     /// One short lowercase sentence, the user's words in backticks.
     pub message: String,
@@ -44,6 +44,10 @@ impl Diagnostic {
         span: Span,
         message: impl Into<String>,
     ) -> Diagnostic {
+        debug_assert!(
+            crate::codes::lookup(code).is_some(),
+            "{code} is not in crate::codes"
+        );
         Diagnostic {
             severity: Severity::Error,
             code,

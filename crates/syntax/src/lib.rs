@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+pub mod codes;
 pub mod diagnostic;
 pub mod format;
 pub mod parser;

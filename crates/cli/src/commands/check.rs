@@ -30,7 +30,7 @@ pub fn run(args: CheckArgs) -> u8 {
     let files = match find_rule_files(&paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{e}");
+            crate::render::error(&e.0);
             return EXIT_USAGE;
         }
     };
@@ -45,7 +45,7 @@ pub fn run(args: CheckArgs) -> u8 {
             Ok(checked) => diagnostics.extend(checked.diagnostics),
             Err(message) => {
                 unreadable += 1;
-                eprintln!("{message}");
+                crate::render::error(&message);
             }
         }
     }
@@ -114,11 +114,11 @@ fn run_data(args: CheckArgs) -> u8 {
     }
     let settings = match resolve(&inputs) {
         Ok(s) => s,
-        Err(failure) => return failure.print(),
+        Err(failure) => return crate::render::fail(failure),
     };
     let (report, warnings) = match check_data(&settings) {
         Ok(r) => r,
-        Err(failure) => return failure.print(),
+        Err(failure) => return crate::render::fail(failure),
     };
     if !warnings.is_empty() {
         eprintln!("{warnings}");
@@ -138,7 +138,7 @@ fn run_data(args: CheckArgs) -> u8 {
                 &scoreline_runner::report::Titles::read(&settings.ruleset),
             ),
         ) {
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
     }
@@ -153,7 +153,7 @@ fn default_paths(paths: Vec<PathBuf>) -> Result<Vec<PathBuf>, String> {
     if !paths.is_empty() {
         return Ok(paths);
     }
-    if let Some(project) = project::load(None)? {
+    if let Some(project) = project::load(None).map_err(|m| crate::render::message(&m))? {
         if let Some(ruleset) = &project.project.ruleset {
             return Ok(vec![project.path(ruleset)]);
         }

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use scoreline_runner::diff::{self, text, Request, Version};
-use scoreline_runner::pipeline::Failure;
 
 use crate::args::InputArgs;
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -84,7 +83,7 @@ pub fn run(args: DiffArgs) -> u8 {
     };
     let diffed = match diff::diff(&request) {
         Ok(d) => d,
-        Err(failure) => return Failure::print(failure),
+        Err(failure) => return crate::render::fail(failure),
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         DiffFormat::Text
@@ -99,7 +98,7 @@ pub fn run(args: DiffArgs) -> u8 {
     if let Some(path) = &args.report {
         let html = scoreline_runner::report::diff_page(&diffed);
         if let Err(message) = scoreline_runner::report::write(path, &html) {
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
         eprintln!("wrote the report to {}", path.display());

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use scoreline_runner::evaluate::{self, parse_horizon, text, Outcome, Request};
-use scoreline_runner::pipeline::Failure;
 
 use crate::args::InputArgs;
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -86,7 +85,7 @@ pub(crate) fn outcome_of(flags: &OutcomeArgs, purpose: &str) -> Result<Outcome, 
         (Some(t), Some(h), None) => Ok(Outcome::Event {
             event_type: t.clone(),
             horizon: h.trim().to_string(),
-            horizon_ms: parse_horizon(h)?,
+            horizon_ms: parse_horizon(h).map_err(|m| crate::render::message(&m))?,
         }),
         (Some(t), None, None) => Err(format!(
             "error: `--outcome {t}` needs `--horizon`\n  = help: say how long after the as-of the event counts, such as `--horizon 90d`"
@@ -121,7 +120,7 @@ pub fn run(args: EvaluateArgs) -> u8 {
     };
     let evaluated = match evaluate::evaluate(&request) {
         Ok(e) => e,
-        Err(failure) => return Failure::print(failure),
+        Err(failure) => return crate::render::fail(failure),
     };
     let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
         EvaluateFormat::Text
@@ -140,7 +139,7 @@ pub fn run(args: EvaluateArgs) -> u8 {
     if let Some(path) = &args.report {
         let html = scoreline_runner::report::evaluate_page(&evaluated);
         if let Err(message) = scoreline_runner::report::write(path, &html) {
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
         eprintln!("wrote the report to {}", path.display());

@@ -8,7 +8,7 @@ use scoreline_runner::pipeline::prepare;
 pub fn run(args: ExplainArgs) -> u8 {
     let prepared = match prepare(&args.inputs.to_inputs()) {
         Ok(p) => p,
-        Err(code) => return code,
+        Err(failure) => return crate::render::fail(failure),
     };
     let what = if args.account { "account" } else { "contact" };
     if args.account && !prepared.plan.has_account_items() {

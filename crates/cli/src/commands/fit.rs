@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 use scoreline_runner::fit::{self, text, Request};
-use scoreline_runner::pipeline::Failure;
 
 use crate::args::InputArgs;
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -81,7 +80,7 @@ pub fn run(args: FitArgs) -> u8 {
     };
     let fitted = match fit::fit(&request) {
         Ok(f) => f,
-        Err(failure) => return Failure::print(failure),
+        Err(failure) => return crate::render::fail(failure),
     };
     if let Err(e) = std::fs::write(&fitted.out, &fitted.text) {
         eprintln!(
@@ -107,7 +106,7 @@ pub fn run(args: FitArgs) -> u8 {
     if let Some(path) = &args.report {
         let html = scoreline_runner::report::fit_page(&fitted);
         if let Err(message) = scoreline_runner::report::write(path, &html) {
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
         eprintln!("wrote the report to {}", path.display());

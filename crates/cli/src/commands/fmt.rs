@@ -16,7 +16,7 @@ pub fn run(args: FmtArgs) -> u8 {
     let files = match find_rule_files(&paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("{e}");
+            crate::render::error(&e.0);
             return EXIT_USAGE;
         }
     };
@@ -26,7 +26,7 @@ pub fn run(args: FmtArgs) -> u8 {
         let source = match read_source(path) {
             Ok(s) => s,
             Err(e) => {
-                eprintln!("{e}");
+                crate::render::error(&e.0);
                 failed = true;
                 continue;
             }

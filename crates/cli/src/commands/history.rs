@@ -16,7 +16,7 @@ pub fn run(args: HistoryArgs) -> u8 {
             },
             Ok(None) => return no_history(),
             Err(message) => {
-                eprintln!("{message}");
+                crate::render::error(&message);
                 return EXIT_USAGE;
             }
         },
@@ -38,7 +38,7 @@ pub fn run(args: HistoryArgs) -> u8 {
             EXIT_OK
         }
         Err(message) => {
-            eprintln!("{message}");
+            crate::render::error(&message);
             EXIT_ERRORS
         }
     }

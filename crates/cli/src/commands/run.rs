@@ -26,9 +26,9 @@ pub fn run(args: RunArgs) -> u8 {
     progress.set_message("reading the rules and the data");
     let prepared = match prepare(&args.inputs.to_inputs()) {
         Ok(p) => p,
-        Err(code) => {
+        Err(failure) => {
             progress.finish_and_clear();
-            return code;
+            return crate::render::fail(failure);
         }
     };
     let outputs = Outputs::resolve(
@@ -49,7 +49,7 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(warning) => warning,
         Err(failure) => {
             progress.finish_and_clear();
-            return failure.print();
+            return crate::render::fail(failure);
         }
     };
     let out = outputs.scores.as_ref();
@@ -70,7 +70,7 @@ pub fn run(args: RunArgs) -> u8 {
             }
             Err(message) => {
                 progress.finish_and_clear();
-                eprintln!("{message}");
+                crate::render::error(&message);
                 return EXIT_ERRORS;
             }
         },
@@ -90,14 +90,16 @@ pub fn run(args: RunArgs) -> u8 {
         options,
     );
     let scoring_time = scoring.elapsed();
-    let Ok(Scored {
+    let Scored {
         mut evaluation,
         mut accounts,
         ..
-    }) = scored
-    else {
-        progress.finish_and_clear();
-        return EXIT_ERRORS;
+    } = match scored {
+        Ok(scored) => scored,
+        Err(failure) => {
+            progress.finish_and_clear();
+            return crate::render::fail(failure);
+        }
     };
     // The id column keeps the input's name (`Record ID`), unless `output.id_column` says.
     if let Some(id) = evaluation.columns.first_mut() {
@@ -124,13 +126,13 @@ pub fn run(args: RunArgs) -> u8 {
         args.allow_plugin_errors,
     ) {
         progress.finish_and_clear();
-        eprintln!("{message}");
+        crate::render::error(&message);
         return EXIT_ERRORS;
     }
     if let (Some(path), Some(explanations)) = (explain_path, &explanations) {
         if let Err(message) = write_explanations(path, explanations) {
             progress.finish_and_clear();
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
     }
@@ -139,7 +141,7 @@ pub fn run(args: RunArgs) -> u8 {
         Ok(rows) => rows,
         Err(message) => {
             progress.finish_and_clear();
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
     };
@@ -161,7 +163,7 @@ pub fn run(args: RunArgs) -> u8 {
         written,
     ) {
         progress.finish_and_clear();
-        eprintln!("{message}");
+        crate::render::error(&message);
         return EXIT_ERRORS;
     }
     let appending = Instant::now();
@@ -177,7 +179,7 @@ pub fn run(args: RunArgs) -> u8 {
             (&evaluation, accounts.as_ref()),
         ) {
             progress.finish_and_clear();
-            eprintln!("{message}");
+            crate::render::error(&message);
             return EXIT_ERRORS;
         }
     }
@@ -240,7 +242,7 @@ fn write_report(
         evaluation,
         &titles,
     );
-    scoreline_runner::report::write(path, &html)
+    scoreline_runner::report::write(path, &html).map_err(|m| crate::render::message(&m))
 }
 
 /// A spinner on stderr when it is a terminal; indicatif draws nothing on a pipe.

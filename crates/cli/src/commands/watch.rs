@@ -9,7 +9,7 @@ use crate::args::{StatusFormat, WatchArgs};
 
 /// Runs `scoreline watch` until Ctrl-C or SIGTERM.
 pub fn run(args: WatchArgs) -> u8 {
-    watch(WatchOptions {
+    let watched = watch(WatchOptions {
         inputs: args.inputs.to_inputs(),
         outputs: OutputFlags {
             scores: args.out,
@@ -24,5 +24,9 @@ pub fn run(args: WatchArgs) -> u8 {
         poll: args.poll,
         debounce: Duration::from_millis(args.debounce.max(1)),
         allow_plugin_errors: args.allow_plugin_errors,
-    })
+    });
+    match watched {
+        Ok(()) => crate::EXIT_OK,
+        Err(failure) => crate::render::fail(failure),
+    }
 }

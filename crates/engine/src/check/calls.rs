@@ -3,6 +3,7 @@
 
 use scoreline_model::suggest;
 use scoreline_syntax::ast::{Aggregate, Expr, ExprKind, Ident, Span};
+use scoreline_syntax::codes;
 
 use super::expr::{format_number, invalid, typed, unparen};
 use super::types::Type;
@@ -163,7 +164,7 @@ impl Checker<'_> {
             Some((s, first)) if s != ty => {
                 let d = self
                     .error(
-                        "E0307",
+                        codes::E0307,
                         arg.span,
                         format!(
                             "`{}` mixes {} and {}",
@@ -189,7 +190,7 @@ impl Checker<'_> {
             if n.fract() != 0.0 || !(0.0..=15.0).contains(&n) {
                 let d = self
                     .error(
-                        "E0307",
+                        codes::E0307,
                         digits.span,
                         format!("`{name}` keeps 0 to 15 digits, not `{}`", format_number(n)),
                     )
@@ -208,7 +209,7 @@ impl Checker<'_> {
         if !ok {
             let d = self
                 .error(
-                    "E0503",
+                    codes::E0503,
                     n.span,
                     format!(
                         "the number of buckets of `{name}` must be a whole number of at least 1, not {}",
@@ -229,7 +230,7 @@ impl Checker<'_> {
         if scope.event.is_some() {
             let d = self
                 .error(
-                    "E0504",
+                    codes::E0504,
                     function.span,
                     format!("`{name}` cannot be used inside an event filter or an `each` clause"),
                 )
@@ -239,7 +240,7 @@ impl Checker<'_> {
         } else if let Some(outer) = scope.population {
             let d = self
                 .error(
-                    "E0502",
+                    codes::E0502,
                     function.span,
                     format!("`{name}` cannot be used inside the argument of `{outer}`"),
                 )
@@ -253,7 +254,7 @@ impl Checker<'_> {
         let q = self.quote(arg.span);
         let d = self
             .error(
-                "E0307",
+                codes::E0307,
                 arg.span,
                 format!(
                     "`{}` needs {want}, but {q} is {}",
@@ -298,7 +299,7 @@ impl Checker<'_> {
         }
         let d = self
             .error(
-                "E0308",
+                codes::E0308,
                 ident.span.to(span),
                 format!(
                     "`{function}` takes {takes}, but {given} {} given",
@@ -343,7 +344,11 @@ impl Checker<'_> {
             format!("the functions are {}", plain.join(", "))
         });
         let d = self
-            .error("E0104", function.span, format!("unknown function `{name}`"))
+            .error(
+                codes::E0104,
+                function.span,
+                format!("unknown function `{name}`"),
+            )
             .with_label("not a function")
             .with_help(help);
         self.push(d);
@@ -375,7 +380,7 @@ impl Checker<'_> {
                 }
                 if self.item_account && id.name == "contact" && !is_item {
                     let d = self
-                        .error("E0907", arg.span, "`contact` in an account item: an account has many contacts")
+                        .error(codes::E0907, arg.span, "`contact` in an account item: an account has many contacts")
                         .with_label("which contact?")
                         .with_help("pass `account` (the account's record) or `events` (all its contacts' events), or a value such as `max(contacts.engagement)`");
                     self.push(d);
@@ -406,7 +411,7 @@ impl Checker<'_> {
             };
             let d = self
                 .error(
-                    "E0106",
+                    codes::E0106,
                     plugin.span,
                     format!("unknown plugin `{}`", plugin.name),
                 )
@@ -434,7 +439,7 @@ impl Checker<'_> {
                 };
                 let d = self
                     .error(
-                        "E0402",
+                        codes::E0402,
                         function.span,
                         format!(
                             "the plugin `{}` has no function `{}`",
@@ -450,7 +455,7 @@ impl Checker<'_> {
                 let arity = f.arity;
                 let d = self
                     .error(
-                        "E0403",
+                        codes::E0403,
                         function.span.to(span),
                         format!(
                             "`{}.{}` takes {arity} argument{}, but {} {} given",

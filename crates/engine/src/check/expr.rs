@@ -6,6 +6,7 @@ use scoreline_syntax::ast::{
     Aggregate, BinaryOp, ContactsAggregate, EventFilter, EventRef, Expr, ExprKind, Ident, NumLit,
     Span, UnaryOp,
 };
+use scoreline_syntax::codes;
 
 use super::types::{EventOf, Scalar, Type};
 use super::{Checker, Scope};
@@ -126,7 +127,11 @@ impl Checker<'_> {
         if let Type::Event(_) = ty {
             let q = self.quote(e.span);
             let d = self
-                .error("E0311", e.span, format!("{q} is an event, not a value"))
+                .error(
+                    codes::E0311,
+                    e.span,
+                    format!("{q} is an event, not a value"),
+                )
                 .with_label("an event")
                 .with_help(format!(
                     "read one of its properties, such as {}, or its age with `days_since(…)`",
@@ -187,7 +192,7 @@ impl Checker<'_> {
         };
         let d = self
             .error(
-                "E0303",
+                codes::E0303,
                 e.span,
                 format!("{q} is {}, not true or false", ty.describe()),
             )
@@ -208,7 +213,7 @@ impl Checker<'_> {
             let Some(s) = ty.scalar() else {
                 if let Type::List(_) = ty {
                     let d = self
-                        .error("E0304", item.span, "a list cannot hold another list")
+                        .error(codes::E0304, item.span, "a list cannot hold another list")
                         .with_label("a list inside a list")
                         .with_help("write the values one by one: `[\"a\", \"b\"]`");
                     self.push(d);
@@ -221,7 +226,7 @@ impl Checker<'_> {
                 Some((first, first_span)) if first != s => {
                     let d = self
                         .error(
-                            "E0304",
+                            codes::E0304,
                             item.span,
                             format!(
                                 "this list mixes {} and {}",
@@ -267,7 +272,7 @@ impl Checker<'_> {
                 if self.error_count() == before {
                     let d = self
                         .error(
-                            "E0706",
+                            codes::E0706,
                             e.span,
                             "a list used as a value may only hold texts written out",
                         )
@@ -375,7 +380,7 @@ impl Checker<'_> {
         if self.schema.event(name).is_some() {
             let d = self
                 .error(
-                    "E0107",
+                    codes::E0107,
                     id.span,
                     format!("`{name}` is an event type, not a value"),
                 )
@@ -397,7 +402,7 @@ impl Checker<'_> {
             "declare it in the schema's `contact` block, or define it with `let`".to_string()
         });
         let d = self
-            .error("E0101", id.span, format!("unknown name `{name}`"))
+            .error(codes::E0101, id.span, format!("unknown name `{name}`"))
             .with_label("not a field, let, score or segment")
             .with_help(help);
         self.push(d);
@@ -420,7 +425,7 @@ impl Checker<'_> {
         if r.kind == ItemKind::Plugin {
             let d = self
                 .error(
-                    "E0107",
+                    codes::E0107,
                     id.span,
                     format!("`{}` is a plugin, not a value", id.name),
                 )
@@ -487,7 +492,7 @@ impl Checker<'_> {
             }
         };
         let d = self
-            .error("E0103", id.span, message)
+            .error(codes::E0103, id.span, message)
             .with_label("unknown property")
             .with_help(help);
         self.push(d);
@@ -500,7 +505,7 @@ impl Checker<'_> {
             if scope.event.is_none() && !scope.member {
                 let d = self
                     .error(
-                        "E0907",
+                        codes::E0907,
                         span,
                         format!("`contact.{}` in an account item reads no contact", id.name),
                     )
@@ -540,7 +545,7 @@ impl Checker<'_> {
         .unwrap_or_else(|| "declare it in the schema's `contact` block".to_string());
         let d = self
             .error(
-                "E0105",
+                codes::E0105,
                 id.span,
                 format!("unknown contact field `{}`", id.name),
             )
@@ -565,7 +570,7 @@ impl Checker<'_> {
             };
             let d = self
                 .error(
-                    "E0906",
+                    codes::E0906,
                     span,
                     format!(
                         "{} is {whose} event, which the other level cannot read",
@@ -615,7 +620,7 @@ impl Checker<'_> {
         let name = &id.name;
         let d = if is_account {
             self.error(
-                "E0901",
+                codes::E0901,
                 id.span,
                 format!("`{name}` is an account {kind}, not the contact's"),
             )
@@ -625,7 +630,7 @@ impl Checker<'_> {
             ))
         } else {
             self.error(
-                "E0902",
+                codes::E0902,
                 id.span,
                 format!("`{name}` is a contact {kind}, and an account has many contacts"),
             )
@@ -668,7 +673,7 @@ impl Checker<'_> {
             });
         let d = self
             .error(
-                "E0904",
+                codes::E0904,
                 span,
                 format!(
                     "`{prefix}{}` names no account field or account item",
@@ -748,7 +753,7 @@ impl Checker<'_> {
                 )
             };
             let d = self
-                .error("E0903", contacts_span, message)
+                .error(codes::E0903, contacts_span, message)
                 .with_label("not an account item")
                 .with_help(help);
             self.push(d);
@@ -773,7 +778,7 @@ impl Checker<'_> {
                 if field.is_none() {
                     let d = self
                         .error(
-                            "E0906",
+                            codes::E0906,
                             function_span.to(contacts_span),
                             format!("`{fname}` needs a contact value"),
                         )
@@ -785,7 +790,7 @@ impl Checker<'_> {
                 } else if value_ty.is_known() && value_ty != Type::Number {
                     let d = self
                         .error(
-                            "E0906",
+                            codes::E0906,
                             field.map_or(span, |f| f.span),
                             format!("`{fname}` needs numbers, and `{}` is {}", field.map_or("", |f| f.name.as_str()), value_ty.describe()),
                         )
@@ -798,7 +803,7 @@ impl Checker<'_> {
                 if field.is_none() {
                     let d = self
                         .error(
-                            "E0906",
+                            codes::E0906,
                             function_span.to(contacts_span),
                             format!("`{fname}` needs a contact value"),
                         )
@@ -808,7 +813,7 @@ impl Checker<'_> {
                 } else if value_ty.is_known() && !matches!(value_ty, Type::Number | Type::Date) {
                     let d = self
                         .error(
-                            "E0906",
+                            codes::E0906,
                             field.map_or(span, |f| f.span),
                             format!(
                                 "`{fname}` needs numbers or dates, and `{}` is {}",
@@ -826,7 +831,7 @@ impl Checker<'_> {
             (ContactsAggregate::TopAvg, Some(k)) => {
                 if k.value < 1.0 || k.value.fract() != 0.0 {
                     let d = self
-                        .error("E0905", k.span, format!("`top_avg` takes the K largest values, and K = {} is not a whole number of at least 1", format_number(k.value)))
+                        .error(codes::E0905, k.span, format!("`top_avg` takes the K largest values, and K = {} is not a whole number of at least 1", format_number(k.value)))
                         .with_label("not a whole number ≥ 1")
                         .with_help("write how many of the largest values to average, such as `top_avg(contacts.engagement, 3)`");
                     self.push(d);
@@ -838,7 +843,7 @@ impl Checker<'_> {
             (ContactsAggregate::TopAvg, None) => {
                 let d = self
                     .error(
-                        "E0905",
+                        codes::E0905,
                         function_span.to(span),
                         "`top_avg` needs K, how many of the largest values to average",
                     )
@@ -849,7 +854,7 @@ impl Checker<'_> {
             }
             (_, Some(k)) => {
                 let d = self
-                    .error("E0905", k.span, format!("`{fname}` takes no K"))
+                    .error(codes::E0905, k.span, format!("`{fname}` takes no K"))
                     .with_label("only `top_avg` takes K")
                     .with_help(format!("remove it, or average the K largest values with `top_avg(contacts.NAME, {})`", format_number(k.value)));
                 self.push(d);
@@ -892,7 +897,7 @@ impl Checker<'_> {
             if !is_value && self.schema.event(&b.name).is_some() {
                 let d = self
                     .error(
-                        "E0107",
+                        codes::E0107,
                         base.span.to(name.span),
                         format!("`{}` is an event type, not a value", b.name),
                     )
@@ -913,7 +918,7 @@ impl Checker<'_> {
                 let q = self.quote(base.span);
                 let d = self
                     .error(
-                        "E0312",
+                        codes::E0312,
                         name.span,
                         format!(
                             "{q} is {}, it has no property `{}`",
@@ -1001,7 +1006,7 @@ impl Checker<'_> {
                     });
                     let d = self
                         .error(
-                            "E0102",
+                            codes::E0102,
                             id.span,
                             format!("unknown event type `{}`", id.name),
                         )
@@ -1065,11 +1070,11 @@ impl Checker<'_> {
                 let example = example.unwrap_or_else(|| "order.amount".to_string());
                 let d = match function {
                     Aggregate::Min | Aggregate::Max => self
-                        .error("E0308", function_span.to(filter.span), format!("`{fname}` of one value needs at least 2 values"))
+                        .error(codes::E0308, function_span.to(filter.span), format!("`{fname}` of one value needs at least 2 values"))
                         .with_label("1 value")
                         .with_help(format!("compare several values, `{fname}({}, 0)`, or take the {} property of events, `{fname}({example})`", id.name, if function == Aggregate::Min { "smallest" } else { "largest" })),
                     _ => self
-                        .error("E0310", filter.span, format!("`{fname}` works on a property of events, not on `{}`", id.name))
+                        .error(codes::E0310, filter.span, format!("`{fname}` works on a property of events, not on `{}`", id.name))
                         .with_label("not an event property")
                         .with_help(format!("name the event type and its property: `{fname}({example})`")),
                 };
@@ -1092,7 +1097,7 @@ impl Checker<'_> {
                     };
                     let d = self
                         .error(
-                            "E0310",
+                            codes::E0310,
                             f.span,
                             format!("`{fname}` takes an event type, not a property"),
                         )
@@ -1110,7 +1115,7 @@ impl Checker<'_> {
                 let Some(f) = field else {
                     let d = self
                         .error(
-                            "E0310",
+                            codes::E0310,
                             function_span,
                             format!("`{fname}` needs a property of the events"),
                         )
@@ -1134,7 +1139,7 @@ impl Checker<'_> {
                     };
                     let d = self
                         .error(
-                            "E0310",
+                            codes::E0310,
                             f.span,
                             format!(
                                 "`{fname}` works on {wants}, but `{}` is {}",
@@ -1180,7 +1185,7 @@ impl Checker<'_> {
                     let q = self.quote(operand.span);
                     let d = self
                         .error(
-                            "E0301",
+                            codes::E0301,
                             span,
                             format!("cannot negate {q}, which is {}", other.describe()),
                         )
@@ -1248,7 +1253,7 @@ impl Checker<'_> {
                     };
                     let d = self
                         .error(
-                            "E0315",
+                            codes::E0315,
                             e.span,
                             format!(
                                 "`{}` compares numbers, dates or durations, but {q} is {}",
@@ -1287,7 +1292,7 @@ impl Checker<'_> {
                             Err(reason) => {
                                 let d = self
                                 .error(
-                                    "E0306",
+                                    codes::E0306,
                                     rhs.span,
                                     format!("invalid pattern `{p}`: {reason}"),
                                 )
@@ -1308,7 +1313,7 @@ impl Checker<'_> {
                         {
                             let d = self
                                 .error(
-                                    "E0306",
+                                    codes::E0306,
                                     rhs.span,
                                     "the pattern after `matches` must be a text in quotes",
                                 )
@@ -1338,7 +1343,7 @@ impl Checker<'_> {
                             let q = self.quote(rhs.span);
                             let d = self
                                 .error(
-                                    "E0305",
+                                    codes::E0305,
                                     rhs.span,
                                     format!("{} holds {}s, but {q} is {}", self.quote(lhs.span), want.name(), r.describe()),
                                 )
@@ -1352,7 +1357,7 @@ impl Checker<'_> {
                             let q = self.quote(lhs.span);
                             let d = self
                                 .error(
-                                    "E0305",
+                                    codes::E0305,
                                     lhs.span,
                                     format!(
                                         "`contains` needs a text or a list, but {q} is {}",
@@ -1450,7 +1455,7 @@ impl Checker<'_> {
         };
         let d = self
             .error(
-                "E0301",
+                codes::E0301,
                 op_span,
                 format!("cannot {verb} {} and {}", l.describe(), r.describe()),
             )
@@ -1473,7 +1478,7 @@ impl Checker<'_> {
             .unwrap_or_else(|| format!("both sides of `{}` must have the same type", op.symbol()));
         let d = self
             .error(
-                "E0302",
+                codes::E0302,
                 op_span,
                 format!("cannot compare {} with {}", l.describe(), r.describe()),
             )
@@ -1542,7 +1547,7 @@ impl Checker<'_> {
             (a, b) => {
                 let d = self
                     .error(
-                        "E0314",
+                        codes::E0314,
                         at,
                         format!("{what} mixes {} and {}", a.describe(), b.describe()),
                     )
@@ -1570,7 +1575,7 @@ impl Checker<'_> {
             };
             let d = self
                 .error(
-                    "E0305",
+                    codes::E0305,
                     e.span,
                     format!(
                         "`{}` needs a text, but {q} is {}",
@@ -1613,7 +1618,7 @@ impl Checker<'_> {
                     let q = self.quote(value.span);
                     let d = self
                         .error(
-                            "E0304",
+                            codes::E0304,
                             value.span,
                             format!(
                                 "{q} is {}, but the list holds {}s",
@@ -1649,7 +1654,7 @@ impl Checker<'_> {
                 };
                 let d = self
                     .error(
-                        "E0304",
+                        codes::E0304,
                         list.span,
                         format!("`{word}` needs a list, but {q} is {}", t.describe()),
                     )
@@ -1698,7 +1703,7 @@ impl Checker<'_> {
                 let q = self.quote(e.span);
                 let d = self
                     .error(
-                        "E0313",
+                        codes::E0313,
                         e.span,
                         format!(
                             "`between` needs numbers, dates or durations, but {q} is {}",
@@ -1729,7 +1734,7 @@ impl Checker<'_> {
                 });
                 let d = self
                     .error(
-                        "E0313",
+                        codes::E0313,
                         other.span,
                         format!(
                             "{} is {}, but {} is {}",
@@ -1753,7 +1758,7 @@ impl Checker<'_> {
             let text = self.file.slice(d.span).to_string();
             let diag = self
                 .error(
-                    "E0211",
+                    codes::E0211,
                     d.span,
                     format!("the duration after `{word}` must be more than zero, not `{text}`"),
                 )
@@ -1769,7 +1774,7 @@ impl Checker<'_> {
             let text = self.file.slice(d.span).to_string();
             let diag = self
                 .error(
-                    "E0212",
+                    codes::E0212,
                     d.span,
                     format!("the period after `per` must be more than zero, not `{text}`"),
                 )
@@ -1814,7 +1819,7 @@ impl Checker<'_> {
                 .unwrap_or_else(|| format!("`{}` gives {}", id.name, suggest::list(&labels, 8)));
             let d = self
                 .warning(
-                    "W0108",
+                    codes::W0108,
                     span,
                     format!("the segment `{}` has no label `{text}`", id.name),
                 )
@@ -1844,7 +1849,7 @@ impl Checker<'_> {
         };
         let d = self
             .warning(
-                "W0105",
+                codes::W0105,
                 cond.span,
                 format!("the condition {q} does not depend on the data"),
             )

@@ -4,6 +4,7 @@
 //! call a function they lack (E0705). Nothing else can fail once the checker has passed a
 //! file: lowering the typed tree to a plan cannot.
 
+use scoreline_syntax::codes;
 use std::sync::Arc;
 
 use scoreline_model::{suggest, Schema};
@@ -44,7 +45,7 @@ pub fn in_force(
         problems.push(
             Diagnostic::error(
                 file,
-                "E0701",
+                codes::E0701,
                 field.span,
                 format!("unknown field `{}`", field.name),
             )
@@ -76,7 +77,7 @@ pub fn in_force(
         problems.push(
             Diagnostic::error(
                 file,
-                "E0701",
+                codes::E0701,
                 field.span,
                 format!("unknown account field `{}`", field.name),
             )
@@ -96,7 +97,7 @@ pub fn in_force(
             problems.push(
                 Diagnostic::error(
                     file,
-                    "E0705",
+                    codes::E0705,
                     call.plugin_span,
                     format!("unknown plugin `{}`", call.plugin),
                 )
@@ -131,7 +132,7 @@ pub fn in_force(
         problems.push(
             Diagnostic::error(
                 file,
-                "E0705",
+                codes::E0705,
                 call.function_span,
                 format!(
                     "plugin `{}` has no function `{}` taking {} argument{}",

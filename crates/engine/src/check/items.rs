@@ -1,5 +1,6 @@
 //! Items: lets, scores with their clauses and options, segments.
 
+use scoreline_syntax::codes;
 use std::collections::HashSet;
 
 use scoreline_syntax::ast::{
@@ -47,7 +48,7 @@ impl Checker<'_> {
             if is_item && self.schema.account.contains_key(&name.name) && name.name != "id" {
                 let d = self
                     .error(
-                        "E0908",
+                        codes::E0908,
                         name.span,
                         format!("`{}` is also an account field", name.name),
                     )
@@ -88,7 +89,7 @@ impl Checker<'_> {
                 let (a, c, b) = (name(account_item), name(contact_item), name(read));
                 let d = self
                     .error(
-                        "E0909",
+                        codes::E0909,
                         at,
                         format!("`{a}` reads the contact item `{c}`, which reads the account item `{b}`"),
                     )
@@ -172,7 +173,7 @@ impl Checker<'_> {
         if feeds {
             let d = self
                 .error(
-                    "E0910",
+                    codes::E0910,
                     span,
                     "this ranking of contacts reads an account value, and an account item reads a ranked contact value",
                 )
@@ -205,7 +206,7 @@ impl Checker<'_> {
                         if arm.condition.is_none() {
                             let d = self
                                 .error(
-                                    "E0213",
+                                    codes::E0213,
                                     k.span,
                                     format!(
                                         "`keep when` on the arm `{}`, which has no `when`",
@@ -259,7 +260,7 @@ impl Checker<'_> {
                     let q = self.quote(value.span);
                     let d = self
                         .error(
-                            "E0309",
+                            codes::E0309,
                             value.span,
                             format!("a score must be a number, but {q} is {}", ty.describe()),
                         )
@@ -299,7 +300,7 @@ impl Checker<'_> {
                             if let Some(first) = first_clamp {
                                 let line = self.line(first);
                                 let d = self
-                                    .error("E0208", c.span, format!("the score `{}` has two clamps", s.name.name))
+                                    .error(codes::E0208, c.span, format!("the score `{}` has two clamps", s.name.name))
                                     .with_label("second clamp")
                                     .with_help(format!("a score has at most one clamp; keep the one on line {line} or this one"));
                                 self.push(d);
@@ -330,7 +331,7 @@ impl Checker<'_> {
             let q = self.quote(points.expr.span);
             let d = self
                 .error(
-                    "E0309",
+                    codes::E0309,
                     points.expr.span,
                     format!("points must be a number, but {q} is {}", ty.describe()),
                 )
@@ -368,7 +369,7 @@ impl Checker<'_> {
             if slot.is_some() {
                 let d = self
                     .error(
-                        "E0207",
+                        codes::E0207,
                         option.span(),
                         format!("`{word}` is given twice in this clause"),
                     )
@@ -384,7 +385,7 @@ impl Checker<'_> {
                     if value.value <= 0.0 || value.value.is_nan() {
                         let text = self.file.slice(value.span).to_string();
                         let d = self
-                            .error("E0210", value.span, format!("the cap after `max` must be more than zero, not `{text}`"))
+                            .error(codes::E0210, value.span, format!("the cap after `max` must be more than zero, not `{text}`"))
                             .with_label("not positive")
                             .with_help("the cap bounds the clause's total whatever its sign: write `max 30` even for negative points");
                         self.push(d);
@@ -428,7 +429,7 @@ impl Checker<'_> {
             let hi = format_number(c.hi.value);
             let d = self
                 .error(
-                    "E0209",
+                    codes::E0209,
                     c.span,
                     format!(
                         "the clamp `{lo}..{hi}` is empty: its low bound is above its high bound"
@@ -458,7 +459,7 @@ impl Checker<'_> {
             }
             let d = self
                 .warning(
-                    "W0106",
+                    codes::W0106,
                     l.name.span,
                     format!("the let `{}` is never used", l.name.name),
                 )
@@ -488,7 +489,7 @@ impl Checker<'_> {
             }
             let d = self
                 .warning(
-                    "W0107",
+                    codes::W0107,
                     name.span,
                     format!("the {} `{}` hides the contact field `{}`", r.kind.word(), name.name, name.name),
                 )

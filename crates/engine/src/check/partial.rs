@@ -2,6 +2,7 @@
 //! as usual, and what a skipped item could explain is left out, so that a broken item gives
 //! its syntax error and nothing else.
 
+use scoreline_syntax::codes;
 use std::sync::Arc;
 
 use scoreline_syntax::parser::{Parsed, SkippedItem};
@@ -30,18 +31,18 @@ fn explained_by_skipped(file: &Arc<SourceFile>, d: &Diagnostic, skipped: &[Skipp
     }
     match d.code {
         // Unknown name, unknown plugin.
-        "E0101" | "E0106" => {
+        codes::E0101 | codes::E0106 => {
             let name = file.slice(d.span);
             skipped.iter().any(|s| {
                 s.may_declare_unknown_name() || s.name.as_ref().is_some_and(|n| n.name == name)
             })
         }
         // Unknown event type, event property, contact field.
-        "E0102" | "E0103" | "E0105" => skipped
+        codes::E0102 | codes::E0103 | codes::E0105 => skipped
             .iter()
             .any(|s| s.keyword == Some("schema") || s.keyword.is_none()),
         // An unused let.
-        "W0106" => true,
+        codes::W0106 => true,
         _ => false,
     }
 }

@@ -1,6 +1,7 @@
 //! Population functions rank a contact among all contacts: their argument may not depend on
 //! another ranking, directly or through names.
 
+use scoreline_syntax::codes;
 use std::collections::{HashMap, VecDeque};
 
 use scoreline_syntax::ast::{Clause, Expr, ExprKind, Item, RuleFile, ScoreBody};
@@ -117,7 +118,7 @@ impl Checker<'_> {
                 .collect();
             let d = self
                 .error(
-                    "E0501",
+                    codes::E0501,
                     id.span,
                     format!(
                         "the argument of `{name}` depends on another population function: {}, which uses `{rank}`",

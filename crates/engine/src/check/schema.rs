@@ -1,6 +1,7 @@
 //! The schema block: contact fields and event types, their checks, and the data schema the
 //! loaders validate against.
 
+use scoreline_syntax::codes;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -154,7 +155,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
             diags.push(
                 Diagnostic::error(
                     file,
-                    "E0203",
+                    codes::E0203,
                     head(schema.span, 6),
                     "the schema is declared twice",
                 )
@@ -174,7 +175,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                         diags.push(
                             Diagnostic::error(
                                 file,
-                                "E0203",
+                                codes::E0203,
                                 *keyword,
                                 "the contact fields are declared twice",
                             )
@@ -192,7 +193,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                             diags.push(
                                 Diagnostic::error(
                                     file,
-                                    "E0206",
+                                    codes::E0206,
                                     field.ty_span,
                                     "the contact field `id` must be `text`",
                                 )
@@ -218,7 +219,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                         diags.push(
                             Diagnostic::error(
                                 file,
-                                "E0203",
+                                codes::E0203,
                                 *keyword,
                                 "the account fields are declared twice",
                             )
@@ -236,7 +237,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                             diags.push(
                                 Diagnostic::error(
                                     file,
-                                    "E0206",
+                                    codes::E0206,
                                     field.ty_span,
                                     "the account field `id` must be `text`",
                                 )
@@ -263,7 +264,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                         diags.push(
                             Diagnostic::error(
                                 file,
-                                "E0205",
+                                codes::E0205,
                                 name.span,
                                 format!("the event type `{first}` is declared twice"),
                             )
@@ -285,7 +286,7 @@ pub fn build(file: &Arc<SourceFile>, ast: &RuleFile, diags: &mut Vec<Diagnostic>
                             diags.push(
                                 Diagnostic::error(
                                     file,
-                                    "E0206",
+                                    codes::E0206,
                                     field.name.span,
                                     format!("`{}` is already a property of every event", field.name.name),
                                 )
@@ -358,7 +359,7 @@ fn add_field(
         diags.push(
             Diagnostic::error(
                 file,
-                "E0204",
+                codes::E0204,
                 field.name.span,
                 format!("the {what} `{}` is declared twice", field.name.name),
             )
@@ -400,7 +401,7 @@ fn add_columns(
             diags.push(
                 Diagnostic::error(
                     file,
-                    "E0214",
+                    codes::E0214,
                     span,
                     format!(
                         "the fields `{}` and `{}` both read the column `{column}`",

@@ -6,6 +6,7 @@
 //! Arms over the same expression (compared by its source text) are checked against each other;
 //! other conditions are never assumed to cover anything, so no warning is a guess.
 
+use scoreline_syntax::codes;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -82,7 +83,7 @@ impl Checker<'_> {
                 let line = self.line(first_arm.span);
                 let d = self
                     .warning(
-                        "W0102",
+                        codes::W0102,
                         arm.label.span,
                         format!("the arm `\"{}\"` can never be chosen", arm.label.value),
                     )
@@ -124,7 +125,7 @@ impl Checker<'_> {
                 let line = self.line(by.span);
                 let d = self
                     .warning(
-                        "W0103",
+                        codes::W0103,
                         arm.label.span,
                         format!("the arm `\"{}\"` can never be chosen", arm.label.value),
                     )
@@ -137,7 +138,7 @@ impl Checker<'_> {
             } else if by_all {
                 let d = self
                     .warning(
-                        "W0103",
+                        codes::W0103,
                         arm.label.span,
                         format!("the arm `\"{}\"` can never be chosen", arm.label.value),
                     )
@@ -162,7 +163,7 @@ impl Checker<'_> {
                 let gap = describe_gap(&subject, &merged[0].hi, &merged[1].lo);
                 let d = self
                     .warning(
-                        "W0104",
+                        codes::W0104,
                         seg.name.span,
                         format!(
                             "the segment `{}` gives no label to contacts with {gap}",
@@ -177,7 +178,7 @@ impl Checker<'_> {
         }
         let d = self
             .warning(
-                "W0101",
+                codes::W0101,
                 seg.name.span,
                 format!("the segment `{}` has no default arm", seg.name.name),
             )

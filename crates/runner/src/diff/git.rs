@@ -2,6 +2,7 @@
 //! (`git show REV:PATH`), into a temporary folder laid out like the repository, so that the
 //! plugins are found beside the rule file exactly as on disk.
 
+use crate::failure::Message;
 use std::path::{Component, Path, PathBuf};
 use std::process::Command;
 
@@ -63,11 +64,16 @@ fn in_repository(prefix: &str, path: &Path) -> Option<String> {
 }
 
 /// Reads `path` (relative to the current folder) at revision `rev`, with every plugin it
-/// declares from the same revision. `Err` is a rendered error.
-pub fn read(rev: &str, path: &Path, side: &str) -> Result<FromGit, String> {
+/// declares from the same revision. `Err` says what is wrong.
+pub fn read(rev: &str, path: &Path, side: &str) -> Result<FromGit, Message> {
     let shown = format!("{rev}:{}", path.display());
     let prefix = git(&["rev-parse", "--show-prefix"]).map_err(|_| {
-        format!("error: `{shown}` names a git revision, but this folder is not in a git repository\n  = help: run the command inside the repository, or give the {side} version as a rule file path")
+        Message::new(format!(
+            "`{shown}` names a git revision, but this folder is not in a git repository"
+        ))
+        .help(format!(
+            "run the command inside the repository, or give the {side} version as a rule file path"
+        ))
     })?;
     let prefix = String::from_utf8_lossy(&prefix).trim().to_string();
     if git(&[
@@ -78,37 +84,50 @@ pub fn read(rev: &str, path: &Path, side: &str) -> Result<FromGit, String> {
     ])
     .is_err()
     {
-        return Err(format!(
-            "error: `{rev}` is not a revision of this repository\n  = help: list the revisions that changed the rule file with `git log --oneline -- {}`",
-            path.display()
-        ));
+        return Err(
+            Message::new(format!("`{rev}` is not a revision of this repository")).help(format!(
+                "list the revisions that changed the rule file with `git log --oneline -- {}`",
+                path.display()
+            )),
+        );
     }
     let absolute;
     let path = if path.is_absolute() {
         let top = git(&["rev-parse", "--show-toplevel"]).unwrap_or_default();
         let top = PathBuf::from(String::from_utf8_lossy(&top).trim());
-        absolute = path.strip_prefix(&top).map(Path::to_path_buf).map_err(|_| {
-            format!("error: `{}` is outside this git repository\n  = help: give a path inside the repository", path.display())
-        })?;
+        absolute = path
+            .strip_prefix(&top)
+            .map(Path::to_path_buf)
+            .map_err(|_| {
+                Message::new(format!(
+                    "`{}` is outside this git repository",
+                    path.display()
+                ))
+                .help("give a path inside the repository")
+            })?;
         absolute.as_path()
     } else {
         path
     };
     let Some(in_repo) = in_repository(&prefix, path) else {
-        return Err(format!(
-            "error: `{}` is outside this git repository\n  = help: give a path inside the repository",
+        return Err(Message::new(format!(
+            "`{}` is outside this git repository",
             path.display()
-        ));
+        ))
+        .help("give a path inside the repository"));
     };
     let bytes = git(&["show", &format!("{rev}:{in_repo}")]).map_err(|_| {
-        format!(
-            "error: `{}` does not exist at revision `{rev}`\n  = help: list the revisions that have it with `git log --oneline -- {}`",
-            path.display(),
+        Message::new(format!(
+            "`{}` does not exist at revision `{rev}`",
             path.display()
-        )
+        ))
+        .help(format!(
+            "list the revisions that have it with `git log --oneline -- {}`",
+            path.display()
+        ))
     })?;
     let text = String::from_utf8(bytes).map_err(|_| {
-        format!("error: `{shown}` is not UTF-8 text\n  = help: save the file as UTF-8")
+        Message::new(format!("`{shown}` is not UTF-8 text")).help("save the file as UTF-8")
     })?;
 
     let dir = temporary_folder()?;
@@ -140,23 +159,26 @@ pub fn read(rev: &str, path: &Path, side: &str) -> Result<FromGit, String> {
     Ok(guard)
 }
 
-fn write(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write(path: &Path, bytes: &[u8]) -> Result<(), Message> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent).map_err(|e| temp_error(&e))?;
     }
     std::fs::write(path, bytes).map_err(|e| temp_error(&e))
 }
 
-fn temp_error(e: &std::io::Error) -> String {
-    format!(
-        "error: cannot write a temporary copy of the rule file: {}\n  = help: check that the temporary folder (`{}`) is writable",
-        crate::sources::io_reason(e),
+fn temp_error(e: &std::io::Error) -> Message {
+    Message::new(format!(
+        "cannot write a temporary copy of the rule file: {}",
+        crate::sources::io_reason(e)
+    ))
+    .help(format!(
+        "check that the temporary folder (`{}`) is writable",
         std::env::temp_dir().display()
-    )
+    ))
 }
 
 /// A new, empty folder under the system's temporary folder.
-fn temporary_folder() -> Result<PathBuf, String> {
+fn temporary_folder() -> Result<PathBuf, Message> {
     use std::sync::atomic::{AtomicUsize, Ordering};
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);

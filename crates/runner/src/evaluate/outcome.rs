@@ -1,6 +1,7 @@
 //! Outcomes: what "converted" means for `evaluate` (TRUST.md), either events of a type
 //! within a horizon after the as-of, or a bool contact field.
 
+use crate::failure::Message;
 use scoreline_data::{Dataset, FieldType, SetAside, Value};
 use serde::Serialize;
 
@@ -84,21 +85,19 @@ impl Outcome {
 }
 
 /// Parses a horizon: a positive number of days or hours (`90d`, `12h`, `0.5d`).
-pub fn parse_horizon(text: &str) -> Result<i64, String> {
+pub fn parse_horizon(text: &str) -> Result<i64, Message> {
     let t = text.trim();
-    let help = "  = help: write the horizon in days or hours, such as `90d` or `12h`";
+    let help = "write the horizon in days or hours, such as `90d` or `12h`";
     let (number, unit) = match t.char_indices().last() {
         Some((i, 'd')) => (&t[..i], DAY_MS),
         Some((i, 'h')) => (&t[..i], HOUR_MS),
-        _ => return Err(format!("error: `{t}` is not a horizon\n{help}")),
+        _ => return Err(Message::new(format!("`{t}` is not a horizon")).help(help)),
     };
     let Ok(value) = number.parse::<f64>() else {
-        return Err(format!("error: `{t}` is not a horizon\n{help}"));
+        return Err(Message::new(format!("`{t}` is not a horizon")).help(help));
     };
     if !value.is_finite() || value <= 0.0 {
-        return Err(format!(
-            "error: the horizon must be longer than zero, not `{t}`\n  = help: the outcome counts the events in the days after the as-of, such as `--horizon 90d`"
-        ));
+        return Err(Message::new(format!("the horizon must be longer than zero, not `{t}`")).help("the outcome counts the events in the days after the as-of, such as `--horizon 90d`"));
     }
     Ok((value * unit).round() as i64)
 }
@@ -110,7 +109,7 @@ pub fn outcomes(
     data: &Dataset,
     set_aside: &[SetAside],
     as_of: i64,
-) -> Result<Vec<Option<bool>>, String> {
+) -> Result<Vec<Option<bool>>, Message> {
     match outcome {
         Outcome::Event {
             event_type,
@@ -127,7 +126,7 @@ fn event_outcomes(
     data: &Dataset,
     set_aside: &[SetAside],
     as_of: i64,
-) -> Result<Vec<Option<bool>>, String> {
+) -> Result<Vec<Option<bool>>, Message> {
     let end = as_of.saturating_add(horizon_ms);
     let mut positive = vec![Some(false); data.contacts.len()];
     // How many events of the type there are, how many after the as-of, and the last one.
@@ -161,24 +160,17 @@ fn event_outcomes(
     }
     let as_of_text = scoreline_data::format_date(as_of);
     if let Some(last) = last {
-        return Err(format!(
-            "error: no `{event_type}` event is after the as-of ({as_of_text})\n  = help: the {total} `{event_type}` event{} end{} at {}; pick an earlier `--as-of` so that the outcome can happen after it",
-            plural(total),
-            if total == 1 { "s" } else { "" },
-            scoreline_data::format_date(last)
-        ));
+        return Err(Message::new(format!("no `{event_type}` event is after the as-of ({as_of_text})")).help(format!("the {total} `{event_type}` event{} end{} at {}; pick an earlier `--as-of` so that the outcome can happen after it", plural(total), if total == 1 { "s" } else { "" }, scoreline_data::format_date(last))));
     }
     let names: Vec<&str> = data.schema.events.iter().map(|e| e.name.as_str()).collect();
     let help = match crate::evaluate::nearest(event_type, &names) {
         Some(near) => format!("did you mean `{near}`?"),
         None => "add the file that holds the outcome events with `--events FILE` (the project's events are replaced by the `--events` given, so name them too)".to_string(),
     };
-    Err(format!(
-        "error: no event has the type `{event_type}`\n  = help: {help}"
-    ))
+    Err(Message::new(format!("no event has the type `{event_type}`")).help(help))
 }
 
-fn field_outcomes(field: &str, data: &Dataset) -> Result<Vec<Option<bool>>, String> {
+fn field_outcomes(field: &str, data: &Dataset) -> Result<Vec<Option<bool>>, Message> {
     let Some(f) = data.schema.contact_field(field) else {
         let names: Vec<&str> = data
             .schema
@@ -190,16 +182,11 @@ fn field_outcomes(field: &str, data: &Dataset) -> Result<Vec<Option<bool>>, Stri
             Some(near) => format!("did you mean `{near}`?"),
             None => format!("declare it in the schema's `contact` block (`{field}: bool?`), or check the contacts file's columns"),
         };
-        return Err(format!(
-            "error: the contacts have no field `{field}`\n  = help: {help}"
-        ));
+        return Err(Message::new(format!("the contacts have no field `{field}`")).help(help));
     };
     let spec = &data.schema.contact[f];
     if spec.ty != FieldType::Bool {
-        return Err(format!(
-            "error: the outcome field `{field}` is a {}, not a bool\n  = help: the outcome field says whether each contact converted: `true`, `false` or empty for not known (declare it `{field}: bool?`)",
-            spec.ty.name()
-        ));
+        return Err(Message::new(format!("the outcome field `{field}` is a {}, not a bool", spec.ty.name())).help(format!("the outcome field says whether each contact converted: `true`, `false` or empty for not known (declare it `{field}: bool?`)")));
     }
     let outcomes: Vec<Option<bool>> = data
         .contacts
@@ -210,9 +197,10 @@ fn field_outcomes(field: &str, data: &Dataset) -> Result<Vec<Option<bool>>, Stri
         })
         .collect();
     if !outcomes.is_empty() && outcomes.iter().all(Option::is_none) {
-        return Err(format!(
-            "error: the outcome field `{field}` is missing for every contact\n  = help: fill it with `true` or `false` for the contacts whose outcome is known"
-        ));
+        return Err(Message::new(format!(
+            "the outcome field `{field}` is missing for every contact"
+        ))
+        .help("fill it with `true` or `false` for the contacts whose outcome is known"));
     }
     Ok(outcomes)
 }

@@ -46,11 +46,10 @@ impl Edits {
     }
 }
 
-/// Parses and formats `text`; `Err` is the rendered syntax errors.
-pub fn format(name: &str, text: &str) -> Result<String, String> {
+/// Parses and formats `text`; `Err` is the syntax errors.
+pub fn format(name: &str, text: &str) -> Result<String, Vec<scoreline_syntax::Diagnostic>> {
     let file = Arc::new(SourceFile::new(name, text));
-    let ast =
-        scoreline_syntax::parse(&file).map_err(|d| scoreline_syntax::diagnostic::render(&d))?;
+    let ast = scoreline_syntax::parse(&file)?;
     Ok(scoreline_syntax::format::format(&file, &ast))
 }
 

@@ -1,6 +1,7 @@
 //! What `--score NAME` fits: the block scores it is made of (itself, or the terms of a
 //! weighted sum), and each of their clauses' points as written.
 
+use crate::failure::Message;
 use scoreline_syntax::ast::{
     BinaryOp, Clause, EachOption, Expr, ExprKind, Item, RuleFile, ScoreBody, Span, UnaryOp,
 };
@@ -75,7 +76,7 @@ pub struct Target {
 }
 
 /// Finds what `--score NAME` fits. `Err` is the whole message.
-pub fn target(file: &SourceFile, ast: &RuleFile, name: &str) -> Result<Target, String> {
+pub fn target(file: &SourceFile, ast: &RuleFile, name: &str) -> Result<Target, Message> {
     let scores: Vec<&scoreline_syntax::ast::ScoreDecl> = ast
         .items
         .iter()
@@ -98,9 +99,7 @@ pub fn target(file: &SourceFile, ast: &RuleFile, name: &str) -> Result<Target, S
                     .join(", ")
             ),
         };
-        return Err(format!(
-            "error: `--score {name}` names no score\n  = help: {help}"
-        ));
+        return Err(Message::new(format!("`--score {name}` names no score")).help(help.to_string()));
     };
     let block_of = |n: &str| -> Option<Block> {
         let s = scores.iter().find(|s| s.name.name == n)?;
@@ -118,9 +117,7 @@ pub fn target(file: &SourceFile, ast: &RuleFile, name: &str) -> Result<Target, S
         }),
         ScoreBody::Expr { value, clamp } => {
             let not_a_sum = |why: String| {
-                format!(
-                    "error: `--score {name}` is not a block score or a weighted sum of block scores: {why}\n  = help: fit a block score (`score NAME {{ rule … }}`), or a score such as `{name} = fit + 0.5 * engagement` whose terms are block scores"
-                )
+                Message::new(format!("`--score {name}` is not a block score or a weighted sum of block scores: {why}")).help(format!("fit a block score (`score NAME {{ rule … }}`), or a score such as `{name} = fit + 0.5 * engagement` whose terms are block scores"))
             };
             let mut terms = Vec::new();
             let mut constant = 0.0;
@@ -327,7 +324,7 @@ score product = fit * engagement
 score with_let = fit + k
 "#;
 
-    fn target_of(name: &str) -> Result<Target, String> {
+    fn target_of(name: &str) -> Result<Target, Message> {
         let file = Arc::new(SourceFile::new("rules.score", RULES));
         let ast = scoreline_syntax::parse(&file).unwrap();
         target(&file, &ast, name)
@@ -364,15 +361,16 @@ score with_let = fit + k
     #[test]
     fn other_scores_are_refused_with_the_part_that_is_not_a_block() {
         assert_eq!(
-            target_of("product").unwrap_err().lines().next().unwrap(),
-            "error: `--score product` is not a block score or a weighted sum of block scores: `fit * engagement` is not a block score times a number"
+            target_of("product").unwrap_err().text,
+            "`--score product` is not a block score or a weighted sum of block scores: `fit * engagement` is not a block score times a number"
         );
-        assert!(target_of("with_let")
-            .unwrap_err()
-            .starts_with("error: `--score with_let` is not a block score or a weighted sum of block scores: `k` is not a block score"));
+        assert_eq!(
+            target_of("with_let").unwrap_err().text,
+            "`--score with_let` is not a block score or a weighted sum of block scores: `k` is not a block score"
+        );
         assert_eq!(
             target_of("totl").unwrap_err(),
-            "error: `--score totl` names no score\n  = help: did you mean `total`?"
+            Message::new("`--score totl` names no score").help("did you mean `total`?")
         );
     }
 }

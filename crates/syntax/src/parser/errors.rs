@@ -15,37 +15,37 @@ use crate::source::SourceFile;
 /// The codes of syntax errors (listed in docs/language.md).
 pub mod codes {
     /// Something other than what the grammar allows at this point.
-    pub const UNEXPECTED: &str = "E0001";
+    pub const UNEXPECTED: &str = crate::codes::E0001;
     /// A string without its closing quote on the same line.
-    pub const UNCLOSED_STRING: &str = "E0002";
+    pub const UNCLOSED_STRING: &str = crate::codes::E0002;
     /// A character that starts no token (`@`, `;`, `&`, a control character…).
-    pub const UNKNOWN_CHARACTER: &str = "E0003";
+    pub const UNKNOWN_CHARACTER: &str = crate::codes::E0003;
     /// A keyword where a name is expected (`let rule = 1`).
-    pub const KEYWORD_AS_NAME: &str = "E0004";
+    pub const KEYWORD_AS_NAME: &str = crate::codes::E0004;
     /// A malformed or out-of-range number (`1.2.3`, `1e5`).
-    pub const BAD_NUMBER: &str = "E0005";
+    pub const BAD_NUMBER: &str = crate::codes::E0005;
     /// A duration with an unknown unit (`30m`).
-    pub const BAD_DURATION: &str = "E0006";
+    pub const BAD_DURATION: &str = crate::codes::E0006;
     /// A date literal that is not a real RFC 3339 date (`2026-02-30`).
-    pub const BAD_DATE: &str = "E0007";
+    pub const BAD_DATE: &str = crate::codes::E0007;
     /// An unknown escape in a string (`\x`), or a `\u{…}` that is no character.
-    pub const BAD_ESCAPE: &str = "E0008";
+    pub const BAD_ESCAPE: &str = crate::codes::E0008;
     /// Brackets nested too deeply.
-    pub const TOO_DEEP: &str = "E0009";
+    pub const TOO_DEEP: &str = crate::codes::E0009;
     /// An expression tree too deep (very long operator chains, many prefixes).
-    pub const EXPR_TOO_DEEP: &str = "E0010";
+    pub const EXPR_TOO_DEEP: &str = crate::codes::E0010;
     /// Comparisons chained without `and` (`a < b < c`).
-    pub const CHAINED_COMPARISON: &str = "E0011";
+    pub const CHAINED_COMPARISON: &str = crate::codes::E0011;
     /// `between` without its `and`.
-    pub const BETWEEN_WITHOUT_AND: &str = "E0012";
+    pub const BETWEEN_WITHOUT_AND: &str = crate::codes::E0012;
     /// A block, parenthesis or list left open.
-    pub const UNCLOSED_BRACKET: &str = "E0013";
+    pub const UNCLOSED_BRACKET: &str = crate::codes::E0013;
     /// The parser gave up (pathological input).
-    pub const TOO_COMPLEX: &str = "E0014";
+    pub const TOO_COMPLEX: &str = crate::codes::E0014;
     /// A `ruleset` header that is not the first item, or a second one.
-    pub const MISPLACED_HEADER: &str = "E0015";
+    pub const MISPLACED_HEADER: &str = crate::codes::E0015;
     /// So many syntax errors that the parser stopped reading the file.
-    pub const TOO_MANY_ERRORS: &str = "E0016";
+    pub const TOO_MANY_ERRORS: &str = crate::codes::E0016;
 }
 
 /// The words that start an item.
