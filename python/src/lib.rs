@@ -139,13 +139,18 @@ fn score(
         .detach(|| {
             let scorer = Scorer::new(&source)?;
             let schema = scoreline_arrow::output_schema(&scorer, id_column);
-            let mut partition =
-                scorer.partition(&contacts, &events, id_column, AsOf::from_millis(as_of_ms))?;
-            partition.set_threads(threads);
+            let partition = scorer.partition_on(
+                &contacts,
+                &events,
+                id_column,
+                AsOf::from_millis(as_of_ms),
+                threads,
+            )?;
             let batch = match &population {
                 Some(all) => partition.score(all)?,
                 None => partition.score_alone()?,
             };
+            scoreline_arrow::drop_aside(partition);
             Ok((batch, schema))
         })
         .map_err(raise)?;

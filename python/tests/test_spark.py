@@ -18,7 +18,10 @@ from conftest import REPO, cell, run_csv
 def _need(reason):
     if os.environ.get("SCORELINE_REQUIRE_SPARK") == "1":
         pytest.fail(f"{reason}, and SCORELINE_REQUIRE_SPARK=1")
-    pytest.skip(f"{reason}: the Spark tests are skipped (install pyspark and a Java runtime)")
+    pytest.skip(
+        f"{reason}: the Spark tests are skipped (install pyspark and a Java runtime)",
+        allow_module_level=True,
+    )
 
 
 try:

@@ -17,6 +17,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, TimeUnit};
+use rayon::prelude::*;
 use scoreline_model::{Contact, Dataset, FieldType, Schema, Value};
 
 /// A column, its text array found once rather than at every cell.
@@ -96,44 +97,88 @@ impl std::hash::Hasher for Fnv {
 
 type FastMap<'a> = HashMap<&'a str, u32, std::hash::BuildHasherDefault<Fnv>>;
 
-/// The partition as a data set, or `None` to read it through the loader instead.
+/// Rows per job when converting in parallel (the result does not depend on it).
+const JOB_ROWS: usize = 32 * 1024;
+
+/// The batches' rows cut into jobs of at most [`JOB_ROWS`]: (batch, first row, end), in order.
+fn jobs(batches: &[RecordBatch]) -> Vec<(usize, usize, usize)> {
+    let mut out = Vec::new();
+    for (b, batch) in batches.iter().enumerate() {
+        let mut start = 0;
+        while start < batch.num_rows() {
+            let end = (start + JOB_ROWS).min(batch.num_rows());
+            out.push((b, start, end));
+            start = end;
+        }
+    }
+    out
+}
+
+/// One events job read: each event's contact, time and type, and its properties (in input
+/// order, `props[starts[i]..starts[i + 1]]` for the job's `i`th event).
+struct EventsRead {
+    found: Vec<(u32, i64, u32)>,
+    starts: Vec<u32>,
+    props: Vec<Value>,
+}
+
+/// The partition as a data set, or `None` to read it through the loader instead. Reads the
+/// rows in jobs on the current rayon pool (every core, or the pool the caller installed):
+/// the result is the same whatever the number of threads.
 pub fn dataset(
     schema: &Schema,
     contacts: &[RecordBatch],
     events: &[RecordBatch],
     id_column: &str,
 ) -> Option<Dataset> {
-    let rows: usize = contacts.iter().map(RecordBatch::num_rows).sum();
-    let mut out: Vec<Contact> = (0..rows)
-        .map(|_| Contact {
-            fields: Vec::with_capacity(schema.contact.len()),
+    // The contacts, each job its rows with every field.
+    let columns: Vec<Vec<Option<Col>>> = contacts
+        .iter()
+        .map(|batch| {
+            schema
+                .contact
+                .iter()
+                .enumerate()
+                .map(|(f, field)| {
+                    let name = if f == 0 {
+                        id_column
+                    } else {
+                        field.name.as_str()
+                    };
+                    batch.column_by_name(name).map(Col::new)
+                })
+                .collect()
         })
         .collect();
-    for (f, field) in schema.contact.iter().enumerate() {
-        let name = if f == 0 {
-            id_column
-        } else {
-            field.name.as_str()
-        };
-        let mut row = 0;
-        for batch in contacts {
-            let column = batch.column_by_name(name).map(Col::new);
-            if column.is_none() && !field.optional {
-                return None;
-            }
-            for r in 0..batch.num_rows() {
-                let value = match &column {
-                    Some(c) => c.value(r, field.ty)?,
-                    None => Value::Missing,
-                };
-                if value.is_missing() && !field.optional {
-                    return None;
-                }
-                out[row].fields.push(value);
-                row += 1;
-            }
-        }
+    let contact_jobs = jobs(contacts);
+    let parts: Vec<Option<Vec<Contact>>> = contact_jobs
+        .par_iter()
+        .map(|&(b, start, end)| {
+            let cols = &columns[b];
+            (start..end)
+                .map(|r| {
+                    let mut fields = Vec::with_capacity(schema.contact.len());
+                    for (field, column) in schema.contact.iter().zip(cols) {
+                        let value = match column {
+                            Some(c) => c.value(r, field.ty)?,
+                            None if field.optional => Value::Missing,
+                            None => return None,
+                        };
+                        if value.is_missing() && !field.optional {
+                            return None;
+                        }
+                        fields.push(value);
+                    }
+                    Some(Contact { fields })
+                })
+                .collect()
+        })
+        .collect();
+    let mut out: Vec<Contact> = Vec::with_capacity(contact_jobs.iter().map(|j| j.2 - j.1).sum());
+    for part in parts {
+        out.extend(part?);
     }
+    let rows = out.len();
     // The ids: texts, each once.
     let mut index: FastMap = HashMap::with_capacity_and_hasher(rows, Default::default());
     for (i, c) in out.iter().enumerate() {
@@ -146,29 +191,20 @@ pub fn dataset(
             _ => return None,
         }
     }
-    let types: HashMap<&str, u32> = schema
+    let types: FastMap = schema
         .events
         .iter()
         .enumerate()
         .map(|(i, e)| (e.name.as_str(), i as u32))
         .collect();
-    // Each event's contact, time, type and place (batch, row), in input order.
-    let total: usize = events.iter().map(RecordBatch::num_rows).sum();
-    let mut found: Vec<(u32, i64, u32, u32, u32)> = Vec::with_capacity(total);
-    let mut columns: Vec<Vec<Vec<Option<Col>>>> = Vec::with_capacity(events.len());
-    for (b, batch) in events.iter().enumerate() {
-        let contact = Col::new(batch.column_by_name("contact_id")?);
-        let kind = Col::new(batch.column_by_name("type")?);
-        let at = Col::new(batch.column_by_name("at")?);
-        for r in 0..batch.num_rows() {
-            let &c = index.get(contact.key(r)?)?;
-            let &t = types.get(kind.key(r)?)?;
-            let Value::Date(at) = at.value(r, FieldType::Date)? else {
-                return None;
-            };
-            found.push((c, at, t, b as u32, r as u32));
-        }
-        columns.push(
+    // Each batch's key columns and, per event type, its property columns.
+    type EventCols<'a> = (Col<'a>, Col<'a>, Col<'a>, Vec<Vec<Option<Col<'a>>>>);
+    let mut event_columns: Vec<EventCols> = Vec::with_capacity(events.len());
+    for batch in events {
+        event_columns.push((
+            Col::new(batch.column_by_name("contact_id")?),
+            Col::new(batch.column_by_name("type")?),
+            Col::new(batch.column_by_name("at")?),
             schema
                 .events
                 .iter()
@@ -179,57 +215,112 @@ pub fn dataset(
                         .collect()
                 })
                 .collect(),
-        );
+        ));
     }
+    let read: Vec<Option<EventsRead>> = jobs(events)
+        .par_iter()
+        .map(|&(b, start, end)| {
+            let (contact, kind, at, props) = &event_columns[b];
+            let mut job = EventsRead {
+                found: Vec::with_capacity(end - start),
+                starts: Vec::with_capacity(end - start + 1),
+                props: Vec::new(),
+            };
+            for r in start..end {
+                let &c = index.get(contact.key(r)?)?;
+                let &t = types.get(kind.key(r)?)?;
+                let Value::Date(when) = at.value(r, FieldType::Date)? else {
+                    return None;
+                };
+                job.found.push((c, when, t));
+                job.starts.push(job.props.len() as u32);
+                for (p, column) in schema.events[t as usize]
+                    .fields
+                    .iter()
+                    .zip(&props[t as usize])
+                {
+                    let value = match column {
+                        Some(column) => column.value(r, p.ty)?,
+                        None => Value::Missing,
+                    };
+                    if value.is_missing() && !p.optional {
+                        return None;
+                    }
+                    job.props.push(value);
+                }
+            }
+            job.starts.push(job.props.len() as u32);
+            Some(job)
+        })
+        .collect();
+    let read: Vec<EventsRead> = read.into_iter().collect::<Option<_>>()?;
+    // Every event by its place in input order: (job, index in the job).
+    let total: usize = read.iter().map(|j| j.found.len()).sum();
+    let mut place: Vec<(u32, u32)> = Vec::with_capacity(total);
+    for (j, job) in read.iter().enumerate() {
+        place.extend((0..job.found.len() as u32).map(|i| (j as u32, i)));
+    }
+    let found = |e: u32| {
+        let (j, i) = place[e as usize];
+        read[j as usize].found[i as usize]
+    };
     // Grouped by contact (a counting sort, stable), then by time within each contact
     // (stable: events at the same instant keep their input order), as the loader does.
     let mut contact_start = vec![0u32; rows + 1];
-    for e in &found {
-        contact_start[e.0 as usize + 1] += 1;
+    for job in &read {
+        for e in &job.found {
+            contact_start[e.0 as usize + 1] += 1;
+        }
     }
     for c in 0..rows {
         contact_start[c + 1] += contact_start[c];
     }
     let mut next: Vec<u32> = contact_start[..rows].to_vec();
-    let mut order = vec![0u32; found.len()];
-    for (i, e) in found.iter().enumerate() {
-        let slot = &mut next[e.0 as usize];
-        order[*slot as usize] = i as u32;
+    let mut order = vec![0u32; total];
+    for e in 0..total as u32 {
+        let slot = &mut next[found(e).0 as usize];
+        order[*slot as usize] = e;
         *slot += 1;
     }
-    for c in 0..rows {
-        let range = contact_start[c] as usize..contact_start[c + 1] as usize;
-        order[range].sort_by_key(|&i| found[i as usize].1);
+    // Each contact's events sorted by time, contacts in parallel groups.
+    {
+        let mut groups: Vec<(&[u32], &mut [u32])> = Vec::new();
+        let mut rest: &mut [u32] = &mut order;
+        let per = JOB_ROWS / 4;
+        for first in (0..rows).step_by(per) {
+            // Contacts `first..last`: their bounds, and their events' slice of `order`.
+            let bounds = &contact_start[first..=(first + per).min(rows)];
+            let len = (bounds[bounds.len() - 1] - bounds[0]) as usize;
+            let (group, tail) = std::mem::take(&mut rest).split_at_mut(len);
+            groups.push((bounds, group));
+            rest = tail;
+        }
+        groups.par_iter_mut().for_each(|(bounds, group)| {
+            let base = bounds[0] as usize;
+            for w in bounds.windows(2) {
+                group[w[0] as usize - base..w[1] as usize - base].sort_by_key(|&e| found(e).1);
+            }
+        });
     }
-    let props_per_event: usize = schema
-        .events
-        .iter()
-        .map(|e| e.fields.len())
-        .max()
-        .unwrap_or(0);
+    let mut read = read;
     let mut built = scoreline_model::Events {
         contact_start,
-        type_id: Vec::with_capacity(found.len()),
-        at: Vec::with_capacity(found.len()),
-        prop_start: Vec::with_capacity(found.len()),
-        props: Vec::with_capacity(found.len() * props_per_event.min(4)),
+        type_id: Vec::with_capacity(total),
+        at: Vec::with_capacity(total),
+        prop_start: Vec::with_capacity(total),
+        props: Vec::with_capacity(read.iter().map(|j| j.props.len()).sum()),
     };
-    for &i in &order {
-        let (_, at, t, b, r) = found[i as usize];
+    for &e in &order {
+        let (j, i) = place[e as usize];
+        let job = &mut read[j as usize];
+        let (_, when, t) = job.found[i as usize];
         built.type_id.push(t);
-        built.at.push(at);
+        built.at.push(when);
         built.prop_start.push(built.props.len() as u32);
-        let spec = &schema.events[t as usize];
-        for (p, column) in spec.fields.iter().zip(&columns[b as usize][t as usize]) {
-            let value = match column {
-                Some(column) => column.value(r as usize, p.ty)?,
-                None => Value::Missing,
-            };
-            if value.is_missing() && !p.optional {
-                return None;
-            }
-            built.props.push(value);
-        }
+        let range = job.starts[i as usize] as usize..job.starts[i as usize + 1] as usize;
+        built
+            .props
+            .extend(job.props[range].iter_mut().map(std::mem::take));
     }
     let data = Dataset {
         accounts: Default::default(),

@@ -100,8 +100,45 @@ impl Scorer {
     /// Reads one partition: its contacts (one row each, an `id` column unless `id_column`
     /// says otherwise) and their events (`contact_id`, `type`, `at` and properties). Every
     /// event's contact must be in this partition. Without a schema block the types are
-    /// inferred from this partition's values, as `run` infers them from a file.
+    /// inferred from this partition's values, as `run` infers them from a file. Reads and
+    /// scores on the caller's thread alone (see [`Scorer::partition_on`]).
     pub fn partition(
+        &self,
+        contacts: &[RecordBatch],
+        events: &[RecordBatch],
+        id_column: &str,
+        as_of: AsOf,
+    ) -> Result<Partition, Error> {
+        self.partition_on(contacts, events, id_column, as_of, 1)
+    }
+
+    /// [`Scorer::partition`] on `threads` threads (0: one per core; 1: the caller's thread),
+    /// both to read the batches and, later, to score them. The result is the same whatever
+    /// the number.
+    pub fn partition_on(
+        &self,
+        contacts: &[RecordBatch],
+        events: &[RecordBatch],
+        id_column: &str,
+        as_of: AsOf,
+        threads: usize,
+    ) -> Result<Partition, Error> {
+        let pool = pool(threads);
+        // Reading runs its jobs on a rayon pool: this one, or one of a single thread (rather
+        // than the global pool of every core).
+        let reader = match &pool {
+            Some(pool) => Some(Arc::clone(pool)),
+            None => pool_of_one(),
+        };
+        let mut partition = match &reader {
+            Some(reader) => reader.install(|| self.read(contacts, events, id_column, as_of)),
+            None => self.read(contacts, events, id_column, as_of),
+        }?;
+        partition.pool = pool;
+        Ok(partition)
+    }
+
+    fn read(
         &self,
         contacts: &[RecordBatch],
         events: &[RecordBatch],
@@ -181,16 +218,7 @@ impl Partition {
     /// Scores on `threads` threads (0: one per core; 1: the caller's thread, the default).
     /// The result is the same whatever the number.
     pub fn set_threads(&mut self, threads: usize) {
-        self.pool = match threads {
-            1 => None,
-            n => {
-                let mut builder = rayon::ThreadPoolBuilder::new();
-                if n > 0 {
-                    builder = builder.num_threads(n);
-                }
-                builder.build().ok().map(Arc::new)
-            }
-        };
+        self.pool = pool(threads);
     }
 
     /// Whether the partition was read column by column (else through the loader's records).
@@ -247,8 +275,13 @@ impl Partition {
         if !evaluation.plugin_errors.is_empty() {
             return Err(Error::Plugins(plugin_report(&evaluation)));
         }
-        output::batch(&evaluation, &self.columns, &self.id_column)
-            .map_err(|e| Error::Other(e.to_string()))
+        match &self.pool {
+            Some(pool) => {
+                pool.install(|| output::batch(&evaluation, &self.columns, &self.id_column, true))
+            }
+            None => output::batch(&evaluation, &self.columns, &self.id_column, false),
+        }
+        .map_err(|e| Error::Other(e.to_string()))
     }
 
     /// The whole population is this partition: both passes.
@@ -257,6 +290,29 @@ impl Partition {
         let all = own.summary().clone();
         self.evaluate(&own, &all)
     }
+}
+
+/// A pool of `threads` threads (0: one per core), or `None` for the caller's thread alone.
+fn pool(threads: usize) -> Option<Arc<rayon::ThreadPool>> {
+    match threads {
+        1 => None,
+        n => {
+            let mut builder = rayon::ThreadPoolBuilder::new();
+            if n > 0 {
+                builder = builder.num_threads(n);
+            }
+            builder.build().ok().map(Arc::new)
+        }
+    }
+}
+
+/// A pool of one thread, to read on one thread.
+fn pool_of_one() -> Option<Arc<rayon::ThreadPool>> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .ok()
+        .map(Arc::new)
 }
 
 fn plugin_report(evaluation: &scoreline_engine::Evaluation) -> String {
@@ -273,6 +329,18 @@ fn plugin_report(evaluation: &scoreline_engine::Evaluation) -> String {
         ));
     }
     report
+}
+
+/// Frees a partition on a thread of its own, so that the caller need not wait: freeing a
+/// million contacts and ten million events one allocation at a time takes most of a second.
+pub fn drop_aside(partition: Partition) {
+    if partition.len() < 10_000 {
+        return;
+    }
+    // If no thread can be started, the partition is freed here as usual.
+    let _ = std::thread::Builder::new()
+        .name("scoreline-free".into())
+        .spawn(move || drop(partition));
 }
 
 /// The statistics of the union of the partitions that gave `parts` (exact, whatever the order).

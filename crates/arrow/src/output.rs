@@ -5,6 +5,7 @@ use std::sync::Arc;
 use arrow_array::builder::{Float64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
+use rayon::prelude::*;
 use scoreline_engine::Evaluation;
 use scoreline_model::Value;
 use scoreline_syntax::ast::{Item, RuleFile};
@@ -64,11 +65,13 @@ pub fn cents(v: f64) -> f64 {
     }
 }
 
-/// The rows of `evaluation` as one batch, with the columns and types of `columns`.
+/// The rows of `evaluation` as one batch, with the columns and types of `columns`; with
+/// `parallel`, the columns are built on the current rayon pool.
 pub fn batch(
     evaluation: &Evaluation,
     columns: &[Col],
     id_column: &str,
+    parallel: bool,
 ) -> Result<RecordBatch, ArrowError> {
     let names: Vec<&str> = columns
         .iter()
@@ -85,8 +88,8 @@ pub fn batch(
     }
     let width = columns.len();
     let rows = evaluation.len();
-    let mut arrays: Vec<ArrayRef> = Vec::with_capacity(width);
-    for (c, column) in columns.iter().enumerate() {
+    // Each column on its own (with `parallel`, on the current rayon pool), in order.
+    let build = |(c, column): (usize, &Col)| -> ArrayRef {
         let cells = evaluation.values.iter().skip(c).step_by(width).take(rows);
         match column {
             Col::Score(_) => {
@@ -97,7 +100,7 @@ pub fn batch(
                         _ => b.append_null(),
                     }
                 }
-                arrays.push(Arc::new(b.finish()));
+                Arc::new(b.finish())
             }
             Col::Id | Col::Text(_) => {
                 let mut b = StringBuilder::with_capacity(rows, rows * 8);
@@ -113,9 +116,14 @@ pub fn batch(
                         Value::List(items) => b.append_value(items.join(";")),
                     }
                 }
-                arrays.push(Arc::new(b.finish()));
+                Arc::new(b.finish())
             }
         }
-    }
+    };
+    let arrays: Vec<ArrayRef> = if parallel {
+        columns.par_iter().enumerate().map(build).collect()
+    } else {
+        columns.iter().enumerate().map(build).collect()
+    };
     RecordBatch::try_new(schema(columns, id_column), arrays)
 }

@@ -593,3 +593,110 @@ fn the_columnar_path_reads_what_the_loader_reads() {
     assert_eq!(fast.to_string(), slow.to_string());
     assert!(fast.to_string().contains("record 2 (`b`)"), "{fast}");
 }
+
+/// Many contacts and events in many batches, read column by column in parallel jobs: the
+/// same data set as the loader's, whatever the number of threads (the jobs cut batches and
+/// contact groups at places that do not depend on the threads).
+#[test]
+fn the_columnar_path_gives_the_same_data_on_any_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let scorer = Scorer::new(&rules(dir.path(), TYPED_RULES)).unwrap();
+    let n = 40_000usize;
+    let contact_batch = |from: usize, to: usize| {
+        let ids: Vec<String> = (from..to).map(|i| format!("c{i}")).collect();
+        let employees: Vec<Option<String>> = (from..to)
+            .map(|i| (i % 3 != 0).then(|| (i % 500).to_string()))
+            .collect();
+        let vip: Vec<&str> = (from..to)
+            .map(|i| if i % 7 == 0 { "true" } else { "false" })
+            .collect();
+        let signed: Vec<String> = (from..to)
+            .map(|i| format!("2025-{:02}-{:02}", i % 12 + 1, i % 28 + 1))
+            .collect();
+        let tags: Vec<&str> = (from..to)
+            .map(|i| if i % 5 == 0 { "b2b;x" } else { "" })
+            .collect();
+        let country: Vec<Option<&str>> = (from..to).map(|i| (i % 4 != 0).then_some("FR")).collect();
+        RecordBatch::try_from_iter(vec![
+            ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+            (
+                "employees",
+                Arc::new(StringArray::from(employees)) as ArrayRef,
+            ),
+            ("vip", Arc::new(StringArray::from(vip)) as ArrayRef),
+            ("signed_up", Arc::new(StringArray::from(signed)) as ArrayRef),
+            ("tags", Arc::new(StringArray::from(tags)) as ArrayRef),
+            ("country", Arc::new(StringArray::from(country)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    // Events out of order: contacts spread over the file, times going back and forth, and
+    // several events of one contact at the same instant (they keep their input order).
+    let m = 3 * n;
+    let event_batch = |from: usize, to: usize| {
+        let contact: Vec<String> = (from..to).map(|e| format!("c{}", (e * 7919) % n)).collect();
+        let kind: Vec<&str> = (from..to).map(|_| "visit").collect();
+        let at: Vec<String> = (from..to)
+            .map(|e| format!("2026-{:02}-{:02}T10:00:00Z", (e / 11) % 9 + 1, e % 3 + 1))
+            .collect();
+        let page: Vec<String> = (from..to)
+            .map(|e| {
+                if e % 2 == 0 {
+                    format!("/pricing/{e}")
+                } else {
+                    format!("/blog/{e}")
+                }
+            })
+            .collect();
+        RecordBatch::try_from_iter(vec![
+            (
+                "contact_id",
+                Arc::new(StringArray::from(contact)) as ArrayRef,
+            ),
+            ("type", Arc::new(StringArray::from(kind)) as ArrayRef),
+            ("at", Arc::new(StringArray::from(at)) as ArrayRef),
+            ("page", Arc::new(StringArray::from(page)) as ArrayRef),
+        ])
+        .unwrap()
+    };
+    // Uneven batches: one large (more than one job), then small ones.
+    let cuts = |total: usize| {
+        let mut out = vec![(0, total / 2)];
+        let mut at = total / 2;
+        while at < total {
+            out.push((at, (at + 997).min(total)));
+            at += 997;
+        }
+        out
+    };
+    let contacts: Vec<RecordBatch> = cuts(n)
+        .into_iter()
+        .map(|(a, b)| contact_batch(a, b))
+        .collect();
+    let events: Vec<RecordBatch> = cuts(m)
+        .into_iter()
+        .map(|(a, b)| event_batch(a, b))
+        .collect();
+    let slow = scorer
+        .partition_through_records(&contacts, &events, "id", as_of())
+        .unwrap();
+    for threads in [1, 2, 4] {
+        let fast = scorer
+            .partition_on(&contacts, &events, "id", as_of(), threads)
+            .unwrap();
+        assert!(
+            fast.read_by_columns(),
+            "{threads} threads: the columnar path was taken"
+        );
+        same_data(
+            fast.dataset(),
+            slow.dataset(),
+            &format!("{threads} threads"),
+        );
+        assert_eq!(
+            rows(&[fast.score_alone().unwrap()]),
+            rows(&[slow.score_alone().unwrap()]),
+            "{threads} threads: scores"
+        );
+    }
+}
