@@ -97,6 +97,12 @@ class Ruleset:
     def has_schema(self) -> bool:
         return _call(_scoreline.has_schema, self.source)
 
+    def needs_statistics(self) -> bool:
+        """Whether scoring needs the population's statistics: the rule file has population
+        functions (``percent_rank``, ``quintile``, …). Without them every partition is scored
+        alone, with no first pass."""
+        return _call(_scoreline.needs_statistics, self.source)
+
     def output_schema(self, id_column: str = "id") -> _pa.Schema:
         return _pa.schema(_call(_scoreline.output_schema, self.source, id_column))
 

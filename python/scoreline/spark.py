@@ -95,8 +95,13 @@ def score(
         )
         return _pa.table({"statistics": [stats]})
 
-    parts = grouped.applyInArrow(_statistics, "statistics string").collect()
-    merged = _call(_scoreline.merge_statistics, [row["statistics"] for row in parts])
+    # The first pass (a Spark job of its own, with its own shuffle) only when the rules have
+    # population functions; without them each bucket is scored alone.
+    if ruleset.needs_statistics():
+        parts = grouped.applyInArrow(_statistics, "statistics string").collect()
+        merged = _call(_scoreline.merge_statistics, [row["statistics"] for row in parts])
+    else:
+        merged = None
     population = spark.sparkContext.broadcast(merged)
 
     def _score(left: _pa.Table, right: _pa.Table) -> _pa.Table:

@@ -64,6 +64,14 @@ fn has_schema(ruleset: &str) -> PyResult<bool> {
         .is_some())
 }
 
+/// Whether scoring needs the population's statistics (a first pass over every partition).
+#[pyfunction]
+fn needs_statistics(ruleset: &str) -> PyResult<bool> {
+    Ok(Scorer::new(&source(ruleset)?)
+        .map_err(raise)?
+        .needs_statistics())
+}
+
 /// The schema of the scored tables.
 #[pyfunction]
 fn output_schema(ruleset: &str, id_column: &str) -> PyResult<PySchema> {
@@ -164,6 +172,7 @@ fn _scoreline(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_ruleset, m)?)?;
     m.add_function(wrap_pyfunction!(check, m)?)?;
     m.add_function(wrap_pyfunction!(has_schema, m)?)?;
+    m.add_function(wrap_pyfunction!(needs_statistics, m)?)?;
     m.add_function(wrap_pyfunction!(output_schema, m)?)?;
     m.add_function(wrap_pyfunction!(statistics, m)?)?;
     m.add_function(wrap_pyfunction!(merge_statistics, m)?)?;

@@ -69,6 +69,18 @@ def test_the_ruleset_object_is_reused_and_pickles():
     assert ruleset.output_schema() == a.schema
 
 
+def test_only_population_functions_need_the_first_pass(tmp_path):
+    # ecommerce-rfm ranks with quintiles; the others score each contact alone.
+    needs = {p: scoreline.Ruleset(REPO / "rulesets" / p / f).needs_statistics() for p, f in EXAMPLES}
+    assert needs == {"b2b-leads": False, "ecommerce-rfm": True, "subscription-churn": False}
+    rules = tmp_path / "ranked.score"
+    rules.write_text(
+        "schema { contact { id: text, employees: number? } }\n"
+        "score size = percent_rank(employees)\n"
+    )
+    assert scoreline.Ruleset(rules).needs_statistics()
+
+
 def test_check_gives_the_diagnostics_of_the_command_line(tmp_path):
     bad = tmp_path / "bad.score"
     bad.write_text(

@@ -92,6 +92,19 @@ impl Scorer {
         }
     }
 
+    /// Whether scoring needs the population's statistics (the rule file has population
+    /// functions such as `percent_rank` or `quintile`, or no schema block to tell): when it
+    /// does not, each partition can be scored alone, with no first pass.
+    pub fn needs_statistics(&self) -> bool {
+        match self.ruleset.schema() {
+            Some(schema) => self
+                .ruleset
+                .compile(schema)
+                .map_or(true, |plan| plan.has_population_functions()),
+            None => true,
+        }
+    }
+
     /// The rule file's schema block, if it has one.
     pub fn schema(&self) -> Option<&Schema> {
         self.ruleset.schema()
