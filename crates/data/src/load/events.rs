@@ -829,7 +829,7 @@ pub(crate) struct EventChunk<'a> {
 
 /// Reads one chunk of an events file: its decoder's records through the event converter.
 pub(crate) fn read_chunk<'a>(
-    file: &'a File<'a>,
+    file: &File<'a>,
     chunk: usize,
     plan: &EventPlan,
     ids: &Ids,
