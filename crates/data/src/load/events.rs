@@ -835,8 +835,21 @@ pub(crate) fn read_chunk<'a>(
     ids: &Ids,
     skip: bool,
 ) -> EventChunk<'a> {
+    read_chunk_of(file, file.name, chunk, plan, ids, skip)
+}
+
+/// [`read_chunk`], its problems naming the file `name` (a block of a file read in blocks is
+/// a `File` of its own, shorter-lived than the file's name).
+pub(crate) fn read_chunk_of<'n>(
+    file: &File,
+    name: &'n str,
+    chunk: usize,
+    plan: &EventPlan,
+    ids: &Ids,
+    skip: bool,
+) -> EventChunk<'n> {
     let mut out = EventChunk {
-        sink: Sink::new(file.name, skip),
+        sink: Sink::new(name, skip),
         events: EventOut::default(),
         newlines: 0,
         records: 0,

@@ -8,8 +8,7 @@ use crate::problem::DataProblem;
 
 use super::cells::At;
 use super::decode::{line_chunks, record_chunks, Body, File};
-use super::events::{read_chunk, EventChunk, Ids};
-use super::par::par_map;
+use super::events::{read_chunk_of, EventChunk, Ids};
 use super::plan::EventPlan;
 
 /// The rest of a CSV file after its head, to be read in blocks.
@@ -99,11 +98,14 @@ fn read_more(file: &mut std::fs::File, buf: &mut Vec<u8>, n: usize) -> std::io::
 }
 
 /// Reads the tail's blocks in file order, each observed then given to `send` (which
-/// returns `false` to stop). The first block starts at the file's current position.
+/// returns `false` to stop). The first block starts at the file's current position. Blocks
+/// are read into the buffers `recycled` gives back when there is one (no new memory to
+/// fault in for every block).
 pub(crate) fn read_blocks(
     mut tail: Tail,
     delimiter: u8,
     observe: Observe,
+    recycled: &std::sync::mpsc::Receiver<Vec<u8>>,
     mut send: impl FnMut(std::io::Result<Block>) -> bool,
 ) {
     let block = tail.block.max(1);
@@ -145,7 +147,9 @@ pub(crate) fn read_blocks(
             return;
         }
         quoted |= has_quote;
-        let rest = buf[cut..].to_vec();
+        let mut rest = recycled.try_recv().unwrap_or_default();
+        rest.clear();
+        rest.extend_from_slice(&buf[cut..]);
         buf.truncate(cut);
         observe(tail.index, &buf);
         let bytes = std::mem::replace(&mut buf, rest);
@@ -158,17 +162,27 @@ pub(crate) fn read_blocks(
     }
 }
 
-/// Reads the events of a file's tail: each block, as it comes, cut into chunks parsed on
-/// `threads` threads, the chunks given to `take` in file order, the block's bytes freed
-/// before the one after the next is read. `head` is the file as opened from its head.
-pub(crate) fn events(
+/// A block being parsed: its bytes, how its rows are read, its chunks.
+struct Parsing {
+    block: Block,
+    chunks: Vec<std::ops::Range<usize>>,
+}
+
+/// Reads the events of a file's tail: each block, as it comes, cut into chunks that
+/// `threads` workers parse (the next block's chunks queued before this one's are done, so
+/// that no worker waits at a block's end), the chunks given to `take` in file order, at most
+/// two blocks in memory besides the one being read. `head` is the file as opened from its
+/// head.
+pub(crate) fn events<'h>(
     tail: Tail,
-    head: &File,
+    head: &File<'h>,
     (plan, ids): (&EventPlan, &Ids),
     (skip, threads, chunk): (bool, usize, usize),
     observe: Observe,
-    take: &mut impl FnMut(EventChunk<'_>),
+    take: &mut impl FnMut(EventChunk<'h>),
 ) -> Result<(), DataProblem> {
+    use std::collections::{BTreeMap, VecDeque};
+    use std::sync::{mpsc, Arc, Mutex};
     let Body::Csv {
         header,
         header_lines,
@@ -180,43 +194,115 @@ pub(crate) fn events(
         return Ok(());
     };
     let delimiter = *delimiter;
+    let name: &'h str = head.name;
+    // Chunks small enough that the workers share a block evenly.
+    let chunk = chunk.min(tail.block.div_ceil(4 * threads.max(1))).max(1);
+    // The workers' queue: a chunk of a block in, its events out, numbered in file order.
+    let (jobs, queue) = mpsc::channel::<(usize, Arc<Parsing>, usize)>();
+    let queue = Mutex::new(queue);
+    let (done, results) = mpsc::channel::<(usize, std::thread::Result<EventChunk<'h>>)>();
     std::thread::scope(|s| {
-        // One block read ahead while one is parsed.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Block>>(1);
-        s.spawn(move || read_blocks(tail, delimiter.byte(), observe, |b| tx.send(b).is_ok()));
-        for block in rx {
-            let block = block.map_err(|e| {
-                At::default().problem(
-                    head.name,
-                    format!("cannot read the file: {}", super::io_reason(&e)),
-                    None,
-                )
-            })?;
-            let chunks = if block.plain {
-                line_chunks(&block.bytes, 0, chunk)
-            } else {
-                record_chunks(&block.bytes, 0, chunk, delimiter.byte())
+        // One block read ahead; parsed blocks' buffers go back to the reader.
+        let (tx, rx) = mpsc::sync_channel::<std::io::Result<Block>>(1);
+        let (back, recycled) = mpsc::channel::<Vec<u8>>();
+        s.spawn(move || {
+            read_blocks(tail, delimiter.byte(), observe, &recycled, |b| {
+                tx.send(b).is_ok()
+            })
+        });
+        for _ in 0..threads.max(1) {
+            let (queue, done) = (&queue, done.clone());
+            s.spawn(move || loop {
+                let job = queue.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                let Ok((seq, parsing, k)) = job else { break };
+                let file = File {
+                    name,
+                    bytes: &parsing.block.bytes,
+                    body: Body::Csv {
+                        header: header.clone(),
+                        header_lines: *header_lines,
+                        chunks: parsing.chunks.clone(),
+                        plain: parsing.block.plain,
+                        delimiter,
+                        cells: cells.clone(),
+                    },
+                    events: head.events.clone(),
+                    dates: head.dates.clone(),
+                };
+                // A panic is the caller's, as with `par_map`, not a wait that never ends.
+                let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    read_chunk_of(&file, name, k, plan, ids, skip)
+                }));
+                drop(file);
+                drop(parsing);
+                if done.send((seq, out)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done);
+        let mut failed = None;
+        let mut reading = true;
+        // Blocks in flight: the number of their last chunk + 1, and the block.
+        let mut flight: VecDeque<(usize, Arc<Parsing>)> = VecDeque::new();
+        let (mut queued, mut next) = (0usize, 0usize);
+        let mut waiting: BTreeMap<usize, EventChunk<'h>> = BTreeMap::new();
+        loop {
+            while reading && flight.len() < 2 {
+                match rx.recv() {
+                    Ok(Ok(block)) => {
+                        let chunks = if block.plain {
+                            line_chunks(&block.bytes, 0, chunk)
+                        } else {
+                            record_chunks(&block.bytes, 0, chunk, delimiter.byte())
+                        };
+                        let n = chunks.len();
+                        let parsing = Arc::new(Parsing { block, chunks });
+                        for k in 0..n {
+                            let _ = jobs.send((queued + k, Arc::clone(&parsing), k));
+                        }
+                        queued += n;
+                        flight.push_back((queued, parsing));
+                    }
+                    Ok(Err(e)) => {
+                        failed = Some(e);
+                        reading = false;
+                    }
+                    Err(_) => reading = false,
+                }
+            }
+            if next == queued {
+                if reading {
+                    continue;
+                }
+                break;
+            }
+            let Ok((seq, out)) = results.recv() else {
+                break;
             };
-            let file = File {
-                name: head.name,
-                bytes: &block.bytes,
-                body: Body::Csv {
-                    header: header.clone(),
-                    header_lines: *header_lines,
-                    chunks,
-                    plain: block.plain,
-                    delimiter,
-                    cells: cells.clone(),
-                },
-                events: head.events.clone(),
-                dates: head.dates.clone(),
-            };
-            let jobs: Vec<usize> = (0..file.chunk_count()).collect();
-            let outs = par_map(&jobs, threads, |&k| read_chunk(&file, k, plan, ids, skip));
-            for out in outs {
+            let out = out.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            waiting.insert(seq, out);
+            while let Some(out) = waiting.remove(&next) {
                 take(out);
+                next += 1;
+            }
+            while flight.front().is_some_and(|(end, _)| *end <= next) {
+                if let Some((_, parsing)) = flight.pop_front() {
+                    if let Ok(p) = Arc::try_unwrap(parsing) {
+                        // Gone once the reader is done: the buffer is then freed.
+                        let _ = back.send(p.block.bytes);
+                    }
+                }
             }
         }
-        Ok(())
+        drop(jobs);
+        match failed {
+            Some(e) => Err(At::default().problem(
+                name,
+                format!("cannot read the file: {}", super::io_reason(&e)),
+                None,
+            )),
+            None => Ok(()),
+        }
     })
 }
