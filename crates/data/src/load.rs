@@ -461,7 +461,7 @@ pub fn read_all_sources(
 /// The block size of [`load_streamed`] for `scoreline run`: large enough that reading and
 /// cutting cost nothing next to parsing, small enough that a few in flight are a small part
 /// of the data set.
-pub const BLOCK_BYTES: usize = 32 << 20;
+pub const BLOCK_BYTES: usize = 16 << 20;
 
 /// Loads the files of a request as [`load`] does, with the same result, but reads a large
 /// CSV events file in blocks of about `block_bytes` (cut after whole rows), each parsed while
@@ -519,10 +519,14 @@ pub fn load_streamed(
     options.accounts.input = accounts.as_ref().map(Input::File);
     let inputs: Vec<Input> = events.iter().map(Input::File).collect();
     let whole: Vec<bool> = tails.iter().map(Option::is_none).collect();
+    let contacts = std::sync::Arc::new(contacts);
     let read = std::thread::scope(|s| {
-        // The files read whole are observed beside the loading.
+        // The files read whole are observed beside the loading (the contacts' bytes are
+        // freed by whichever of the two is done with them last).
+        let own = std::sync::Arc::clone(&contacts);
         s.spawn(|| {
-            observe(0, &contacts.bytes);
+            observe(0, &own.bytes);
+            drop(own);
             for (i, e) in events.iter().enumerate() {
                 if whole[i] {
                     observe(i + 1, &e.bytes);
@@ -533,16 +537,15 @@ pub fn load_streamed(
             }
         });
         read_inputs_with(
-            Input::File(&contacts),
+            Contacts::Owned(contacts),
             &inputs,
             &options,
-            tails,
-            Some(observe),
+            (tails, Some(observe)),
         )
     });
     drop(inputs);
     drop(options);
-    drop((contacts, accounts, events));
+    drop((accounts, events));
     Ok(read?.group())
 }
 
@@ -729,18 +732,38 @@ pub fn read_inputs<'s>(
     events: &[Input<'s>],
     options: &LoadOptions,
 ) -> Result<Records, LoadError> {
-    read_inputs_with(contacts, events, options, Vec::new(), None)
+    read_inputs_with(
+        Contacts::Input(contacts),
+        events,
+        options,
+        (Vec::new(), None),
+    )
+}
+
+/// The contacts input of a load: borrowed, or a file kept by the load, whose bytes are freed
+/// once its records are read (before the events are).
+enum Contacts<'s> {
+    Input(Input<'s>),
+    Owned(std::sync::Arc<Source>),
 }
 
 /// [`read_inputs`], with the tails of events files read in blocks (`tails[i]` for events
 /// input `i`, whose source is then the file's head), each block observed.
 fn read_inputs_with<'s>(
-    contacts: Input<'s>,
+    contacts: Contacts<'s>,
     events: &[Input<'s>],
     options: &LoadOptions,
-    tails: Vec<Option<stream::Tail>>,
-    observe: Option<Observe>,
+    (tails, observe): (Vec<Option<stream::Tail>>, Option<Observe>),
 ) -> Result<Records, LoadError> {
+    let (contacts, own) = match contacts {
+        Contacts::Input(i) => (Some(i), None),
+        Contacts::Owned(s) => (None, Some(s)),
+    };
+    let contacts = match (&own, contacts) {
+        (Some(s), _) => Input::File(s),
+        (None, Some(i)) => i,
+        (None, None) => return Err(LoadError::from_problems(Vec::new(), &[])),
+    };
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
@@ -796,6 +819,14 @@ fn read_inputs_with<'s>(
                 .unwrap_or(&options.dialect)
         })
         .collect();
+    let ctext = match contacts {
+        Input::File(s) => in_utf8(s, cdialect, &mut warnings)
+            .map(Text::File)
+            .map_err(|p| fatal.push(p))
+            .ok(),
+        Input::Records(r) => Some(Text::Records(r)),
+        Input::Table(t) => Some(Text::Table(t)),
+    };
     let mut text = |input: Input<'s>, dialect: &Dialect| -> Option<Text<'s>> {
         match input {
             Input::File(s) => in_utf8(s, dialect, &mut warnings)
@@ -806,7 +837,6 @@ fn read_inputs_with<'s>(
             Input::Table(t) => Some(Text::Table(t)),
         }
     };
-    let ctext = text(contacts, cdialect);
     let etexts: Vec<Option<Text>> = events
         .iter()
         .zip(&edialects)
@@ -1364,6 +1394,11 @@ fn read_inputs_with<'s>(
         warnings.append(&mut out.sink.warnings);
     }
     drop(first_line);
+    // The contacts file is read: what is left to know of it.
+    let (cname, cgiven) = (cfile.name.to_string(), cfile.given());
+    drop(cfile);
+    drop(ctext);
+    drop(own);
     let accounts = match book {
         Some(book) => crate::model::Accounts {
             rows: book.into_rows(),
@@ -1384,7 +1419,7 @@ fn read_inputs_with<'s>(
     });
     let mut parts = vec![inline];
     let mut files: Vec<FileRows> = std::iter::once(FileRows {
-        file: cfile.name.to_string(),
+        file: cname.clone(),
         rows: contact_rows,
         skipped: contact_rows.saturating_sub(all_contacts.len()),
     })
@@ -1394,8 +1429,11 @@ fn read_inputs_with<'s>(
     }))
     .collect();
     let mut bases: Vec<u32> = efiles.iter().map(File::first_base).collect();
-    // Takes one chunk's events, in file order.
+    // Takes one chunk's events, in file order. They go into one set of large arrays (not one
+    // per chunk): freed at once when grouped, their memory goes back to the system instead
+    // of staying with the allocator, in pieces, while the events are scored.
     let mut unread = Vec::new();
+    let mut file_events = EventOut::default();
     let mut take = in_order(|f: usize, mut out: events::EventChunk| {
         let counts = &mut files[f + 1];
         counts.rows += out.records;
@@ -1409,7 +1447,7 @@ fn read_inputs_with<'s>(
         bases[f] += out.newlines;
         out.sink.shift(shift);
         out.sink.name_columns(efiles[f].csv_header());
-        parts.push(out.events);
+        file_events.append(out.events);
         problems.append(&mut out.sink.problems);
         skipped.append(&mut out.sink.skipped);
         warnings.append(&mut out.sink.warnings);
@@ -1435,6 +1473,7 @@ fn read_inputs_with<'s>(
         }
     }
     problems.append(&mut unread);
+    parts.push(file_events);
     drop(ids);
 
     sort_problems(&mut warnings, &order);
@@ -1449,11 +1488,15 @@ fn read_inputs_with<'s>(
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
     // Rows of records given as values were numbered by record: they have no line.
-    let given: Vec<&str> = std::iter::once(&cfile)
-        .chain(&afile)
-        .chain(&efiles)
-        .filter(|f| f.given())
-        .map(|f| f.name)
+    let given: Vec<&str> = std::iter::once(cgiven.then_some(cname.as_str()))
+        .flatten()
+        .chain(
+            afile
+                .iter()
+                .chain(&efiles)
+                .filter(|f| f.given())
+                .map(|f| f.name),
+        )
         .collect();
     for s in skipped
         .iter_mut()

@@ -106,6 +106,17 @@ impl EventOut {
         self.props.truncate(props);
     }
 
+    /// Appends `other`'s events.
+    pub(crate) fn append(&mut self, mut other: EventOut) {
+        let base = self.props.len() as u32;
+        self.contact.append(&mut other.contact);
+        self.type_id.append(&mut other.type_id);
+        self.at.append(&mut other.at);
+        self.prop_start
+            .extend(other.prop_start.iter().map(|&s| s + base));
+        self.props.append(&mut other.props);
+    }
+
     /// Appends `other`'s events, mapping their contacts through `map` (`None`: dropped).
     pub(crate) fn append_mapped(&mut self, other: EventOut, map: impl Fn(u32) -> Option<u32>) {
         let total = other.props.len();
