@@ -1417,7 +1417,6 @@ fn read_inputs_with<'s>(
     let outs = par::par_map(&jobs, threads, |&(f, k)| {
         events::read_chunk(&efiles[f], k, &eplan, &ids, skip)
     });
-    let mut parts = vec![inline];
     let mut files: Vec<FileRows> = std::iter::once(FileRows {
         file: cname.clone(),
         rows: contact_rows,
@@ -1429,11 +1428,12 @@ fn read_inputs_with<'s>(
     }))
     .collect();
     let mut bases: Vec<u32> = efiles.iter().map(File::first_base).collect();
-    // Takes one chunk's events, in file order. They go into one set of large arrays (not one
-    // per chunk): freed at once when grouped, their memory goes back to the system instead
+    // Takes one chunk's events, in file order, after the contacts' inline events. They go
+    // into one set of large arrays (not one per chunk): freed at once when grouped, their memory goes back to the system instead
     // of staying with the allocator, in pieces, while the events are scored.
     let mut unread = Vec::new();
-    let mut file_events = EventOut::default();
+    let mut file_events = inline;
+    let mut parts = Vec::new();
     let mut take = in_order(|f: usize, mut out: events::EventChunk| {
         let counts = &mut files[f + 1];
         counts.rows += out.records;
