@@ -21,9 +21,10 @@ pub use cell::{format_date, parse_bool, parse_date, parse_number, text_cell};
 pub use dates::Dates;
 pub use dialect::{Decimal, Delimiter, Dialect, Encoding, Thousands};
 pub use load::{
-    load, load_inputs, load_owned, load_records, load_sources, read_all_sources, read_inputs,
-    read_records, read_sources, AccountOptions, EventColumns, EventsFile, FileRows, Format, Input,
-    LoadOptions, LoadRequest, Loaded, PresetHint, Records, SetAside, Source,
+    load, load_inputs, load_owned, load_records, load_sources, load_streamed, read_all_sources,
+    read_inputs, read_records, read_sources, AccountOptions, EventColumns, EventsFile, FileRows,
+    Format, Input, LoadOptions, LoadRequest, Loaded, Observe, PresetHint, Records, SetAside,
+    Source, BLOCK_BYTES,
 };
 pub use model::{
     Accounts, Contact, Dataset, EventSpec, Events, FieldSpec, FieldType, Schema, Value,

@@ -12,6 +12,7 @@ mod events;
 mod par;
 mod plan;
 mod sink;
+mod stream;
 
 use std::borrow::Cow;
 use std::collections::hash_map::Entry;
@@ -23,6 +24,7 @@ use crate::problem::{sort_problems, DataProblem, LoadError, RecordAt, SkippedRow
 use crate::record::RecordSet;
 
 pub use self::aside::SetAside;
+pub use self::stream::Observe;
 
 use self::accounts::{AccountBook, Link};
 use self::cells::At;
@@ -456,6 +458,170 @@ pub fn read_all_sources(
     }
 }
 
+/// The block size of [`load_streamed`] for `scoreline run`: large enough that reading and
+/// cutting cost nothing next to parsing, small enough that a few in flight are a small part
+/// of the data set.
+pub const BLOCK_BYTES: usize = 16 << 20;
+
+/// Loads the files of a request as [`load`] does, with the same result, but reads a large
+/// CSV events file in blocks of about `block_bytes` (cut after whole rows), each parsed while
+/// the next is read and freed once parsed, never the whole file at once (with a declared
+/// schema; inferring types reads every file whole). `observe` sees every byte of every file,
+/// each file's in order, with its index in [`Loaded::files`] (for the manifest's hashes);
+/// a file that cannot be read is not observed.
+pub fn load_streamed(
+    request: &LoadRequest,
+    block_bytes: usize,
+    observe: Observe,
+) -> Result<Loaded, LoadError> {
+    let options = &request.options;
+    let mut problems = Vec::new();
+    let contacts = Source::read(&request.contacts)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let accounts = request
+        .accounts
+        .as_ref()
+        .and_then(|p| Source::read(p).map_err(|p| problems.push(p)).ok());
+    let mut events = Vec::new();
+    let mut tails = Vec::new();
+    for (i, path) in request.events.iter().enumerate() {
+        let dialect = options
+            .events_files
+            .get(i)
+            .and_then(|f| f.dialect.as_ref())
+            .unwrap_or(&options.dialect);
+        let streams = dialect.encoding.is_utf8() && options.schema.is_some();
+        let dialect = streams.then_some(dialect);
+        match read_head(path, i + 1, block_bytes, dialect) {
+            Ok((source, tail)) => {
+                if tail.is_some() {
+                    observe(i + 1, &source.bytes);
+                }
+                events.push(source);
+                tails.push(tail);
+            }
+            Err(p) => problems.push(p),
+        }
+    }
+    let contacts = match contacts {
+        Some(c) if problems.is_empty() => c,
+        _ => {
+            let order: Vec<String> = std::iter::once(&request.contacts)
+                .chain(&request.accounts)
+                .chain(&request.events)
+                .map(|p| p.display().to_string())
+                .collect();
+            return Err(LoadError::from_problems(problems, &order));
+        }
+    };
+    let mut options = options.clone();
+    options.accounts.input = accounts.as_ref().map(Input::File);
+    let inputs: Vec<Input> = events.iter().map(Input::File).collect();
+    let whole: Vec<bool> = tails.iter().map(Option::is_none).collect();
+    let contacts = std::sync::Arc::new(contacts);
+    let read = std::thread::scope(|s| {
+        // The files read whole are observed beside the loading (the contacts' bytes are
+        // freed by whichever of the two is done with them last).
+        let own = std::sync::Arc::clone(&contacts);
+        s.spawn(|| {
+            observe(0, &own.bytes);
+            drop(own);
+            for (i, e) in events.iter().enumerate() {
+                if whole[i] {
+                    observe(i + 1, &e.bytes);
+                }
+            }
+            if let Some(a) = &accounts {
+                observe(events.len() + 1, &a.bytes);
+            }
+        });
+        read_inputs_with(
+            Contacts::Owned(contacts),
+            &inputs,
+            &options,
+            (tails, Some(observe)),
+        )
+    });
+    drop(inputs);
+    drop(options);
+    drop((accounts, events));
+    Ok(read?.group())
+}
+
+/// An events file: whole (`None`), or, when it is a large CSV file to read in `dialect`, its
+/// head (the header and the first rows, about `block` bytes) and the rest to read in blocks.
+fn read_head(
+    path: &Path,
+    index: usize,
+    block: usize,
+    dialect: Option<&Dialect>,
+) -> Result<(Source, Option<stream::Tail>), DataProblem> {
+    use std::io::{Read, Seek};
+    let block = block.max(1);
+    let whole = || Source::read(path).map(|s| (s, None));
+    let Some(dialect) = dialect.filter(|_| Format::from_path(path) == Some(Format::Csv)) else {
+        return whole();
+    };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return whole();
+    };
+    match file.metadata() {
+        Ok(m) if m.is_file() && m.len() >= 2 * block as u64 => {}
+        _ => return whole(),
+    }
+    let source = |bytes: Vec<u8>| Source {
+        name: path.display().to_string(),
+        format: Format::Csv,
+        bytes,
+    };
+    // The head: blocks until one holds the end of a row.
+    let mut head: Vec<u8> = Vec::new();
+    let cut = loop {
+        let want = head.len() + block;
+        if file
+            .by_ref()
+            .take(block as u64)
+            .read_to_end(&mut head)
+            .is_err()
+        {
+            return whole();
+        }
+        if head.len() < want {
+            // The whole file, read already.
+            return Ok((source(head), None));
+        }
+        if encoding_rs::Encoding::for_bom(&head).is_some_and(|(e, _)| e != encoding_rs::UTF_8) {
+            return whole();
+        }
+        // The rows as `decode::open` sees them: after a UTF-8 byte-order mark.
+        let bom = if head.starts_with(b"\xEF\xBB\xBF") {
+            3
+        } else {
+            0
+        };
+        let delimiter = dialect
+            .delimiter
+            .unwrap_or_else(|| Delimiter::detect(&head[bom..]));
+        match stream::row_end(&head[bom..], delimiter.byte()) {
+            stream::Cut::At(n) => break bom + n,
+            stream::Cut::NotYet => continue,
+            stream::Cut::Irregular => return whole(),
+        }
+    };
+    if stream::lone_cr(&head[..cut]) || file.seek(std::io::SeekFrom::Start(cut as u64)).is_err() {
+        return whole();
+    }
+    head.truncate(cut);
+    let tail = stream::Tail {
+        file,
+        index,
+        block,
+        quoted: false,
+    };
+    Ok((source(head), Some(tail)))
+}
+
 /// Loads contacts and events from bytes already in memory (what [`load`] does after reading
 /// the files). Never panics, whatever the bytes.
 pub fn load_sources<'s>(
@@ -566,6 +732,38 @@ pub fn read_inputs<'s>(
     events: &[Input<'s>],
     options: &LoadOptions,
 ) -> Result<Records, LoadError> {
+    read_inputs_with(
+        Contacts::Input(contacts),
+        events,
+        options,
+        (Vec::new(), None),
+    )
+}
+
+/// The contacts input of a load: borrowed, or a file kept by the load, whose bytes are freed
+/// once its records are read (before the events are).
+enum Contacts<'s> {
+    Input(Input<'s>),
+    Owned(std::sync::Arc<Source>),
+}
+
+/// [`read_inputs`], with the tails of events files read in blocks (`tails[i]` for events
+/// input `i`, whose source is then the file's head), each block observed.
+fn read_inputs_with<'s>(
+    contacts: Contacts<'s>,
+    events: &[Input<'s>],
+    options: &LoadOptions,
+    (tails, observe): (Vec<Option<stream::Tail>>, Option<Observe>),
+) -> Result<Records, LoadError> {
+    let (contacts, own) = match contacts {
+        Contacts::Input(i) => (Some(i), None),
+        Contacts::Owned(s) => (None, Some(s)),
+    };
+    let contacts = match (&own, contacts) {
+        (Some(s), _) => Input::File(s),
+        (None, Some(i)) => i,
+        (None, None) => return Err(LoadError::from_problems(Vec::new(), &[])),
+    };
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);
     let skip = options.skip_bad_rows;
@@ -621,6 +819,14 @@ pub fn read_inputs<'s>(
                 .unwrap_or(&options.dialect)
         })
         .collect();
+    let ctext = match contacts {
+        Input::File(s) => in_utf8(s, cdialect, &mut warnings)
+            .map(Text::File)
+            .map_err(|p| fatal.push(p))
+            .ok(),
+        Input::Records(r) => Some(Text::Records(r)),
+        Input::Table(t) => Some(Text::Table(t)),
+    };
     let mut text = |input: Input<'s>, dialect: &Dialect| -> Option<Text<'s>> {
         match input {
             Input::File(s) => in_utf8(s, dialect, &mut warnings)
@@ -631,7 +837,6 @@ pub fn read_inputs<'s>(
             Input::Table(t) => Some(Text::Table(t)),
         }
     };
-    let ctext = text(contacts, cdialect);
     let etexts: Vec<Option<Text>> = events
         .iter()
         .zip(&edialects)
@@ -1189,6 +1394,11 @@ pub fn read_inputs<'s>(
         warnings.append(&mut out.sink.warnings);
     }
     drop(first_line);
+    // The contacts file is read: what is left to know of it.
+    let (cname, cgiven) = (cfile.name.to_string(), cfile.given());
+    drop(cfile);
+    drop(ctext);
+    drop(own);
     let accounts = match book {
         Some(book) => crate::model::Accounts {
             rows: book.into_rows(),
@@ -1197,7 +1407,8 @@ pub fn read_inputs<'s>(
         None => crate::model::Accounts::default(),
     };
 
-    // 4. Events files, in parallel chunks, then grouped by contact.
+    // 4. Events files, in parallel chunks, then grouped by contact; a file read in blocks
+    // has its head's chunks first, then each block's, parsed as the next is read.
     let jobs: Vec<(usize, usize)> = efiles
         .iter()
         .enumerate()
@@ -1206,10 +1417,8 @@ pub fn read_inputs<'s>(
     let outs = par::par_map(&jobs, threads, |&(f, k)| {
         events::read_chunk(&efiles[f], k, &eplan, &ids, skip)
     });
-    let mut parts = vec![inline];
-    let mut base = 0;
     let mut files: Vec<FileRows> = std::iter::once(FileRows {
-        file: cfile.name.to_string(),
+        file: cname.clone(),
         rows: contact_rows,
         skipped: contact_rows.saturating_sub(all_contacts.len()),
     })
@@ -1218,23 +1427,53 @@ pub fn read_inputs<'s>(
         ..FileRows::default()
     }))
     .collect();
-    for (&(f, k), mut out) in jobs.iter().zip(outs) {
-        if k == 0 {
-            base = efiles[f].first_base();
-        }
+    let mut bases: Vec<u32> = efiles.iter().map(File::first_base).collect();
+    // Takes one chunk's events, in file order, after the contacts' inline events. They go
+    // into one set of large arrays (not one per chunk): freed at once when grouped, their memory goes back to the system instead
+    // of staying with the allocator, in pieces, while the events are scored.
+    let mut unread = Vec::new();
+    let mut file_events = inline;
+    let mut parts = Vec::new();
+    let mut take = in_order(|f: usize, mut out: events::EventChunk| {
         let counts = &mut files[f + 1];
         counts.rows += out.records;
         // What the file held and was not kept was set aside (else the load fails below).
         counts.skipped += out.records.saturating_sub(out.events.len());
-        let shift = if efiles[f].relative_lines() { base } else { 0 };
-        base += out.newlines;
+        let shift = if efiles[f].relative_lines() {
+            bases[f]
+        } else {
+            0
+        };
+        bases[f] += out.newlines;
         out.sink.shift(shift);
         out.sink.name_columns(efiles[f].csv_header());
-        parts.push(out.events);
+        file_events.append(out.events);
         problems.append(&mut out.sink.problems);
         skipped.append(&mut out.sink.skipped);
         warnings.append(&mut out.sink.warnings);
+    });
+    let mut outs = jobs.iter().zip(outs).peekable();
+    let mut tails = tails;
+    tails.resize_with(efiles.len(), || None);
+    for (f, tail) in tails.into_iter().enumerate() {
+        while let Some((_, out)) = outs.next_if(|((g, _), _)| *g == f) {
+            take(f, out);
+        }
+        if let (Some(mut tail), Some(observe)) = (tail, observe) {
+            tail.quoted = !efiles[f].csv_plain();
+            let read = stream::events(
+                tail,
+                &efiles[f],
+                (&eplan, &ids),
+                (skip, threads, chunk),
+                observe,
+                &mut |out| take(f, out),
+            );
+            unread.extend(read.err());
+        }
     }
+    problems.append(&mut unread);
+    parts.push(file_events);
     drop(ids);
 
     sort_problems(&mut warnings, &order);
@@ -1249,11 +1488,15 @@ pub fn read_inputs<'s>(
     let rank = |f: &str| order.iter().position(|x| x == f).unwrap_or(usize::MAX);
     skipped.sort_by_key(|s| (rank(&s.file), s.line));
     // Rows of records given as values were numbered by record: they have no line.
-    let given: Vec<&str> = std::iter::once(&cfile)
-        .chain(&afile)
-        .chain(&efiles)
-        .filter(|f| f.given())
-        .map(|f| f.name)
+    let given: Vec<&str> = std::iter::once(cgiven.then_some(cname.as_str()))
+        .flatten()
+        .chain(
+            afile
+                .iter()
+                .chain(&efiles)
+                .filter(|f| f.given())
+                .map(|f| f.name),
+        )
         .collect();
     for s in skipped
         .iter_mut()
@@ -1275,6 +1518,11 @@ pub fn read_inputs<'s>(
         aside_from,
         aside,
     })
+}
+
+/// `f`, taking chunks of any lifetime (a block's chunks live only while it is parsed).
+fn in_order<F: FnMut(usize, events::EventChunk<'_>)>(f: F) -> F {
+    f
 }
 
 /// An input ready to be opened: a file's source in UTF-8, records given as values, or a

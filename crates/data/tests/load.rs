@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 
 #[path = "load/accounts.rs"]
 mod accounts;
+#[path = "load/blocks.rs"]
+mod blocks;
 
 use scoreline_data::{
     format_date, format_number, load, load_inputs, load_records, load_sources, parse_date,

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use scoreline_data::{DataProblem, Dialect, LoadOptions, LoadRequest, OutputMeta, Schema, Source};
+use scoreline_data::{DataProblem, Dialect, LoadOptions, LoadRequest, OutputMeta, Schema};
 use scoreline_syntax::ast::Item;
 
 use crate::manifest::{self, Input};
@@ -553,28 +553,22 @@ pub fn load_data(
         let warnings = render_problems(&loaded.warnings);
         return Ok((loaded, inputs, warnings));
     }
-    let (contacts, accounts, events) =
-        scoreline_data::read_all_sources(&request).map_err(|e| Failure::load(&e))?;
-    // In the order of `Loaded::files`: contacts, events, then accounts.
-    let sources: Vec<&Source> = std::iter::once(&contacts)
-        .chain(&events)
-        .chain(&accounts)
+    // Hashed as they are read (a large events file in blocks, never whole), in the order of
+    // `Loaded::files`: contacts, events, then accounts.
+    let count = 1 + settings.events.len() + usize::from(settings.accounts.is_some());
+    let hashing: Vec<std::sync::Mutex<manifest::InputHash>> =
+        (0..count).map(|_| Default::default()).collect();
+    let observe = |i: usize, bytes: &[u8]| {
+        if let Some(h) = hashing.get(i) {
+            h.lock().unwrap_or_else(|e| e.into_inner()).append(bytes);
+        }
+    };
+    let loaded = scoreline_data::load_streamed(&request, scoreline_data::BLOCK_BYTES, &observe);
+    let hashes: Vec<String> = hashing
+        .iter()
+        .map(|h| h.lock().unwrap_or_else(|e| e.into_inner()).hex())
         .collect();
-    let mut options = request.options.clone();
-    options.accounts.input = accounts.as_ref().map(scoreline_data::Input::File);
-    let (hashes, records) = std::thread::scope(|scope| {
-        let hashing = scope.spawn(|| manifest::hash_sources(&sources));
-        let records = scoreline_data::read_records(&contacts, &events, &options);
-        let hashes = hashing
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (hashes, records)
-    });
-    // The files' bytes are freed before the events are grouped: never both in memory.
-    drop(sources);
-    drop(options);
-    drop((contacts, accounts, events));
-    match records.map(scoreline_data::Records::group) {
+    match loaded {
         Ok(loaded) => {
             let warnings = render_problems(&loaded.warnings);
             let paths: Vec<&Path> = std::iter::once(&settings.contacts)

@@ -126,6 +126,11 @@ impl File<'_> {
         }
     }
 
+    /// Whether a CSV file's rows hold no quote (they are split at newlines and delimiters).
+    pub(crate) fn csv_plain(&self) -> bool {
+        matches!(self.body, Body::Csv { plain: true, .. })
+    }
+
     /// Whether the lines reported for a chunk are relative to the chunk (then the caller adds
     /// the lines of the chunks before it).
     pub(crate) fn relative_lines(&self) -> bool {
@@ -172,7 +177,7 @@ pub(crate) fn table(table: &crate::table::Table, chunk_bytes: usize) -> File<'_>
 }
 
 /// Splits `bytes[start..]` into chunks of about `size` bytes ending just after a newline.
-fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
+pub(crate) fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
     let mut chunks = Vec::new();
     let mut from = start;
     while from < bytes.len() {
@@ -199,7 +204,12 @@ fn line_chunks(bytes: &[u8], start: usize, size: usize) -> Vec<Range<usize>> {
 /// delimiter, a line break, the end, or a doubled quote). A quote anywhere else (`5" screen`)
 /// is a plain character to the CSV reader and would throw the count off: then the rows are
 /// read as one chunk, in order, as before.
-fn record_chunks(bytes: &[u8], start: usize, size: usize, delimiter: u8) -> Vec<Range<usize>> {
+pub(crate) fn record_chunks(
+    bytes: &[u8],
+    start: usize,
+    size: usize,
+    delimiter: u8,
+) -> Vec<Range<usize>> {
     let whole = || {
         if start < bytes.len() {
             std::iter::once(start..bytes.len()).collect()

@@ -106,6 +106,17 @@ impl EventOut {
         self.props.truncate(props);
     }
 
+    /// Appends `other`'s events.
+    pub(crate) fn append(&mut self, mut other: EventOut) {
+        let base = self.props.len() as u32;
+        self.contact.append(&mut other.contact);
+        self.type_id.append(&mut other.type_id);
+        self.at.append(&mut other.at);
+        self.prop_start
+            .extend(other.prop_start.iter().map(|&s| s + base));
+        self.props.append(&mut other.props);
+    }
+
     /// Appends `other`'s events, mapping their contacts through `map` (`None`: dropped).
     pub(crate) fn append_mapped(&mut self, other: EventOut, map: impl Fn(u32) -> Option<u32>) {
         let total = other.props.len();
@@ -829,14 +840,27 @@ pub(crate) struct EventChunk<'a> {
 
 /// Reads one chunk of an events file: its decoder's records through the event converter.
 pub(crate) fn read_chunk<'a>(
-    file: &'a File<'a>,
+    file: &File<'a>,
     chunk: usize,
     plan: &EventPlan,
     ids: &Ids,
     skip: bool,
 ) -> EventChunk<'a> {
+    read_chunk_of(file, file.name, chunk, plan, ids, skip)
+}
+
+/// [`read_chunk`], its problems naming the file `name` (a block of a file read in blocks is
+/// a `File` of its own, shorter-lived than the file's name).
+pub(crate) fn read_chunk_of<'n>(
+    file: &File,
+    name: &'n str,
+    chunk: usize,
+    plan: &EventPlan,
+    ids: &Ids,
+    skip: bool,
+) -> EventChunk<'n> {
     let mut out = EventChunk {
-        sink: Sink::new(file.name, skip),
+        sink: Sink::new(name, skip),
         events: EventOut::default(),
         newlines: 0,
         records: 0,
@@ -999,39 +1023,48 @@ fn read_csv(
 }
 
 /// Groups events by contact (contacts in order), each contact's events sorted by time with
-/// ties in input order. `parts` are in input order.
+/// ties in input order. `parts` are in input order (usually one: the load appends every
+/// chunk's events to one set of arrays).
+///
+/// Where each event came from is kept in 4 bytes, and the input's property offsets are freed
+/// before its properties move (the move itself is a copy: permuting them in place was
+/// measured, and was slower by half a second at 10M events).
 pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -> Events {
-    let n: usize = parts.iter().map(EventOut::len).sum();
+    let mut all = if parts.is_empty() {
+        EventOut::default()
+    } else {
+        parts.remove(0)
+    };
+    for p in parts {
+        all.append(p);
+    }
+    let n = all.len();
     let mut start = vec![0u32; contacts + 1];
-    for p in &parts {
-        for &c in &p.contact {
-            start[c as usize + 1] += 1;
-        }
+    for &c in &all.contact {
+        start[c as usize + 1] += 1;
     }
     for i in 0..contacts {
         start[i + 1] += start[i];
     }
-    // Scatter each event to its contact's next slot; `src` remembers where it came from
-    // (part << 32 | index) to move its properties later. Each thread takes the events of a
-    // range of contacts (reading every part, writing only its own slots), in input order.
+    // Scatter each event to its contact's next slot; `src` remembers where it came from.
+    // Each thread takes the events of a range of contacts (reading every event, writing only
+    // its own slots), in input order.
     let mut at = vec![0i64; n];
     let mut type_id = vec![0u32; n];
-    let mut src = vec![0u64; n];
-    let scatter = |lo: usize, hi: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u64]| {
+    let mut src = vec![0u32; n];
+    let scatter = |lo: usize, hi: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u32]| {
         let base = start[lo];
         let mut cursor: Vec<u32> = start[lo..hi].iter().map(|&x| x - base).collect();
-        for (pi, p) in parts.iter().enumerate() {
-            for i in 0..p.len() {
-                let c = p.contact[i] as usize;
-                if c < lo || c >= hi {
-                    continue;
-                }
-                let pos = cursor[c - lo] as usize;
-                cursor[c - lo] += 1;
-                at[pos] = p.at[i];
-                ty[pos] = p.type_id[i];
-                src[pos] = (pi as u64) << 32 | i as u64;
+        for i in 0..n {
+            let c = all.contact[i] as usize;
+            if c < lo || c >= hi {
+                continue;
             }
+            let pos = cursor[c - lo] as usize;
+            cursor[c - lo] += 1;
+            at[pos] = all.at[i];
+            ty[pos] = all.type_id[i];
+            src[pos] = i as u32;
         }
     };
     let bounds = contact_bounds(&start, threads);
@@ -1052,38 +1085,37 @@ pub(crate) fn group(contacts: usize, mut parts: Vec<EventOut>, threads: usize) -
             }
         });
     }
-    // What the parts still hold that the grouped events need: their properties.
-    for p in &mut parts {
-        p.contact = Vec::new();
-        p.type_id = Vec::new();
-        p.at = Vec::new();
-    }
+    // What the input still holds that the grouped events need: their properties.
+    all.contact = Vec::new();
+    all.type_id = Vec::new();
+    all.at = Vec::new();
     sort_by_time(&start, &mut at, &mut type_id, &mut src, threads);
-    // Properties, moved in their new order.
-    let range = |parts: &[EventOut], s: u64| {
-        let p = &parts[(s >> 32) as usize];
-        let i = (s & 0xffff_ffff) as usize;
-        let to = p
-            .prop_start
-            .get(i + 1)
-            .map_or(p.props.len(), |&x| x as usize);
-        (p.prop_start[i] as usize, to)
+    let total = all.props.len();
+    let range = |i: usize| {
+        let to = all.prop_start.get(i + 1).map_or(total, |&x| x as usize);
+        (all.prop_start[i] as usize, to)
     };
+    // The grouped events' property offsets; `src` becomes where each event's properties
+    // start in the input, so that the input's offsets are freed before the properties move.
     let mut prop_start = Vec::with_capacity(n);
-    let mut total = 0usize;
-    for &s in &src {
-        prop_start.push(total as u32);
-        let (from, to) = range(&parts, s);
-        total += to - from;
+    let mut at_prop = 0u32;
+    for s in src.iter_mut() {
+        let (from, to) = range(*s as usize);
+        prop_start.push(at_prop);
+        at_prop += (to - from) as u32;
+        *s = from as u32;
     }
+    all.prop_start = Vec::new();
+    // Properties, moved in their new order.
     let mut props = Vec::with_capacity(total);
-    for &s in &src {
-        let (from, to) = range(&parts, s);
-        let p = &mut parts[(s >> 32) as usize];
-        for v in &mut p.props[from..to] {
+    for (j, &from) in src.iter().enumerate() {
+        let end = prop_start.get(j + 1).copied().unwrap_or(at_prop);
+        let (from, len) = (from as usize, (end - prop_start[j]) as usize);
+        for v in all.props.get_mut(from..from + len).into_iter().flatten() {
             props.push(std::mem::take(v));
         }
     }
+    drop(src);
     Events {
         contact_start: start,
         type_id,
@@ -1114,13 +1146,13 @@ fn contact_bounds(start: &[u32], threads: usize) -> Vec<usize> {
 }
 
 /// Sorts each contact's events by time (stable), contacts split between threads.
-fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u64], threads: usize) {
+fn sort_by_time(start: &[u32], at: &mut [i64], ty: &mut [u32], src: &mut [u32], threads: usize) {
     let contacts = start.len() - 1;
     // Contact boundaries that split the events evenly.
     let bounds = contact_bounds(start, threads);
-    let work = |first: usize, last: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u64]| {
+    let work = |first: usize, last: usize, at: &mut [i64], ty: &mut [u32], src: &mut [u32]| {
         let base = start[first] as usize;
-        let mut buf: Vec<(i64, u32, u64)> = Vec::new();
+        let mut buf: Vec<(i64, u32, u32)> = Vec::new();
         for c in first..last {
             let (a, b) = (start[c] as usize - base, start[c + 1] as usize - base);
             if at[a..b].windows(2).all(|w| w[0] <= w[1]) {
