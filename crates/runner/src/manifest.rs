@@ -8,7 +8,7 @@
 use crate::failure::Message;
 use std::path::{Component, Path, PathBuf};
 
-use scoreline_data::{FileRows, OutputFormat, OutputMeta, Source};
+use scoreline_data::{FileRows, OutputFormat, OutputMeta};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -234,14 +234,6 @@ pub fn inputs(
                 skipped: counts.skipped,
             }
         })
-        .collect()
-}
-
-/// The SHA-256 of each source's bytes, in order.
-pub fn hash_sources(sources: &[&Source]) -> Vec<String> {
-    sources
-        .iter()
-        .map(|s| InputHash::of(&s.bytes).hex())
         .collect()
 }
 
