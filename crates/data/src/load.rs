@@ -1474,7 +1474,15 @@ fn read_inputs_with<'s>(
     }
     problems.append(&mut unread);
     parts.push(file_events);
-    drop(ids);
+    // A million ids are a million reference counts to drop and a large map to free: done
+    // on a thread of its own, while the events are grouped.
+    if ids.order.len() >= 100_000 {
+        let _ = std::thread::Builder::new()
+            .name("scoreline-free".into())
+            .spawn(move || drop(ids));
+    } else {
+        drop(ids);
+    }
 
     sort_problems(&mut warnings, &order);
     warnings.dedup_by(|a, b| a.file == b.file && a.message == b.message);
