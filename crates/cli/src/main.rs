@@ -17,6 +17,7 @@ mod args;
 mod commands;
 mod render;
 
+use scoreline_runner::failure::Message;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -41,7 +42,9 @@ pub fn write_out(args: std::fmt::Arguments, newline: bool) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }
-        eprintln!("error: cannot write to standard output: {e}");
+        crate::render::error(&Message::new(format!(
+            "cannot write to standard output: {e}"
+        )));
         std::process::exit(1);
     }
 }

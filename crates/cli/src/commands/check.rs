@@ -1,5 +1,6 @@
 //! `scoreline check`: parse, resolve and type-check rule files and their plugins.
 
+use scoreline_runner::failure::Message;
 use std::path::PathBuf;
 
 use scoreline_syntax::{Diagnostic, Severity};
@@ -17,7 +18,10 @@ pub fn run(args: CheckArgs) -> u8 {
         return run_data(args);
     }
     if let Some(flag) = data_flag(&args.inputs) {
-        eprintln!("error: `{flag}` only applies to `check --data`\n  = help: add `--data` to check the data against the rules");
+        crate::render::error(
+            &Message::new(format!("`{flag}` only applies to `check --data`"))
+                .help("add `--data` to check the data against the rules"),
+        );
         return EXIT_USAGE;
     }
     let paths = match default_paths(args.paths) {
@@ -35,7 +39,10 @@ pub fn run(args: CheckArgs) -> u8 {
         }
     };
     if files.is_empty() {
-        eprintln!("error: no rule files (`*.score`) found\n  = help: name the rule files to check: `scoreline check rules.score`");
+        crate::render::error(
+            &Message::new("no rule files (`*.score`) found")
+                .help("name the rule files to check: `scoreline check rules.score`"),
+        );
         return EXIT_USAGE;
     }
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
@@ -108,7 +115,9 @@ fn run_data(args: CheckArgs) -> u8 {
         [] => {}
         [file] if inputs.ruleset.is_none() && !file.is_dir() => inputs.ruleset = Some(file.clone()),
         _ => {
-            eprintln!("error: `check --data` checks one rule file\n  = help: name it with `--ruleset FILE`, or run in a project folder with a `scoreline.yaml`");
+            crate::render::error(&Message::new("`check --data` checks one rule file").help(
+                "name it with `--ruleset FILE`, or run in a project folder with a `scoreline.yaml`",
+            ));
             return EXIT_USAGE;
         }
     }

@@ -1,6 +1,7 @@
 //! `scoreline diff`: what a rule change does, before it is merged (TRUST.md). Scores the
 //! same contacts with two versions of a ruleset and shows what moved.
 
+use scoreline_runner::failure::Message;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -62,14 +63,17 @@ pub fn run(args: DiffArgs) -> u8 {
     let versions = match (&args.old, &args.new) {
         (Some(old), Some(new)) => Some((Version::parse(old), Version::parse(new))),
         (Some(_), None) => {
-            eprintln!("error: `scoreline diff` needs two versions, the old and the new\n  = help: such as `scoreline diff main:leads.score leads.score`, or `--rev main` alone in a project folder");
+            crate::render::error(&Message::new("`scoreline diff` needs two versions, the old and the new").help("such as `scoreline diff main:leads.score leads.score`, or `--rev main` alone in a project folder"));
             return EXIT_USAGE;
         }
         _ => None,
     };
     if let Some(pct) = args.fail_if_moved {
         if !(0.0..=100.0).contains(&pct) {
-            eprintln!("error: `--fail-if-moved {pct}` is not a percentage\n  = help: give a number from 0 to 100, such as `--fail-if-moved 5`");
+            crate::render::error(
+                &Message::new(format!("`--fail-if-moved {pct}` is not a percentage"))
+                    .help("give a number from 0 to 100, such as `--fail-if-moved 5`"),
+            );
             return EXIT_USAGE;
         }
     }
@@ -107,7 +111,7 @@ pub fn run(args: DiffArgs) -> u8 {
         let over = diffed.moved_over(pct);
         if !over.is_empty() {
             for (segment, share) in &over {
-                eprintln!("error: {share:.1} % of the contacts change label in segment `{segment}`, more than `--fail-if-moved {pct}` allows");
+                crate::render::error(&Message::new(format!("{share:.1} % of the contacts change label in segment `{segment}`, more than `--fail-if-moved {pct}` allows")));
             }
             eprintln!("  = help: review the migration matrix above; raise the limit if the change is meant");
             return EXIT_ERRORS;

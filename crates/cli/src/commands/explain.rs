@@ -2,6 +2,7 @@
 
 use crate::args::{ExplainArgs, ExplainFormat};
 use crate::{EXIT_ERRORS, EXIT_OK};
+use scoreline_runner::failure::Message;
 use scoreline_runner::pipeline::prepare;
 
 /// Runs `scoreline explain`.
@@ -12,10 +13,7 @@ pub fn run(args: ExplainArgs) -> u8 {
     };
     let what = if args.account { "account" } else { "contact" };
     if args.account && !prepared.plan.has_account_items() {
-        eprintln!(
-            "error: the ruleset `{}` has no account items to explain\n  = help: `explain --account` explains `account score` and `account segment` items; explain a contact without `--account`",
-            prepared.meta.ruleset
-        );
+        crate::render::error(&Message::new(format!("the ruleset `{}` has no account items to explain", prepared.meta.ruleset)).help("`explain --account` explains `account score` and `account segment` items; explain a contact without `--account`"));
         return crate::EXIT_USAGE;
     }
     let records = if args.account {
@@ -58,9 +56,9 @@ pub fn run(args: ExplainArgs) -> u8 {
         } else {
             format!("`{file}`")
         };
-        eprintln!(
-            "error: no {what} with id `{}` in {file}\n  = help: {help}",
-            args.id,
+        crate::render::error(
+            &Message::new(format!("no {what} with id `{}` in {file}", args.id))
+                .help(help.to_string()),
         );
         return EXIT_ERRORS;
     };

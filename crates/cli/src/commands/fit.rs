@@ -1,6 +1,7 @@
 //! `scoreline fit`: relearn the points of a score's clauses from outcomes and write the
 //! same rule file with the new points (TRUST.md).
 
+use scoreline_runner::failure::Message;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
@@ -83,9 +84,9 @@ pub fn run(args: FitArgs) -> u8 {
         Err(failure) => return crate::render::fail(failure),
     };
     if let Err(e) = std::fs::write(&fitted.out, &fitted.text) {
-        eprintln!(
-            "error: cannot write `{}`: {e}\n  = help: check that its folder exists and can be written to",
-            fitted.out.display()
+        crate::render::error(
+            &Message::new(format!("cannot write `{}`: {e}", fitted.out.display()))
+                .help("check that its folder exists and can be written to"),
         );
         return EXIT_ERRORS;
     }

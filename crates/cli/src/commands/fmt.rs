@@ -1,5 +1,6 @@
 //! `scoreline fmt`: rewrite rule files in the canonical layout.
 
+use scoreline_runner::failure::Message;
 use std::path::PathBuf;
 
 use crate::args::FmtArgs;
@@ -49,11 +50,11 @@ pub fn run(args: FmtArgs) -> u8 {
             if let Err(e) =
                 scoreline_data::write_atomic(path, |w| w.write_all(formatted.as_bytes()))
             {
-                eprintln!(
-                    "error: cannot write `{}`: {}",
+                crate::render::error(&Message::new(format!(
+                    "cannot write `{}`: {}",
                     path.display(),
                     scoreline_runner::sources::io_reason(&e)
-                );
+                )));
                 failed = true;
             }
         }

@@ -1,6 +1,7 @@
 //! `scoreline history ID`: a contact's (or an account's) scores and segments over past runs.
 
 use scoreline_db::Entity;
+use scoreline_runner::failure::Message;
 
 use crate::args::{HistoryArgs, HistoryFormat};
 use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -45,6 +46,6 @@ pub fn run(args: HistoryArgs) -> u8 {
 }
 
 fn no_history() -> u8 {
-    eprintln!("error: no score history given\n  = help: pass `--history URL` (like `--history sqlite:history.db`), or set `output.history` in `scoreline.yaml`");
+    crate::render::error(&Message::new("no score history given").help("pass `--history URL` (like `--history sqlite:history.db`), or set `output.history` in `scoreline.yaml`"));
     EXIT_USAGE
 }

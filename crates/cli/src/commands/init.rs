@@ -5,6 +5,7 @@
 //! repository's `rulesets/`, `samples/` and `plugins/`, which stay the originals; a test checks that the
 //! copies are the same.
 
+use scoreline_runner::failure::Message;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
@@ -289,9 +290,9 @@ fn project_files(template: Template) -> Result<Vec<(String, String)>, String> {
 pub fn run(args: InitArgs) -> u8 {
     let dir = args.dir;
     if dir.exists() && !dir.is_dir() {
-        eprintln!(
-            "error: `{}` is a file, not a folder\n  = help: name a new folder for the project",
-            dir.display()
+        crate::render::error(
+            &Message::new(format!("`{}` is a file, not a folder", dir.display()))
+                .help("name a new folder for the project"),
         );
         return EXIT_USAGE;
     }
@@ -304,7 +305,7 @@ pub fn run(args: InitArgs) -> u8 {
         None => match project_files(args.template) {
             Ok(f) => f,
             Err(message) => {
-                eprintln!("error: {message}");
+                crate::render::error(&Message::new(message.to_string()));
                 return EXIT_ERRORS;
             }
         },
@@ -319,10 +320,7 @@ pub fn run(args: InitArgs) -> u8 {
             1 => String::new(),
             n => format!(" (and {} more)", n - 1),
         };
-        eprintln!(
-            "error: `{}` already exists{more}; nothing was written\n  = help: `init` never overwrites a file: choose a new folder, or move the existing files away",
-            first.display()
-        );
+        crate::render::error(&Message::new(format!("`{}` already exists{more}; nothing was written", first.display())).help("`init` never overwrites a file: choose a new folder, or move the existing files away"));
         return EXIT_USAGE;
     }
     for (path, text) in &files {
@@ -332,11 +330,11 @@ pub fn run(args: InitArgs) -> u8 {
             .map_or(Ok(()), std::fs::create_dir_all)
             .and_then(|_| std::fs::write(&target, text));
         if let Err(e) = written {
-            eprintln!(
-                "error: cannot write `{}`: {}",
+            crate::render::error(&Message::new(format!(
+                "cannot write `{}`: {}",
                 target.display(),
                 scoreline_runner::sources::io_reason(&e)
-            );
+            )));
             return EXIT_ERRORS;
         }
     }

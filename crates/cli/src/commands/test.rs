@@ -1,6 +1,7 @@
 //! `scoreline test [PATHS]`: runs ruleset test files and reports each case; `--coverage`
 //! lists what no case fired; `--junit FILE` writes a report for CI.
 
+use scoreline_runner::failure::Message;
 use std::path::PathBuf;
 
 use scoreline_ruletest::{self as ruletest, Report, Status};
@@ -12,7 +13,10 @@ use crate::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 pub fn run(args: TestArgs) -> u8 {
     if let Some(min) = args.min_coverage {
         if !(0.0..=100.0).contains(&min) {
-            eprintln!("error: `--min-coverage {min}` is not a percentage\n  = help: give a number from 0 to 100, e.g. `--min-coverage 90`");
+            crate::render::error(
+                &Message::new(format!("`--min-coverage {min}` is not a percentage"))
+                    .help("give a number from 0 to 100, e.g. `--min-coverage 90`"),
+            );
             return EXIT_USAGE;
         }
     }
@@ -45,9 +49,12 @@ pub fn run(args: TestArgs) -> u8 {
             }
             None => "put test files beside the rule file or in a `tests/` folder next to it; docs/testing.md shows the format".to_string(),
         };
-        eprintln!(
-            "error: no test files (`*.test.yaml`) found in {}\n  = help: {help}",
-            searched.join(", ")
+        crate::render::error(
+            &Message::new(format!(
+                "no test files (`*.test.yaml`) found in {}",
+                searched.join(", ")
+            ))
+            .help(help.to_string()),
         );
         return EXIT_USAGE;
     }
@@ -71,20 +78,23 @@ pub fn run(args: TestArgs) -> u8 {
     if let Some(path) = &args.junit {
         let xml = ruletest::junit::render(&report);
         if let Err(e) = std::fs::write(path, xml) {
-            eprintln!(
-                "error: cannot write `{}`: {}",
+            crate::render::error(&Message::new(format!(
+                "cannot write `{}`: {}",
                 path.display(),
                 scoreline_runner::sources::io_reason(&e)
-            );
+            )));
             code = EXIT_ERRORS;
         }
     }
     if let Some(min) = args.min_coverage {
         if percent + 1e-9 < min {
-            eprintln!(
-                "error: coverage {} is below the minimum of {}%\n  = help: add cases that fire the clauses and arms listed above",
-                show_percent(percent),
-                show_number(min)
+            crate::render::error(
+                &Message::new(format!(
+                    "coverage {} is below the minimum of {}%",
+                    show_percent(percent),
+                    show_number(min)
+                ))
+                .help("add cases that fire the clauses and arms listed above"),
             );
             code = EXIT_ERRORS;
         }
