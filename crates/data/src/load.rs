@@ -433,13 +433,7 @@ pub fn read_all_sources(
     request: &LoadRequest,
 ) -> Result<(Source, Option<Source>, Vec<Source>), LoadError> {
     let mut problems = Vec::new();
-    let contacts = Source::read(&request.contacts)
-        .map_err(|p| problems.push(p))
-        .ok();
-    let accounts = request
-        .accounts
-        .as_ref()
-        .and_then(|p| Source::read(p).map_err(|p| problems.push(p)).ok());
+    let (contacts, accounts) = read_contacts_and_accounts(request, &mut problems);
     let events: Vec<Source> = request
         .events
         .iter()
@@ -447,15 +441,34 @@ pub fn read_all_sources(
         .collect();
     match contacts {
         Some(c) if problems.is_empty() => Ok((c, accounts, events)),
-        _ => {
-            let order: Vec<String> = std::iter::once(&request.contacts)
-                .chain(&request.accounts)
-                .chain(&request.events)
-                .map(|p| p.display().to_string())
-                .collect();
-            Err(LoadError::from_problems(problems, &order))
-        }
+        _ => Err(unreadable(request, problems)),
     }
+}
+
+/// The contacts file and the accounts file (when the request has one), read whole; a file
+/// that cannot be read goes to `problems`.
+fn read_contacts_and_accounts(
+    request: &LoadRequest,
+    problems: &mut Vec<DataProblem>,
+) -> (Option<Source>, Option<Source>) {
+    let contacts = Source::read(&request.contacts)
+        .map_err(|p| problems.push(p))
+        .ok();
+    let accounts = request
+        .accounts
+        .as_ref()
+        .and_then(|p| Source::read(p).map_err(|p| problems.push(p)).ok());
+    (contacts, accounts)
+}
+
+/// The files of a request that cannot be read, in the order the request names them.
+fn unreadable(request: &LoadRequest, problems: Vec<DataProblem>) -> LoadError {
+    let order: Vec<String> = std::iter::once(&request.contacts)
+        .chain(&request.accounts)
+        .chain(&request.events)
+        .map(|p| p.display().to_string())
+        .collect();
+    LoadError::from_problems(problems, &order)
 }
 
 /// The block size of [`load_streamed`] for `scoreline run`: large enough that reading and
@@ -476,13 +489,7 @@ pub fn load_streamed(
 ) -> Result<Loaded, LoadError> {
     let options = &request.options;
     let mut problems = Vec::new();
-    let contacts = Source::read(&request.contacts)
-        .map_err(|p| problems.push(p))
-        .ok();
-    let accounts = request
-        .accounts
-        .as_ref()
-        .and_then(|p| Source::read(p).map_err(|p| problems.push(p)).ok());
+    let (contacts, accounts) = read_contacts_and_accounts(request, &mut problems);
     let mut events = Vec::new();
     let mut tails = Vec::new();
     for (i, path) in request.events.iter().enumerate() {
@@ -506,14 +513,7 @@ pub fn load_streamed(
     }
     let contacts = match contacts {
         Some(c) if problems.is_empty() => c,
-        _ => {
-            let order: Vec<String> = std::iter::once(&request.contacts)
-                .chain(&request.accounts)
-                .chain(&request.events)
-                .map(|p| p.display().to_string())
-                .collect();
-            return Err(LoadError::from_problems(problems, &order));
-        }
+        _ => return Err(unreadable(request, problems)),
     };
     let mut options = options.clone();
     options.accounts.input = accounts.as_ref().map(Input::File);
@@ -755,14 +755,11 @@ fn read_inputs_with<'s>(
     options: &LoadOptions,
     (tails, observe): (Vec<Option<stream::Tail>>, Option<Observe>),
 ) -> Result<Records, LoadError> {
-    let (contacts, own) = match contacts {
-        Contacts::Input(i) => (Some(i), None),
-        Contacts::Owned(s) => (None, Some(s)),
-    };
-    let contacts = match (&own, contacts) {
-        (Some(s), _) => Input::File(s),
-        (None, Some(i)) => i,
-        (None, None) => return Err(LoadError::from_problems(Vec::new(), &[])),
+    // `own` keeps an owned contacts file until its records are read (dropped below).
+    let own = contacts;
+    let contacts = match &own {
+        Contacts::Input(i) => *i,
+        Contacts::Owned(s) => Input::File(s),
     };
     let threads = par::thread_count(options.threads);
     let chunk = options.chunk_bytes.max(1);

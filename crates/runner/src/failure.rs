@@ -179,24 +179,11 @@ impl Failure {
     }
 }
 
-impl From<Message> for Problem {
-    fn from(m: Message) -> Problem {
-        Problem::Message(m)
-    }
-}
-
 impl From<scoreline_db::DbError> for Message {
     fn from(e: scoreline_db::DbError) -> Message {
         Message {
             text: e.message,
             help: e.help.into_iter().collect(),
         }
-    }
-}
-
-impl From<Message> for Failure {
-    /// A message alone is an error of the inputs (exit code 1).
-    fn from(m: Message) -> Failure {
-        Failure::errors(m)
     }
 }

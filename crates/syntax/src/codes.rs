@@ -21,18 +21,6 @@ pub enum Stage {
     Tests,
 }
 
-impl Stage {
-    /// The stage in words, as the docs name it.
-    pub fn name(self) -> &'static str {
-        match self {
-            Stage::Syntax => "syntax",
-            Stage::Checking => "checking",
-            Stage::Plugins => "plugins",
-            Stage::Tests => "rule tests",
-        }
-    }
-}
-
 /// One registered code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Code {
