@@ -9,7 +9,26 @@ use crate::DbError;
 /// An open database.
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
-    Postgres(Box<postgres::Client>),
+    Postgres(Box<Pg>),
+}
+
+/// A PostgreSQL connection, and how it was opened (to open more like it).
+pub(crate) struct Pg {
+    client: postgres::Client,
+    pub(crate) config: tokio_postgres::Config,
+}
+
+impl std::ops::Deref for Pg {
+    type Target = postgres::Client;
+    fn deref(&self) -> &postgres::Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Pg {
+    fn deref_mut(&mut self) -> &mut postgres::Client {
+        &mut self.client
+    }
 }
 
 /// How a SQLite file is opened.
@@ -53,7 +72,16 @@ impl Conn {
                 let _ = conn.busy_timeout(Duration::from_secs(10));
                 Ok(Conn::Sqlite(conn))
             }
-            Place::Postgres(parts) => connect_pg(url, parts).map(|c| Conn::Postgres(Box::new(c))),
+            Place::Postgres(parts) => {
+                let config = PgConfig::of(parts);
+                let client = postgres::Config::from(config.config.clone())
+                    .connect(postgres::NoTls)
+                    .map_err(|e| config.failed(url, &e))?;
+                Ok(Conn::Postgres(Box::new(Pg {
+                    client,
+                    config: config.config,
+                })))
+            }
         }
     }
 }
@@ -63,47 +91,74 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn connect_pg(url: &DbUrl, parts: &PgParts) -> Result<postgres::Client, DbError> {
-    let host = parts
-        .host
-        .clone()
-        .or_else(|| env("PGHOST"))
-        .unwrap_or_else(|| "localhost".into());
-    let port = parts
-        .port
-        .or_else(|| env("PGPORT").and_then(|p| p.parse().ok()))
-        .unwrap_or(5432);
-    let user = parts
-        .user
-        .clone()
-        .or_else(|| env("PGUSER"))
-        .or_else(|| env("USER"))
-        .unwrap_or_else(|| "postgres".into());
-    let dbname = parts
-        .dbname
-        .clone()
-        .or_else(|| env("PGDATABASE"))
-        .unwrap_or_else(|| user.clone());
-    let password = parts
-        .password
-        .clone()
-        .or_else(|| env("PGPASSWORD"))
-        .or_else(|| crate::pgpass::lookup(&host, port, &dbname, &user));
-    let timeout = env("PGCONNECT_TIMEOUT")
-        .and_then(|t| t.parse::<u64>().ok())
-        .unwrap_or(10);
-    let mut config = postgres::Config::new();
-    config
-        .host(&host)
-        .port(port)
-        .user(&user)
-        .dbname(&dbname)
-        .application_name("scoreline")
-        .connect_timeout(Duration::from_secs(timeout.max(1)));
-    if let Some(p) = &password {
-        config.password(p);
+/// Where and as whom to connect, from the URL, else the environment, else libpq's defaults.
+struct PgConfig {
+    config: tokio_postgres::Config,
+    host: String,
+    port: u16,
+    user: String,
+    dbname: String,
+}
+
+impl PgConfig {
+    fn of(parts: &PgParts) -> PgConfig {
+        let host = parts
+            .host
+            .clone()
+            .or_else(|| env("PGHOST"))
+            .unwrap_or_else(|| "localhost".into());
+        let port = parts
+            .port
+            .or_else(|| env("PGPORT").and_then(|p| p.parse().ok()))
+            .unwrap_or(5432);
+        let user = parts
+            .user
+            .clone()
+            .or_else(|| env("PGUSER"))
+            .or_else(|| env("USER"))
+            .unwrap_or_else(|| "postgres".into());
+        let dbname = parts
+            .dbname
+            .clone()
+            .or_else(|| env("PGDATABASE"))
+            .unwrap_or_else(|| user.clone());
+        let password = parts
+            .password
+            .clone()
+            .or_else(|| env("PGPASSWORD"))
+            .or_else(|| crate::pgpass::lookup(&host, port, &dbname, &user));
+        let timeout = env("PGCONNECT_TIMEOUT")
+            .and_then(|t| t.parse::<u64>().ok())
+            .unwrap_or(10);
+        let mut config = tokio_postgres::Config::new();
+        config
+            .host(&host)
+            .port(port)
+            .user(&user)
+            .dbname(&dbname)
+            .application_name("scoreline")
+            .connect_timeout(Duration::from_secs(timeout.max(1)));
+        if let Some(p) = &password {
+            config.password(p);
+        }
+        PgConfig {
+            config,
+            host,
+            port,
+            user,
+            dbname,
+        }
     }
-    config.connect(postgres::NoTls).map_err(|e| {
+
+    /// Why a connection failed, in the user's words (the URL shown without its password).
+    fn failed(&self, url: &DbUrl, e: &postgres::Error) -> DbError {
+        let PgConfig {
+            host,
+            port,
+            user,
+            dbname,
+            ..
+        } = self;
         let shown = url.database();
         match e.as_db_error() {
             Some(db) => DbError::new(
@@ -117,13 +172,13 @@ fn connect_pg(url: &DbUrl, parts: &PgParts) -> Result<postgres::Client, DbError>
                 }),
             ),
             None => DbError::new(
-                format!("cannot connect to `{shown}`: {}", pg_reason(&e)),
+                format!("cannot connect to `{shown}`: {}", pg_reason(e)),
                 Some(format!(
                     "check that a PostgreSQL server is running on {host} and listens on port {port} (the URL's host and port, else `PGHOST` and `PGPORT`), and that no firewall is in the way"
                 )),
             ),
         }
-    })
+    }
 }
 
 /// A SQLite error in the user's words (SQLite's own message, which names the table or column).

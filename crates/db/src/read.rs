@@ -11,6 +11,8 @@ use crate::conn::{pg_reason, sqlite_reason, Conn, Mode};
 use crate::url::{DbUrl, Target};
 use crate::DbError;
 
+mod copy;
+
 /// The rows of a table or query, as the loader takes them.
 #[derive(Debug, Clone)]
 pub struct ReadTable {
@@ -155,6 +157,15 @@ impl<'u> Rows<'u> {
                 quote_ident(&self.names[column])
             )),
         )
+    }
+
+    /// A problem reading from PostgreSQL, `before` rows read before those it counts in.
+    fn pg_bad(&self, before: usize, bad: PgBad) -> DbError {
+        match bad {
+            PgBad::Db(e) => e,
+            PgBad::Value(at, values, col, what) => self.bad_value(before + at, &values, col, what),
+            PgBad::Unstarted => query_failed(self.url, "the server would not start a COPY".into()),
+        }
     }
 
     fn finish(self) -> ReadTable {
@@ -516,18 +527,15 @@ fn query_failed(url: &DbUrl, reason: String) -> DbError {
 }
 
 fn read_pg(
-    c: &mut postgres::Client,
+    c: &mut crate::conn::Pg,
     url: &DbUrl,
     sql: &str,
     required: &[String],
     rows: &mut Rows,
 ) -> Result<(), DbError> {
     use postgres::fallible_iterator::FallibleIterator;
-    // A table's rows come in the order the server stores them: the same for the same table,
-    // once scans are neither parallel (workers' rows interleave) nor synchronised with another
-    // scan under way (which starts mid-table).
-    let _ =
-        c.batch_execute("SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off");
+    // A table's rows come in the order the server stores them (see `SESSION`).
+    let _ = c.batch_execute(SESSION);
     let stmt = match c.prepare(sql) {
         Ok(s) => s,
         Err(e) => return Err(pg_failed(c, url, &e)),
@@ -557,26 +565,34 @@ fn read_pg(
     }
     rows.columns(columns, required)?;
     let n = stmt.columns().len();
-    // The rows come by binary COPY (the server's fastest way out, and no row-by-row protocol);
-    // a statement COPY cannot wrap is read row by row.
+    // The rows come by binary COPY (the server's fastest way out, and no row-by-row protocol),
+    // on a connection of its own (see `copy::read_async`); a large table in ranges of its
+    // pages, one connection per core (see `page_ranges`); a statement COPY cannot wrap is read
+    // row by row.
     let types: Vec<postgres::types::Type> =
         stmt.columns().iter().map(|c| c.type_().clone()).collect();
+    let config = c.config.clone();
+    if let Some(Target::Table(t)) = &url.target {
+        if let Some(ranges) = page_ranges(c, t) {
+            return read_pg_ranges(c, url, &config, t, &ranges, &types, rows);
+        }
+    }
     let copy = format!(
         "COPY ({}\n) TO STDOUT (FORMAT binary)",
         sql.trim().trim_end_matches(';')
     );
-    if let Ok(reader) = c.copy_out(copy.as_str()) {
-        let mut read = TableRows::new(n);
-        match copy_rows(reader, &types, &mut read) {
-            Ok(()) => {
-                rows.readers.push(read);
-                return Ok(());
-            }
-            Err(CopyBad::Value(col, what)) => {
-                return Err(rows.bad_value(read.len(), &read.pending_row(), col, what))
-            }
-            Err(CopyBad::Failed(reason)) => return Err(query_failed(url, reason)),
+    let setup = format!("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; {SESSION}");
+    let read = match copy::read_async(&config, &setup, &copy, &types) {
+        Err(copy::Bad::Unopened) => copy::read_sync(c, &copy, &types),
+        other => other,
+    };
+    match read.map_err(|bad| pg_bad(c, url, bad)) {
+        Ok(read) => {
+            rows.readers.push(read);
+            return Ok(());
         }
+        Err(PgBad::Unstarted) => {}
+        Err(bad) => return Err(rows.pg_bad(0, bad)),
     }
     let mut it = c
         .query_raw(&stmt, std::iter::empty::<&dyn postgres::types::ToSql>())
@@ -607,75 +623,133 @@ fn read_pg(
     Ok(())
 }
 
-/// Why rows read by COPY stopped: a value that cannot be read (its column, what is wrong), or
-/// the stream (the server's message).
-enum CopyBad {
-    Value(usize, String),
-    Failed(String),
+/// Tables of fewer pages than this (8 KiB each: 16 MiB) are read by one statement.
+const PARALLEL_PAGES: i64 = 2048;
+
+/// The page ranges to read a large plain table in, one per core (at most four connections),
+/// each `(first page, first page of the next)`, the last open-ended; `None` to read it by one
+/// statement: a small table, a view, a partitioned or inherited table (whose scan is not one
+/// run of pages), or a server before PostgreSQL 14 (which has no scan of a page range).
+fn page_ranges(c: &mut postgres::Client, table: &str) -> Option<Vec<(i64, Option<i64>)>> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4) as i64;
+    if threads < 2 {
+        return None;
+    }
+    let row = c
+        .query_one(
+            "SELECT current_setting('server_version_num')::int >= 140000 \
+               AND c.relkind = 'r' AND NOT c.relhassubclass, \
+             pg_relation_size(c.oid) / current_setting('block_size')::bigint \
+             FROM pg_class c WHERE c.oid = $1::text::regclass",
+            &[&quote_table(table)],
+        )
+        .ok()?;
+    let (plain, pages): (bool, i64) = (row.get(0), row.get(1));
+    if !plain || pages < PARALLEL_PAGES {
+        return None;
+    }
+    let per = (pages + threads - 1) / threads;
+    Some(
+        (0..threads)
+            .map(|k| (k * per, (k + 1 < threads).then_some((k + 1) * per)))
+            .collect(),
+    )
 }
 
-/// The rows of a binary COPY (PostgreSQL's documented format: a signature, flags and an
-/// extension area, then per row its number of fields and each field's length and bytes,
-/// `-1` for NULL, and `-1` fields at the end), each value decoded as a row's would be.
-fn copy_rows(
-    reader: impl std::io::Read,
+/// Reads a table in page ranges, each on a connection of its own, all in one snapshot
+/// (exported by `c`'s transaction, as `pg_dump --jobs` does), so that the rows are those one
+/// statement would give, in the same order (the table's pages in order). A range no
+/// connection could be opened for is read on `c`, in the same snapshot.
+fn read_pg_ranges(
+    c: &mut postgres::Client,
+    url: &DbUrl,
+    config: &tokio_postgres::Config,
+    table: &str,
+    ranges: &[(i64, Option<i64>)],
     types: &[postgres::types::Type],
-    out: &mut TableRows,
-) -> Result<(), CopyBad> {
-    use postgres::types::FromSql;
-    use std::io::Read;
-    let mut r = std::io::BufReader::with_capacity(1 << 20, reader);
-    let failed = |e: std::io::Error| CopyBad::Failed(e.to_string());
-    let odd = || CopyBad::Failed("the server's COPY stream is not in the binary format".into());
-    let mut word = [0u8; 4];
-    let mut head = [0u8; 11];
-    r.read_exact(&mut head).map_err(failed)?;
-    if &head != b"PGCOPY\n\xff\r\n\0" {
-        return Err(odd());
-    }
-    r.read_exact(&mut word).map_err(failed)?;
-    r.read_exact(&mut word).map_err(failed)?;
-    let ext = u32::from_be_bytes(word) as u64;
-    std::io::copy(&mut (&mut r).take(ext), &mut std::io::sink()).map_err(failed)?;
-    let mut raw = Vec::new();
-    loop {
-        let mut count = [0u8; 2];
-        r.read_exact(&mut count).map_err(failed)?;
-        let count = i16::from_be_bytes(count);
-        if count == -1 {
-            return Ok(());
-        }
-        if count as usize != types.len() {
-            return Err(odd());
-        }
-        let mut bad = None;
-        for (i, ty) in types.iter().enumerate() {
-            r.read_exact(&mut word).map_err(failed)?;
-            let len = i32::from_be_bytes(word);
-            let cell = if len < 0 {
-                pg::Cell::from_sql_null(ty)
-            } else {
-                raw.resize(len as usize, 0);
-                r.read_exact(&mut raw).map_err(failed)?;
-                if pg::plain_text(ty) {
-                    // Texts go to the table as they are (checked as UTF-8 a part at a time).
-                    out.text_bytes(&raw);
-                    continue;
-                }
-                pg::Cell::from_sql(ty, &raw)
-            };
-            match cell {
-                Ok(cell) => out.datum(cell.0),
-                Err(e) => {
-                    bad.get_or_insert((i, e.to_string()));
-                    out.null();
-                }
+    rows: &mut Rows,
+) -> Result<(), DbError> {
+    let snapshot: String = match c
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        .and_then(|()| c.query_one("SELECT pg_export_snapshot()", &[]))
+    {
+        Ok(row) => row.get(0),
+        Err(e) => return Err(pg_failed(c, url, &e)),
+    };
+    let setup = format!(
+        "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET TRANSACTION SNAPSHOT '{snapshot}'; {SESSION}"
+    );
+    let copies: Vec<String> = ranges
+        .iter()
+        .map(|(from, to)| {
+            let upto = to.map_or(String::new(), |to| format!(" AND ctid < '({to},0)'::tid"));
+            format!(
+                "COPY (SELECT * FROM {} WHERE ctid >= '({from},0)'::tid{upto}) TO STDOUT (FORMAT binary)",
+                quote_table(table)
+            )
+        })
+        .collect();
+    let results: Vec<Result<TableRows, copy::Bad>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = copies
+            .iter()
+            .map(|copy| scope.spawn(|| copy::read_async(config, &setup, copy, types)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    let results: Vec<Result<TableRows, PgBad>> = results
+        .into_iter()
+        .zip(&copies)
+        .map(|(result, copy)| {
+            match result {
+                Err(copy::Bad::Unopened) => copy::read_sync(c, copy, types),
+                other => other,
             }
+            .map_err(|bad| pg_bad(c, url, bad))
+        })
+        .collect();
+    let _ = c.batch_execute("COMMIT");
+    let mut index = 0;
+    for result in results {
+        match result {
+            Ok(read) => {
+                index += read.len();
+                rows.readers.push(read);
+            }
+            Err(bad) => return Err(rows.pg_bad(index, bad)),
         }
-        if let Some((col, what)) = bad {
-            return Err(CopyBad::Value(col, what));
-        }
-        out.end_row();
+    }
+    Ok(())
+}
+
+/// Settings for a session that reads a table: its rows come in the order the server stores
+/// them, once scans are neither parallel (workers' rows interleave) nor synchronised with
+/// another scan under way (which starts mid-table).
+const SESSION: &str = "SET max_parallel_workers_per_gather = 0; SET synchronize_seqscans = off";
+
+/// Why rows could not be read from PostgreSQL: the database's error; a value (the row's index
+/// among those read, its values, the column, what is wrong); or a COPY the server would not
+/// start (the statement is then read row by row).
+enum PgBad {
+    Db(DbError),
+    Value(usize, Vec<Datum>, usize, String),
+    Unstarted,
+}
+
+fn pg_bad(c: &mut postgres::Client, url: &DbUrl, bad: copy::Bad) -> PgBad {
+    match bad {
+        copy::Bad::Unopened => PgBad::Db(query_failed(
+            url,
+            "no connection could be opened to read the rows".into(),
+        )),
+        copy::Bad::Setup(e) => PgBad::Db(pg_failed(c, url, &e)),
+        copy::Bad::Unstarted => PgBad::Unstarted,
+        copy::Bad::Failed(reason) => PgBad::Db(query_failed(url, reason)),
+        copy::Bad::Value(at, values, col, what) => PgBad::Value(at, values, col, what),
     }
 }
 

@@ -581,6 +581,82 @@ fn postgres_columns_map_onto_values_and_problems_are_named() {
 }
 
 #[test]
+fn a_large_postgres_table_read_in_page_ranges_gives_the_rows_of_one_statement() {
+    let Some(base) = postgres() else { return };
+    let s = PgSchema::new(&base, "ranges");
+    let mut c = s.client();
+    // Large enough to be read in ranges of pages, one connection each (16 MiB and more), with
+    // rows deleted and moved (an update writes the row anew at the end of the table).
+    c.batch_execute(
+        "CREATE TABLE big (id text, at timestamptz, amount numeric, note text);
+         INSERT INTO big SELECT 'c' || i, timestamptz '2026-01-01T00:00:00Z' + i * interval '1 minute',
+           i * 0.5, repeat('x', 40) || i FROM generate_series(1, 250000) AS i;
+         DELETE FROM big WHERE right(id, 1) = '7';
+         UPDATE big SET note = 'moved' WHERE right(id, 2) = '13';",
+    )
+    .unwrap();
+    let pages: i64 = c
+        .query_one(
+            &format!("SELECT pg_relation_size('{}') / 8192", s.table("big")),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(pages > 2048, "the table has only {pages} pages");
+    let table = read(&url(&format!("{base}?table={}", s.table("big"))), "id", &[]).unwrap();
+    let query = read(
+        &url(&format!("{base}?query=SELECT * FROM {}", s.table("big"))),
+        "id",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(table.table.len(), 225000);
+    assert!(table.table.to_records() == query.table.to_records());
+    assert_eq!(table.sha256(), query.sha256());
+    let last = table.table.record(table.table.len() - 1);
+    assert_eq!(last.get("note"), Some(&Datum::from("moved")));
+    // A user the server lets open one connection only has every range read on that one, in
+    // the same snapshot: the same rows.
+    let role = format!("scoreline_one_{}", std::process::id());
+    c.batch_execute(&format!(
+        "DROP ROLE IF EXISTS {role}; CREATE ROLE {role} LOGIN CONNECTION LIMIT 1;
+         GRANT USAGE ON SCHEMA {0} TO {role}; GRANT SELECT ON {1} TO {role};",
+        s.name,
+        s.table("big")
+    ))
+    .unwrap();
+    let (scheme, rest) = base.split_once("://").unwrap();
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    let one = read(
+        &url(&format!(
+            "{scheme}://{role}@{host}?table={}",
+            s.table("big")
+        )),
+        "id",
+        &[],
+    );
+    c.batch_execute(&format!(
+        "REVOKE ALL ON {} FROM {role}; REVOKE ALL ON SCHEMA {} FROM {role}; DROP ROLE {role}",
+        s.table("big"),
+        s.name
+    ))
+    .unwrap();
+    assert!(one.unwrap().table.to_records() == query.table.to_records());
+    // A bad value in the last range is named by its row among all the table's.
+    c.batch_execute(&format!(
+        "INSERT INTO {} VALUES ('odd', NULL, 'NaN', NULL)",
+        s.table("big")
+    ))
+    .unwrap();
+    let e = read(&url(&format!("{base}?table={}", s.table("big"))), "id", &[]).unwrap_err();
+    assert!(
+        e.message
+            .contains("row 225001 (id `odd`), column `amount`: the number is NaN"),
+        "{e}"
+    );
+}
+
+#[test]
 fn postgres_output_tables_and_history() {
     let Some(base) = postgres() else { return };
     let s = PgSchema::new(&base, "write");
