@@ -177,8 +177,6 @@ impl History {
         run: &RunRecord,
         groups: &[EntityRows<'_>],
     ) -> Result<i64, DbError> {
-        let url = self.url.clone();
-        let fail = |r: String| failed(&url, r);
         let inputs = serde_json::to_string(&run.inputs).unwrap_or_default();
         let scores_json = serde_json::to_string(&run.scores).unwrap_or_default();
         let segments_json = serde_json::to_string(&run.segments).unwrap_or_default();
@@ -191,14 +189,28 @@ impl History {
                 )
             })
             .collect();
-        let mut sbuf = String::new();
-        let mut gbuf = String::new();
-        let fill = |k: usize, row: &[Value], sbuf: &mut String, gbuf: &mut String| {
-            sbuf.clear();
-            gbuf.clear();
-            object(sbuf, row, &at[k].0);
-            object(gbuf, row, &at[k].1);
-        };
+        // The entries are sorted and formatted in blocks on a thread of their own while the
+        // database stores the blocks before them (see `formatted`).
+        let (sender, blocks) = std::sync::mpsc::sync_channel::<Block>(4);
+        std::thread::scope(|scope| {
+            scope.spawn(|| formatted(groups, &at, sender));
+            self.store(run, groups, &inputs, &scores_json, &segments_json, blocks)
+        })
+    }
+
+    /// Stores the run and its entries as `blocks` brings them (every block of each group in
+    /// turn), in one transaction; the run's id.
+    fn store(
+        &mut self,
+        run: &RunRecord,
+        groups: &[EntityRows<'_>],
+        inputs: &str,
+        scores_json: &str,
+        segments_json: &str,
+        blocks: std::sync::mpsc::Receiver<Block>,
+    ) -> Result<i64, DbError> {
+        let url = self.url.clone();
+        let fail = |r: String| failed(&url, r);
         match &mut self.conn {
             Conn::Sqlite(c) => {
                 let tx = c
@@ -230,16 +242,21 @@ impl History {
                     let mut stmt = tx
                         .prepare("INSERT INTO scoreline_entries VALUES (?1, ?2, ?3, ?4, ?5)")
                         .map_err(|e| fail(sqlite_reason(&e)))?;
-                    // The run and the entity are bound once; each row binds its own three.
-                    for (k, g) in groups.iter().enumerate() {
-                        stmt.raw_bind_parameter(1, run_id)
-                            .and_then(|_| stmt.raw_bind_parameter(2, g.entity.name()))
-                            .map_err(|e| fail(sqlite_reason(&e)))?;
-                        for row in by_id(g.rows) {
-                            fill(k, row, &mut sbuf, &mut gbuf);
-                            stmt.raw_bind_parameter(3, id_text(row))
-                                .and_then(|_| stmt.raw_bind_parameter(4, sbuf.as_str()))
-                                .and_then(|_| stmt.raw_bind_parameter(5, gbuf.as_str()))
+                    // The run is bound once, the entity once a group; each row binds its
+                    // own three.
+                    stmt.raw_bind_parameter(1, run_id)
+                        .map_err(|e| fail(sqlite_reason(&e)))?;
+                    let mut group = None;
+                    for block in blocks {
+                        if group != Some(block.group) {
+                            group = Some(block.group);
+                            stmt.raw_bind_parameter(2, groups[block.group].entity.name())
+                                .map_err(|e| fail(sqlite_reason(&e)))?;
+                        }
+                        for (id, scores, segments) in block.entries() {
+                            stmt.raw_bind_parameter(3, id)
+                                .and_then(|_| stmt.raw_bind_parameter(4, scores))
+                                .and_then(|_| stmt.raw_bind_parameter(5, segments))
                                 .and_then(|_| stmt.raw_execute())
                                 .map_err(|e| fail(sqlite_reason(&e)))?;
                         }
@@ -281,27 +298,21 @@ impl History {
                     )
                     .map_err(|e| fail(pg_reason(&e)))?;
                 let mut line = String::new();
-                let mut buf: Vec<u8> = Vec::with_capacity(1 << 16);
-                for (k, g) in groups.iter().enumerate() {
-                    let prefix = format!("{run_id}\t{}\t", g.entity.name());
-                    for row in by_id(g.rows) {
-                        fill(k, row, &mut sbuf, &mut gbuf);
-                        line.clear();
+                for block in blocks {
+                    let prefix = format!("{run_id}\t{}\t", groups[block.group].entity.name());
+                    line.clear();
+                    for (id, scores, segments) in block.entries() {
                         line.push_str(&prefix);
-                        push_copy_text(&mut line, id_text(row));
+                        push_copy_text(&mut line, id);
                         line.push('\t');
-                        push_copy_text(&mut line, &sbuf);
+                        push_copy_text(&mut line, scores);
                         line.push('\t');
-                        push_copy_text(&mut line, &gbuf);
+                        push_copy_text(&mut line, segments);
                         line.push('\n');
-                        buf.extend_from_slice(line.as_bytes());
-                        if buf.len() >= 1 << 16 {
-                            w.write_all(&buf).map_err(|e| fail(e.to_string()))?;
-                            buf.clear();
-                        }
                     }
+                    w.write_all(line.as_bytes())
+                        .map_err(|e| fail(e.to_string()))?;
                 }
-                w.write_all(&buf).map_err(|e| fail(e.to_string()))?;
                 w.finish().map_err(|e| fail(pg_reason(&e)))?;
                 tx.commit().map_err(|e| fail(pg_reason(&e)))?;
                 Ok(run_id)
@@ -516,6 +527,62 @@ fn id_text(row: &[Value]) -> &str {
     match row.first() {
         Some(Value::Text(t)) => t,
         _ => "",
+    }
+}
+
+/// Entries formatted for the history: of group `group` (of `append_groups`), each an id and
+/// its scores and segments as JSON texts, side by side in one buffer.
+struct Block {
+    group: usize,
+    text: String,
+    /// Where each entry's id, scores and segments end in `text`.
+    ends: Vec<[usize; 3]>,
+}
+
+impl Block {
+    fn entries(&self) -> impl Iterator<Item = (&str, &str, &str)> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&[id, scores, segments]| {
+            let entry = (
+                &self.text[start..id],
+                &self.text[id..scores],
+                &self.text[scores..segments],
+            );
+            start = segments;
+            entry
+        })
+    }
+}
+
+/// Entries a block holds.
+const BLOCK_ENTRIES: usize = 8192;
+
+/// Each group's entries in id order (entries go into the indexes page after page), formatted in
+/// blocks sent to `out` in order; stops early when the receiver has gone (a failed insert).
+fn formatted(
+    groups: &[EntityRows<'_>],
+    at: &[(Keys, Keys)],
+    out: std::sync::mpsc::SyncSender<Block>,
+) {
+    for (k, g) in groups.iter().enumerate() {
+        for rows in by_id(g.rows).chunks(BLOCK_ENTRIES) {
+            let mut block = Block {
+                group: k,
+                text: String::new(),
+                ends: Vec::with_capacity(rows.len()),
+            };
+            for row in rows {
+                block.text.push_str(id_text(row));
+                let id = block.text.len();
+                object(&mut block.text, row, &at[k].0);
+                let scores = block.text.len();
+                object(&mut block.text, row, &at[k].1);
+                block.ends.push([id, scores, block.text.len()]);
+            }
+            if out.send(block).is_err() {
+                return;
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 use scoreline_data::model::{FieldSpec, FieldType, Schema};
 use scoreline_data::{load_inputs, Datum, Input, LoadOptions, Value};
 use scoreline_db::{
-    read, write_table, DbUrl, Entity, History, HistoryInput, OutputColumn, RunRecord,
+    read, write_table, DbUrl, Entity, EntityRows, History, HistoryInput, OutputColumn, RunRecord,
 };
 
 fn sqlite(dir: &Path, sql: &str) -> String {
@@ -351,6 +351,92 @@ fn history_round_trip(u: &DbUrl) {
     assert_eq!(run.entries[1].scores, [("total".to_string(), None)]);
     let e = h.run(7, Entity::Contact).unwrap_err();
     assert_eq!(e.help.as_deref(), Some("its runs are numbered 1 to 2"));
+}
+
+/// A run of more entries than one block of the append (8,192), of two kinds of entity, in no
+/// order: every entry is stored once, with its own values.
+fn history_of_many_entries(u: &DbUrl) {
+    let names = vec!["id".to_string(), "total".to_string(), "tier".to_string()];
+    let contacts: Vec<Vec<Value>> = (0..20_000u32)
+        .map(|i| (i * 7919) % 20_000)
+        .map(|i| {
+            vec![
+                Value::Text(format!("c{i}").into()),
+                Value::Number(f64::from(i) / 4.0),
+                Value::Text(if i.is_multiple_of(3) { "hot" } else { "cold" }.into()),
+            ]
+        })
+        .collect();
+    let accounts: Vec<Vec<Value>> = (0..5)
+        .map(|i| {
+            vec![
+                Value::Text(format!("a{i}").into()),
+                Value::Number(f64::from(i)),
+            ]
+        })
+        .collect();
+    let contact_rows: Vec<&[Value]> = contacts.iter().map(Vec::as_slice).collect();
+    let account_rows: Vec<&[Value]> = accounts.iter().map(Vec::as_slice).collect();
+    let record = run_record("2026-11-01T00:00:00Z");
+    let account_names = vec!["id".to_string(), "total".to_string()];
+    let mut h = History::open(u, true).unwrap();
+    h.append_groups(
+        &record,
+        &[
+            EntityRows {
+                entity: Entity::Contact,
+                columns: &names,
+                rows: &contact_rows,
+                scores: &record.scores,
+                segments: &record.segments,
+            },
+            EntityRows {
+                entity: Entity::Account,
+                columns: &account_names,
+                rows: &account_rows,
+                scores: &record.scores,
+                segments: &[],
+            },
+        ],
+    )
+    .unwrap();
+    let run = h.run(1, Entity::Contact).unwrap();
+    assert_eq!(run.entries.len(), 20_000);
+    let mut ids: Vec<&str> = run.entries.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20_000);
+    for e in &run.entries {
+        let i: u32 = e.id[1..].parse().unwrap();
+        assert_eq!(e.scores, [("total".to_string(), Some(f64::from(i) / 4.0))]);
+        let tier = if i.is_multiple_of(3) { "hot" } else { "cold" };
+        assert_eq!(e.segments, [("tier".to_string(), Some(tier.to_string()))]);
+    }
+    let accounts = h.run(1, Entity::Account).unwrap();
+    let seen: Vec<(&str, Option<f64>)> = accounts
+        .entries
+        .iter()
+        .map(|e| (e.id.as_str(), e.scores[0].1))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("a0", Some(0.0)),
+            ("a1", Some(1.0)),
+            ("a2", Some(2.0)),
+            ("a3", Some(3.0)),
+            ("a4", Some(4.0))
+        ]
+    );
+    let trend = h.trend(Entity::Contact, "c8192", None).unwrap();
+    assert_eq!(trend.len(), 1);
+    assert_eq!(trend[0].1.scores[0].1, Some(2048.0));
+}
+
+#[test]
+fn sqlite_history_stores_a_run_of_many_entries_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    history_of_many_entries(&url(&format!("sqlite:{}/history.db", dir.path().display())));
 }
 
 #[test]
@@ -697,6 +783,11 @@ fn postgres_output_tables_and_history() {
         .unwrap();
     let (head, _) = base.rsplit_once('/').unwrap();
     history_round_trip(&url(&format!("{head}/{db}")));
+    admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    history_of_many_entries(&url(&format!("{head}/{db}")));
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
         .unwrap();
