@@ -15,6 +15,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 data, runs = sys.argv[1], int(sys.argv[2])
 binary = sys.argv[3] if len(sys.argv) > 3 else "target/release/scoreline"
@@ -27,6 +28,8 @@ def as_text(path):
 c = as_text(sys.argv[1] + "/contacts.csv"); e = as_text(sys.argv[1] + "/events.csv")
 t = time.perf_counter(); scoreline.score("bench/b2b.score", c, e, as_of="2026-11-01"); print(time.perf_counter() - t)
 """
+# A file of its own for the scores (a binary from before the fix would replace `/dev/null`).
+scores = os.path.join(tempfile.mkdtemp(), "scores.csv")
 python, scoring, job = [], [], []
 print(f"load average before: {os.getloadavg()[0]:.2f}")
 for _ in range(runs):
@@ -34,7 +37,7 @@ for _ in range(runs):
     python.append(float(out.stdout.strip().splitlines()[-1]))
     cli = subprocess.run(
         [binary, "run", "--ruleset", "bench/b2b.score", "--contacts", f"{data}/contacts.csv",
-         "--events", f"{data}/events.csv", "--as-of", "2026-11-01", "--out", os.devnull],
+         "--events", f"{data}/events.csv", "--as-of", "2026-11-01", "--out", scores],
         env={**os.environ, "SCORELINE_TIMINGS": "1"}, capture_output=True, text=True, check=True,
     )
     m = re.search(r"timings: reading (\d+) ms, scoring (\d+) ms", cli.stderr)

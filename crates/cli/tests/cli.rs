@@ -299,6 +299,34 @@ fn the_manifest_describes_the_run() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).starts_with("id,fit,"), "{}", stdout(&out));
     assert_eq!(std::fs::read_dir(dir).unwrap().count(), before);
+
+    // Scores into a named pipe (what `--out /dev/stdout` is in a pipeline): written through
+    // it, the pipe left a pipe (never replaced by a file), and no manifest beside it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let pipe = dir.join("scores.pipe");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .unwrap()
+            .success());
+        // The manifest `scores.pipe` would have is the NDJSON run's, from above.
+        let manifest = std::fs::read(dir.join("scores.manifest.json")).unwrap();
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+        };
+        let out = run_mini(dir, &["--out", "scores.pipe"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
+        assert!(reader.join().unwrap().starts_with("id,fit,"));
+        assert_eq!(
+            std::fs::read(dir.join("scores.manifest.json")).unwrap(),
+            manifest,
+            "no manifest for scores sent through a pipe"
+        );
+    }
 }
 
 /// With `--skip-bad-rows`, each input's records count the rows set aside, and the manifest

@@ -9,11 +9,28 @@ use crate::model::Value;
 /// Writes a file atomically: the content goes to a temporary file in the same folder, which is
 /// flushed, synced and renamed over `path`. On any error the temporary file is removed and
 /// `path` is left as it was.
+///
+/// A symbolic link is followed: the file it points to is replaced, and the link stays. A path
+/// that is not a file (`/dev/null`, `/dev/stdout`, a named pipe) is written to as it is, never
+/// replaced: renaming over it would put a file where the device or pipe was.
 pub fn write_atomic<F>(path: impl AsRef<Path>, write: F) -> io::Result<()>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let path = path.as_ref();
+    let given = path.as_ref();
+    if let Ok(meta) = std::fs::metadata(given) {
+        if !meta.is_file() && !meta.is_dir() {
+            let out = std::fs::OpenOptions::new().write(true).open(given)?;
+            let mut w = BufWriter::with_capacity(1 << 16, out);
+            write(&mut w)?;
+            return w.flush();
+        }
+    }
+    let followed = match std::fs::symlink_metadata(given) {
+        Ok(m) if m.file_type().is_symlink() => std::fs::canonicalize(given).ok(),
+        _ => None,
+    };
+    let path = followed.as_deref().unwrap_or(given);
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),

@@ -1918,6 +1918,39 @@ fn atomic_write_replaces_or_leaves_alone() {
     }
 }
 
+#[cfg(unix)]
+#[test]
+fn an_atomic_write_follows_a_link_and_writes_into_a_pipe_as_it_is() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    // A link: the file it points to gets the content, the link stays a link.
+    let target = dir.path().join("scores-2026-12.csv");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.path().join("scores.csv");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    write_atomic(&link, |w| w.write_all(b"new\n")).unwrap();
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "new\n");
+    // A named pipe (as `/dev/stdout` is, in a shell pipeline): written to, not replaced by a
+    // file of the same name.
+    let fifo = dir.path().join("out.pipe");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    write_atomic(&fifo, |w| w.write_all(b"id,total\nc1,12\n")).unwrap();
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_eq!(reader.join().unwrap(), "id,total\nc1,12\n");
+}
+
 #[test]
 fn skipped_rows_file_is_written_atomically() {
     let dir = tempfile::tempdir().unwrap();

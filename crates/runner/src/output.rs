@@ -361,8 +361,9 @@ pub fn write_manifest(
     let (Some(scores), Some(path)) = (outputs.scores.as_deref(), outputs.manifest()) else {
         return Ok(());
     };
-    // A table has no folder to hold a manifest: the history keeps what a run read.
-    if crate::database::is_db(scores) {
+    // A table has no folder to hold a manifest: the history keeps what a run read. Scores sent
+    // to a device or a pipe (`--out /dev/stdout`) leave no file to describe either.
+    if crate::database::is_db(scores) || std::fs::metadata(scores).is_ok_and(|m| !m.is_file()) {
         return Ok(());
     }
     let mut files = vec![Output::new(
