@@ -1014,3 +1014,212 @@ fn the_accounts_file_is_watched() {
     assert_eq!(read(dir, "out/scores.csv"), read(dir, "out/run.csv"));
     watch.stop();
 }
+
+#[test]
+fn a_sqlite_database_is_watched_like_the_files() {
+    let tmp = project();
+    let dir = tmp.path();
+    // The contacts and the events in one SQLite file, the scores to a table of another.
+    let db = rusqlite::Connection::open(dir.join("crm.db")).unwrap();
+    db.execute_batch(
+        "CREATE TABLE contacts (id TEXT, industry TEXT, employees INTEGER);
+         INSERT INTO contacts VALUES ('a', 'SaaS', 500), ('b', 'Retail', NULL), ('c', 'SaaS', 50);
+         CREATE TABLE events (contact_id TEXT, type TEXT, at TEXT, url TEXT);
+         INSERT INTO events VALUES ('a', 'page_view', '2026-10-01', '/pricing'),
+           ('a', 'page_view', '2026-10-02', '/blog'), ('c', 'page_view', '2026-12-01', '/future');",
+    )
+    .unwrap();
+    write(
+        dir,
+        "scoreline.yaml",
+        &PROJECT
+            .replace(
+                "  contacts: contacts.csv\n  events: events.csv\n",
+                "  contacts: sqlite:crm.db?table=contacts\n  events: sqlite:crm.db?table=events\n",
+            )
+            .replace(
+                "  scores: out/scores.csv\n",
+                "  scores: sqlite:out/scores.db?table=scores\n  history: sqlite:out/history.db\n",
+            ),
+    );
+    let watch = Watch::start(dir);
+    let scores = || -> Vec<(String, f64, String)> {
+        let out = rusqlite::Connection::open(dir.join("out/scores.db")).unwrap();
+        let mut stmt = out
+            .prepare("SELECT id, total, tier FROM scores ORDER BY id")
+            .unwrap();
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    assert_eq!(
+        scores(),
+        [
+            ("a".to_string(), 19.0, "hot".to_string()),
+            ("b".to_string(), 0.0, "cold".to_string()),
+            ("c".to_string(), 10.0, "cold".to_string())
+        ]
+    );
+    // An event committed to the database: `c` has one more page view, and is hot.
+    db.execute_batch(
+        "INSERT INTO events VALUES ('c', 'page_view', '2026-10-20', '/pricing'),
+           ('c', 'page_view', '2026-10-21', '/docs'), ('c', 'page_view', '2026-10-22', '/demo');",
+    )
+    .unwrap();
+    let s = watch.next_about("crm.db");
+    assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+    assert_eq!(s["score_changed"], 1, "{s}");
+    assert_eq!(scores()[2], ("c".to_string(), 16.0, "hot".to_string()));
+    let feed = read(dir, "out/changes.ndjson");
+    assert_eq!(feed.lines().count(), 1, "{feed}");
+    assert!(feed.contains("\"id\":\"c\""), "{feed}");
+    // The history names the tables read, with their rows' hash, for each cycle appended.
+    let history = rusqlite::Connection::open(dir.join("out/history.db")).unwrap();
+    let runs: Vec<String> = history
+        .prepare("SELECT inputs FROM scoreline_runs ORDER BY run_id")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let inputs: Value = serde_json::from_str(&runs[1]).unwrap();
+    assert_eq!(inputs[1]["path"], "sqlite:crm.db?table=events", "{inputs}");
+    assert_eq!(inputs[1]["rows"], 6, "{inputs}");
+    let before: Value = serde_json::from_str(&runs[0]).unwrap();
+    assert_eq!(
+        before[0]["sha256"], inputs[0]["sha256"],
+        "the contacts did not change"
+    );
+    assert_ne!(before[1]["sha256"], inputs[1]["sha256"], "the events did");
+    // A contact's industry changes: both tables are read again, the scores follow.
+    db.execute("UPDATE contacts SET industry = 'Retail' WHERE id = 'a'", [])
+        .unwrap();
+    let s = watch.next_about("crm.db");
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert_eq!(scores()[0], ("a".to_string(), 9.0, "cold".to_string()));
+    // A table that goes away: the failure is named, the scores stay as they were.
+    db.execute_batch("ALTER TABLE events RENAME TO events_old")
+        .unwrap();
+    let s = watch.next_about("crm.db");
+    assert_eq!(s["outcome"], "failed", "{s}");
+    assert!(
+        watch.stderr().contains("has no table `events`"),
+        "{}",
+        watch.stderr()
+    );
+    assert_eq!(scores()[0], ("a".to_string(), 9.0, "cold".to_string()));
+    drop(db);
+    watch.stop();
+}
+
+#[test]
+fn a_postgresql_input_is_refused_with_what_to_do_instead() {
+    let tmp = project();
+    let dir = tmp.path();
+    let out = Command::new(env!("CARGO_BIN_EXE_scoreline"))
+        .args([
+            "watch",
+            "--contacts",
+            "postgres://ops:secret@db.example:5432/crm?table=contacts",
+        ])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("`scoreline watch` follows files and SQLite databases, not a PostgreSQL server (`postgres://ops@db.example:5432/crm?table=contacts`)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret"), "{stderr}");
+    assert!(
+        stderr.contains("run `scoreline run` on a schedule"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_sqlite_database_in_wal_mode_is_watched_without_waking_on_its_own_reads() {
+    let tmp = project();
+    let dir = tmp.path();
+    let open = || rusqlite::Connection::open(dir.join("crm.db")).unwrap();
+    let db = open();
+    db.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         CREATE TABLE contacts (id TEXT, industry TEXT, employees INTEGER);
+         INSERT INTO contacts VALUES ('a', 'SaaS', 500), ('b', 'Retail', NULL);
+         CREATE TABLE events (contact_id TEXT, type TEXT, at TEXT, url TEXT);",
+    )
+    .unwrap();
+    // Closed: the log is moved into the database and removed, as an application does.
+    drop(db);
+    write(
+        dir,
+        "scoreline.yaml",
+        &PROJECT.replace(
+            "  contacts: contacts.csv\n  events: events.csv\n",
+            "  contacts: sqlite:crm.db?table=contacts\n  events: sqlite:crm.db?table=events\n",
+        ),
+    );
+    let watch = Watch::start(dir);
+    // An application keeps its connection open and commits into the log, which stays. Reading
+    // the database touches the log's files, which must not wake the runner up again and again.
+    let app = open();
+    for (n, at) in ["2026-10-01", "2026-10-02"].iter().enumerate() {
+        app.execute(
+            "INSERT INTO events VALUES ('b', 'page_view', ?1, '/pricing')",
+            [at],
+        )
+        .unwrap();
+        let mut unchanged = 0;
+        let s = loop {
+            let s = watch.next_about("crm.db");
+            if s["outcome"] != "unchanged" {
+                break s;
+            }
+            unchanged += 1;
+        };
+        assert_eq!(s["outcome"], "rescored", "{s}\n{}", watch.stderr());
+        assert!(unchanged <= 1, "{unchanged} cycles woken by its own reads");
+        let scores = read(dir, "out/scores.csv");
+        let b = scores.lines().find(|l| l.starts_with("b,")).unwrap();
+        assert!(b.starts_with(&format!("b,0,{},", 2 * (n + 1))), "{scores}");
+    }
+    // The application closes: the log is moved into the database (a change of the files, not
+    // of the rows), then a last write by a connection of its own.
+    drop(app);
+    let db = open();
+    db.execute(
+        "INSERT INTO events VALUES ('b', 'page_view', '2026-10-03', '/pricing')",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let s = loop {
+        let s = watch.next_about("crm.db");
+        if s["outcome"] != "unchanged" {
+            break s;
+        }
+    };
+    assert_eq!(s["outcome"], "rescored", "{s}");
+    assert!(read(dir, "out/scores.csv").contains("\nb,0,6,"));
+    // Then nothing moves: the cycles until a change of the rule file are at most the one the
+    // last write's log removal gives. A runner woken by its own reads would cycle on and on;
+    // the pause gives such a loop the time to show (a correct runner prints nothing in it,
+    // however long it is).
+    std::thread::sleep(Duration::from_millis(500));
+    write(dir, "rules.score", &format!("{RULES}# a comment\n"));
+    let mut between = 0;
+    loop {
+        let s = watch.next();
+        let changed = s["changed"].as_array().cloned().unwrap_or_default();
+        if changed.iter().any(|c| c == "rules.score") {
+            break;
+        }
+        between += 1;
+        assert!(between <= 1, "{between} cycles with nothing changed: {s}");
+    }
+    watch.stop();
+}

@@ -228,7 +228,12 @@ pub fn inputs(
                 } else {
                     InputRole::Events
                 },
-                path: path_text(path),
+                // A database as its URL without the password.
+                path: if crate::database::is_db(path) {
+                    crate::database::shown(path)
+                } else {
+                    path_text(path)
+                },
                 sha256: sha256.clone(),
                 rows: counts.rows,
                 skipped: counts.skipped,

@@ -71,17 +71,16 @@ impl Default for WatchOptions {
 pub fn watch(options: WatchOptions) -> Result<(), Failure> {
     let settings = resolve(&options.inputs)?;
     let outputs = Outputs::resolve(&options.outputs, settings.project.as_ref());
-    // The watcher follows files on disk; a database is read by `run` (on a schedule).
-    let databases: Vec<String> = std::iter::once(&settings.contacts)
+    // The watcher follows files on disk, a SQLite database among them; a PostgreSQL server
+    // tells no one of its changes: its tables are read by `run` (on a schedule).
+    let servers: Vec<String> = std::iter::once(&settings.contacts)
         .chain(&settings.events)
         .chain(&settings.accounts)
-        .chain(&outputs.scores)
-        .chain(&outputs.accounts)
-        .filter(|p| crate::database::is_db(p))
+        .filter(|p| crate::database::is_db(p) && sqlite_file(p).is_none())
         .map(|p| crate::database::shown(p))
         .collect();
-    if let Some(first) = databases.first() {
-        return Err(Failure::usage(ErrorMessage::new(format!("`scoreline watch` reads and writes files, not databases (`{first}`)")).help("run `scoreline run` on a schedule to score from or into a database; `--history`, `--changes` and `--explain` may name one")));
+    if let Some(first) = servers.first() {
+        return Err(Failure::usage(ErrorMessage::new(format!("`scoreline watch` follows files and SQLite databases, not a PostgreSQL server (`{first}`)")).help("run `scoreline run` on a schedule to score from PostgreSQL; the outputs, `--history` and `--changes` may name one")));
     }
     if outputs.scores.is_none() {
         return Err(Failure::usage(
@@ -255,13 +254,20 @@ impl Batch {
     fn add(&mut self, message: Message, files: &WatchedFiles) -> bool {
         match message {
             Message::Paths(touched, at) => {
-                for t in touched.into_iter().filter(|t| files.get(&t.path).is_some()) {
+                // A database's files count when their content changes: the runner's own
+                // reads open the log to write and give it the database's owner.
+                let followed = |t: &files::Touched| {
+                    files.get(&t.path).is_some()
+                        && !(matches!(t.hint, Hint::Attributes | Hint::Closed)
+                            && files.is_database(&t.path))
+                };
+                for t in touched.into_iter().filter(followed) {
                     self.first.get_or_insert(at);
                     self.last = Some(at);
                     let writing = self.paths.entry(t.path).or_insert(false);
                     match t.hint {
                         Hint::Writing => *writing = true,
-                        Hint::Written => *writing = false,
+                        Hint::Written | Hint::Closed => *writing = false,
                         Hint::Attributes => {}
                     }
                 }
@@ -361,23 +367,77 @@ struct Good {
     accounts: Option<Evaluation>,
 }
 
-/// A data file as last read: its bytes and their SHA-256 (kept open, so that appended bytes
-/// are hashed alone).
+/// A data input as last read: a file's bytes and their SHA-256 (kept open, so that appended
+/// bytes are hashed alone), or a SQLite table's rows and their hash.
 #[derive(Clone)]
-struct Held {
-    source: Source,
-    hash: InputHash,
+enum Held {
+    File { source: Source, hash: InputHash },
+    Table(Arc<scoreline_db::ReadTable>, String),
 }
 
 impl Held {
     fn new(source: Source) -> Held {
         let hash = InputHash::of(&source.bytes);
-        Held { source, hash }
+        Held::File { source, hash }
+    }
+
+    fn table(rows: scoreline_db::ReadTable) -> Held {
+        let hash = rows.sha256();
+        Held::Table(Arc::new(rows), hash)
+    }
+
+    /// The file's bytes as read (none for a table).
+    fn source(&self) -> Option<&Source> {
+        match self {
+            Held::File { source, .. } => Some(source),
+            Held::Table(..) => None,
+        }
     }
 
     fn append(&mut self, tail: &[u8]) {
-        self.source.bytes.extend_from_slice(tail);
-        self.hash.append(tail);
+        if let Held::File { source, hash } = self {
+            source.bytes.extend_from_slice(tail);
+            hash.append(tail);
+        }
+    }
+
+    fn sha256(&self) -> String {
+        match self {
+            Held::File { hash, .. } => hash.hex(),
+            Held::Table(_, hash) => hash.clone(),
+        }
+    }
+
+    /// The input as the loader takes it.
+    fn input(&self) -> scoreline_data::Input<'_> {
+        match self {
+            Held::File { source, .. } => scoreline_data::Input::File(source),
+            Held::Table(rows, _) => scoreline_data::Input::Table(&rows.table),
+        }
+    }
+}
+
+/// The SQLite file a data input names, when it is one.
+fn sqlite_file(path: &Path) -> Option<PathBuf> {
+    let url = crate::database::url(path).ok()?;
+    url.sqlite_path().map(Path::to_path_buf)
+}
+
+/// Watches a data input: a file, or a SQLite database's file and its write-ahead log (where a
+/// commit lands first, in WAL mode), both shown as the database's file (which may hold more
+/// than one of the inputs). A database's files are followed for their content only: to read a
+/// database in WAL mode, SQLite opens its log to write and gives it the database's owner,
+/// which the watch would see at every read, the runner's own included.
+fn add_data(files: &mut WatchedFiles, path: &Path, role: FileRole) {
+    match sqlite_file(path) {
+        Some(db) => {
+            let shown = db.display().to_string();
+            let mut wal = db.clone().into_os_string();
+            wal.push("-wal");
+            files.add_database(&db, role.clone(), shown.clone());
+            files.add_database(Path::new(&wal), role, shown);
+        }
+        None => files.add(path, role),
     }
 }
 
@@ -435,12 +495,12 @@ impl Runner {
         for p in &self.plugin_paths {
             files.add(p, FileRole::Plugin);
         }
-        files.add(&self.settings.contacts, FileRole::Contacts);
+        add_data(&mut files, &self.settings.contacts, FileRole::Contacts);
         for (i, e) in self.settings.events.iter().enumerate() {
-            files.add(e, FileRole::Events(i));
+            add_data(&mut files, e, FileRole::Events(i));
         }
         if let Some(a) = &self.settings.accounts {
-            files.add(a, FileRole::Accounts);
+            add_data(&mut files, a, FileRole::Accounts);
         }
         self.files = files;
     }
@@ -462,23 +522,25 @@ impl Runner {
         let mut paths: Vec<&PathBuf> = batch.paths.keys().collect();
         paths.sort();
         for path in paths {
-            let Some((role, name)) = self.files.get(path) else {
+            let Some((roles, name)) = self.files.get(path) else {
                 continue;
             };
-            match role {
-                FileRole::Project => change.project = true,
-                FileRole::Rules => change.rules = true,
-                FileRole::Plugin => {
-                    change.plugins.insert(path.clone());
-                }
-                FileRole::Contacts => {
-                    change.data.insert(0);
-                }
-                FileRole::Events(i) => {
-                    change.data.insert(i + 1);
-                }
-                FileRole::Accounts => {
-                    change.data.insert(1 + self.settings.events.len());
+            for role in roles {
+                match role {
+                    FileRole::Project => change.project = true,
+                    FileRole::Rules => change.rules = true,
+                    FileRole::Plugin => {
+                        change.plugins.insert(path.clone());
+                    }
+                    FileRole::Contacts => {
+                        change.data.insert(0);
+                    }
+                    FileRole::Events(i) => {
+                        change.data.insert(i + 1);
+                    }
+                    FileRole::Accounts => {
+                        change.data.insert(1 + self.settings.events.len());
+                    }
                 }
             }
             if !names.contains(name) {
@@ -652,13 +714,36 @@ impl Runner {
         let mut changed_data = BTreeSet::new();
         let mut appended: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut unreadable = Vec::new();
+        let mut failed_tables = Vec::new();
         for i in wanted {
             let path = self.data_path(i).to_path_buf();
-            let growth = match &self.sources[i] {
-                // A file that cannot be read is read in full below, which reports why.
-                Some(held) => {
-                    growth::growth(&path, &held.source.bytes).unwrap_or(Growth::Rewritten)
+            if crate::database::is_db(&path) {
+                // A table is read again whole; its rows' hash says whether they changed.
+                match crate::database::Read::path(&path, &self.data_key(i), &[]) {
+                    Ok(crate::database::Read::Table(rows)) => {
+                        let held = Held::table(rows);
+                        let same = self.sources[i]
+                            .as_ref()
+                            .is_some_and(|old| old.sha256() == held.sha256());
+                        if !same {
+                            changed_data.insert(i);
+                            self.sources[i] = Some(held);
+                        }
+                    }
+                    Ok(crate::database::Read::File(source)) => {
+                        changed_data.insert(i);
+                        self.sources[i] = Some(Held::new(source));
+                    }
+                    Err(problem) => {
+                        failed_tables.push(problem);
+                        self.sources[i] = None;
+                    }
                 }
+                continue;
+            }
+            let growth = match self.sources[i].as_ref().and_then(Held::source) {
+                // A file that cannot be read is read in full below, which reports why.
+                Some(held) => growth::growth(&path, &held.bytes).unwrap_or(Growth::Rewritten),
                 None => Growth::Rewritten,
             };
             match growth {
@@ -674,7 +759,8 @@ impl Runner {
                     Ok(source) => {
                         let same = self.sources[i]
                             .as_ref()
-                            .is_some_and(|old| old.source.bytes == source.bytes);
+                            .and_then(Held::source)
+                            .is_some_and(|old| old.bytes == source.bytes);
                         if !same {
                             changed_data.insert(i);
                             self.sources[i] = Some(Held::new(source));
@@ -687,8 +773,15 @@ impl Runner {
                 },
             }
         }
-        if !unreadable.is_empty() || !changed_data.is_empty() {
+        if !unreadable.is_empty() || !failed_tables.is_empty() || !changed_data.is_empty() {
             self.data_synced = false;
+        }
+        if !failed_tables.is_empty() {
+            self.report_failure(Failure {
+                kind: crate::failure::Kind::Errors,
+                problems: failed_tables,
+            });
+            return Err(NotApplied);
         }
         if !unreadable.is_empty() {
             self.problems
@@ -742,6 +835,16 @@ impl Runner {
         }
     }
 
+    /// The column that names a row of data input `i` in messages: the contacts' id, the
+    /// events' contact, the accounts' id.
+    fn data_key(&self, i: usize) -> String {
+        match (i, &self.settings.accounts) {
+            (0, _) => self.settings.id_column.clone(),
+            (i, Some(_)) if i == 1 + self.settings.events.len() => "id".into(),
+            _ => self.settings.events_columns.contact_id.clone(),
+        }
+    }
+
     /// Rescores with the new ruleset and/or data; `true` with the new state when the data set
     /// was loaded again from the files' bytes in memory. On failure the state in force is
     /// given back.
@@ -781,18 +884,18 @@ impl Runner {
             let Some((contacts, rest)) = held.as_deref().and_then(<[_]>::split_first) else {
                 return Err(Box::new(good));
             };
-            let hashes: Vec<String> = held.iter().flatten().map(|h| h.hash.hex()).collect();
+            let hashes: Vec<String> = held.iter().flatten().map(|h| h.sha256()).collect();
             // The accounts file, when there is one, is held after the events files.
             let (events, accounts) = rest.split_at(self.settings.events.len().min(rest.len()));
-            let events: Vec<Source> = events.iter().map(|h| h.source.clone()).collect();
+            let events: Vec<scoreline_data::Input> = events.iter().map(|h| h.input()).collect();
             let preset_schema = self.settings.preset_schema(ruleset.schema());
             let schema = preset_schema.as_ref().or(ruleset.schema());
             let mut options = self.settings.load_options(schema);
             options.accounts.wanted = ruleset.uses_accounts();
-            options.accounts.input = accounts
-                .first()
-                .map(|h| scoreline_data::Input::File(&h.source));
-            match scoreline_data::load_sources(&contacts.source, &events, &options) {
+            options.accounts.input = accounts.first().map(|h| h.input());
+            let loaded = scoreline_data::read_inputs(contacts.input(), &events, &options)
+                .map(scoreline_data::Records::group);
+            match loaded {
                 Ok(loaded) => {
                     if !loaded.warnings.is_empty() {
                         crate::console::say(render_problems(&loaded.warnings));
@@ -983,7 +1086,8 @@ impl Runner {
             return None;
         }
         let dialect = &self.settings.dialect;
-        let tail = incremental::tail_source(&self.sources[i].as_ref()?.source, tail, dialect)?;
+        let held = self.sources[i].as_ref()?.source()?;
+        let tail = incremental::tail_source(held, tail, dialect)?;
         // Only the contacts the new lines name are loaded, then rescored.
         let ids = incremental::tail_ids(&tail, dialect)?;
         let index = good.index.get_or_insert_with(|| row_index(&good.dataset));
@@ -1069,7 +1173,7 @@ impl Runner {
         // any problem has made the load fail).
         let input_before = good.inputs.get(i)?.clone();
         let mut input_after = input_before.clone();
-        input_after.sha256 = self.sources[i].as_ref()?.hash.hex();
+        input_after.sha256 = self.sources[i].as_ref()?.sha256();
         input_after.rows += added.len();
         incremental::patch(&mut good.evaluation, &rescore, &scored);
         good.rendered.update(&good.evaluation, &rescore);
@@ -1140,7 +1244,19 @@ impl Runner {
             )
         });
         if let Some(path) = self.outputs.scores.as_deref() {
-            if let Err(m) = new.rendered.write(path) {
+            // A table is replaced whole, in one transaction, as `run` replaces it.
+            let written = if crate::database::is_db(path) {
+                crate::output::write_scores(
+                    &new.meta,
+                    &new.evaluation,
+                    Some(path),
+                    self.outputs.format,
+                    self.outputs.stamp,
+                )
+            } else {
+                new.rendered.write(path)
+            };
+            if let Err(m) = written {
                 self.report_message(m);
                 return Err(());
             }

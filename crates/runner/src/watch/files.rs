@@ -39,8 +39,11 @@ pub enum FileRole {
 pub enum Hint {
     /// Written, created, removed or renamed away: more may follow.
     Writing,
-    /// Closed after writing, or renamed into place: the writer is done with it.
+    /// Renamed into place: the writer is done with it.
     Written,
+    /// Closed after being opened to write: the writer is done with it, if it wrote (SQLite
+    /// opens a database's log to write even to read it).
+    Closed,
     /// Only its attributes (time, permissions) changed.
     Attributes,
 }
@@ -102,21 +105,45 @@ pub fn path_key(path: &Path) -> PathBuf {
     }
 }
 
-/// The files being watched, by key, with their role and the name shown to the user.
+/// The files being watched, by key, with their roles (a SQLite file may hold the contacts
+/// and the events) and the name shown to the user.
 #[derive(Debug, Default)]
 pub struct WatchedFiles {
-    by_key: HashMap<PathBuf, (FileRole, String)>,
+    by_key: HashMap<PathBuf, (Vec<FileRole>, String)>,
+    /// The files of SQLite databases, followed for their content only.
+    databases: BTreeSet<PathBuf>,
 }
 
 impl WatchedFiles {
-    /// Adds a file (as the user named it).
+    /// Adds a file (as the user named it) in a role; a file already watched takes one more.
     pub fn add(&mut self, path: &Path, role: FileRole) {
-        self.by_key
-            .insert(path_key(path), (role, path.display().to_string()));
+        self.add_named(path, role, path.display().to_string());
     }
 
-    /// The role and display name of an event's path, if it is watched.
-    pub fn get(&self, event_path: &Path) -> Option<&(FileRole, String)> {
+    /// Adds a file shown to the user as `name` (a database by its URL, without password).
+    pub fn add_named(&mut self, path: &Path, role: FileRole, name: String) {
+        let (roles, _) = self
+            .by_key
+            .entry(path_key(path))
+            .or_insert_with(|| (Vec::new(), name));
+        if !roles.contains(&role) {
+            roles.push(role);
+        }
+    }
+
+    /// Adds a file of a SQLite database (see [`WatchedFiles::is_database`]).
+    pub fn add_database(&mut self, path: &Path, role: FileRole, name: String) {
+        self.databases.insert(path_key(path));
+        self.add_named(path, role, name);
+    }
+
+    /// Whether an event's path is a SQLite database's file or log.
+    pub fn is_database(&self, event_path: &Path) -> bool {
+        self.databases.contains(event_path)
+    }
+
+    /// The roles and display name of an event's path, if it is watched.
+    pub fn get(&self, event_path: &Path) -> Option<&(Vec<FileRole>, String)> {
         self.by_key.get(event_path)
     }
 
@@ -334,7 +361,7 @@ fn touched(event: notify::Event) -> Vec<Touched> {
     use notify::event::{AccessKind, AccessMode, ModifyKind, RenameMode};
     use notify::EventKind;
     let hint = match event.kind {
-        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Hint::Written,
+        EventKind::Access(AccessKind::Close(AccessMode::Write)) => Hint::Closed,
         EventKind::Access(_) => return Vec::new(),
         EventKind::Modify(ModifyKind::Metadata(_)) => Hint::Attributes,
         // Renamed into place: the last path is the destination, the first (if two) is gone.
@@ -394,7 +421,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         let closed = EventKind::Access(AccessKind::Close(AccessMode::Write));
-        assert_eq!(one(closed), [Hint::Written]);
+        assert_eq!(one(closed), [Hint::Closed]);
         let read = EventKind::Access(AccessKind::Close(AccessMode::Read));
         assert_eq!(one(read), []);
         assert_eq!(
