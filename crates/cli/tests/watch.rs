@@ -1142,6 +1142,17 @@ fn a_postgresql_input_is_refused_with_what_to_do_instead() {
 
 #[test]
 fn a_sqlite_database_in_wal_mode_is_watched_without_waking_on_its_own_reads() {
+    sqlite_in_wal_mode(&[]);
+}
+
+#[test]
+fn a_sqlite_database_in_wal_mode_is_polled_without_waking_on_its_own_reads() {
+    sqlite_in_wal_mode(&["--poll"]);
+}
+
+/// An application writing to a SQLite database in WAL mode while `watch` (with `extra`)
+/// scores from it.
+fn sqlite_in_wal_mode(extra: &[&str]) {
     let tmp = project();
     let dir = tmp.path();
     let open = || rusqlite::Connection::open(dir.join("crm.db")).unwrap();
@@ -1163,7 +1174,7 @@ fn a_sqlite_database_in_wal_mode_is_watched_without_waking_on_its_own_reads() {
             "  contacts: sqlite:crm.db?table=contacts\n  events: sqlite:crm.db?table=events\n",
         ),
     );
-    let watch = Watch::start(dir);
+    let watch = Watch::start_with(dir, extra, "rescored");
     // An application keeps its connection open and commits into the log, which stays. Reading
     // the database touches the log's files, which must not wake the runner up again and again.
     let app = open();

@@ -194,19 +194,33 @@ struct Poller {
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
-/// What polling compares: modification time, size, file identity; `None` when missing.
-type Stamp = Option<(Option<std::time::SystemTime>, u64, u64)>;
+/// What polling compares: modification time, size, file identity, and the status change
+/// time (a rewrite that kept the modification time, an owner or permissions changed); `None`
+/// when missing.
+type Stamp = Option<(Option<std::time::SystemTime>, u64, u64, u32)>;
 
 fn stamp(path: &Path) -> Stamp {
     let m = std::fs::metadata(path).ok()?;
     #[cfg(unix)]
-    let id = {
+    let (id, changed) = {
         use std::os::unix::fs::MetadataExt;
-        m.ino() ^ (m.dev() << 32) ^ u64::from(m.ctime_nsec() as u32)
+        (m.ino() ^ (m.dev() << 32), m.ctime_nsec() as u32)
     };
     #[cfg(not(unix))]
-    let id = 0;
-    Some((m.modified().ok(), m.len(), id))
+    let (id, changed) = (0, 0);
+    Some((m.modified().ok(), m.len(), id, changed))
+}
+
+/// What a change of stamp says: only the status change time moved (the attributes changed, or
+/// a rewrite kept its modification time), or more.
+fn poll_hint(before: &Stamp, now: &Stamp) -> Hint {
+    match (before, now) {
+        (Some((m, l, i, _)), Some((m2, l2, i2, _))) if (m, l, i) == (m2, l2, i2) => {
+            Hint::Attributes
+        }
+        // Polling cannot tell whether the writer is done.
+        _ => Hint::Writing,
+    }
 }
 
 impl Poller {
@@ -222,11 +236,11 @@ impl Poller {
                     for (path, seen) in f.lock().unwrap_or_else(|e| e.into_inner()).iter_mut() {
                         let now = stamp(path);
                         if now != *seen {
+                            let hint = poll_hint(seen, &now);
                             *seen = now;
-                            // Polling cannot tell whether the writer is done.
                             changed.push(Touched {
                                 path: path.clone(),
-                                hint: Hint::Writing,
+                                hint,
                             });
                         }
                     }
@@ -408,6 +422,30 @@ fn watch_problem(e: &notify::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn polling_tells_attributes_from_content() {
+        let at = |s| Some(std::time::UNIX_EPOCH + Duration::from_secs(s));
+        let before: Stamp = Some((at(10), 100, 7, 1));
+        assert_eq!(
+            poll_hint(&before, &Some((at(10), 100, 7, 2))),
+            Hint::Attributes
+        );
+        assert_eq!(
+            poll_hint(&before, &Some((at(11), 100, 7, 2))),
+            Hint::Writing
+        );
+        assert_eq!(
+            poll_hint(&before, &Some((at(10), 101, 7, 2))),
+            Hint::Writing
+        );
+        assert_eq!(
+            poll_hint(&before, &Some((at(10), 100, 8, 1))),
+            Hint::Writing
+        );
+        assert_eq!(poll_hint(&before, &None), Hint::Writing);
+        assert_eq!(poll_hint(&None, &before), Hint::Writing);
+    }
 
     #[test]
     fn events_say_whether_the_writer_is_done() {
