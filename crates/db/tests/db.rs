@@ -788,6 +788,27 @@ fn postgres_output_tables_and_history() {
         .batch_execute(&format!("CREATE DATABASE {db}"))
         .unwrap();
     history_of_many_entries(&url(&format!("{head}/{db}")));
+    // A history made before the foreign key was dropped (its entries' `run_id` declared to
+    // reference `scoreline_runs`) is appended to and read as it is.
+    admin.batch_execute(&format!("DROP DATABASE {db}")).unwrap();
+    admin
+        .batch_execute(&format!("CREATE DATABASE {db}"))
+        .unwrap();
+    let mut old = postgres::Client::connect(&format!("{head}/{db}"), postgres::NoTls).unwrap();
+    old.batch_execute(
+        "CREATE TABLE scoreline_history (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+         INSERT INTO scoreline_history VALUES ('layout', '1');
+         CREATE TABLE scoreline_runs (run_id BIGINT PRIMARY KEY, ruleset TEXT NOT NULL, version TEXT NOT NULL,
+           as_of TEXT NOT NULL, started_at TEXT NOT NULL, command TEXT NOT NULL, inputs TEXT NOT NULL,
+           scores TEXT NOT NULL, segments TEXT NOT NULL);
+         CREATE TABLE scoreline_entries (run_id BIGINT NOT NULL REFERENCES scoreline_runs (run_id),
+           entity TEXT NOT NULL, id TEXT NOT NULL, scores TEXT NOT NULL, segments TEXT NOT NULL,
+           PRIMARY KEY (run_id, entity, id));
+         CREATE INDEX scoreline_entries_by_id ON scoreline_entries (entity, id, run_id);",
+    )
+    .unwrap();
+    drop(old);
+    history_round_trip(&url(&format!("{head}/{db}")));
     admin
         .batch_execute(&format!("DROP DATABASE IF EXISTS {db}"))
         .unwrap();
