@@ -76,7 +76,7 @@ pub fn watch(options: WatchOptions) -> Result<(), Failure> {
     let servers: Vec<String> = std::iter::once(&settings.contacts)
         .chain(&settings.events)
         .chain(&settings.accounts)
-        .filter(|p| crate::database::is_db(p) && sqlite_file(p).is_none())
+        .filter(|p| crate::database::url(p).is_ok_and(|u| u.sqlite_path().is_none()))
         .map(|p| crate::database::shown(p))
         .collect();
     if let Some(first) = servers.first() {
