@@ -85,16 +85,19 @@ pub enum Read {
     Table(ReadTable),
 }
 
+/// Reads the table or query a database URL names (see [`Read::path`]).
+pub fn table(path: &Path, key: &str, required: &[String]) -> Result<ReadTable, Problem> {
+    let u = url(path).map_err(Problem::Message)?;
+    scoreline_db::read(&u, key, required).map_err(|e| Problem::Message(e.into()))
+}
+
 impl Read {
     /// Reads a data file, or the table or query a URL names (`key`: the column that names a
     /// row in messages; `required`: the columns the load cannot do without). `Err` is the
     /// problem: the database's, or the file's.
     pub fn path(path: &Path, key: &str, required: &[String]) -> Result<Read, Problem> {
         if is_db(path) {
-            let u = url(path).map_err(Problem::Message)?;
-            scoreline_db::read(&u, key, required)
-                .map(Read::Table)
-                .map_err(|e| Problem::Message(e.into()))
+            table(path, key, required).map(Read::Table)
         } else {
             Source::read(path)
                 .map(Read::File)

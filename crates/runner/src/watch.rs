@@ -719,8 +719,8 @@ impl Runner {
             let path = self.data_path(i).to_path_buf();
             if crate::database::is_db(&path) {
                 // A table is read again whole; its rows' hash says whether they changed.
-                match crate::database::Read::path(&path, &self.data_key(i), &[]) {
-                    Ok(crate::database::Read::Table(rows)) => {
+                match crate::database::table(&path, &self.data_key(i), &[]) {
+                    Ok(rows) => {
                         let held = Held::table(rows);
                         let same = self.sources[i]
                             .as_ref()
@@ -729,10 +729,6 @@ impl Runner {
                             changed_data.insert(i);
                             self.sources[i] = Some(held);
                         }
-                    }
-                    Ok(crate::database::Read::File(source)) => {
-                        changed_data.insert(i);
-                        self.sources[i] = Some(Held::new(source));
                     }
                     Err(problem) => {
                         failed_tables.push(problem);
